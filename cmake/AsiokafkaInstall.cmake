@@ -1,0 +1,23 @@
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS asiokafka EXPORT asiokafkaTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/asiokafka DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT asiokafkaTargets NAMESPACE asiokafka::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asiokafka)
+
+configure_package_config_file(cmake/asiokafkaConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/asiokafkaConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asiokafka)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/asiokafkaConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asiokafkaConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/asiokafkaConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asiokafka)
+
+configure_file(cmake/asiokafka.pc.in ${CMAKE_CURRENT_BINARY_DIR}/asiokafka.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asiokafka.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,57 @@
+// asiokafka error codes.
+//
+// Two categories:
+//  * asiokafka::error_category()  - conditions detected by asiokafka itself (enum `error`).
+//  * asiokafka::kafka_category()  - librdkafka's rd_kafka_resp_err_t values, both broker
+//    error codes (>= 0) and librdkafka-internal ones (< 0); message() is rd_kafka_err2str.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace asiokafka {
+
+using boost::system::error_code;
+
+/// Errors raised by asiokafka itself.
+enum class error {
+  /// The consumer/producer was closed (or is closing) while the operation was pending
+  /// or was started after close.
+  closed = 1,
+  /// The client hit a fatal librdkafka error (e.g. FENCED_INSTANCE_ID); the handle is
+  /// unusable. The librdkafka code is available from the client's `fatal_error()`.
+  fatal,
+  /// Configuration rejected at compose time (unknown key, bad value, conflicting scopes).
+  invalid_config,
+  /// A message payload could not be decoded into the handler's type.
+  decode_failed,
+  /// An operation that may only have one instance pending was started twice.
+  already_pending,
+  /// The operation needs a group membership / assignment that the consumer does not have.
+  not_assigned,
+};
+
+const boost::system::error_category& error_category() noexcept;
+const boost::system::error_category& kafka_category() noexcept;
+
+inline error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// Wraps a librdkafka `rd_kafka_resp_err_t` value (passed as int) into an error_code.
+/// 0 (RD_KAFKA_RESP_ERR_NO_ERROR) yields a success error_code.
+error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept;
+
+/// True for errors after which the client cannot continue (librdkafka fatal errors such as
+/// FENCED_INSTANCE_ID, and asiokafka's `error::fatal`).
+bool is_fatal(const error_code& ec) noexcept;
+
+/// True for errors that librdkafka reports as transient (timeouts, transport failures,
+/// leader changes, ...); retrying the operation may succeed.
+bool is_retriable(const error_code& ec) noexcept;
+
+}  // namespace asiokafka
+
+template <>
+struct boost::system::is_error_code_enum<asiokafka::error> : std::true_type {};

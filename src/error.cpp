@@ -1,0 +1,101 @@
+#include <asiokafka/error.hpp>
+
+#include <librdkafka/rdkafka.h>
+
+#include <string>
+
+namespace asiokafka {
+namespace {
+
+class asiokafka_category_impl final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "asiokafka"; }
+  std::string message(int ev) const override {
+    switch (static_cast<error>(ev)) {
+      case error::closed: return "client closed";
+      case error::fatal: return "client hit a fatal error";
+      case error::invalid_config: return "invalid configuration";
+      case error::decode_failed: return "message could not be decoded";
+      case error::already_pending: return "operation already pending";
+      case error::not_assigned: return "partition not assigned";
+    }
+    return "unknown asiokafka error " + std::to_string(ev);
+  }
+};
+
+class kafka_category_impl final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "kafka"; }
+  std::string message(int ev) const override {
+    return rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev));
+  }
+};
+
+bool is_retriable_code(rd_kafka_resp_err_t e) noexcept {
+  switch (e) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const asiokafka_category_impl instance;
+  return instance;
+}
+
+const boost::system::error_category& kafka_category() noexcept {
+  static const kafka_category_impl instance;
+  return instance;
+}
+
+error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept {
+  if (rd_kafka_resp_err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return {rd_kafka_resp_err, kafka_category()};
+}
+
+bool is_fatal(const error_code& ec) noexcept {
+  if (ec.category() == error_category()) return ec.value() == static_cast<int>(error::fatal);
+  if (ec.category() != kafka_category()) return false;
+  switch (static_cast<rd_kafka_resp_err_t>(ec.value())) {
+    case RD_KAFKA_RESP_ERR__FATAL:
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+    case RD_KAFKA_RESP_ERR__FENCED:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_retriable(const error_code& ec) noexcept {
+  return ec.category() == kafka_category() &&
+         is_retriable_code(static_cast<rd_kafka_resp_err_t>(ec.value()));
+}
+
+}  // namespace asiokafka
