@@ -1,0 +1,226 @@
+// asiokafka::consumer - a Kafka consumer that lives in an Asio event loop.
+//
+// librdkafka signals its consumer queue through an eventfd watched by the reactor: no polling
+// thread, no timed poll loop. Every wake-up drains the queue; messages go to a local buffer
+// from which receive operations complete, while rebalances, commit results, errors, logs and
+// statistics are served as they arrive, also when the application is not receiving.
+#pragma once
+
+#include <asiokafka/consumer_options.hpp>
+#include <asiokafka/error.hpp>
+#include <asiokafka/message.hpp>
+#include <asiokafka/topic_partition.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asiokafka {
+
+class composed_config;
+
+namespace detail {
+class consumer_impl;
+}
+
+/// A Kafka consumer bound to an executor.
+///
+/// Construction takes a configuration produced by `config_composer::compose_consumer`; the
+/// consumer starts serving its queue at once (rebalances, errors) even before subscribe().
+///
+/// Thread safety: like an Asio socket, a consumer is not thread-safe. Call its member
+/// functions, and emit cancellation for its operations, from its executor only; with a
+/// multi-threaded io_context, give it a strand. Completion handlers run on their associated
+/// executor (the consumer's executor by default).
+///
+/// Destruction without async_close() is abrupt: pending operations complete with
+/// `error::closed`, nothing is committed and a static member does not leave the group.
+/// Messages already received stay valid: each keeps the librdkafka handle alive.
+class consumer {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  /// Creates the librdkafka consumer. Throws asiokafka::config_error when librdkafka rejects
+  /// the configuration (naming the key) and boost::system::system_error when the handle
+  /// cannot be created.
+  consumer(executor_type ex, const composed_config& config, consumer_options options = {});
+  consumer(consumer&&) noexcept;
+  consumer& operator=(consumer&&) noexcept;
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+  ~consumer();
+
+  executor_type get_executor() const noexcept;
+
+  /// Joins the group for these topics; names starting with '^' are regular expressions.
+  /// Replaces the previous subscription. Throws system_error (kafka category) on a bad
+  /// subscription, naming the topics.
+  void subscribe(const std::vector<std::string>& topics);
+  /// Leaves the subscription (partitions are revoked through the usual rebalance path).
+  void unsubscribe();
+  /// Manual assignment without group management (offset: where to start, or
+  /// offsets::stored to use the committed offset). Replaces the current assignment.
+  void assign(const topic_partition_list& partitions);
+  /// The current assignment.
+  topic_partition_list assignment() const;
+  /// The group member id ("" before the first join).
+  std::string member_id() const;
+
+  /// Receives one message.
+  ///
+  /// Completion signature: `void(error_code, message)`.
+  /// Executor: the handler's associated executor, else the consumer's. Never completes inline.
+  /// Errors: `error::closed` after/while closing, the fatal librdkafka code (is_fatal() is true,
+  /// e.g. FENCED_INSTANCE_ID) after a fatal error, `asio::error::operation_aborted` when
+  /// cancelled. A message whose error() is set (partition EOF with enable.partition.eof)
+  /// completes with success and that message.
+  /// Cancellation: terminal, partial and total. A cancelled receive takes no message: every
+  /// buffered message goes to a later receive.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_receive(CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, message)>(
+        [](auto handler, consumer* self) { self->start_receive(std::move(handler)); }, token, this);
+  }
+
+  /// Receives between 1 and `max` messages (whatever is buffered, waiting only when nothing is).
+  ///
+  /// Completion signature: `void(error_code, std::vector<message>)`. Same executor, errors and
+  /// cancellation as async_receive. Does not use librdkafka's batch-queue API.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_receive_batch(std::size_t max, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<message>)>(
+        [](auto handler, consumer* self, std::size_t n) {
+          self->start_receive_batch(n, std::move(handler));
+        },
+        token, this, max);
+  }
+
+  /// Marks a received message as processed (at-least-once). Needs
+  /// `enable.auto.offset.store=false` (the composer's at-least-once owned key). Messages may
+  /// finish out of order: per partition, only the offset after the longest finished prefix of
+  /// received messages is stored, so a commit never skips an unfinished message.
+  /// Returns librdkafka's error (e.g. the partition was revoked) or error::not_assigned when
+  /// the message is not (any more) tracked.
+  error_code store_offset(const message& msg);
+
+  /// Commits the stored offsets of the current assignment.
+  ///
+  /// Completion signature: `void(error_code)` with the broker's answer (librdkafka's
+  /// commit result; "no offset to commit" is success).
+  /// Cancellation: terminal only: the handler completes with operation_aborted at once, the
+  /// commit request already sent still takes effect.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_commit(CompletionToken&& token = {}) {
+    return initiate_commit(std::forward<CompletionToken>(token), topic_partition_list{}, false);
+  }
+  /// Commits `msg.offset() + 1` for the message's partition. Same contract as async_commit().
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_commit(const message& msg, CompletionToken&& token = {}) {
+    return initiate_commit(std::forward<CompletionToken>(token),
+                           topic_partition_list{{std::string(msg.topic()), msg.partition(), msg.offset() + 1}},
+                           true);
+  }
+  /// Commits the given offsets (each the next offset to consume). Same contract.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_commit(topic_partition_list offsets, CompletionToken&& token = {}) {
+    return initiate_commit(std::forward<CompletionToken>(token), std::move(offsets), true);
+  }
+
+  /// Stops fetching from these partitions; buffered messages of them are held back until
+  /// resume(), so nothing is skipped. Throws system_error on librdkafka failure.
+  void pause(const topic_partition_list& partitions);
+  void resume(const topic_partition_list& partitions);
+  /// Moves the position of `tp.topic/tp.partition` to `tp.offset`; buffered messages of that
+  /// partition are dropped. Asynchronous inside librdkafka; never blocks.
+  void seek(const topic_partition& tp);
+  /// Next offset the application will receive per partition (buffered messages count as not
+  /// yet received).
+  topic_partition_list position(const topic_partition_list& partitions) const;
+
+  /// Fetches the committed offsets from the group coordinator.
+  ///
+  /// Completion signature: `void(error_code, topic_partition_list)`.
+  /// The blocking librdkafka call runs on an internal helper thread, never on the caller's.
+  /// Cancellation: none (the request is bounded by `timeout`).
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                       CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
+        [](auto handler, consumer* self, topic_partition_list p, std::chrono::milliseconds t) {
+          self->start_committed(std::move(p), t, std::move(handler));
+        },
+        token, this, std::move(partitions), timeout);
+  }
+
+  /// Queries a partition's low/high watermarks from its leader.
+  ///
+  /// Completion signature: `void(error_code, watermarks)`. Runs like async_committed.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
+                        CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, watermarks)>(
+        [](auto handler, consumer* self, std::string t, std::int32_t p, std::chrono::milliseconds to) {
+          self->start_watermarks(std::move(t), p, to, std::move(handler));
+        },
+        token, this, std::move(topic), partition, timeout);
+  }
+
+  /// Leaves the group gracefully: revokes partitions through the rebalance hooks (committing
+  /// stored offsets first), closes the group membership and completes when librdkafka reports
+  /// the consumer closed. A static member (group.instance.id) does not send LeaveGroup, so a
+  /// restart within session.timeout.ms gets its partitions back without a rebalance.
+  ///
+  /// Completion signature: `void(error_code)`. Never blocks the calling thread. Pending
+  /// receives complete with error::closed. After a fatal error it completes with success.
+  /// Cancellation: none.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_close(CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        [](auto handler, consumer* self) { self->start_close(std::move(handler)); }, token, this);
+  }
+
+  /// Completes every pending receive with operation_aborted.
+  void cancel();
+
+  /// The fatal error that stopped this consumer, or success.
+  error_code fatal_error() const;
+  /// librdkafka's text for the fatal error ("" when none).
+  std::string fatal_reason() const;
+
+  /// Number of messages buffered locally (fetched, not yet received).
+  std::size_t buffered() const;
+
+  /// The underlying `rd_kafka_t*` (as void*), for librdkafka calls asiokafka does not wrap.
+  void* native_handle() const noexcept;
+
+ private:
+  template <class CompletionToken>
+  auto initiate_commit(CompletionToken&& token, topic_partition_list offsets, bool explicit_offsets) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        [](auto handler, consumer* self, topic_partition_list o, bool e) {
+          self->start_commit(std::move(o), e, std::move(handler));
+        },
+        token, this, std::move(offsets), explicit_offsets);
+  }
+
+  void start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler);
+  void start_receive_batch(std::size_t max,
+                           boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler);
+  void start_commit(topic_partition_list offsets, bool explicit_offsets,
+                    boost::asio::any_completion_handler<void(error_code)> handler);
+  void start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                       boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler);
+  void start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
+                        boost::asio::any_completion_handler<void(error_code, watermarks)> handler);
+  void start_close(boost::asio::any_completion_handler<void(error_code)> handler);
+
+  std::shared_ptr<detail::consumer_impl> impl_;
+};
+
+}  // namespace asiokafka

@@ -1,0 +1,52 @@
+// Behaviour of a consumer beyond librdkafka's configuration: rebalance hooks, error, log and
+// statistics sinks, local buffering.
+#pragma once
+
+#include <asiokafka/error.hpp>
+#include <asiokafka/log.hpp>
+#include <asiokafka/topic_partition.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <string_view>
+
+namespace asiokafka {
+
+/// A rebalance hook: a coroutine run on the consumer's executor with the partitions concerned.
+/// The rebalance does not proceed until it finishes; an exception it throws is reported to
+/// the error sink and the rebalance proceeds.
+using partition_hook = std::function<boost::asio::awaitable<void>(const topic_partition_list&)>;
+
+struct rebalance_hooks {
+  /// After the partitions are added to the assignment (they can be seeked here).
+  partition_hook on_assigned;
+  /// Before the partitions leave the assignment, after their stored offsets were committed.
+  partition_hook on_revoked;
+  /// The partitions were lost (session timeout, fencing): nothing is committed; others may
+  /// already own them.
+  partition_hook on_lost;
+};
+
+/// Receives a non-fatal error with its context ("topic[partition]", "commit", ...). Called on
+/// the consumer's executor. Fatal errors are reported here too, then to pending operations.
+using error_sink = std::function<void(const error_code& ec, std::string_view context)>;
+
+/// Receives librdkafka's statistics JSON (statistics.interval.ms) on the consumer's executor.
+using statistics_sink = std::function<void(std::string_view json)>;
+
+struct consumer_options {
+  rebalance_hooks hooks;
+  /// Default: writes to the log sink at warning level.
+  error_sink on_error;
+  statistics_sink on_statistics;
+  /// librdkafka's and asiokafka's log lines. Default: log_to_stderr (warnings and worse).
+  log_sink log;
+  /// Flow control: when this many fetched messages wait in the local buffer, fetching is
+  /// paused until the buffer is half empty, so an application that stops receiving neither
+  /// grows memory nor drops out of the group.
+  std::size_t max_buffered_messages = 50000;
+};
+
+}  // namespace asiokafka

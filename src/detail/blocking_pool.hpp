@@ -1,0 +1,11 @@
+// A small pool for the few librdkafka calls that only exist in blocking form (committed
+// offsets, watermark queries): they run here, never on an application thread.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+namespace asiokafka::detail {
+
+boost::asio::thread_pool& blocking_pool();
+
+}  // namespace asiokafka::detail

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <asiokafka/topic_partition.hpp>
+
+#include "detail/rd_conf.hpp"
+
+namespace asiokafka::detail {
+
+rd_list_ptr to_rd_list(const topic_partition_list& parts);
+topic_partition_list from_rd_list(const rd_kafka_topic_partition_list_t* list);
+
+}  // namespace asiokafka::detail

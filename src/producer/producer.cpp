@@ -1,0 +1,44 @@
+#include <asiokafka/producer.hpp>
+
+#include "producer/producer_impl.hpp"
+
+namespace asiokafka {
+
+producer::producer(executor_type ex, const composed_config& config, producer_options options)
+    : impl_(std::make_shared<detail::producer_impl>(std::move(ex), config, std::move(options))) {
+  impl_->start();
+}
+
+producer::producer(producer&&) noexcept = default;
+
+producer& producer::operator=(producer&& other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->shutdown();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+producer::~producer() {
+  if (impl_) impl_->shutdown();
+}
+
+producer::executor_type producer::get_executor() const noexcept { return impl_->executor(); }
+void producer::produce(record r) { impl_->produce(std::move(r), {}); }
+std::size_t producer::in_flight() const noexcept { return impl_->in_flight(); }
+std::uint64_t producer::delivered() const noexcept { return impl_->delivered(); }
+std::uint64_t producer::failed() const noexcept { return impl_->failed(); }
+void* producer::native_handle() const noexcept { return impl_->rk(); }
+
+void producer::start_produce(record r,
+                             boost::asio::any_completion_handler<void(error_code, delivery_report)> handler) {
+  impl_->produce(std::move(r), std::move(handler));
+}
+void producer::start_flush(boost::asio::any_completion_handler<void(error_code)> handler) {
+  impl_->flush(std::move(handler));
+}
+void producer::start_close(boost::asio::any_completion_handler<void(error_code)> handler) {
+  impl_->close(std::move(handler));
+}
+
+}  // namespace asiokafka

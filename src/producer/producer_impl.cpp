@@ -1,0 +1,275 @@
+#include "producer/producer_impl.hpp"
+
+#include <asiokafka/config.hpp>
+
+#include "detail/rd_conf.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+
+namespace asio = boost::asio;
+
+namespace asiokafka::detail {
+
+producer_impl::producer_impl(asio::any_io_executor ex, const composed_config& config, producer_options options)
+    : ex_(std::move(ex)), opts_(std::move(options)), waker_(ex_) {
+  if (!opts_.log) opts_.log = log_to_stderr();
+  auto conf = make_rd_conf(config);
+  char errstr[512];
+  rd_kafka_conf_set(conf.get(), "log.queue", "true", errstr, sizeof errstr);
+  rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG |
+                                           RD_KAFKA_EVENT_STATS);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
+  if (!rk)
+    throw boost::system::system_error(make_error_code(error::invalid_config),
+                                      std::string("asiokafka producer: ") + errstr);
+  conf.release();
+  handle_ = std::make_shared<rd_handle>(rk);
+  rk_ = rk;
+  rd_kafka_set_log_queue(rk_, nullptr);
+  main_q_ = rd_kafka_queue_get_main(rk_);
+  waker_.attach(main_q_);
+}
+
+producer_impl::~producer_impl() {
+  waker_.detach(main_q_);
+  rd_kafka_queue_destroy(main_q_);
+}
+
+void producer_impl::start() { wait_for_events(); }
+
+void producer_impl::shutdown() {
+  if (closed_ && waiting_.empty() && pending_.empty() && flushes_.empty() && !close_handler_) {
+    waker_.cancel();
+    return;
+  }
+  closed_ = true;
+  // Records still queued are dropped: their handlers learn it now.
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
+  waker_.cancel();
+  const auto closed = make_error_code(error::closed);
+  for (auto& op : waiting_) complete(op, closed, {}, true);
+  waiting_.clear();
+  for (auto& [id, op] : pending_) complete(op, closed, {}, true);
+  pending_.clear();
+  for (auto& f : flushes_) asio::post(ex_, asio::append(std::move(f.handler), closed));
+  flushes_.clear();
+  if (close_handler_) asio::post(ex_, asio::append(std::move(close_handler_), closed));
+}
+
+void producer_impl::wait_for_events() {
+  if (waiting_for_events_) return;
+  waiting_for_events_ = true;
+  waker_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    self->waiting_for_events_ = false;
+    if (ec) return;
+    self->drain();
+    self->wait_for_events();
+  });
+}
+
+void producer_impl::drain() {
+  auto self = shared_from_this();
+  for (;;) {
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(main_q_, 0);
+    if (!ev) {
+      if (rd_kafka_queue_length(main_q_) == 0) break;
+      continue;
+    }
+    switch (rd_kafka_event_type(ev)) {
+      case RD_KAFKA_EVENT_DR:
+        handle_delivery(ev);
+        break;
+      case RD_KAFKA_EVENT_ERROR:
+        report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+        break;
+      case RD_KAFKA_EVENT_LOG: {
+        const char* fac = "";
+        const char* str = "";
+        int level = 6;
+        if (rd_kafka_event_log(ev, &fac, &str, &level) == 0 && opts_.log)
+          opts_.log(static_cast<log_level>(std::clamp(level, 0, 7)), fac, str);
+        break;
+      }
+      case RD_KAFKA_EVENT_STATS:
+        if (opts_.on_statistics) opts_.on_statistics(rd_kafka_event_stats(ev));
+        break;
+      default:
+        break;
+    }
+    rd_kafka_event_destroy(ev);
+  }
+  send_waiting();
+  check_flush();
+}
+
+void producer_impl::handle_delivery(rd_kafka_event_t* ev) {
+  while (const rd_kafka_message_t* m = rd_kafka_event_message_next(ev)) {
+    --sent_;
+    const auto ec = make_kafka_error_code(m->err);
+    if (ec)
+      ++failed_;
+    else
+      ++delivered_;
+    const auto id = reinterpret_cast<std::uintptr_t>(m->_private);
+    auto it = id ? pending_.find(id) : pending_.end();
+    if (it == pending_.end()) {
+      if (ec) {
+        std::string ctx = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+        report(ec, ctx + "[" + std::to_string(m->partition) + "]");
+      }
+      continue;
+    }
+    delivery_report dr{m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition, m->offset};
+    auto op = std::move(it->second);
+    pending_.erase(it);
+    complete(op, ec, std::move(dr), false);
+  }
+}
+
+bool producer_impl::try_send(produce_op& op) {
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (!op.rec.headers.empty()) {
+    hdrs = rd_kafka_headers_new(op.rec.headers.size());
+    for (const auto& h : op.rec.headers)
+      rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()),
+                          h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+  }
+  const std::int64_t ts =
+      op.rec.timestamp
+          ? std::chrono::duration_cast<std::chrono::milliseconds>(op.rec.timestamp->time_since_epoch()).count()
+          : 0;
+  const std::uint64_t opaque = op.handler ? op.id : 0;
+  const void* key_data = op.rec.key ? op.rec.key->data() : nullptr;
+  const std::size_t key_size = op.rec.key ? op.rec.key->size() : 0;
+  const auto err = rd_kafka_producev(
+      rk_, RD_KAFKA_V_TOPIC(op.rec.topic.c_str()),
+      RD_KAFKA_V_PARTITION(op.rec.partition.value_or(RD_KAFKA_PARTITION_UA)),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_VALUE(const_cast<char*>(op.rec.value.data()), op.rec.value.size()),
+      RD_KAFKA_V_KEY(key_data, key_size),
+      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(opaque))), RD_KAFKA_V_END);
+  if (err && hdrs) rd_kafka_headers_destroy(hdrs);  // ownership passes only on success
+  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
+  op.slot.clear();
+  if (err) {
+    ++failed_;
+    if (!op.handler) report(make_kafka_error_code(err), op.rec.topic);
+    complete(op, make_kafka_error_code(err), {}, true);
+    return true;
+  }
+  ++sent_;
+  if (op.handler) {
+    op.rec = {};  // librdkafka copied the data
+    pending_.emplace(op.id, std::move(op));
+  }
+  return true;
+}
+
+void producer_impl::send_waiting() {
+  while (!waiting_.empty()) {
+    if (!try_send(waiting_.front())) return;
+    waiting_.pop_front();
+  }
+}
+
+void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, bool post) {
+  if (!op.handler) return;
+  if (post)
+    asio::post(ex_, asio::append(std::move(op.handler), ec, std::move(dr)));
+  else
+    asio::dispatch(ex_, asio::append(std::move(op.handler), ec, std::move(dr)));
+}
+
+void producer_impl::produce(record r, report_handler h) {
+  produce_op op;
+  op.id = next_id_++;
+  op.rec = std::move(r);
+  op.handler = std::move(h);
+  if (closed_) {
+    if (!op.handler) report(make_error_code(error::closed), op.rec.topic);
+    complete(op, make_error_code(error::closed), {}, true);
+    return;
+  }
+  if (waiting_.empty() && try_send(op)) return;
+  if (op.handler) {
+    op.slot = asio::get_associated_cancellation_slot(op.handler);
+    if (op.slot.is_connected())
+      op.slot.assign([weak = weak_from_this(), id = op.id](asio::cancellation_type) {
+        if (auto self = weak.lock()) self->cancel_waiting(id);
+      });
+  }
+  waiting_.push_back(std::move(op));
+}
+
+// Runs inside the slot's handler: the slot is left alone.
+void producer_impl::cancel_waiting(std::uint64_t id) {
+  auto it = std::find_if(waiting_.begin(), waiting_.end(), [id](const produce_op& o) { return o.id == id; });
+  if (it == waiting_.end()) return;
+  auto op = std::move(*it);
+  waiting_.erase(it);
+  op.slot = {};
+  complete(op, asio::error::operation_aborted, {}, true);
+  check_flush();
+}
+
+void producer_impl::flush(plain_handler h) {
+  if (in_flight() == 0) {
+    asio::post(ex_, asio::append(std::move(h), error_code{}));
+    return;
+  }
+  flush_waiter f{next_id_++, std::move(h), {}};
+  f.slot = asio::get_associated_cancellation_slot(f.handler);
+  if (f.slot.is_connected())
+    f.slot.assign([weak = weak_from_this(), id = f.id](asio::cancellation_type) {
+      if (auto self = weak.lock()) self->cancel_flush(id);
+    });
+  flushes_.push_back(std::move(f));
+}
+
+void producer_impl::cancel_flush(std::uint64_t id) {
+  auto it = std::find_if(flushes_.begin(), flushes_.end(), [id](const flush_waiter& f) { return f.id == id; });
+  if (it == flushes_.end()) return;
+  auto handler = std::move(it->handler);
+  flushes_.erase(it);
+  asio::post(ex_, asio::append(std::move(handler), asio::error::operation_aborted));
+}
+
+void producer_impl::check_flush() {
+  if (in_flight() != 0) return;
+  while (!flushes_.empty()) {
+    auto f = std::move(flushes_.front());
+    flushes_.pop_front();
+    f.slot.clear();
+    asio::post(ex_, asio::append(std::move(f.handler), error_code{}));
+  }
+  if (close_handler_) {
+    closed_ = true;
+    asio::post(ex_, asio::append(std::move(close_handler_), error_code{}));
+  }
+}
+
+void producer_impl::close(plain_handler h) {
+  if (closed_ || close_handler_) {
+    asio::post(ex_, asio::append(std::move(h), closed_ ? error_code{} : make_error_code(error::already_pending)));
+    return;
+  }
+  close_handler_ = std::move(h);
+  if (in_flight() == 0) check_flush();
+}
+
+void producer_impl::report(const error_code& ec, std::string_view context) {
+  if (opts_.on_error) {
+    opts_.on_error(ec, context);
+    return;
+  }
+  if (opts_.log) opts_.log(log_level::warning, "ERROR", ec.message() + " (" + std::string(context) + ")");
+}
+
+}  // namespace asiokafka::detail

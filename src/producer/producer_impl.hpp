@@ -1,0 +1,88 @@
+// The producer's state machine: records waiting for queue space, records in librdkafka
+// awaiting their delivery report, flush and close waiters.
+#pragma once
+
+#include <asiokafka/producer.hpp>
+
+#include "detail/queue_waker.hpp"
+#include "detail/rd_handle.hpp"
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <librdkafka/rdkafka.h>
+
+#include <deque>
+#include <unordered_map>
+
+namespace asiokafka::detail {
+
+class producer_impl : public std::enable_shared_from_this<producer_impl> {
+ public:
+  using report_handler = boost::asio::any_completion_handler<void(error_code, delivery_report)>;
+  using plain_handler = boost::asio::any_completion_handler<void(error_code)>;
+
+  producer_impl(boost::asio::any_io_executor ex, const composed_config& config, producer_options options);
+  producer_impl(const producer_impl&) = delete;
+  producer_impl& operator=(const producer_impl&) = delete;
+  ~producer_impl();
+
+  void start();
+  void shutdown();
+
+  const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
+  rd_kafka_t* rk() const noexcept { return rk_; }
+
+  void produce(record r, report_handler h);  // h may be empty: fire-and-forget
+  void flush(plain_handler h);
+  void close(plain_handler h);
+
+  std::size_t in_flight() const noexcept { return waiting_.size() + sent_; }
+  std::uint64_t delivered() const noexcept { return delivered_; }
+  std::uint64_t failed() const noexcept { return failed_; }
+
+ private:
+  struct produce_op {
+    std::uint64_t id = 0;
+    record rec;
+    report_handler handler;
+    boost::asio::cancellation_slot slot;
+  };
+  struct flush_waiter {
+    std::uint64_t id = 0;
+    plain_handler handler;
+    boost::asio::cancellation_slot slot;
+  };
+
+  void wait_for_events();
+  void drain();
+  void handle_delivery(rd_kafka_event_t* ev);
+  // Hands the record to librdkafka; returns false (leaving `op` intact) when its queue is full.
+  bool try_send(produce_op& op);
+  void send_waiting();
+  void complete(produce_op& op, const error_code& ec, delivery_report dr, bool post);
+  void check_flush();
+  void cancel_waiting(std::uint64_t id);
+  void cancel_flush(std::uint64_t id);
+  void report(const error_code& ec, std::string_view context);
+
+  boost::asio::any_io_executor ex_;
+  producer_options opts_;
+  std::shared_ptr<rd_handle> handle_;
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* main_q_ = nullptr;
+  queue_waker waker_;
+  bool waiting_for_events_ = false;
+
+  std::deque<produce_op> waiting_;                        // queue full: in order
+  std::unordered_map<std::uint64_t, produce_op> pending_; // in librdkafka, with a handler
+  std::size_t sent_ = 0;                                  // in librdkafka, all kinds
+  std::deque<flush_waiter> flushes_;
+  plain_handler close_handler_;
+  bool closed_ = false;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t failed_ = 0;
+};
+
+}  // namespace asiokafka::detail

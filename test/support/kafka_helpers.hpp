@@ -1,0 +1,42 @@
+// Helpers for tests that run clients: configs, and running a coroutine to completion.
+#pragma once
+
+#include <asiokafka/config.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <string>
+
+namespace asiokafka::test {
+
+using raw_config = std::map<std::string, std::string>;
+
+/// A consumer config: group `group`, auto.offset.reset=earliest, plus `raw`.
+composed_config consumer_config(const std::string& brokers, const std::string& group, raw_config raw = {},
+                                const std::string& name = "test");
+/// A producer config with `raw`.
+composed_config producer_config(const std::string& brokers, raw_config raw = {});
+
+/// Runs the coroutine `make()` on `io` until it finishes (then stops `io`) or `timeout` passes
+/// (test failure). Rethrows the coroutine's exception.
+template <class MakeAwaitable>
+void run(boost::asio::io_context& io, MakeAwaitable make, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  std::exception_ptr error;
+  bool done = false;
+  boost::asio::co_spawn(io, make(), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+    io.stop();
+  });
+  io.restart();
+  io.run_for(timeout);
+  BOOST_REQUIRE_MESSAGE(done, "coroutine did not finish within " << timeout.count() << " s");
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace asiokafka::test

@@ -1,0 +1,372 @@
+#define BOOST_TEST_MODULE test_consumer
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/consumer.hpp>
+#include <asiokafka/message_stream.hpp>
+#include <asiokafka/producer.hpp>
+#include <asiokafka/testing/embedded_kafka.hpp>
+
+#include "kafka_helpers.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <time.h>
+
+#include <thread>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
+using asiokafka::consumer;
+using asiokafka::error_code;
+using asiokafka::message;
+using asiokafka::producer;
+using asiokafka::record;
+using asiokafka::topic_partition_list;
+namespace test = asiokafka::test;
+
+namespace {
+
+struct cluster_fixture {
+  asiokafka::testing::embedded_kafka kafka;
+  asio::io_context io;
+  std::string topic = test::unique_name("t");
+  std::string group = test::unique_name("g");
+
+  cluster_fixture() { kafka.create_topic(topic, 1); }
+
+  consumer make_consumer(test::raw_config raw = {}) {
+    return consumer(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group, std::move(raw)));
+  }
+
+  // Produces `n` records "v<i>" with key "k<i>" and one header; returns when all are delivered.
+  asio::awaitable<void> produce(int n, int first = 0) {
+    producer p(co_await asio::this_coro::executor, test::producer_config(kafka.bootstrap_servers()));
+    for (int i = first; i < first + n; ++i) {
+      record r{topic, 0, "k" + std::to_string(i), "v" + std::to_string(i), {{"h", "x" + std::to_string(i)}}, {}};
+      p.produce(std::move(r));
+    }
+    co_await p.async_flush(asio::use_awaitable);
+    BOOST_REQUIRE_EQUAL(p.failed(), 0u);
+  }
+
+  // Manual assignment from the beginning: no group join (the mock answers JoinGroup after ~3 s).
+  void assign_from_start(consumer& c) { c.assign({{topic, 0, asiokafka::offsets::beginning}}); }
+};
+
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(test_consumer, cluster_fixture)
+
+BOOST_AUTO_TEST_CASE(receive_returns_records_in_order_with_metadata) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(20);
+    auto c = make_consumer();
+    assign_from_start(c);
+    for (int i = 0; i < 20; ++i) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      BOOST_TEST(m.topic() == topic);
+      BOOST_TEST(m.partition() == 0);
+      BOOST_TEST(m.offset() == i);
+      BOOST_TEST(m.payload() == "v" + std::to_string(i));
+      BOOST_TEST(m.key().value() == "k" + std::to_string(i));
+      BOOST_TEST(m.header("h").value().value() == "x" + std::to_string(i));
+      BOOST_TEST(!m.header("missing").has_value());
+      BOOST_TEST(m.headers().size() == 1u);
+      BOOST_TEST(!m.error());
+      BOOST_TEST((m.timestamp().type == asiokafka::timestamp_type::create_time));
+    }
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(receive_subscribed_joins_group_and_gets_records) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(5);
+    int assigned = 0;
+    asiokafka::consumer_options opts;
+    opts.hooks.on_assigned = [&](const topic_partition_list& parts) -> asio::awaitable<void> {
+      assigned += static_cast<int>(parts.size());
+      co_return;
+    };
+    consumer c(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group), opts);
+    c.subscribe({topic});
+    for (int i = 0; i < 5; ++i) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      BOOST_TEST(m.offset() == i);
+    }
+    BOOST_TEST(assigned == 1);
+    BOOST_TEST(!c.member_id().empty());
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(receive_batch_returns_between_one_and_max) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(50);
+    auto c = make_consumer();
+    assign_from_start(c);
+    std::vector<std::int64_t> offsets;
+    while (offsets.size() < 50) {
+      auto batch = co_await c.async_receive_batch(16, asio::use_awaitable);
+      BOOST_REQUIRE(!batch.empty());
+      BOOST_REQUIRE(batch.size() <= 16u);
+      for (auto& m : batch) offsets.push_back(m.offset());
+    }
+    for (std::size_t i = 0; i < offsets.size(); ++i) BOOST_TEST(offsets[i] == static_cast<std::int64_t>(i));
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(stream_iterates_until_close) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(10);
+    auto c = make_consumer();
+    assign_from_start(c);
+    asiokafka::message_stream stream(c);
+    int seen = 0;
+    while (auto msg = co_await stream.next()) {
+      BOOST_TEST(msg.offset() == seen);
+      if (++seen == 10) co_await c.async_close(asio::use_awaitable);
+    }
+    BOOST_TEST(seen == 10);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_receive_loses_no_message) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto c = make_consumer();
+    assign_from_start(c);
+    // Nothing produced yet: the receive is cancelled by the timer branch.
+    asio::steady_timer timer(co_await asio::this_coro::executor, 200ms);
+    auto first = co_await (c.async_receive(asio::as_tuple(asio::use_awaitable)) ||
+                           timer.async_wait(asio::use_awaitable));
+    BOOST_TEST(first.index() == 1u);
+    // Explicit slot cancellation, all three types.
+    for (auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                      asio::cancellation_type::total}) {
+      asio::cancellation_signal signal;
+      error_code got;
+      bool done = false;
+      c.async_receive(asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, message) {
+        got = ec;
+        done = true;
+      }));
+      signal.emit(type);
+      while (!done) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      BOOST_TEST((got == asio::error::operation_aborted));
+    }
+    co_await produce(3);
+    for (int i = 0; i < 3; ++i) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      BOOST_TEST(m.offset() == i);
+    }
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(every_completion_token_works) {
+  std::thread runner;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(6);
+    auto c = make_consumer();
+    assign_from_start(c);
+    // use_awaitable
+    message m0 = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(m0.offset() == 0);
+    // as_tuple
+    auto [ec1, m1] = co_await c.async_receive(asio::as_tuple(asio::use_awaitable));
+    BOOST_TEST(!ec1);
+    BOOST_TEST(m1.offset() == 1);
+    // deferred (the default token), awaited
+    auto op = c.async_receive();
+    message m2 = co_await std::move(op)(asio::use_awaitable);
+    BOOST_TEST(m2.offset() == 2);
+    // redirect_error
+    error_code ec3;
+    message m3 = co_await c.async_receive(asio::redirect_error(asio::use_awaitable, ec3));
+    BOOST_TEST(!ec3);
+    BOOST_TEST(m3.offset() == 3);
+    // plain callback
+    std::int64_t cb_offset = -1;
+    c.async_receive([&](error_code ec, message m) {
+      BOOST_TEST(!ec);
+      cb_offset = m.offset();
+    });
+    while (cb_offset < 0) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    BOOST_TEST(cb_offset == 4);
+    // use_future: waited on from another thread while this loop runs
+    std::future<message> fut = c.async_receive(asio::use_future);
+    std::int64_t fut_offset = -1;
+    runner = std::thread([&] { fut_offset = fut.get().offset(); });
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (int i = 0; i < 200 && fut_offset < 0; ++i) {
+      t.expires_after(10ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    runner.join();
+    BOOST_TEST(fut_offset == 5);
+    co_await c.async_close(asio::use_awaitable);
+  });
+  if (runner.joinable()) runner.join();
+}
+
+BOOST_AUTO_TEST_CASE(store_offset_commits_only_contiguous_prefix) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(4);
+    auto c = make_consumer({{"enable.auto.offset.store", "false"}, {"enable.auto.commit", "false"}});
+    assign_from_start(c);
+    std::vector<message> msgs;
+    for (int i = 0; i < 4; ++i) msgs.push_back(co_await c.async_receive(asio::use_awaitable));
+    auto committed = [&]() -> asio::awaitable<std::int64_t> {
+      co_await c.async_commit(asio::use_awaitable);
+      auto parts = co_await c.async_committed({{topic, 0}}, 5s, asio::use_awaitable);
+      co_return parts.at(0).offset;
+    };
+    BOOST_TEST(!c.store_offset(msgs[2]));  // out of order: 0 and 1 unfinished
+    BOOST_TEST(!c.store_offset(msgs[1]));
+    auto first = co_await committed();
+    BOOST_TEST(first < 0);  // nothing committed: offset 0 still unfinished
+    BOOST_TEST(!c.store_offset(msgs[0]));
+    BOOST_TEST(co_await committed() == 3);  // 0,1,2 done; 3 unfinished
+    BOOST_TEST(!c.store_offset(msgs[3]));
+    BOOST_TEST(co_await committed() == 4);
+    BOOST_TEST((c.store_offset(msgs[3]) == asiokafka::error::not_assigned));  // already finished
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(commit_message_and_offsets_reach_the_group) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(3);
+    auto c = make_consumer({{"enable.auto.commit", "false"}});
+    assign_from_start(c);
+    message m0 = co_await c.async_receive(asio::use_awaitable);
+    co_await c.async_commit(m0, asio::use_awaitable);
+    auto parts = co_await c.async_committed({{topic, 0}}, 5s, asio::use_awaitable);
+    BOOST_TEST(parts.at(0).offset == 1);
+    co_await c.async_commit(topic_partition_list{{topic, 0, 3}}, asio::use_awaitable);
+    parts = co_await c.async_committed({{topic, 0}}, 5s, asio::use_awaitable);
+    BOOST_TEST(parts.at(0).offset == 3);
+    auto wm = co_await c.async_watermarks(topic, 0, 5s, asio::use_awaitable);
+    BOOST_TEST(wm.low == 0);
+    BOOST_TEST(wm.high == 3);
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(pause_holds_messages_and_resume_releases_them) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(5);
+    auto c = make_consumer();
+    assign_from_start(c);
+    message m0 = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(m0.offset() == 0);
+    c.pause({{topic, 0}});
+    BOOST_TEST(c.position({{topic, 0}}).at(0).offset == 1);
+    asio::steady_timer timer(co_await asio::this_coro::executor, 500ms);
+    auto r = co_await (c.async_receive(asio::as_tuple(asio::use_awaitable)) || timer.async_wait(asio::use_awaitable));
+    BOOST_TEST(r.index() == 1u);  // paused: nothing delivered
+    c.resume({{topic, 0}});
+    for (int i = 1; i < 5; ++i) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      BOOST_TEST(m.offset() == i);
+    }
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(seek_redelivers_from_offset) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(5);
+    auto c = make_consumer();
+    assign_from_start(c);
+    for (int i = 0; i < 4; ++i) co_await c.async_receive(asio::use_awaitable);
+    c.seek({topic, 0, 1});
+    message m = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(m.offset() == 1);
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(flow_control_pauses_fetching_and_loses_nothing) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(300);
+    asiokafka::consumer_options opts;
+    opts.max_buffered_messages = 20;
+    consumer c(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group), opts);
+    assign_from_start(c);
+    asio::steady_timer timer(co_await asio::this_coro::executor, 500ms);
+    co_await timer.async_wait(asio::use_awaitable);  // not receiving: the buffer fills and stops
+    BOOST_TEST(c.buffered() >= 20u);
+    BOOST_TEST(c.buffered() < 300u);
+    for (int i = 0; i < 300; ++i) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      BOOST_REQUIRE_EQUAL(m.offset(), i);
+    }
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(idle_consumer_thread_sleeps_in_reactor) {
+  double cpu_ms = -1;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(1);
+    auto c = make_consumer();
+    assign_from_start(c);
+    co_await c.async_receive(asio::use_awaitable);
+    const double before = thread_cpu_ms();
+    asio::steady_timer timer(co_await asio::this_coro::executor, 2s);
+    auto r = co_await (c.async_receive(asio::as_tuple(asio::use_awaitable)) || timer.async_wait(asio::use_awaitable));
+    BOOST_TEST(r.index() == 1u);
+    cpu_ms = thread_cpu_ms() - before;
+    co_await c.async_close(asio::use_awaitable);
+  });
+  BOOST_TEST_MESSAGE("event-loop thread CPU over 2 s idle: " << cpu_ms << " ms");
+  BOOST_TEST(cpu_ms >= 0);
+  BOOST_TEST(cpu_ms < 20.0);
+}
+
+BOOST_AUTO_TEST_CASE(receive_after_close_reports_closed) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto c = make_consumer();
+    assign_from_start(c);
+    auto pending = asio::co_spawn(co_await asio::this_coro::executor,
+                                  c.async_receive(asio::as_tuple(asio::use_awaitable)), asio::use_awaitable);
+    co_await c.async_close(asio::use_awaitable);
+    auto [ec, m] = co_await std::move(pending);
+    BOOST_TEST((ec == asiokafka::error::closed));
+    auto [ec2, m2] = co_await c.async_receive(asio::as_tuple(asio::use_awaitable));
+    BOOST_TEST((ec2 == asiokafka::error::closed));
+    BOOST_TEST(!m2);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(message_outlives_its_consumer) {
+  message kept;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(1);
+    auto c = make_consumer();
+    assign_from_start(c);
+    kept = co_await c.async_receive(asio::use_awaitable);
+    co_await c.async_close(asio::use_awaitable);
+  });
+  BOOST_TEST(kept.payload() == "v0");
+  BOOST_TEST(kept.describe() == topic + "[0]@0");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
