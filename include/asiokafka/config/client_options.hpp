@@ -1,0 +1,80 @@
+// The options of one configuration scope: typed options plus raw librdkafka properties.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace asiokafka {
+
+/// What a consumer does when its group has no committed offset for a partition
+/// (librdkafka's `auto.offset.reset`).
+enum class offset_reset {
+  earliest,  ///< Start from the oldest retained message.
+  latest,    ///< Start after the newest message.
+  error,     ///< Report an error to the application.
+};
+
+/// "earliest", "latest" or "error" (librdkafka's spelling).
+std::string_view to_string(offset_reset reset) noexcept;
+
+/// The options of ONE scope (broker-wide, one subscriber's, or the producer's).
+///
+/// Every typed option is shorthand for a librdkafka property; an unset option (`nullopt`)
+/// leaves the decision to other scopes:
+///
+/// | option                          | librdkafka property             | value written      |
+/// |---------------------------------|---------------------------------|--------------------|
+/// | bootstrap_servers               | bootstrap.servers               | as given           |
+/// | client_id                       | client.id                       | as given           |
+/// | group_id                        | group.id                        | as given           |
+/// | group_instance_id               | group.instance.id               | as given           |
+/// | auto_offset_reset               | auto.offset.reset               | `to_string(reset)` |
+/// | session_timeout                 | session.timeout.ms              | milliseconds       |
+/// | max_poll_interval               | max.poll.interval.ms            | milliseconds       |
+/// | partition_assignment_strategy   | partition.assignment.strategy   | as given           |
+/// | enable_auto_commit              | enable.auto.commit              | "true" / "false"   |
+///
+/// `raw` holds any other librdkafka property by its name, e.g. `{"group.instance.id",
+/// "pod-7"}` or `{"fetch.min.bytes", "1024"}`. librdkafka's aliases are accepted and
+/// reported under one canonical name (e.g. `metadata.broker.list` is `bootstrap.servers`,
+/// `request.required.acks` is `acks`; full list in docs/config.md).
+///
+/// Every member has a default member initializer, so designated initializers such as
+/// `client_options{.group_id = "orders"}` compile cleanly under -Wextra.
+///
+/// Within one scope a key may be given more than once (typed option, raw key, alias) only
+/// with equal values (compared as strings); different values make composition throw
+/// `config_error` naming the key and scope.
+struct client_options {
+  std::optional<std::string> bootstrap_servers{};
+  std::optional<std::string> client_id{};
+  std::optional<std::string> group_id{};
+  std::optional<std::string> group_instance_id{};
+  std::optional<offset_reset> auto_offset_reset{};
+  std::optional<std::chrono::milliseconds> session_timeout{};
+  std::optional<std::chrono::milliseconds> max_poll_interval{};
+  /// "range", "roundrobin", "cooperative-sticky", or a comma-separated list.
+  std::optional<std::string> partition_assignment_strategy{};
+  std::optional<bool> enable_auto_commit{};
+  /// Other librdkafka properties, by name.
+  std::map<std::string, std::string> raw{};
+};
+
+/// A librdkafka property that a library feature needs at a fixed value, e.g. at-least-once
+/// acknowledgement needs `{"enable.auto.offset.store", "false", "at-least-once acks store
+/// offsets after the handler finishes"}`.
+///
+/// The composer sets it with scope `library_owned`. A user value for the same key at any
+/// scope must be equal, otherwise composition throws `config_error` naming the key, the
+/// user's scope and `reason`; a user value is never silently overridden.
+struct owned_key {
+  std::string key{};
+  std::string value{};
+  /// Why the library needs this value; quoted in errors and in `explain()`.
+  std::string reason{};
+};
+
+}  // namespace asiokafka

@@ -1,0 +1,29 @@
+// What asiokafka knows about librdkafka's property names: aliases, which client kind a
+// property applies to, and the library defaults. Lists match librdkafka 2.0's
+// CONFIGURATION.md; docs/config.md documents them for users.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace asiokafka::detail {
+
+enum class client_kind { consumer, producer };
+
+/// The canonical name of a property: librdkafka's aliases map to the name Kafka's own
+/// clients use (metadata.broker.list -> bootstrap.servers, request.required.acks -> acks,
+/// ...); other keys are returned unchanged.
+std::string_view canonical_key(std::string_view key) noexcept;
+
+/// Whether a (canonical) property only means something to the other kind of client.
+bool applies_to(client_kind kind, std::string_view canonical) noexcept;
+
+struct default_property {
+  std::string_view key;
+  std::string_view value;
+};
+
+/// asiokafka's library defaults for a client kind, sorted by key.
+std::span<const default_property> library_defaults(client_kind kind) noexcept;
+
+}  // namespace asiokafka::detail
