@@ -140,9 +140,9 @@ void consumer_impl::shutdown() {
     waiters_.pop_front();
     complete_receive(w, closed, true);
   }
-  for (auto& [id, c] : commits_) asio::post(ex_, asio::append(std::move(c.handler), closed));
+  for (auto& [id, c] : commits_) asio::post(ex_, asio::append(c.handler.take(), closed));
   commits_.clear();
-  if (close_handler_) asio::post(ex_, asio::append(std::move(close_handler_), closed));
+  if (close_handler_) asio::post(ex_, asio::append(close_handler_.take(), closed));
 }
 
 // ---- queue serving ---------------------------------------------------------------------
@@ -251,7 +251,7 @@ void consumer_impl::handle_commit_result(rd_kafka_event_t* ev) {
   auto c = std::move(it->second);
   commits_.erase(it);
   c.slot.clear();
-  asio::dispatch(ex_, asio::append(std::move(c.handler), ec));
+  asio::dispatch(ex_, asio::append(c.handler.take(), ec));
 }
 
 void consumer_impl::handle_error_event(rd_kafka_event_t* ev) {
@@ -278,7 +278,7 @@ void consumer_impl::enter_fatal(const error_code& ec, std::string reason) {
   }
   for (auto& [id, c] : commits_) {
     c.slot.clear();
-    asio::post(ex_, asio::append(std::move(c.handler), fatal_));
+    asio::post(ex_, asio::append(c.handler.take(), fatal_));
   }
   commits_.clear();
   buffer_.clear();
@@ -306,14 +306,14 @@ void consumer_impl::complete_receive(receive_waiter& w, const error_code& ec, bo
   if (w.max == 0) {
     message m;
     if (!ec) m = take_message();
-    submit(asio::append(std::move(w.single), ec, std::move(m)));
+    submit(asio::append(w.single.take(), ec, std::move(m)));
   } else {
     std::vector<message> batch;
     if (!ec) {
       batch.reserve(std::min(w.max, buffer_.size()));
       while (batch.size() < w.max && !buffer_.empty()) batch.push_back(take_message());
     }
-    submit(asio::append(std::move(w.batch), ec, std::move(batch)));
+    submit(asio::append(w.batch.take(), ec, std::move(batch)));
   }
 }
 
@@ -331,7 +331,7 @@ void consumer_impl::deliver() {
 void consumer_impl::receive(single_handler h) {
   receive_waiter w;
   w.single = std::move(h);
-  w.slot = asio::get_associated_cancellation_slot(w.single);
+  w.slot = w.single.slot();
   if (fatal_ || state_ != state::open) {
     complete_receive(w, fatal_ ? fatal_ : make_error_code(error::closed), true);
     return;
@@ -354,7 +354,7 @@ void consumer_impl::receive_batch(std::size_t max, batch_handler h) {
   receive_waiter w;
   w.max = std::max<std::size_t>(max, 1);
   w.batch = std::move(h);
-  w.slot = asio::get_associated_cancellation_slot(w.batch);
+  w.slot = w.batch.slot();
   if (fatal_ || state_ != state::open) {
     complete_receive(w, fatal_ ? fatal_ : make_error_code(error::closed), true);
     return;
@@ -440,14 +440,14 @@ void consumer_impl::commit(topic_partition_list offsets, bool explicit_offsets, 
   }
   const std::uint64_t id = next_id_++;
   commit_waiter c{std::move(h), {}};
-  c.slot = asio::get_associated_cancellation_slot(c.handler);
+  c.slot = c.handler.slot();
   if (c.slot.is_connected()) {
     c.slot.assign([weak = weak_from_this(), id](asio::cancellation_type type) {
       auto self = weak.lock();
       if (!self || !(type & asio::cancellation_type::terminal)) return;
       auto it = self->commits_.find(id);
       if (it == self->commits_.end()) return;
-      auto handler = std::move(it->second.handler);
+      auto handler = it->second.handler.take();
       self->commits_.erase(it);
       asio::post(self->ex_, asio::append(std::move(handler), asio::error::operation_aborted));
     });
@@ -467,7 +467,7 @@ void consumer_impl::send_commit(const topic_partition_list& offsets, bool explic
     auto c = std::move(it->second);
     commits_.erase(it);
     c.slot.clear();
-    asio::post(ex_, asio::append(std::move(c.handler),
+    asio::post(ex_, asio::append(c.handler.take(),
                                  err == RD_KAFKA_RESP_ERR__NO_OFFSET ? error_code{} : make_kafka_error_code(err)));
   }
 }
@@ -544,7 +544,8 @@ void consumer_impl::seek(const topic_partition& tp) {
   rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = tp.offset;
   throw_if(rd_kafka_seek_partitions(rk_, list.get(), 0),
            "asiokafka: seek " + tp.topic + "[" + std::to_string(tp.partition) + "] to " + std::to_string(tp.offset));
-  if (list->elems[0].err)
+  // With no timeout the seek completes in the background: "in progress" is its success.
+  if (list->elems[0].err && list->elems[0].err != RD_KAFKA_RESP_ERR__IN_PROGRESS)
     throw boost::system::system_error(make_kafka_error_code(list->elems[0].err),
                                       "asiokafka: seek " + tp.topic + "[" + std::to_string(tp.partition) + "]");
 }
@@ -739,10 +740,10 @@ void consumer_impl::finish_close(const error_code& ec) {
   const auto closed = make_error_code(error::closed);
   for (auto& [id, c] : commits_) {
     c.slot.clear();
-    asio::post(ex_, asio::append(std::move(c.handler), closed));
+    asio::post(ex_, asio::append(c.handler.take(), closed));
   }
   commits_.clear();
-  if (close_handler_) asio::post(ex_, asio::append(std::move(close_handler_), ec));
+  if (close_handler_) asio::post(ex_, asio::append(close_handler_.take(), ec));
 }
 
 // ---- reporting ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <asiokafka/message.hpp>
 #include <asiokafka/topic_partition.hpp>
 
+#include "detail/handler_box.hpp"
 #include "detail/queue_waker.hpp"
 #include "detail/rd_handle.hpp"
 
@@ -87,12 +88,12 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   struct receive_waiter {
     std::uint64_t id = 0;
     std::size_t max = 0;  // 0: single receive
-    single_handler single;
-    batch_handler batch;
+    handler_box<void(error_code, message)> single;
+    handler_box<void(error_code, std::vector<message>)> batch;
     boost::asio::cancellation_slot slot;
   };
   struct commit_waiter {
-    plain_handler handler;
+    handler_box<void(error_code)> handler;
     boost::asio::cancellation_slot slot;
   };
 
@@ -158,7 +159,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   enum class state { open, closing, closed };
   state state_ = state::open;
-  plain_handler close_handler_;
+  handler_box<void(error_code)> close_handler_;
   error_code fatal_;
   std::string fatal_reason_;
 };

@@ -57,9 +57,9 @@ void producer_impl::shutdown() {
   waiting_.clear();
   for (auto& [id, op] : pending_) complete(op, closed, {}, true);
   pending_.clear();
-  for (auto& f : flushes_) asio::post(ex_, asio::append(std::move(f.handler), closed));
+  for (auto& f : flushes_) asio::post(ex_, asio::append(f.handler.take(), closed));
   flushes_.clear();
-  if (close_handler_) asio::post(ex_, asio::append(std::move(close_handler_), closed));
+  if (close_handler_) asio::post(ex_, asio::append(close_handler_.take(), closed));
 }
 
 void producer_impl::wait_for_events() {
@@ -182,9 +182,9 @@ void producer_impl::send_waiting() {
 void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, bool post) {
   if (!op.handler) return;
   if (post)
-    asio::post(ex_, asio::append(std::move(op.handler), ec, std::move(dr)));
+    asio::post(ex_, asio::append(op.handler.take(), ec, std::move(dr)));
   else
-    asio::dispatch(ex_, asio::append(std::move(op.handler), ec, std::move(dr)));
+    asio::dispatch(ex_, asio::append(op.handler.take(), ec, std::move(dr)));
 }
 
 void producer_impl::produce(record r, report_handler h) {
@@ -199,7 +199,7 @@ void producer_impl::produce(record r, report_handler h) {
   }
   if (waiting_.empty() && try_send(op)) return;
   if (op.handler) {
-    op.slot = asio::get_associated_cancellation_slot(op.handler);
+    op.slot = op.handler.slot();
     if (op.slot.is_connected())
       op.slot.assign([weak = weak_from_this(), id = op.id](asio::cancellation_type) {
         if (auto self = weak.lock()) self->cancel_waiting(id);
@@ -225,7 +225,7 @@ void producer_impl::flush(plain_handler h) {
     return;
   }
   flush_waiter f{next_id_++, std::move(h), {}};
-  f.slot = asio::get_associated_cancellation_slot(f.handler);
+  f.slot = f.handler.slot();
   if (f.slot.is_connected())
     f.slot.assign([weak = weak_from_this(), id = f.id](asio::cancellation_type) {
       if (auto self = weak.lock()) self->cancel_flush(id);
@@ -236,7 +236,7 @@ void producer_impl::flush(plain_handler h) {
 void producer_impl::cancel_flush(std::uint64_t id) {
   auto it = std::find_if(flushes_.begin(), flushes_.end(), [id](const flush_waiter& f) { return f.id == id; });
   if (it == flushes_.end()) return;
-  auto handler = std::move(it->handler);
+  auto handler = it->handler.take();
   flushes_.erase(it);
   asio::post(ex_, asio::append(std::move(handler), asio::error::operation_aborted));
 }
@@ -247,11 +247,11 @@ void producer_impl::check_flush() {
     auto f = std::move(flushes_.front());
     flushes_.pop_front();
     f.slot.clear();
-    asio::post(ex_, asio::append(std::move(f.handler), error_code{}));
+    asio::post(ex_, asio::append(f.handler.take(), error_code{}));
   }
   if (close_handler_) {
     closed_ = true;
-    asio::post(ex_, asio::append(std::move(close_handler_), error_code{}));
+    asio::post(ex_, asio::append(close_handler_.take(), error_code{}));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <asiokafka/producer.hpp>
 
+#include "detail/handler_box.hpp"
 #include "detail/queue_waker.hpp"
 #include "detail/rd_handle.hpp"
 
@@ -45,12 +46,12 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   struct produce_op {
     std::uint64_t id = 0;
     record rec;
-    report_handler handler;
+    handler_box<void(error_code, delivery_report)> handler;
     boost::asio::cancellation_slot slot;
   };
   struct flush_waiter {
     std::uint64_t id = 0;
-    plain_handler handler;
+    handler_box<void(error_code)> handler;
     boost::asio::cancellation_slot slot;
   };
 
@@ -78,7 +79,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   std::unordered_map<std::uint64_t, produce_op> pending_; // in librdkafka, with a handler
   std::size_t sent_ = 0;                                  // in librdkafka, all kinds
   std::deque<flush_waiter> flushes_;
-  plain_handler close_handler_;
+  handler_box<void(error_code)> close_handler_;
   bool closed_ = false;
   std::uint64_t next_id_ = 1;
   std::uint64_t delivered_ = 0;

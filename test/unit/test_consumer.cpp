@@ -48,14 +48,22 @@ struct cluster_fixture {
   }
 
   // Produces `n` records "v<i>" with key "k<i>" and one header; returns when all are delivered.
-  asio::awaitable<void> produce(int n, int first = 0) {
-    producer p(co_await asio::this_coro::executor, test::producer_config(kafka.bootstrap_servers()));
+  asio::awaitable<void> produce(int n, int first = 0, test::raw_config raw = {}) {
+    producer p(co_await asio::this_coro::executor, test::producer_config(kafka.bootstrap_servers(), std::move(raw)));
     for (int i = first; i < first + n; ++i) {
       record r{topic, 0, "k" + std::to_string(i), "v" + std::to_string(i), {{"h", "x" + std::to_string(i)}}, {}};
       p.produce(std::move(r));
     }
     co_await p.async_flush(asio::use_awaitable);
     BOOST_REQUIRE_EQUAL(p.failed(), 0u);
+  }
+
+  // Commits the stored offsets, then reads back the group's committed offset of partition 0.
+  asio::awaitable<std::int64_t> commit_and_read(consumer& c) {
+    co_await c.async_commit(asio::use_awaitable);
+    topic_partition_list query{{topic, 0}};  // a local: GCC 12 miscompiles init-lists inside co_await
+    auto parts = co_await c.async_committed(std::move(query), 5s, asio::use_awaitable);
+    co_return parts.at(0).offset;
   }
 
   // Manual assignment from the beginning: no group join (the mock answers JoinGroup after ~3 s).
@@ -232,19 +240,14 @@ BOOST_AUTO_TEST_CASE(store_offset_commits_only_contiguous_prefix) {
     assign_from_start(c);
     std::vector<message> msgs;
     for (int i = 0; i < 4; ++i) msgs.push_back(co_await c.async_receive(asio::use_awaitable));
-    auto committed = [&]() -> asio::awaitable<std::int64_t> {
-      co_await c.async_commit(asio::use_awaitable);
-      auto parts = co_await c.async_committed({{topic, 0}}, 5s, asio::use_awaitable);
-      co_return parts.at(0).offset;
-    };
     BOOST_TEST(!c.store_offset(msgs[2]));  // out of order: 0 and 1 unfinished
     BOOST_TEST(!c.store_offset(msgs[1]));
-    auto first = co_await committed();
+    auto first = co_await commit_and_read(c);
     BOOST_TEST(first < 0);  // nothing committed: offset 0 still unfinished
     BOOST_TEST(!c.store_offset(msgs[0]));
-    BOOST_TEST(co_await committed() == 3);  // 0,1,2 done; 3 unfinished
+    BOOST_TEST(co_await commit_and_read(c) == 3);  // 0,1,2 done; 3 unfinished
     BOOST_TEST(!c.store_offset(msgs[3]));
-    BOOST_TEST(co_await committed() == 4);
+    BOOST_TEST(co_await commit_and_read(c) == 4);
     BOOST_TEST((c.store_offset(msgs[3]) == asiokafka::error::not_assigned));  // already finished
     co_await c.async_close(asio::use_awaitable);
   });
@@ -257,10 +260,12 @@ BOOST_AUTO_TEST_CASE(commit_message_and_offsets_reach_the_group) {
     assign_from_start(c);
     message m0 = co_await c.async_receive(asio::use_awaitable);
     co_await c.async_commit(m0, asio::use_awaitable);
-    auto parts = co_await c.async_committed({{topic, 0}}, 5s, asio::use_awaitable);
+    const topic_partition_list p0{{topic, 0}};
+    const topic_partition_list commit_at_3{{topic, 0, 3}};
+    auto parts = co_await c.async_committed(p0, 5s, asio::use_awaitable);
     BOOST_TEST(parts.at(0).offset == 1);
-    co_await c.async_commit(topic_partition_list{{topic, 0, 3}}, asio::use_awaitable);
-    parts = co_await c.async_committed({{topic, 0}}, 5s, asio::use_awaitable);
+    co_await c.async_commit(commit_at_3, asio::use_awaitable);
+    parts = co_await c.async_committed(p0, 5s, asio::use_awaitable);
     BOOST_TEST(parts.at(0).offset == 3);
     auto wm = co_await c.async_watermarks(topic, 0, 5s, asio::use_awaitable);
     BOOST_TEST(wm.low == 0);
@@ -305,13 +310,22 @@ BOOST_AUTO_TEST_CASE(seek_redelivers_from_offset) {
 
 BOOST_AUTO_TEST_CASE(flow_control_pauses_fetching_and_loses_nothing) {
   test::run(io, [&]() -> asio::awaitable<void> {
-    co_await produce(300);
+    // Small record batches and small fetches, so the records arrive over many wake-ups.
+    test::raw_config small_batches{{"batch.num.messages", "10"}};
+    co_await produce(300, 0, std::move(small_batches));
     asiokafka::consumer_options opts;
     opts.max_buffered_messages = 20;
-    consumer c(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group), opts);
+    consumer c(io.get_executor(),
+               test::consumer_config(kafka.bootstrap_servers(), group, {{"max.partition.fetch.bytes", "100"}}), opts);
     assign_from_start(c);
-    asio::steady_timer timer(co_await asio::this_coro::executor, 500ms);
-    co_await timer.async_wait(asio::use_awaitable);  // not receiving: the buffer fills and stops
+    // Not receiving: the buffer fills up to the watermark, then fetching pauses.
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int i = 0; i < 100 && c.buffered() < 20u; ++i) {
+      timer.expires_after(50ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    timer.expires_after(500ms);
+    co_await timer.async_wait(asio::use_awaitable);
     BOOST_TEST(c.buffered() >= 20u);
     BOOST_TEST(c.buffered() < 300u);
     for (int i = 0; i < 300; ++i) {
