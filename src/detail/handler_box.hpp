@@ -9,7 +9,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 
-#include <optional>
+#include <new>
 #include <utility>
 
 namespace asiokafka::detail {
@@ -20,42 +20,28 @@ class handler_box {
   using handler_type = boost::asio::any_completion_handler<Signature>;
 
   handler_box() noexcept = default;
-  handler_box(handler_type&& h) noexcept {  // NOLINT: implicit by design
-    if (h) h_.emplace(std::move(h));
-  }
-  handler_box(handler_box&& other) noexcept { steal(other); }
+  handler_box(handler_type&& h) noexcept : h_(std::move(h)) {}  // NOLINT: implicit by design
+  handler_box(handler_box&& other) noexcept : h_(std::move(other.h_)) {}
   handler_box& operator=(handler_box&& other) noexcept {
     if (this != &other) {
-      h_.reset();
-      steal(other);
+      h_.~handler_type();
+      ::new (static_cast<void*>(&h_)) handler_type(std::move(other.h_));
     }
     return *this;
   }
   handler_box(const handler_box&) = delete;
   handler_box& operator=(const handler_box&) = delete;
+  ~handler_box() = default;
 
-  explicit operator bool() const noexcept { return h_.has_value(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
 
-  boost::asio::cancellation_slot slot() const noexcept {
-    return h_ ? boost::asio::get_associated_cancellation_slot(*h_) : boost::asio::cancellation_slot();
-  }
+  boost::asio::cancellation_slot slot() const noexcept { return boost::asio::get_associated_cancellation_slot(h_); }
 
   /// Moves the handler out (the box becomes empty).
-  handler_type take() noexcept {
-    handler_type h(std::move(*h_));
-    h_.reset();
-    return h;
-  }
+  handler_type take() noexcept { return handler_type(std::move(h_)); }
 
  private:
-  void steal(handler_box& other) noexcept {
-    if (other.h_) {
-      h_.emplace(std::move(*other.h_));
-      other.h_.reset();
-    }
-  }
-
-  std::optional<handler_type> h_;
+  handler_type h_;
 };
 
 }  // namespace asiokafka::detail

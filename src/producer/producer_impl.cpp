@@ -67,7 +67,7 @@ void producer_impl::wait_for_events() {
   waiting_for_events_ = true;
   waker_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     self->waiting_for_events_ = false;
-    if (ec) return;
+    if (ec || self->closed_) return;
     self->drain();
     self->wait_for_events();
   });
@@ -251,6 +251,7 @@ void producer_impl::check_flush() {
   }
   if (close_handler_) {
     closed_ = true;
+    waker_.cancel();  // nothing is outstanding: stop holding the event loop
     asio::post(ex_, asio::append(close_handler_.take(), error_code{}));
   }
 }

@@ -40,3 +40,39 @@ void run(boost::asio::io_context& io, MakeAwaitable make, std::chrono::seconds t
 }
 
 }  // namespace asiokafka::test
+
+namespace asiokafka::test {
+
+/// Creates a topic on a real cluster through librdkafka's admin API (blocking; tests only).
+/// Throws std::runtime_error with the broker's message on failure.
+void create_topic(const std::string& brokers, const std::string& topic, int partitions, int replication_factor = 1);
+
+}  // namespace asiokafka::test
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace asiokafka::test {
+
+/// Polls `pred` every 50 ms until it holds (true) or `timeout` passes (false). Tests only.
+template <class Predicate>
+boost::asio::awaitable<bool> wait_until(Predicate pred, std::chrono::milliseconds timeout) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) co_return false;
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+  co_return true;
+}
+
+/// Lets the event loop run for `d`.
+inline boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
+  co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+}  // namespace asiokafka::test

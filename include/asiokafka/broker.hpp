@@ -1,0 +1,256 @@
+// asiokafka::broker - FastStream's programming model on Asio coroutines.
+//
+//   asiokafka::broker app(io.get_executor(), {.config = {.bootstrap_servers = "127.0.0.1:9092"}});
+//   app.subscriber<order>({"orders"}, {.config = {.group_id = "billing"}},
+//                         [](order o) -> asio::awaitable<void> { ... co_return; });
+//   co_await app.async_run(asio::use_awaitable);     // until app.stop()
+#pragma once
+
+#include <asiokafka/config.hpp>
+#include <asiokafka/consumer_options.hpp>
+#include <asiokafka/json.hpp>
+#include <asiokafka/log.hpp>
+#include <asiokafka/message.hpp>
+#include <asiokafka/producer.hpp>
+#include <asiokafka/subscriber.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace asiokafka {
+
+/// Broker-wide (executor-wide) options: the broker scope of the config composer and the
+/// behaviour shared by all subscribers.
+struct broker_options {
+  client_options config;
+  merge_policy policy = more_specific_wins{};
+  static_id_policy static_ids = derive_from_broker_base{};
+  /// How long a graceful stop waits for in-flight handlers before closing.
+  std::chrono::milliseconds graceful_timeout{30000};
+  /// Producer-only options for publishing (acks, linger.ms, ...): the producer's own scope.
+  client_options producer_config;
+  /// Default: log_to_stderr().
+  log_sink log;
+};
+
+namespace detail {
+
+using erased_handler = std::function<boost::asio::awaitable<void>(message&, context&)>;
+
+template <class>
+struct awaitable_result;
+template <class R, class E>
+struct awaitable_result<boost::asio::awaitable<R, E>> {
+  using type = R;
+};
+
+/// Serializes a handler result or publish value: strings as they are, everything else JSON.
+template <class V>
+std::string serialize_value(const V& value) {
+  if constexpr (std::is_convertible_v<const V&, std::string_view>)
+    return std::string(std::string_view(value));
+  else
+    return json::encode(value);
+}
+
+template <class V>
+constexpr std::string_view content_type_of() {
+  return std::is_convertible_v<const V&, std::string_view> ? "text/plain" : "application/json";
+}
+
+/// Decodes a message into T: the raw message (no decoding), std::string (the payload bytes),
+/// boost::json::value or any type the JSON codec supports. JSON decoding honours a
+/// content-type header: anything but application/json (or a +json type) is a decode failure.
+template <class T>
+class payload_decoder {
+ public:
+  void decode(const message& msg, T& out) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      out.assign(msg.payload());
+    } else {
+      if (auto ct = msg.header("content-type"); ct && ct->has_value() && !is_json_content_type(**ct))
+        throw decode_failure("unsupported content-type \"" + std::string(**ct) + "\" for a JSON subscriber");
+      json::decode_error err;
+      if (!decoder_.decode(msg.payload(), out, err)) throw decode_failure(err.what());
+    }
+  }
+
+ private:
+  static bool is_json_content_type(std::string_view ct) {
+    const auto semi = ct.find(';');
+    ct = ct.substr(0, semi);
+    return ct == "application/json" || (ct.size() > 5 && ct.substr(ct.size() - 5) == "+json");
+  }
+  json::decoder decoder_;
+};
+
+}  // namespace detail
+
+/// The application: subscribers, publishing, lifecycle.
+///
+/// Each subscriber owns its consumer and runs on its own strand of the broker's executor, so
+/// on a multi-threaded io_context different subscribers run in parallel while one
+/// subscriber's handlers never race (unless max_concurrency > 1, which still keeps
+/// per-partition order). Several brokers may share one io_context.
+///
+/// Thread safety: register subscribers, middlewares and hooks before async_run(); stop(),
+/// async_publish() and the statistics may be used from any thread.
+class broker {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  broker(executor_type ex, broker_options options);
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
+  ~broker();
+
+  executor_type get_executor() const noexcept;
+
+  /// Registers a subscriber for `topics` (names starting with '^' are patterns).
+  ///
+  /// `handler` is a coroutine taking `T` or `(T, context&)`; `T` is a described struct (or
+  /// any type asiokafka::json decodes), boost::json::value, std::string (payload bytes) or
+  /// `const message&` (raw). If it returns `awaitable<R>` with R non-void, the result is
+  /// published (JSON, or as-is for strings) to the message's reply-to header topic, else to
+  /// `options.output_topic`, with the input's key.
+  /// Returns the subscriber's statistics, valid for the broker's lifetime.
+  template <class T, class Handler>
+  const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler) {
+    return add_subscriber(std::move(topics), std::move(options), make_handler<T>(std::move(handler)));
+  }
+
+  /// The same with a custom decoder: `decode(const message&) -> T`, throwing on bad input.
+  template <class T, class Handler, class Decoder>
+  const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler,
+                                     Decoder decode) {
+    return add_subscriber(std::move(topics), std::move(options),
+                          make_handler<T>(std::move(handler), std::move(decode)));
+  }
+
+  /// Adds a middleware around every handler call (outermost first).
+  void use(middleware m);
+  /// Coroutines run once before the subscribers start / after they all stopped.
+  void on_startup(std::function<boost::asio::awaitable<void>()> hook);
+  void on_shutdown(std::function<boost::asio::awaitable<void>()> hook);
+
+  /// Runs all subscribers until stop().
+  ///
+  /// Completion signature: `void(error_code)`: success after a graceful stop; the first
+  /// fatal consumer error otherwise (the other subscribers are stopped gracefully then).
+  /// Throws config_error from the initiating function when a subscriber's configuration is
+  /// invalid (unknown key, bad value, conflicting scopes, duplicate static ids), before
+  /// anything connects. Cancellation: terminal, partial and total, all meaning stop().
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_run(CompletionToken&& token = {}) {
+    prepare();
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        [](auto handler, broker* self) { self->start_run(std::move(handler)); }, token, this);
+  }
+
+  /// Graceful stop: stop fetching, let in-flight handlers finish within graceful_timeout,
+  /// commit, close (static members without LeaveGroup), run shutdown hooks, flush publishes.
+  void stop();
+
+  /// Publishes `value` (JSON for structs and json values, as-is for strings) with a
+  /// content-type header.
+  ///
+  /// Completion signature: `void(error_code, delivery_report)`. Executor: the handler's
+  /// associated executor. Cancellation: as producer::async_produce.
+  template <class V, class CompletionToken = boost::asio::deferred_t>
+  auto async_publish(std::string topic, const V& value, publish_options options = {},
+                     CompletionToken&& token = {}) {
+    record r{std::move(topic), options.partition, std::move(options.key), detail::serialize_value(value),
+             std::move(options.headers), {}};
+    r.headers.push_back({"content-type", std::string(detail::content_type_of<V>())});
+    return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
+        [](auto handler, broker* self, record rec) { self->start_publish(std::move(rec), std::move(handler)); }, token,
+        this, std::move(r));
+  }
+
+  /// Every subscriber's effective configuration, key by key with the scope that set it
+  /// (secrets redacted). Throws config_error like async_run.
+  std::string explain();
+
+  /// Statistics of the subscriber named `name` (nullptr if none).
+  const subscriber_stats* stats(std::string_view name) const;
+
+ private:
+  template <class T, class Handler, class Decode>
+  static detail::erased_handler make_handler(Handler handler, Decode decode) {
+    return [handler = std::move(handler), decode = std::move(decode)](message& msg,
+                                                                      context& ctx) -> boost::asio::awaitable<void> {
+      T value;
+      try {
+        value = decode(msg);
+      } catch (const decode_failure&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw decode_failure(e.what());
+      }
+      co_await invoke_handler<T>(handler, std::move(value), ctx);
+    };
+  }
+
+  template <class T, class Handler>
+  static detail::erased_handler make_handler(Handler handler) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<T>, message>) {
+      return [handler = std::move(handler)](message& msg, context& ctx) -> boost::asio::awaitable<void> {
+        co_await invoke_handler<const message&>(handler, msg, ctx);
+      };
+    } else {
+      auto decoder = std::make_shared<detail::payload_decoder<T>>();
+      return [handler = std::move(handler), decoder](message& msg, context& ctx) -> boost::asio::awaitable<void> {
+        T value{};
+        decoder->decode(msg, value);
+        co_await invoke_handler<T>(handler, std::move(value), ctx);
+      };
+    }
+  }
+
+  template <class T, class Handler, class Arg>
+  static boost::asio::awaitable<void> invoke_handler(Handler& handler, Arg&& value, context& ctx) {
+    if constexpr (std::is_invocable_v<Handler&, Arg, context&>) {
+      using R = typename detail::awaitable_result<std::invoke_result_t<Handler&, Arg, context&>>::type;
+      if constexpr (std::is_void_v<R>) {
+        co_await handler(std::forward<Arg>(value), ctx);
+      } else {
+        R result = co_await handler(std::forward<Arg>(value), ctx);
+        co_await publish_result(ctx, detail::serialize_value(result), detail::content_type_of<R>());
+      }
+    } else {
+      static_assert(std::is_invocable_v<Handler&, Arg>,
+                    "handler must be callable as awaitable<R>(T) or awaitable<R>(T, asiokafka::context&)");
+      using R = typename detail::awaitable_result<std::invoke_result_t<Handler&, Arg>>::type;
+      if constexpr (std::is_void_v<R>) {
+        co_await handler(std::forward<Arg>(value));
+      } else {
+        R result = co_await handler(std::forward<Arg>(value));
+        co_await publish_result(ctx, detail::serialize_value(result), detail::content_type_of<R>());
+      }
+    }
+  }
+
+  static boost::asio::awaitable<void> publish_result(context& ctx, std::string value, std::string_view content_type);
+
+  const subscriber_stats& add_subscriber(std::vector<std::string> topics, subscriber_options options,
+                                         detail::erased_handler handler);
+  void prepare();
+  void start_run(boost::asio::any_completion_handler<void(error_code)> handler);
+  void start_publish(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
+
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace asiokafka

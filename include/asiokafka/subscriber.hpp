@@ -1,0 +1,159 @@
+// Subscriber options, ack policies, the per-message context and subscriber statistics.
+#pragma once
+
+#include <asiokafka/config.hpp>
+#include <asiokafka/error.hpp>
+#include <asiokafka/message.hpp>
+#include <asiokafka/producer.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asiokafka {
+
+/// What happens to a message's offset, depending on how its handler ended.
+enum class ack_policy {
+  /// At-most-once: the offset is stored before the handler runs.
+  ack_first,
+  /// At-least-once (default): stored after the handler returns. A handler that throws (or a
+  /// message that cannot be decoded) is logged with topic/partition/offset, counted as failed
+  /// and then stored, so one poison message never blocks the partition.
+  ack_after_success,
+  /// Like ack_after_success, but a throwing handler is retried in place (same message, same
+  /// order) up to `max_retries` times with exponential backoff from `retry_backoff`; when
+  /// retries run out the message goes to the dead-letter topic if one is configured, else it
+  /// is counted failed and stored. Undecodable messages are never retried.
+  nack_on_error,
+  /// A throwing handler or undecodable message is produced to `dead_letter_topic` (original
+  /// key, value and headers plus error headers) and its offset stored once the dead letter is
+  /// delivered. If the dead letter cannot be delivered the offset is not stored.
+  reject_on_error,
+  /// The handler decides with context::ack() / nack() / reject(). A message left undecided
+  /// is never stored, which holds back the partition's commits (at-least-once).
+  manual,
+};
+
+std::string_view to_string(ack_policy p) noexcept;
+
+/// Headers added to dead letters.
+namespace dead_letter_headers {
+inline constexpr std::string_view error = "x-asiokafka-error";
+inline constexpr std::string_view error_kind = "x-asiokafka-error-kind";  // "decode" or "handler"
+inline constexpr std::string_view original_topic = "x-asiokafka-original-topic";
+inline constexpr std::string_view original_partition = "x-asiokafka-original-partition";
+inline constexpr std::string_view original_offset = "x-asiokafka-original-offset";
+inline constexpr std::string_view subscriber = "x-asiokafka-subscriber";
+}  // namespace dead_letter_headers
+
+struct subscriber_options {
+  /// Stable name: used in derived group.instance.ids, logs and errors. Default: the topics
+  /// joined with '+'.
+  std::string name;
+  /// Subscriber scope of the config composer: group_id (required), group_instance_id,
+  /// auto_offset_reset, raw librdkafka properties, ...
+  client_options config;
+  ack_policy ack = ack_policy::ack_after_success;
+  /// Handlers running at once. 1: strictly sequential. >1: up to that many partitions are
+  /// handled concurrently, each partition still in order.
+  std::size_t max_concurrency = 1;
+  /// nack_on_error / context::nack().
+  int max_retries = 3;
+  std::chrono::milliseconds retry_backoff{100};
+  /// Where reject_on_error (and exhausted nack_on_error) sends messages. Required for
+  /// reject_on_error.
+  std::string dead_letter_topic;
+  /// Where a handler's return value is published when the message has no reply-to header.
+  std::string output_topic;
+  /// Messages fetched per receive.
+  std::size_t batch_size = 64;
+};
+
+/// Counters of one subscriber; readable from any thread.
+struct subscriber_stats {
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> handled{0};         // handler returned normally
+  std::atomic<std::uint64_t> failed{0};          // handler threw (after retries)
+  std::atomic<std::uint64_t> decode_failed{0};   // payload could not be decoded
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> dead_letter_failed{0};
+  std::atomic<std::uint64_t> in_flight{0};
+};
+
+/// Thrown by decoders; routed to the subscriber's error policy as a "decode" error.
+class decode_failure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+class subscriber_runner;
+}
+
+/// Options of a publish: key, headers, partition.
+struct publish_options {
+  std::optional<std::string> key;
+  std::vector<header> headers;
+  std::optional<std::int32_t> partition;
+};
+
+/// Per-message view given to handlers that take `(T, context&)`. Valid until the handler's
+/// coroutine finishes. Not thread-safe (it lives on the subscriber's strand).
+class context {
+ public:
+  context(detail::subscriber_runner& runner, message& msg) noexcept : runner_(&runner), msg_(&msg) {}
+
+  const message& raw() const noexcept { return *msg_; }
+  std::string_view topic() const noexcept { return msg_->topic(); }
+  std::int32_t partition() const noexcept { return msg_->partition(); }
+  std::int64_t offset() const noexcept { return msg_->offset(); }
+  std::optional<std::string_view> key() const noexcept { return msg_->key(); }
+  std::optional<std::optional<std::string_view>> header(std::string_view name) const noexcept {
+    return msg_->header(name);
+  }
+  const std::string& subscriber_name() const noexcept;
+  /// The subscriber's output_topic option (where handler results go without reply-to).
+  const std::string& output_topic() const noexcept;
+
+  /// Manual mode: marks the message processed (its offset is stored when the handler ends).
+  void ack() noexcept { decision_ = decision::ack; }
+  /// Manual mode: the handler is run again after a backoff (bounded by max_retries; after
+  /// that the message is rejected).
+  void nack() noexcept { decision_ = decision::nack; }
+  /// Manual mode: sends the message to the dead-letter topic with `reason`, then stores it.
+  void reject(std::string reason = "rejected by handler") {
+    decision_ = decision::reject;
+    reject_reason_ = std::move(reason);
+  }
+
+  /// Publishes `value` (already serialized) through the broker's producer; completes with the
+  /// delivery report. Throws boost::system::system_error on delivery failure.
+  boost::asio::awaitable<delivery_report> publish(std::string topic, std::string value, publish_options options = {});
+
+  enum class decision { none, ack, nack, reject };
+  decision current_decision() const noexcept { return decision_; }
+  const std::string& reject_reason() const noexcept { return reject_reason_; }
+  void reset_decision() noexcept { decision_ = decision::none; }
+
+ private:
+  detail::subscriber_runner* runner_;
+  message* msg_;
+  decision decision_ = decision::none;
+  std::string reject_reason_;
+};
+
+/// A middleware wraps every handler call of a broker: call `next()` to continue the chain.
+/// Registered order is outermost first. An exception thrown out of it counts as a handler
+/// failure.
+using middleware = std::function<boost::asio::awaitable<void>(context&, std::function<boost::asio::awaitable<void>()> next)>;
+
+}  // namespace asiokafka

@@ -1,0 +1,236 @@
+#include <asiokafka/broker.hpp>
+
+#include "broker/subscriber_runner.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+namespace asio = boost::asio;
+
+namespace asiokafka {
+
+namespace {
+
+constexpr std::string_view offset_store_reason =
+    "asiokafka stores offsets itself once the ack policy has decided (at-least-once)";
+
+std::string default_name(const std::vector<std::string>& topics) {
+  std::string name;
+  for (const auto& t : topics) name += (name.empty() ? "" : "+") + t;
+  return name;
+}
+
+}  // namespace
+
+struct broker::state : std::enable_shared_from_this<broker::state> {
+  state(asio::any_io_executor executor, broker_options o)
+      : ex(std::move(executor)),
+        strand(asio::make_strand(ex)),
+        opts(std::move(o)),
+        composer(opts.config, opts.policy, opts.static_ids),
+        middlewares(std::make_shared<std::vector<middleware>>()),
+        all_done(strand) {
+    if (!opts.log) opts.log = log_to_stderr();
+  }
+
+  asio::any_io_executor ex;
+  asio::strand<asio::any_io_executor> strand;
+  broker_options opts;
+  config_composer composer;
+  std::shared_ptr<std::vector<middleware>> middlewares;
+  std::vector<std::function<asio::awaitable<void>()>> startup_hooks;
+  std::vector<std::function<asio::awaitable<void>()>> shutdown_hooks;
+  std::vector<std::shared_ptr<detail::subscriber_runner>> runners;
+  std::vector<composed_config> configs;  // one per runner, after prepare()
+  std::unique_ptr<producer> publisher;   // lives on `strand`
+  bool running = false;
+  bool stop_requested = false;
+  std::size_t remaining = 0;
+  error_code first_fatal;
+  asio::steady_timer all_done;
+
+  void request_stop() {
+    asio::post(strand, [self = shared_from_this()] {
+      self->stop_requested = true;
+      for (auto& r : self->runners) r->stop();
+    });
+  }
+
+  producer& ensure_publisher() {
+    if (!publisher) {
+      producer_options popts;
+      popts.log = opts.log;
+      publisher = std::make_unique<producer>(strand, composer.compose_producer(opts.producer_config), popts);
+    }
+    return *publisher;
+  }
+
+  asio::awaitable<delivery_report> publish_on_strand(record r) {
+    auto self = shared_from_this();
+    co_return co_await ensure_publisher().async_produce(std::move(r), asio::use_awaitable);
+  }
+
+  asio::awaitable<delivery_report> publish(record r) {
+    co_return co_await asio::co_spawn(strand, publish_on_strand(std::move(r)), asio::use_awaitable);
+  }
+
+  asio::awaitable<error_code> run_all() {
+    auto self = shared_from_this();
+    for (auto& hook : startup_hooks) co_await hook();
+    remaining = runners.size();
+    for (std::size_t i = 0; i < runners.size(); ++i) {
+      auto runner = runners[i];
+      asio::co_spawn(runner->strand(), runner->run(configs[i]),
+                     [self, runner](std::exception_ptr e, error_code ec) {
+                       asio::post(self->strand, [self, runner, e, ec] { self->runner_finished(*runner, e, ec); });
+                     });
+    }
+    if (stop_requested)
+      for (auto& r : runners) r->stop();
+    while (remaining > 0) {
+      all_done.expires_at(asio::steady_timer::time_point::max());
+      co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    for (auto& hook : shutdown_hooks) co_await hook();
+    if (publisher) {
+      auto [ec] = co_await publisher->async_close(asio::as_tuple(asio::use_awaitable));
+      if (ec) opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
+      publisher.reset();
+    }
+    running = false;
+    co_return first_fatal;
+  }
+
+  void runner_finished(detail::subscriber_runner& runner, std::exception_ptr e, error_code ec) {
+    if (e) {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        what = ex.what();
+      } catch (...) {
+      }
+      opts.log(log_level::error, "BROKER", "subscriber \"" + runner.name() + "\" stopped: " + what);
+      if (!ec) ec = make_error_code(error::fatal);
+    }
+    if (ec && !first_fatal) {
+      first_fatal = ec;
+      for (auto& r : runners) r->stop();
+    }
+    if (--remaining == 0) all_done.cancel();
+  }
+};
+
+broker::broker(executor_type ex, broker_options options)
+    : state_(std::make_shared<state>(std::move(ex), std::move(options))) {}
+
+broker::~broker() {
+  // Subscribers still running keep their own state alive; ask them to stop.
+  if (state_->running) state_->request_stop();
+}
+
+broker::executor_type broker::get_executor() const noexcept { return state_->ex; }
+
+const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, subscriber_options options,
+                                               detail::erased_handler handler) {
+  if (options.name.empty()) options.name = default_name(topics);
+  detail::subscriber_runner::setup s{std::move(topics),     std::move(options),   std::move(handler),
+                                     state_->middlewares,  {},                   state_->opts.log,
+                                     state_->opts.graceful_timeout};
+  s.publish = [weak = std::weak_ptr<state>(state_)](record r) -> asio::awaitable<delivery_report> {
+    auto self = weak.lock();
+    if (!self) throw boost::system::system_error(make_error_code(error::closed), "asiokafka: broker destroyed");
+    co_return co_await self->publish(std::move(r));
+  };
+  auto runner = std::make_shared<detail::subscriber_runner>(state_->ex, std::move(s));
+  state_->runners.push_back(runner);
+  state_->configs.clear();
+  return runner->stats();
+}
+
+void broker::use(middleware m) { state_->middlewares->push_back(std::move(m)); }
+void broker::on_startup(std::function<asio::awaitable<void>()> hook) { state_->startup_hooks.push_back(std::move(hook)); }
+void broker::on_shutdown(std::function<asio::awaitable<void>()> hook) {
+  state_->shutdown_hooks.push_back(std::move(hook));
+}
+
+void broker::prepare() {
+  std::vector<consumer_scope> scopes;
+  for (const auto& r : state_->runners) {
+    const auto& o = r->options();
+    if (o.ack == ack_policy::reject_on_error && o.dead_letter_topic.empty())
+      throw config_error("dead_letter_topic", config_scope::subscriber, o.name,
+                         "ack_policy::reject_on_error needs a dead_letter_topic");
+    scopes.push_back({o.name, o.config, {{"enable.auto.offset.store", "false", std::string(offset_store_reason)}}});
+  }
+  state_->configs = state_->composer.compose_consumers(scopes);
+  for (std::size_t i = 0; i < state_->configs.size(); ++i)
+    if (!state_->configs[i].get("group.id"))
+      throw config_error("group.id", config_scope::subscriber, state_->runners[i]->name(),
+                         "a subscriber needs a group_id (at broker or subscriber scope)");
+}
+
+void broker::start_run(asio::any_completion_handler<void(error_code)> handler) {
+  auto self = state_;
+  if (self->running) {
+    asio::post(self->ex, asio::append(std::move(handler), make_error_code(error::already_pending)));
+    return;
+  }
+  self->running = true;
+  self->first_fatal = {};
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected())
+    slot.assign([weak = std::weak_ptr<state>(self)](asio::cancellation_type) {
+      if (auto s = weak.lock()) s->request_stop();
+    });
+  asio::co_spawn(self->strand, self->run_all(),
+                 [self, slot, h = std::move(handler)](std::exception_ptr, error_code ec) mutable {
+                   if (slot.is_connected()) slot.clear();
+                   asio::dispatch(self->ex, asio::append(std::move(h), ec));
+                 });
+}
+
+void broker::stop() { state_->request_stop(); }
+
+void broker::start_publish(record r, asio::any_completion_handler<void(error_code, delivery_report)> handler) {
+  asio::dispatch(state_->strand, [self = state_, r = std::move(r), h = std::move(handler)]() mutable {
+    self->ensure_publisher().async_produce(std::move(r), std::move(h));
+  });
+}
+
+std::string broker::explain() {
+  prepare();
+  std::string out;
+  for (const auto& c : state_->configs) out += c.explain() + "\n";
+  return out;
+}
+
+const subscriber_stats* broker::stats(std::string_view name) const {
+  for (const auto& r : state_->runners)
+    if (r->name() == name) return &r->stats();
+  return nullptr;
+}
+
+asio::awaitable<void> broker::publish_result(context& ctx, std::string value, std::string_view content_type) {
+  std::string topic;
+  if (auto reply_to = ctx.header("reply-to"); reply_to && reply_to->has_value()) topic = std::string(**reply_to);
+  if (topic.empty()) topic = ctx.output_topic();
+  if (topic.empty())
+    throw std::runtime_error("handler returned a value but the message has no reply-to header and subscriber \"" +
+                             ctx.subscriber_name() + "\" has no output_topic");
+  publish_options po;
+  if (auto k = ctx.key()) po.key = std::string(*k);
+  po.headers.push_back({"content-type", std::string(content_type)});
+  if (auto cid = ctx.header("correlation-id"); cid && cid->has_value())
+    po.headers.push_back({"correlation-id", std::string(**cid)});
+  co_await ctx.publish(std::move(topic), std::move(value), std::move(po));
+}
+
+}  // namespace asiokafka

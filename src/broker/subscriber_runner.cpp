@@ -1,0 +1,260 @@
+#include "broker/subscriber_runner.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace asio = boost::asio;
+
+namespace asiokafka::detail {
+
+subscriber_runner::subscriber_runner(asio::any_io_executor ex, setup s)
+    : setup_(std::move(s)), strand_(asio::make_strand(ex)), changed_(strand_) {
+  if (!setup_.log) setup_.log = log_to_stderr();
+}
+
+void subscriber_runner::stop() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->stopping_ = true;
+    if (self->consumer_) self->consumer_->cancel();
+    self->notify();
+  });
+}
+
+void subscriber_runner::log(log_level level, std::string_view line) {
+  setup_.log(level, "SUBSCRIBER", "subscriber \"" + name() + "\": " + std::string(line));
+}
+
+void subscriber_runner::notify() { changed_.cancel(); }
+
+asio::awaitable<void> subscriber_runner::wait_for_change() {
+  changed_.expires_at(asio::steady_timer::time_point::max());
+  co_await changed_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
+  auto self = shared_from_this();
+  consumer_options copts;
+  copts.log = setup_.log;
+  copts.on_error = [this](const error_code& ec, std::string_view ctx) {
+    log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
+  };
+  consumer_ = std::make_unique<consumer>(strand_, config, std::move(copts));
+  consumer_->subscribe(setup_.topics);
+
+  error_code fatal;
+  const auto& opts = setup_.options;
+  const std::size_t max_queued = std::max<std::size_t>(opts.batch_size * 2, opts.max_concurrency * 2);
+  while (!stopping_) {
+    auto [ec, batch] = co_await consumer_->async_receive_batch(opts.batch_size, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (stopping_ || ec == error::closed) break;
+      if (is_fatal(ec)) {
+        fatal = ec;
+        log(log_level::error, "fatal consumer error, stopping: " + ec.message() + " - " + consumer_->fatal_reason());
+        break;
+      }
+      log(log_level::warning, "receive failed: " + ec.message());
+      continue;
+    }
+    stats_.received += batch.size();
+    for (auto& m : batch) enqueue(std::move(m));
+    while (queued_ >= max_queued && !stopping_) co_await wait_for_change();
+  }
+
+  // Graceful stop: nothing new starts; in-flight handlers get graceful_timeout to finish.
+  stopping_ = true;
+  for (auto& [key, l] : lanes_) l.queue.clear();
+  queued_ = 0;
+  waiting_lanes_.clear();
+  const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
+  while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    changed_.expires_at(deadline);
+    co_await changed_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (active_lanes_ > 0)
+    log(log_level::warning, std::to_string(active_lanes_) +
+                                " handler(s) still running after the graceful timeout; their messages will be redelivered");
+  if (!fatal) {
+    auto [cec] = co_await consumer_->async_commit(asio::as_tuple(asio::use_awaitable));
+    if (cec) log(log_level::warning, "final commit failed: " + cec.message());
+  }
+  auto [close_ec] = co_await consumer_->async_close(asio::as_tuple(asio::use_awaitable));
+  if (close_ec) log(log_level::warning, "close failed: " + close_ec.message());
+  co_return fatal;
+}
+
+void subscriber_runner::enqueue(message msg) {
+  // One lane for a sequential subscriber; one per partition when handlers may overlap.
+  lane_key key = setup_.options.max_concurrency > 1 ? lane_key{std::string(msg.topic()), msg.partition()}
+                                                     : lane_key{std::string(), -1};
+  lane& l = lanes_[key];
+  l.queue.push_back(std::move(msg));
+  ++queued_;
+  if (l.active) return;
+  if (active_lanes_ < std::max<std::size_t>(setup_.options.max_concurrency, 1))
+    start_lane(key);
+  else if (std::find(waiting_lanes_.begin(), waiting_lanes_.end(), key) == waiting_lanes_.end())
+    waiting_lanes_.push_back(key);
+}
+
+void subscriber_runner::start_lane(const lane_key& key) {
+  lanes_[key].active = true;
+  ++active_lanes_;
+  asio::co_spawn(strand_, [self = shared_from_this(), key] { return self->run_lane(key); }, asio::detached);
+}
+
+asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
+  for (;;) {
+    auto it = lanes_.find(key);
+    if (stopping_ || it == lanes_.end() || it->second.queue.empty()) break;
+    message msg = std::move(it->second.queue.front());
+    it->second.queue.pop_front();
+    --queued_;
+    notify();
+    co_await process(msg);
+  }
+  if (auto it = lanes_.find(key); it != lanes_.end()) {
+    it->second.active = false;
+    if (it->second.queue.empty()) lanes_.erase(it);
+  }
+  --active_lanes_;
+  while (!waiting_lanes_.empty() && !stopping_) {
+    lane_key next = waiting_lanes_.front();
+    waiting_lanes_.pop_front();
+    if (auto it = lanes_.find(next); it != lanes_.end() && !it->second.queue.empty() && !it->second.active) {
+      start_lane(next);
+      break;
+    }
+  }
+  notify();
+}
+
+asio::awaitable<void> subscriber_runner::call_chain(context& ctx, std::size_t index) {
+  const auto& chain = *setup_.middlewares;
+  if (index < chain.size()) {
+    std::function<asio::awaitable<void>()> next = [this, &ctx, index]() { return call_chain(ctx, index + 1); };
+    co_await chain[index](ctx, std::move(next));
+    co_return;
+  }
+  co_await setup_.handler(const_cast<message&>(ctx.raw()), ctx);
+}
+
+void subscriber_runner::store(const message& msg) {
+  if (auto ec = consumer_->store_offset(msg)) {
+    // Revoked partitions (and messages of a closed consumer) are redelivered to their owner.
+    log(ec == error::not_assigned ? log_level::debug : log_level::warning,
+        "offset not stored for " + msg.describe() + ": " + ec.message());
+  }
+}
+
+asio::awaitable<void> subscriber_runner::process(message& msg) {
+  const auto& opts = setup_.options;
+  ++stats_.in_flight;
+  context ctx(*this, msg);
+  if (opts.ack == ack_policy::ack_first) store(msg);
+
+  bool failed = false;
+  std::string kind;
+  std::string error_text;
+  for (int attempt = 0;; ++attempt) {
+    ctx.reset_decision();
+    failed = false;
+    try {
+      co_await call_chain(ctx, 0);
+    } catch (const decode_failure& e) {
+      failed = true;
+      kind = "decode";
+      error_text = e.what();
+    } catch (const std::exception& e) {
+      failed = true;
+      kind = "handler";
+      error_text = e.what();
+    } catch (...) {
+      failed = true;
+      kind = "handler";
+      error_text = "unknown exception";
+    }
+    if (kind == "decode") break;  // the same bytes will never decode
+    const bool retry = (failed && opts.ack == ack_policy::nack_on_error) ||
+                       (!failed && opts.ack == ack_policy::manual && ctx.current_decision() == context::decision::nack);
+    if (!retry || attempt >= opts.max_retries || stopping_) break;
+    ++stats_.retried;
+    asio::steady_timer backoff(strand_, opts.retry_backoff * (1 << std::min(attempt, 16)));
+    co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  if (failed) {
+    (kind == "decode" ? stats_.decode_failed : stats_.failed)++;
+    log(log_level::error, kind + " error on " + msg.describe() + ": " + error_text);
+  } else {
+    ++stats_.handled;
+  }
+
+  const bool has_dlq = !opts.dead_letter_topic.empty();
+  switch (opts.ack) {
+    case ack_policy::ack_first:
+      break;
+    case ack_policy::ack_after_success:
+      store(msg);
+      break;
+    case ack_policy::nack_on_error:
+    case ack_policy::reject_on_error:
+      if (failed && has_dlq) {
+        if (co_await dead_letter(msg, kind, error_text)) store(msg);
+      } else {
+        store(msg);
+      }
+      break;
+    case ack_policy::manual:
+      if (failed || ctx.current_decision() == context::decision::reject ||
+          ctx.current_decision() == context::decision::nack) {
+        const std::string reason = failed ? error_text : ctx.current_decision() == context::decision::reject
+                                                             ? ctx.reject_reason()
+                                                             : "retries exhausted";
+        if (!has_dlq || co_await dead_letter(msg, failed ? kind : "handler", reason)) store(msg);
+      } else if (ctx.current_decision() == context::decision::ack) {
+        store(msg);
+      }
+      break;
+  }
+  --stats_.in_flight;
+}
+
+asio::awaitable<bool> subscriber_runner::dead_letter(message& msg, std::string_view kind, const std::string& error) {
+  record r;
+  r.topic = setup_.options.dead_letter_topic;
+  if (auto k = msg.key()) r.key = std::string(*k);
+  r.value = std::string(msg.payload());
+  for (const auto& h : msg.headers())
+    r.headers.push_back({std::string(h.name), h.value ? std::optional<std::string>(std::string(*h.value)) : std::nullopt});
+  r.headers.push_back({std::string(dead_letter_headers::error), error});
+  r.headers.push_back({std::string(dead_letter_headers::error_kind), std::string(kind)});
+  r.headers.push_back({std::string(dead_letter_headers::original_topic), std::string(msg.topic())});
+  r.headers.push_back({std::string(dead_letter_headers::original_partition), std::to_string(msg.partition())});
+  r.headers.push_back({std::string(dead_letter_headers::original_offset), std::to_string(msg.offset())});
+  r.headers.push_back({std::string(dead_letter_headers::subscriber), name()});
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string failure;
+    try {
+      record copy = r;
+      co_await setup_.publish(std::move(copy));
+      ++stats_.dead_lettered;
+      co_return true;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    log(log_level::warning, "dead letter for " + msg.describe() + " to \"" + r.topic + "\" failed: " + failure);
+    asio::steady_timer backoff(strand_, setup_.options.retry_backoff * (1 << attempt));
+    co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  ++stats_.dead_letter_failed;
+  log(log_level::error, "giving up on dead letter for " + msg.describe() + "; its offset is not stored");
+  co_return false;
+}
+
+}  // namespace asiokafka::detail

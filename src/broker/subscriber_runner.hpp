@@ -1,0 +1,80 @@
+// One subscriber at run time: its consumer on its own strand, the receive loop, per-partition
+// lanes (bounded concurrency that keeps partition order), ack policies, dead letters and the
+// graceful stop.
+#pragma once
+
+#include <asiokafka/broker.hpp>
+#include <asiokafka/consumer.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+
+namespace asiokafka::detail {
+
+/// Publishes a record through the broker's producer (on the broker's strand).
+using publish_fn = std::function<boost::asio::awaitable<delivery_report>(record)>;
+
+class subscriber_runner : public std::enable_shared_from_this<subscriber_runner> {
+ public:
+  struct setup {
+    std::vector<std::string> topics;
+    subscriber_options options;
+    erased_handler handler;
+    std::shared_ptr<const std::vector<middleware>> middlewares;
+    publish_fn publish;
+    log_sink log;
+    std::chrono::milliseconds graceful_timeout;
+  };
+
+  subscriber_runner(boost::asio::any_io_executor ex, setup s);
+
+  const std::string& name() const noexcept { return setup_.options.name; }
+  subscriber_stats& stats() noexcept { return stats_; }
+  const subscriber_options& options() const noexcept { return setup_.options; }
+  const std::vector<std::string>& topics() const noexcept { return setup_.topics; }
+  boost::asio::strand<boost::asio::any_io_executor>& strand() noexcept { return strand_; }
+
+  /// Runs on the strand until stop(): creates the consumer from `config`, subscribes, receives,
+  /// dispatches, then stops gracefully. Returns the fatal error that ended it, if any.
+  boost::asio::awaitable<error_code> run(composed_config config);
+  /// Thread-safe: posts the stop to the strand.
+  void stop();
+
+  boost::asio::awaitable<delivery_report> publish(record r) { return setup_.publish(std::move(r)); }
+
+ private:
+  using lane_key = std::pair<std::string, std::int32_t>;
+  struct lane {
+    std::deque<message> queue;
+    bool active = false;
+  };
+
+  void enqueue(message msg);
+  void start_lane(const lane_key& key);
+  boost::asio::awaitable<void> run_lane(lane_key key);
+  boost::asio::awaitable<void> process(message& msg);
+  boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
+  boost::asio::awaitable<bool> dead_letter(message& msg, std::string_view kind, const std::string& error);
+  void store(const message& msg);
+  void log(log_level level, std::string_view line);
+  void notify();
+  boost::asio::awaitable<void> wait_for_change();
+
+  setup setup_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  subscriber_stats stats_;
+  std::unique_ptr<consumer> consumer_;
+  std::map<lane_key, lane> lanes_;
+  std::deque<lane_key> waiting_lanes_;  // lanes with messages, waiting for a concurrency slot
+  std::size_t active_lanes_ = 0;
+  std::size_t queued_ = 0;
+  boost::asio::steady_timer changed_;  // condition: lanes finished / queue drained
+  bool stopping_ = false;
+};
+
+}  // namespace asiokafka::detail

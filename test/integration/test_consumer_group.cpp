@@ -1,0 +1,277 @@
+#define BOOST_TEST_MODULE test_consumer_group
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/consumer.hpp>
+#include <asiokafka/producer.hpp>
+
+#include "kafka_helpers.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using asiokafka::client_options;
+using asiokafka::config_composer;
+using asiokafka::consumer;
+using asiokafka::error_code;
+using asiokafka::message;
+using asiokafka::topic_partition_list;
+namespace test = asiokafka::test;
+
+namespace {
+
+using partition_set = std::set<std::int32_t>;
+
+// A group member whose rebalance hooks record what it owns and how often it was rebalanced.
+struct member {
+  std::unique_ptr<consumer> c;
+  partition_set owned;
+  int assigned_events = 0;
+  int revoked_events = 0;
+  std::vector<error_code> errors;
+};
+
+struct group_fixture {
+  asio::io_context io;
+  std::string brokers = test::real_brokers();
+  std::string topic = test::unique_name("cg");
+
+  std::unique_ptr<member> join(const std::string& group, std::optional<std::string> instance_id,
+                               test::raw_config raw = {}) {
+    auto m = std::make_unique<member>();
+    client_options broker;
+    broker.bootstrap_servers = brokers;
+    client_options sub;
+    sub.group_id = group;
+    sub.group_instance_id = std::move(instance_id);
+    sub.session_timeout = 10s;
+    sub.auto_offset_reset = asiokafka::offset_reset::earliest;
+    sub.raw = std::move(raw);
+    auto config = config_composer(broker).compose_consumer({"member", sub, {}});
+    asiokafka::consumer_options opts;
+    member* self = m.get();
+    opts.hooks.on_assigned = [self](const topic_partition_list& parts) -> asio::awaitable<void> {
+      ++self->assigned_events;
+      for (const auto& p : parts) self->owned.insert(p.partition);
+      co_return;
+    };
+    auto lose = [self](const topic_partition_list& parts) -> asio::awaitable<void> {
+      ++self->revoked_events;
+      for (const auto& p : parts) self->owned.erase(p.partition);
+      co_return;
+    };
+    opts.hooks.on_revoked = lose;
+    opts.hooks.on_lost = lose;
+    opts.on_error = [self](const error_code& ec, std::string_view) { self->errors.push_back(ec); };
+    m->c = std::make_unique<consumer>(io.get_executor(), config, opts);
+    m->c->subscribe({topic});
+    return m;
+  }
+
+  // Fills the topic with `n` records round-robin over its partitions.
+  asio::awaitable<void> fill(int n) {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}}));
+    for (int i = 0; i < n; ++i) p.produce(asiokafka::record{topic, {}, std::to_string(i), "m" + std::to_string(i), {}, {}});
+    co_await p.async_flush(asio::use_awaitable);
+    BOOST_REQUIRE_EQUAL(p.failed(), 0u);
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(test_consumer_group_real_broker, group_fixture)
+
+BOOST_AUTO_TEST_CASE(static_membership_rejoin_without_rebalance) {
+  test::create_topic(brokers, topic, 4);
+  int static_b_events = -1;
+  int dynamic_b_events = -1;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    // Static member A and member B: A restarts with the same group.instance.id.
+    {
+      const auto group = test::unique_name("static");
+      const auto a_id = test::unique_name("A");
+      auto a = join(group, a_id);
+      auto b = join(group, std::nullopt);
+      BOOST_REQUIRE(co_await test::wait_until(
+          [&] { return !a->owned.empty() && !b->owned.empty() && a->owned.size() + b->owned.size() == 4; }, 60s));
+      co_await test::sleep_for(2s);
+      const int b_before = b->assigned_events + b->revoked_events;
+      const partition_set a_parts = a->owned;
+      co_await a->c->async_close(asio::use_awaitable);
+      a.reset();
+      auto a2 = join(group, a_id);
+      BOOST_REQUIRE(co_await test::wait_until([&] { return a2->owned.size() == a_parts.size(); }, 30s));
+      co_await test::sleep_for(3s);
+      static_b_events = b->assigned_events + b->revoked_events - b_before;
+      BOOST_TEST((a2->owned == a_parts));
+      BOOST_TEST(b->errors.empty());
+      co_await a2->c->async_close(asio::use_awaitable);
+      co_await b->c->async_close(asio::use_awaitable);
+    }
+    // The same with dynamic membership: the restart rebalances B.
+    {
+      const auto group = test::unique_name("dynamic");
+      auto a = join(group, std::nullopt);
+      auto b = join(group, std::nullopt);
+      BOOST_REQUIRE(co_await test::wait_until(
+          [&] { return !a->owned.empty() && !b->owned.empty() && a->owned.size() + b->owned.size() == 4; }, 60s));
+      co_await test::sleep_for(2s);
+      const int b_before = b->assigned_events + b->revoked_events;
+      co_await a->c->async_close(asio::use_awaitable);
+      a.reset();
+      auto a2 = join(group, std::nullopt);
+      BOOST_REQUIRE(co_await test::wait_until([&] { return !a2->owned.empty(); }, 30s));
+      co_await test::sleep_for(3s);
+      dynamic_b_events = b->assigned_events + b->revoked_events - b_before;
+      co_await a2->c->async_close(asio::use_awaitable);
+      co_await b->c->async_close(asio::use_awaitable);
+    }
+  }, 180s);
+  BOOST_TEST_MESSAGE("rebalance events seen by B: static restart " << static_b_events << ", dynamic restart "
+                                                                   << dynamic_b_events);
+  BOOST_TEST(static_b_events == 0);
+  BOOST_TEST(dynamic_b_events > 0);
+}
+
+BOOST_AUTO_TEST_CASE(fenced_instance_is_reported) {
+  test::create_topic(brokers, topic, 2);
+  error_code receive_ec;
+  bool receive_done = false;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    const auto group = test::unique_name("fence");
+    const auto id = test::unique_name("same-id");
+    auto older = join(group, id);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return !older->owned.empty(); }, 60s));
+    older->c->async_receive([&](error_code ec, message) {
+      receive_ec = ec;
+      receive_done = true;
+    });
+    auto newer = join(group, id);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return static_cast<bool>(older->c->fatal_error()); }, 60s));
+    BOOST_REQUIRE(co_await test::wait_until([&] { return receive_done; }, 5s));
+    BOOST_TEST_MESSAGE("older member: " << older->c->fatal_error().message() << " - " << older->c->fatal_reason());
+    BOOST_TEST(asiokafka::is_fatal(older->c->fatal_error()));
+    BOOST_TEST(older->c->fatal_error().value() == 82);  // FENCED_INSTANCE_ID
+    BOOST_TEST((receive_ec == older->c->fatal_error()));
+    co_await older->c->async_close(asio::use_awaitable);  // completes, does not hang
+    co_await newer->c->async_close(asio::use_awaitable);
+  }, 120s);
+}
+
+BOOST_AUTO_TEST_CASE(at_least_once_after_abrupt_close) {
+  constexpr int total = 100000;
+  test::create_topic(brokers, topic, 4);
+  std::map<std::pair<std::int32_t, std::int64_t>, int> handled;  // times each record was handled
+  int handled_by_first = 0;
+  std::int64_t committed_at_crash = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await fill(total);
+    const auto group = test::unique_name("alo");
+    const test::raw_config at_least_once{{"enable.auto.offset.store", "false"}, {"auto.commit.interval.ms", "100"}};
+    auto first = join(group, std::nullopt, at_least_once);
+    // Handle 40% of the stream, storing each offset after handling; the last batch received is
+    // left unfinished, as if the process died in the middle of it.
+    while (handled_by_first < total * 2 / 5) {
+      auto batch = co_await first->c->async_receive_batch(500, asio::use_awaitable);
+      if (handled_by_first + static_cast<int>(batch.size()) >= total * 2 / 5) break;
+      for (auto& m : batch) {
+        ++handled[{m.partition(), m.offset()}];
+        ++handled_by_first;
+        BOOST_REQUIRE(!first->c->store_offset(m));
+      }
+    }
+    first.reset();  // abrupt: no close, no final commit, no LeaveGroup
+    co_await test::sleep_for(1s);
+    auto second = join(group, std::nullopt, at_least_once);
+    topic_partition_list all{{topic, 0}, {topic, 1}, {topic, 2}, {topic, 3}};
+    auto committed = co_await second->c->async_committed(all, 10s, asio::use_awaitable);
+    for (const auto& p : committed) committed_at_crash += std::max<std::int64_t>(p.offset, 0);
+    while (static_cast<int>(handled.size()) < total) {
+      auto batch = co_await second->c->async_receive_batch(500, asio::use_awaitable);
+      for (auto& m : batch) {
+        ++handled[{m.partition(), m.offset()}];
+        BOOST_REQUIRE(!second->c->store_offset(m));
+      }
+    }
+    co_await second->c->async_close(asio::use_awaitable);
+  }, 240s);
+  int duplicates = 0;
+  for (const auto& [pos, times] : handled) duplicates += times - 1;
+  const int lost = total - static_cast<int>(handled.size());
+  BOOST_TEST_MESSAGE("at-least-once: produced " << total << ", handled before crash " << handled_by_first
+                                               << ", committed at crash " << committed_at_crash << ", lost " << lost
+                                               << ", duplicated " << duplicates);
+  BOOST_TEST(lost == 0);
+  BOOST_TEST(committed_at_crash > 0);
+  // Duplicates are exactly the records handled after the last commit before the crash.
+  BOOST_TEST(duplicates == handled_by_first - committed_at_crash);
+}
+
+BOOST_AUTO_TEST_CASE(idle_app_stays_in_group) {
+  test::create_topic(brokers, topic, 2);
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await fill(1000);
+    const auto group = test::unique_name("idle");
+    auto m = join(group, std::nullopt, {{"max.poll.interval.ms", "10000"}});
+    BOOST_REQUIRE(co_await test::wait_until([&] { return m->owned.size() == 2; }, 60s));
+    const int events_before = m->assigned_events + m->revoked_events;
+    co_await test::sleep_for(21s);  // 2x max.poll.interval.ms without receiving
+    BOOST_TEST(m->owned.size() == 2u);
+    BOOST_TEST(m->assigned_events + m->revoked_events == events_before);
+    for (const auto& ec : m->errors) BOOST_TEST_MESSAGE("error while idle: " << ec.message());
+    BOOST_TEST(m->errors.empty());
+    message first = co_await m->c->async_receive(asio::use_awaitable);
+    BOOST_TEST(first.offset() >= 0);
+    co_await m->c->async_commit(first, asio::use_awaitable);  // a member that left would be refused
+    co_await m->c->async_close(asio::use_awaitable);
+  }, 120s);
+}
+
+BOOST_AUTO_TEST_CASE(broker_scope_static_id_base_gives_distinct_members) {
+  test::create_topic(brokers, topic, 2);
+  test::run(io, [&]() -> asio::awaitable<void> {
+    const auto group = test::unique_name("base");
+    client_options broker;
+    broker.bootstrap_servers = brokers;
+    broker.raw["group.instance.id"] = test::unique_name("pod");  // FastStream users' broker-wide config
+    client_options sub;
+    sub.group_id = group;
+    sub.session_timeout = 10s;
+    auto configs = config_composer(broker).compose_consumers({{"alpha", sub, {}}, {"beta", sub, {}}});
+    const auto id_a = configs.at(0).get("group.instance.id").value();
+    const auto id_b = configs.at(1).get("group.instance.id").value();
+    BOOST_TEST(id_a != id_b);
+    std::vector<std::unique_ptr<member>> members;
+    for (const auto& config : configs) {
+      auto m = std::make_unique<member>();
+      member* self = m.get();
+      asiokafka::consumer_options opts;
+      opts.hooks.on_assigned = [self](const topic_partition_list& parts) -> asio::awaitable<void> {
+        for (const auto& p : parts) self->owned.insert(p.partition);
+        co_return;
+      };
+      m->c = std::make_unique<consumer>(io.get_executor(), config, opts);
+      m->c->subscribe({topic});
+      members.push_back(std::move(m));
+    }
+    BOOST_REQUIRE(co_await test::wait_until(
+        [&] { return members[0]->owned.size() == 1 && members[1]->owned.size() == 1; }, 60s));
+    co_await test::sleep_for(5s);  // a fenced member would have failed by now
+    for (auto& m : members) {
+      BOOST_TEST(!m->c->fatal_error());
+      BOOST_TEST(m->owned.size() == 1u);
+    }
+    for (auto& m : members) co_await m->c->async_close(asio::use_awaitable);
+  }, 120s);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
