@@ -41,7 +41,8 @@ class consumer_impl;
 ///
 /// Destruction without async_close() is abrupt: pending operations complete with
 /// `error::closed`, nothing is committed and a static member does not leave the group.
-/// Messages already received stay valid: each keeps the librdkafka handle alive.
+/// Messages already received stay valid: each keeps the librdkafka handle alive, and with it
+/// the group membership, until the last one is released.
 class consumer {
  public:
   using executor_type = boost::asio::any_io_executor;

@@ -178,23 +178,35 @@ BOOST_AUTO_TEST_CASE(at_least_once_after_abrupt_close) {
     const auto group = test::unique_name("alo");
     const test::raw_config at_least_once{{"enable.auto.offset.store", "false"}, {"auto.commit.interval.ms", "100"}};
     auto first = join(group, std::nullopt, at_least_once);
-    // Handle 40% of the stream, storing each offset after handling; the last batch received is
-    // left unfinished, as if the process died in the middle of it.
-    while (handled_by_first < total * 2 / 5) {
-      auto batch = co_await first->c->async_receive_batch(500, asio::use_awaitable);
-      if (handled_by_first + static_cast<int>(batch.size()) >= total * 2 / 5) break;
+    // Handle 40% of the stream, storing each offset after handling, then give auto-commit a
+    // moment; handle one more batch (stored, likely not yet committed) and receive another that
+    // stays unfinished, as if the process died in the middle of it.
+    auto handle_batch = [&](std::vector<message>& batch) {
       for (auto& m : batch) {
         ++handled[{m.partition(), m.offset()}];
         ++handled_by_first;
         BOOST_REQUIRE(!first->c->store_offset(m));
       }
+    };
+    while (handled_by_first < total * 2 / 5) {
+      auto batch = co_await first->c->async_receive_batch(500, asio::use_awaitable);
+      handle_batch(batch);
     }
+    co_await test::sleep_for(1s);
+    auto last_handled = co_await first->c->async_receive_batch(500, asio::use_awaitable);
+    handle_batch(last_handled);
+    auto unfinished = co_await first->c->async_receive_batch(500, asio::use_awaitable);
+    BOOST_TEST(!unfinished.empty());
+    // Messages keep the client handle alive; the crash takes them all down with the consumer.
+    unfinished.clear();
+    last_handled.clear();
     first.reset();  // abrupt: no close, no final commit, no LeaveGroup
     co_await test::sleep_for(1s);
     auto second = join(group, std::nullopt, at_least_once);
     topic_partition_list all{{topic, 0}, {topic, 1}, {topic, 2}, {topic, 3}};
     auto committed = co_await second->c->async_committed(all, 10s, asio::use_awaitable);
     for (const auto& p : committed) committed_at_crash += std::max<std::int64_t>(p.offset, 0);
+    BOOST_TEST_MESSAGE("first member handled " << handled_by_first << "; second member starts");
     while (static_cast<int>(handled.size()) < total) {
       auto batch = co_await second->c->async_receive_batch(500, asio::use_awaitable);
       for (auto& m : batch) {
