@@ -226,7 +226,8 @@ class broker {
         co_await handler(std::forward<Arg>(value), ctx);
       } else {
         R result = co_await handler(std::forward<Arg>(value), ctx);
-        co_await publish_result(ctx, detail::serialize_value(result), detail::content_type_of<R>());
+        std::string serialized = detail::serialize_value(result);
+        co_await publish_result(ctx, std::move(serialized), detail::content_type_of<R>());
       }
     } else {
       static_assert(std::is_invocable_v<Handler&, Arg>,
@@ -236,7 +237,8 @@ class broker {
         co_await handler(std::forward<Arg>(value));
       } else {
         R result = co_await handler(std::forward<Arg>(value));
-        co_await publish_result(ctx, detail::serialize_value(result), detail::content_type_of<R>());
+        std::string serialized = detail::serialize_value(result);
+        co_await publish_result(ctx, std::move(serialized), detail::content_type_of<R>());
       }
     }
   }

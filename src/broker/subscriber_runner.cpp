@@ -216,7 +216,9 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
         const std::string reason = failed ? error_text : ctx.current_decision() == context::decision::reject
                                                              ? ctx.reject_reason()
                                                              : "retries exhausted";
-        if (!has_dlq || co_await dead_letter(msg, failed ? kind : "handler", reason)) store(msg);
+        // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
+        const std::string reject_kind = failed ? kind : "handler";
+        if (!has_dlq || co_await dead_letter(msg, reject_kind, reason)) store(msg);
       } else if (ctx.current_decision() == context::decision::ack) {
         store(msg);
       }

@@ -1,0 +1,420 @@
+#define BOOST_TEST_MODULE test_broker
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/broker.hpp>
+#include <asiokafka/consumer.hpp>
+#include <asiokafka/testing/embedded_kafka.hpp>
+
+#include "kafka_helpers.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/describe.hpp>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <thread>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using asiokafka::ack_policy;
+using asiokafka::broker;
+using asiokafka::context;
+using asiokafka::message;
+using asiokafka::subscriber_options;
+using asiokafka::topic_partition_list;
+namespace test = asiokafka::test;
+
+namespace shop {
+struct person {
+  std::string name;
+  int age = 0;
+  std::optional<std::string> email;
+};
+BOOST_DESCRIBE_STRUCT(person, (), (name, age, email))
+
+struct greeting {
+  std::string text;
+};
+BOOST_DESCRIBE_STRUCT(greeting, (), (text))
+}  // namespace shop
+
+namespace {
+
+struct broker_fixture {
+  asiokafka::testing::embedded_kafka kafka;
+  asio::io_context io;
+  std::string topic = test::unique_name("in");
+  std::string group = test::unique_name("g");
+
+  broker_fixture() { kafka.create_topic(topic, 2); }
+
+  asiokafka::broker_options options() {
+    asiokafka::broker_options o;
+    o.config.bootstrap_servers = kafka.bootstrap_servers();
+    o.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+    o.graceful_timeout = 2s;
+    return o;
+  }
+
+  subscriber_options sub(ack_policy ack = ack_policy::ack_after_success) {
+    subscriber_options s;
+    s.name = "sub";
+    s.config.group_id = group;
+    s.ack = ack;
+    s.retry_backoff = 10ms;
+    return s;
+  }
+
+  // Produces raw values (no content-type header) to partition 0.
+  asio::awaitable<void> produce_raw(const std::vector<std::string>& values, const std::string& to = {}) {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(kafka.bootstrap_servers()));
+    for (const auto& v : values) p.produce(asiokafka::record{to.empty() ? topic : to, 0, "key", v, {}, {}});
+    co_await p.async_flush(asio::use_awaitable);
+  }
+
+  // Reads `n` messages of partition 0 of `t` from the beginning.
+  asio::awaitable<std::vector<message>> read(const std::string& t, std::size_t n) {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::consumer c(ex, test::consumer_config(kafka.bootstrap_servers(), test::unique_name("reader")));
+    c.assign({{t, 0, asiokafka::offsets::beginning}});
+    std::vector<message> out;
+    while (out.size() < n) out.push_back(co_await c.async_receive(asio::use_awaitable));
+    co_await c.async_close(asio::use_awaitable);
+    co_return out;
+  }
+
+  // The group's committed offset of partition 0 of the input topic (-1001 when none).
+  asio::awaitable<std::int64_t> committed(int partition = 0) {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::consumer c(ex, test::consumer_config(kafka.bootstrap_servers(), group));
+    topic_partition_list q{{topic, partition}};
+    auto parts = co_await c.async_committed(std::move(q), 5s, asio::use_awaitable);
+    co_await c.async_close(asio::use_awaitable);
+    co_return parts.at(0).offset;
+  }
+
+  // Runs the broker; `drive` publishes, waits for a condition and returns; then the broker stops.
+  template <class Drive>
+  void run_app(broker& app, Drive drive, std::chrono::seconds timeout = 60s) {
+    test::run(io, [&]() -> asio::awaitable<void> {
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await drive();
+        app.stop();
+      }, asio::detached);
+      co_await app.async_run(asio::use_awaitable);
+    }, timeout);
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(test_broker, broker_fixture)
+
+BOOST_AUTO_TEST_CASE(typed_handler_receives_decoded_structs) {
+  broker app(io.get_executor(), options());
+  std::vector<shop::person> seen;
+  const auto& stats = app.subscriber<shop::person>({topic}, sub(), [&](shop::person p) -> asio::awaitable<void> {
+    seen.push_back(p);
+    co_return;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"ada","age":36})",
+                                    R"({"name":"linus","age":54,"email":"l@x","extra":{"ignored":true}})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return seen.size() == 2; }, 30s));
+  });
+  BOOST_TEST(seen.at(0).name == "ada");
+  BOOST_TEST(!seen.at(0).email.has_value());
+  BOOST_TEST(seen.at(1).age == 54);
+  BOOST_TEST(seen.at(1).email.value() == "l@x");
+  BOOST_TEST(stats.handled == 2u);
+  BOOST_TEST(stats.decode_failed == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(handler_forms_context_string_json_raw) {
+  broker app(io.get_executor(), options());
+  std::string as_string;
+  boost::json::value as_json;
+  std::int64_t raw_offset = -1;
+  std::string ctx_topic;
+  app.subscriber<std::string>({topic}, [&] { auto s = sub(); s.name = "s1"; s.config.group_id = group + "1"; return s; }(),
+                              [&](std::string s, context& ctx) -> asio::awaitable<void> {
+                                as_string = s;
+                                ctx_topic = std::string(ctx.topic());
+                                co_return;
+                              });
+  app.subscriber<boost::json::value>({topic}, [&] { auto s = sub(); s.name = "s2"; s.config.group_id = group + "2"; return s; }(),
+                                     [&](boost::json::value v) -> asio::awaitable<void> {
+                                       as_json = v;
+                                       co_return;
+                                     });
+  app.subscriber<message>({topic}, [&] { auto s = sub(); s.name = "s3"; s.config.group_id = group + "3"; return s; }(),
+                          [&](const message& m) -> asio::awaitable<void> {
+                            raw_offset = m.offset();
+                            co_return;
+                          });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"a":[1,2]})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return !as_string.empty() && !as_json.is_null() && raw_offset == 0; }, 30s));
+  });
+  BOOST_TEST(as_string == R"({"a":[1,2]})");
+  BOOST_TEST(ctx_topic == topic);
+  BOOST_TEST(as_json.at("a").as_array().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(returned_value_goes_to_output_topic_or_reply_to) {
+  const auto out = test::unique_name("out");
+  const auto reply = test::unique_name("reply");
+  kafka.create_topic(out, 1);
+  kafka.create_topic(reply, 1);
+  broker app(io.get_executor(), options());
+  auto s = sub();
+  s.output_topic = out;
+  app.subscriber<shop::person>({topic}, s, [&](shop::person p) -> asio::awaitable<shop::greeting> {
+    co_return shop::greeting{"hello " + p.name};
+  });
+  std::vector<message> outputs;
+  std::vector<message> replies;
+  run_app(app, [&]() -> asio::awaitable<void> {
+    shop::person ada{"ada", 36, {}};
+    co_await app.async_publish(topic, ada, {}, asio::use_awaitable);
+    asiokafka::publish_options with_reply;
+    with_reply.headers.push_back({"reply-to", reply});
+    with_reply.headers.push_back({"correlation-id", "c-1"});
+    with_reply.partition = 0;
+    shop::person bob{"bob", 7, {}};
+    co_await app.async_publish(topic, bob, with_reply, asio::use_awaitable);
+    outputs = co_await read(out, 1);
+    replies = co_await read(reply, 1);
+  });
+  BOOST_TEST(outputs.at(0).payload() == R"({"text":"hello ada"})");
+  BOOST_TEST(outputs.at(0).header("content-type").value().value() == "application/json");
+  BOOST_TEST(replies.at(0).payload() == R"({"text":"hello bob"})");
+  BOOST_TEST(replies.at(0).header("correlation-id").value().value() == "c-1");
+}
+
+BOOST_AUTO_TEST_CASE(poison_messages_are_counted_and_dead_lettered) {
+  const auto dlq = test::unique_name("dlq");
+  kafka.create_topic(dlq, 1);
+  broker app(io.get_executor(), options());
+  auto s = sub(ack_policy::reject_on_error);
+  s.dead_letter_topic = dlq;
+  std::vector<std::string> handled;
+  const auto& stats = app.subscriber<shop::person>({topic}, s, [&](shop::person p) -> asio::awaitable<void> {
+    if (p.name == "boom") throw std::runtime_error("handler exploded");
+    handled.push_back(p.name);
+    co_return;
+  });
+  const std::vector<std::string> values{
+      R"({"name":"ok1","age":1})",
+      "not json at all",
+      R"({"name":"trunc","age":)",
+      R"({"name":"wrong","age":"old"})",
+      "",
+      R"({"name":"boom","age":3})",
+      "\xff\xfe{\"name\":\"bin\"}",
+      R"({"name":"ok2","age":2,"unknown":1})",
+  };
+  std::vector<message> dead;
+  run_app(app, [&]() -> asio::awaitable<void> {
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled + stats.failed + stats.decode_failed == 8; }, 30s));
+    dead = co_await read(dlq, 6);
+  });
+  BOOST_TEST(handled == (std::vector<std::string>{"ok1", "ok2"}));
+  BOOST_TEST(stats.handled == 2u);
+  BOOST_TEST(stats.decode_failed == 5u);
+  BOOST_TEST(stats.failed == 1u);
+  BOOST_TEST(stats.dead_lettered == 6u);
+  BOOST_TEST(dead.at(0).payload() == "not json at all");
+  BOOST_TEST(dead.at(0).header("x-asiokafka-error-kind").value().value() == "decode");
+  BOOST_TEST(dead.at(0).header("x-asiokafka-original-offset").value().value() == "1");
+  BOOST_TEST(dead.at(0).key().value() == "key");
+  BOOST_TEST(dead.at(2).header("x-asiokafka-error").value().value().find("age") != std::string_view::npos);
+  BOOST_TEST(dead.at(4).header("x-asiokafka-error-kind").value().value() == "handler");
+  BOOST_TEST(dead.at(4).header("x-asiokafka-error").value().value() == "handler exploded");
+  std::int64_t after = 0;
+  test::run(io, [&]() -> asio::awaitable<void> { after = co_await committed(); });
+  BOOST_TEST(after == 8);  // committed past the poison messages
+}
+
+BOOST_AUTO_TEST_CASE(nack_on_error_retries_in_place) {
+  broker app(io.get_executor(), options());
+  int calls = 0;
+  const auto& stats = app.subscriber<shop::person>({topic}, sub(ack_policy::nack_on_error),
+                                                    [&](shop::person) -> asio::awaitable<void> {
+                                                      if (++calls < 3) throw std::runtime_error("transient");
+                                                      co_return;
+                                                    });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"x","age":1})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled == 1u; }, 30s));
+  });
+  BOOST_TEST(calls == 3);
+  BOOST_TEST(stats.retried == 2u);
+  BOOST_TEST(stats.failed == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(manual_ack_commits_only_acked_prefix) {
+  const auto dlq = test::unique_name("dlq");
+  kafka.create_topic(dlq, 1);
+  broker app(io.get_executor(), options());
+  auto s = sub(ack_policy::manual);
+  s.dead_letter_topic = dlq;
+  int seen = 0;
+  app.subscriber<shop::person>({topic}, s, [&](shop::person p, context& ctx) -> asio::awaitable<void> {
+    ++seen;
+    if (p.name == "reject") ctx.reject("not for us");
+    else if (p.name != "undecided") ctx.ack();
+    co_return;
+  });
+  std::vector<message> dead;
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"a","age":1})", R"({"name":"reject","age":1})",
+                                    R"({"name":"b","age":1})", R"({"name":"undecided","age":1})",
+                                    R"({"name":"c","age":1})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return seen == 5; }, 30s));
+    dead = co_await read(dlq, 1);
+  });
+  BOOST_TEST(dead.at(0).header("x-asiokafka-error").value().value() == "not for us");
+  std::int64_t after = 0;
+  test::run(io, [&]() -> asio::awaitable<void> { after = co_await committed(); });
+  BOOST_TEST(after == 3);  // a, reject (dead-lettered), b; "undecided" holds the partition back
+}
+
+BOOST_AUTO_TEST_CASE(graceful_stop_waits_for_in_flight_handler) {
+  broker app(io.get_executor(), options());
+  bool started = false;
+  bool finished = false;
+  app.subscriber<shop::person>({topic}, sub(), [&](shop::person) -> asio::awaitable<void> {
+    started = true;
+    co_await test::sleep_for(500ms);
+    finished = true;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"slow","age":1})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return started; }, 30s));
+  });  // stop() while the handler sleeps
+  BOOST_TEST(finished);
+  std::int64_t after = 0;
+  test::run(io, [&]() -> asio::awaitable<void> { after = co_await committed(); });
+  BOOST_TEST(after == 1);
+}
+
+BOOST_AUTO_TEST_CASE(ack_first_commits_even_when_handler_never_finishes) {
+  auto o = options();
+  o.graceful_timeout = 300ms;
+  broker app(io.get_executor(), o);
+  bool started = false;
+  asio::steady_timer forever(io, std::chrono::hours(1));
+  app.subscriber<shop::person>({topic}, sub(ack_policy::ack_first), [&](shop::person) -> asio::awaitable<void> {
+    started = true;
+    co_await forever.async_wait(asio::use_awaitable);
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"stuck","age":1})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return started; }, 30s));
+  });
+  forever.cancel();
+  std::int64_t after = 0;
+  test::run(io, [&]() -> asio::awaitable<void> { after = co_await committed(); });
+  BOOST_TEST(after == 1);  // at-most-once: stored before the handler ran
+}
+
+BOOST_AUTO_TEST_CASE(middlewares_wrap_handlers_in_order) {
+  broker app(io.get_executor(), options());
+  std::vector<std::string> trace;
+  auto mw = [&](std::string name) {
+    return [&trace, name](context&, std::function<asio::awaitable<void>()> next) -> asio::awaitable<void> {
+      trace.push_back(name + ">");
+      co_await next();
+      trace.push_back("<" + name);
+    };
+  };
+  app.use(mw("outer"));
+  app.use(mw("inner"));
+  app.subscriber<shop::person>({topic}, sub(), [&](shop::person) -> asio::awaitable<void> {
+    trace.push_back("handler");
+    co_return;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"m","age":1})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return trace.size() == 5; }, 30s));
+  });
+  BOOST_TEST(trace == (std::vector<std::string>{"outer>", "inner>", "handler", "<inner", "<outer"}));
+}
+
+BOOST_AUTO_TEST_CASE(bad_configuration_fails_at_startup) {
+  broker app(io.get_executor(), options());
+  app.subscriber<shop::person>({topic}, sub(ack_policy::reject_on_error),
+                               [](shop::person) -> asio::awaitable<void> { co_return; });
+  BOOST_CHECK_EXCEPTION(app.explain(), asiokafka::config_error, [](const asiokafka::config_error& e) {
+    return e.key() == "dead_letter_topic" && e.subscriber() == "sub";
+  });
+
+  broker twins(io.get_executor(), options());
+  auto a = sub();
+  a.name = "a";
+  a.config.group_instance_id = "same";
+  auto b = sub();
+  b.name = "b";
+  b.config.group_instance_id = "same";
+  twins.subscriber<shop::person>({topic}, a, [](shop::person) -> asio::awaitable<void> { co_return; });
+  twins.subscriber<shop::person>({topic}, b, [](shop::person) -> asio::awaitable<void> { co_return; });
+  try {
+    twins.explain();
+    BOOST_FAIL("duplicate static ids were accepted");
+  } catch (const asiokafka::config_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST_MESSAGE(what);
+    BOOST_TEST(what.find("\"a\"") != std::string::npos);
+    BOOST_TEST(what.find("\"b\"") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(subscribers_on_multithreaded_context_never_overlap_themselves) {
+  asio::thread_pool pool(4);
+  broker app(pool.get_executor(), options());
+  std::atomic<int> running_a{0}, running_b{0}, overlap{0}, done{0};
+  auto handler = [&](std::atomic<int>& running) {
+    return [&](shop::person) -> asio::awaitable<void> {
+      if (++running > 1) ++overlap;
+      co_await test::sleep_for(1ms);
+      --running;
+      ++done;
+    };
+  };
+  auto a = sub();
+  a.name = "a";
+  a.config.group_id = group + "a";
+  auto b = sub();
+  b.name = "b";
+  b.config.group_id = group + "b";
+  app.subscriber<shop::person>({topic}, a, handler(running_a));
+  app.subscriber<shop::person>({topic}, b, handler(running_b));
+  std::promise<void> finished;
+  app.async_run([&](asiokafka::error_code) { finished.set_value(); });
+  asio::co_spawn(pool, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values(100, R"({"name":"p","age":1})");
+    co_await produce_raw(values);
+    co_await test::wait_until([&] { return done == 200; }, 30s);
+    app.stop();
+  }, asio::detached);
+  BOOST_REQUIRE((finished.get_future().wait_for(60s) == std::future_status::ready));
+  pool.join();
+  BOOST_TEST(done == 200);
+  BOOST_TEST(overlap == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
