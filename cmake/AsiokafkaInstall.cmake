@@ -18,6 +18,11 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asiokafkaConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/asiokafkaConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asiokafka)
 
+# From <libdir>/pkgconfig back to the prefix (e.g. "../.." for lib, "../../.." for a
+# multiarch lib/x86_64-linux-gnu).
+file(RELATIVE_PATH ASIOKAFKA_PC_PREFIX_FROM_PCFILEDIR
+     /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" ASIOKAFKA_PC_PREFIX_FROM_PCFILEDIR "${ASIOKAFKA_PC_PREFIX_FROM_PCFILEDIR}")
 configure_file(cmake/asiokafka.pc.in ${CMAKE_CURRENT_BINARY_DIR}/asiokafka.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asiokafka.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
