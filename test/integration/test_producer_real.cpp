@@ -1,0 +1,69 @@
+#define BOOST_TEST_MODULE test_producer_real
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/consumer.hpp>
+#include <asiokafka/producer.hpp>
+
+#include "kafka_helpers.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include <set>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using asiokafka::delivery_report;
+using asiokafka::error_code;
+namespace test = asiokafka::test;
+
+BOOST_AUTO_TEST_SUITE(test_producer_real_broker)
+
+BOOST_AUTO_TEST_CASE(idempotent_acks_all_delivers_each_report_once) {
+  constexpr int n = 100000;
+  const auto brokers = test::real_brokers();
+  const auto topic = test::unique_name("idem");
+  test::create_topic(brokers, topic, 4);
+  asio::io_context io;
+  std::vector<int> reports(n, 0);
+  std::set<std::pair<std::int32_t, std::int64_t>> positions;
+  int failures = 0;
+  std::size_t consumed = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"acks", "all"}, {"enable.idempotence", "true"}}));
+    for (int i = 0; i < n; ++i) {
+      p.async_produce(asiokafka::record{topic, {}, std::to_string(i), "value-" + std::to_string(i), {}, {}},
+                      [&, i](error_code ec, delivery_report dr) {
+                        ++reports[i];
+                        if (ec) {
+                          ++failures;
+                          return;
+                        }
+                        positions.insert({dr.partition, dr.offset});
+                      });
+    }
+    co_await p.async_flush(asio::use_awaitable);
+    co_await p.async_close(asio::use_awaitable);
+
+    asiokafka::consumer c(ex, test::consumer_config(brokers, test::unique_name("idem-reader")));
+    c.subscribe({topic});
+    while (consumed < static_cast<std::size_t>(n)) {
+      auto batch = co_await c.async_receive_batch(1000, asio::use_awaitable);
+      consumed += batch.size();
+    }
+    co_await test::sleep_for(1s);
+    consumed += c.buffered();  // nothing beyond n may arrive
+    co_await c.async_close(asio::use_awaitable);
+  }, 180s);
+  int not_once = 0;
+  for (int r : reports) not_once += (r != 1);
+  BOOST_TEST_MESSAGE("produced " << n << ", reports " << positions.size() << ", failures " << failures
+                                 << ", consumed " << consumed);
+  BOOST_TEST(not_once == 0);
+  BOOST_TEST(failures == 0);
+  BOOST_TEST(positions.size() == static_cast<std::size_t>(n));
+  BOOST_TEST(consumed == static_cast<std::size_t>(n));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
