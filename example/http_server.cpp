@@ -1,0 +1,136 @@
+// An existing Asio HTTP server that also consumes Kafka on the same io_context.
+//
+//   http_server [--brokers host:port] [--port N] [--self-test]
+//
+// The server answers GET /stats with how many page views the Kafka subscriber has counted.
+// Both run on one thread: no extra polling thread, no blocking call on the loop. With
+// --self-test it publishes 10 page views, queries its own /stats over TCP until it reports 10,
+// prints the answer and exits.
+#include <asiokafka/broker.hpp>
+#include <asiokafka/testing/embedded_kafka.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/describe.hpp>
+
+#include <iostream>
+#include <optional>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct page_view {
+  std::string path;
+  std::string user;
+};
+BOOST_DESCRIBE_STRUCT(page_view, (), (path, user))
+
+namespace {
+
+std::uint64_t views = 0;
+
+asio::awaitable<void> serve(tcp::socket socket) {
+  std::string request;
+  auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(request), "\r\n\r\n",
+                                                 asio::as_tuple(asio::use_awaitable));
+  if (ec) co_return;
+  const std::string body = request.rfind("GET /stats", 0) == 0 ? "{\"views\":" + std::to_string(views) + "}\n"
+                                                                 : "not found\n";
+  const std::string status = body == "not found\n" ? "404 Not Found" : "200 OK";
+  const std::string response = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  co_await asio::async_write(socket, asio::buffer(response), asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<void> listen(tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<std::string> get_stats(unsigned short port) {
+  tcp::socket socket(co_await asio::this_coro::executor);
+  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+  const std::string request = "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  co_await asio::async_write(socket, asio::buffer(request), asio::use_awaitable);
+  std::string response;
+  // The server closes the connection after its answer: reading ends with eof.
+  co_await asio::async_read(socket, asio::dynamic_buffer(response), asio::as_tuple(asio::use_awaitable));
+  co_return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::cout << std::unitbuf;
+  std::string brokers;
+  unsigned short port = 0;
+  bool self_test = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--brokers" && i + 1 < argc) brokers = argv[++i];
+    else if (arg == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::stoi(argv[++i]));
+    else if (arg == "--self-test") self_test = true;
+    else {
+      std::cerr << "usage: http_server [--brokers host:port] [--port N] [--self-test]\n";
+      return 2;
+    }
+  }
+  std::optional<asiokafka::testing::embedded_kafka> embedded;
+  if (brokers.empty()) {
+    embedded.emplace();
+    embedded->create_topic("page-views", 1);
+    brokers = embedded->bootstrap_servers();
+  }
+
+  asio::io_context io;  // one thread serves HTTP and Kafka
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), port});
+  port = acceptor.local_endpoint().port();
+  std::cout << "listening on http://127.0.0.1:" << port << "/stats\n";
+  asio::co_spawn(io, listen(acceptor), asio::detached);
+
+  asiokafka::broker_options options;
+  options.config.bootstrap_servers = brokers;
+  options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  asiokafka::broker app(io.get_executor(), options);
+  asiokafka::subscriber_options counter;
+  counter.name = "page-view-counter";
+  counter.config.group_id = "http-example";
+  app.subscriber<page_view>({"page-views"}, counter, [](page_view) -> asio::awaitable<void> {
+    ++views;
+    co_return;
+  });
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec) app.stop();
+  });
+  int exit_code = 0;
+  app.async_run([&](asiokafka::error_code ec) {
+    if (ec) exit_code = 1;
+    signals.cancel();
+    acceptor.close();
+  });
+
+  if (self_test) {
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      for (int i = 0; i < 10; ++i) {
+        page_view v{"/page/" + std::to_string(i), "user-" + std::to_string(i % 3)};
+        co_await app.async_publish("page-views", v, {}, asio::use_awaitable);
+      }
+      std::string body;
+      asio::steady_timer timer(io);
+      for (int attempt = 0; attempt < 300 && body != "{\"views\":10}\n"; ++attempt) {
+        body = co_await get_stats(port);
+        timer.expires_after(std::chrono::milliseconds(100));
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+      std::cout << "GET /stats -> " << body;
+      if (body != "{\"views\":10}\n") exit_code = 1;
+      app.stop();
+    }, asio::detached);
+  }
+  io.run();
+  return exit_code;
+}
