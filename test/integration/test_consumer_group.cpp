@@ -286,4 +286,48 @@ BOOST_AUTO_TEST_CASE(broker_scope_static_id_base_gives_distinct_members) {
   }, 120s);
 }
 
+BOOST_AUTO_TEST_CASE(cooperative_sticky_rebalances_incrementally) {
+  test::create_topic(brokers, topic, 4);
+  std::size_t revoked_from_a = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    const auto group = test::unique_name("coop");
+    const test::raw_config coop{{"partition.assignment.strategy", "cooperative-sticky"}};
+    auto a = join(group, std::nullopt, coop);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return a->owned.size() == 4; }, 60s));
+    const partition_set before = a->owned;
+    auto b = join(group, std::nullopt, coop);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return a->owned.size() == 2 && b->owned.size() == 2; }, 60s));
+    // A gave up only what B took; it kept the rest throughout (no revoke-everything).
+    revoked_from_a = before.size() - a->owned.size();
+    BOOST_TEST(a->revoked_events == 1);
+    for (auto p : a->owned) BOOST_TEST(before.count(p) == 1u);
+    co_await a->c->async_close(asio::use_awaitable);
+    co_await b->c->async_close(asio::use_awaitable);
+  }, 120s);
+  BOOST_TEST(revoked_from_a == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(regex_subscription_follows_matching_topics) {
+  const auto prefix = test::unique_name("rx");
+  test::create_topic(brokers, prefix + "-one", 1);
+  test::create_topic(brokers, prefix + "-two", 1);
+  std::set<std::string> topics_seen;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers));
+    p.produce(asiokafka::record{prefix + "-one", 0, {}, "1", {}, {}});
+    p.produce(asiokafka::record{prefix + "-two", 0, {}, "2", {}, {}});
+    co_await p.async_flush(asio::use_awaitable);
+    consumer c(ex, test::consumer_config(brokers, test::unique_name("rx-group")));
+    c.subscribe({"^" + prefix + "-.*"});
+    while (topics_seen.size() < 2) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      topics_seen.insert(std::string(m.topic()));
+    }
+    co_await c.async_close(asio::use_awaitable);
+  }, 120s);
+  BOOST_TEST(topics_seen.count(prefix + "-one") == 1u);
+  BOOST_TEST(topics_seen.count(prefix + "-two") == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
