@@ -33,15 +33,15 @@ namespace asiokafka {
 /// Broker-wide (executor-wide) options: the broker scope of the config composer and the
 /// behaviour shared by all subscribers.
 struct broker_options {
-  client_options config;
+  client_options config{};
   merge_policy policy = more_specific_wins{};
   static_id_policy static_ids = derive_from_broker_base{};
   /// How long a graceful stop waits for in-flight handlers before closing.
   std::chrono::milliseconds graceful_timeout{30000};
   /// Producer-only options for publishing (acks, linger.ms, ...): the producer's own scope.
-  client_options producer_config;
+  client_options producer_config{};
   /// Default: log_to_stderr().
-  log_sink log;
+  log_sink log{};
 };
 
 namespace detail {
@@ -252,7 +252,7 @@ class broker {
   void start_publish(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
 
   struct state;
-  std::shared_ptr<state> state_;
+  std::shared_ptr<state> state_{};
 };
 
 }  // namespace asiokafka

@@ -21,12 +21,12 @@ using partition_hook = std::function<boost::asio::awaitable<void>(const topic_pa
 
 struct rebalance_hooks {
   /// After the partitions are added to the assignment (they can be seeked here).
-  partition_hook on_assigned;
+  partition_hook on_assigned{};
   /// Before the partitions leave the assignment, after their stored offsets were committed.
-  partition_hook on_revoked;
+  partition_hook on_revoked{};
   /// The partitions were lost (session timeout, fencing): nothing is committed; others may
   /// already own them.
-  partition_hook on_lost;
+  partition_hook on_lost{};
 };
 
 /// Receives a non-fatal error with its context ("topic[partition]", "commit", ...). Called on
@@ -37,12 +37,12 @@ using error_sink = std::function<void(const error_code& ec, std::string_view con
 using statistics_sink = std::function<void(std::string_view json)>;
 
 struct consumer_options {
-  rebalance_hooks hooks;
+  rebalance_hooks hooks{};
   /// Default: writes to the log sink at warning level.
-  error_sink on_error;
-  statistics_sink on_statistics;
+  error_sink on_error{};
+  statistics_sink on_statistics{};
   /// librdkafka's and asiokafka's log lines. Default: log_to_stderr (warnings and worse).
-  log_sink log;
+  log_sink log{};
   /// Flow control: when this many fetched messages wait in the local buffer, fetching is
   /// paused until the buffer is half empty, so an application that stops receiving neither
   /// grows memory nor drops out of the group.

@@ -30,23 +30,23 @@ class producer_impl;
 }
 
 struct header {
-  std::string name;
-  std::optional<std::string> value;  // nullopt: a header with a null value
+  std::string name{};
+  std::optional<std::string> value{};  // nullopt: a header with a null value
 };
 
 /// One record to produce. Owned data: it may wait for queue space after the call returns.
 struct record {
-  std::string topic;
-  std::optional<std::int32_t> partition;  // nullopt: the partitioner chooses
-  std::optional<std::string> key;         // nullopt: null key
-  std::string value;
-  std::vector<header> headers;
-  std::optional<std::chrono::system_clock::time_point> timestamp;  // nullopt: now
+  std::string topic{};
+  std::optional<std::int32_t> partition{};  // nullopt: the partitioner chooses
+  std::optional<std::string> key{};         // nullopt: null key
+  std::string value{};
+  std::vector<header> headers{};
+  std::optional<std::chrono::system_clock::time_point> timestamp{};  // nullopt: now
 };
 
 /// Where librdkafka stored a record.
 struct delivery_report {
-  std::string topic;
+  std::string topic{};
   std::int32_t partition = -1;
   std::int64_t offset = -1;
 };
@@ -54,11 +54,11 @@ struct delivery_report {
 struct producer_options {
   /// Failed deliveries of fire-and-forget produce() calls and client errors, with context
   /// ("topic[partition]"). Default: the log sink at warning level.
-  std::function<void(const error_code&, std::string_view context)> on_error;
+  std::function<void(const error_code&, std::string_view context)> on_error{};
   /// librdkafka's statistics JSON (statistics.interval.ms), on the producer's executor.
-  std::function<void(std::string_view json)> on_statistics;
+  std::function<void(std::string_view json)> on_statistics{};
   /// Default: log_to_stderr().
-  log_sink log;
+  log_sink log{};
 };
 
 /// A Kafka producer bound to an executor.
@@ -134,7 +134,7 @@ class producer {
   void start_flush(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_close(boost::asio::any_completion_handler<void(error_code)> handler);
 
-  std::shared_ptr<detail::producer_impl> impl_;
+  std::shared_ptr<detail::producer_impl> impl_{};
 };
 
 }  // namespace asiokafka

@@ -57,10 +57,10 @@ inline constexpr std::string_view subscriber = "x-asiokafka-subscriber";
 struct subscriber_options {
   /// Stable name: used in derived group.instance.ids, logs and errors. Default: the topics
   /// joined with '+'.
-  std::string name;
+  std::string name{};
   /// Subscriber scope of the config composer: group_id (required), group_instance_id,
   /// auto_offset_reset, raw librdkafka properties, ...
-  client_options config;
+  client_options config{};
   ack_policy ack = ack_policy::ack_after_success;
   /// Handlers running at once. 1: strictly sequential. >1: up to that many partitions are
   /// handled concurrently, each partition still in order.
@@ -70,9 +70,9 @@ struct subscriber_options {
   std::chrono::milliseconds retry_backoff{100};
   /// Where reject_on_error (and exhausted nack_on_error) sends messages. Required for
   /// reject_on_error.
-  std::string dead_letter_topic;
+  std::string dead_letter_topic{};
   /// Where a handler's return value is published when the message has no reply-to header.
-  std::string output_topic;
+  std::string output_topic{};
   /// Messages fetched per receive.
   std::size_t batch_size = 64;
 };
@@ -101,9 +101,9 @@ class subscriber_runner;
 
 /// Options of a publish: key, headers, partition.
 struct publish_options {
-  std::optional<std::string> key;
-  std::vector<header> headers;
-  std::optional<std::int32_t> partition;
+  std::optional<std::string> key{};
+  std::vector<header> headers{};
+  std::optional<std::int32_t> partition{};
 };
 
 /// Per-message view given to handlers that take `(T, context&)`. Valid until the handler's
@@ -148,7 +148,7 @@ class context {
   detail::subscriber_runner* runner_;
   message* msg_;
   decision decision_ = decision::none;
-  std::string reject_reason_;
+  std::string reject_reason_{};
 };
 
 /// A middleware wraps every handler call of a broker: call `next()` to continue the chain.

@@ -18,7 +18,7 @@ inline constexpr std::int64_t invalid = -1001;
 }  // namespace offsets
 
 struct topic_partition {
-  std::string topic;
+  std::string topic{};
   std::int32_t partition = 0;
   /// Meaning depends on the call: next offset to consume (position, commit, seek) or
   /// one of asiokafka::offsets.
