@@ -330,4 +330,48 @@ BOOST_AUTO_TEST_CASE(regex_subscription_follows_matching_topics) {
   BOOST_TEST(topics_seen.count(prefix + "-two") == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(stored_offsets_are_committed_before_revocation) {
+  test::create_topic(brokers, topic, 2);
+  std::int64_t committed_in_hook = -1;
+  std::size_t received_by_b = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await fill(100);
+    const auto group = test::unique_name("revoke");
+    // No auto-commit: the only commit is the one asiokafka makes before giving partitions up.
+    const test::raw_config manual{{"enable.auto.offset.store", "false"}, {"enable.auto.commit", "false"}};
+    client_options broker;
+    broker.bootstrap_servers = brokers;
+    client_options sub;
+    sub.group_id = group;
+    sub.auto_offset_reset = asiokafka::offset_reset::earliest;
+    sub.raw = manual;
+    auto config = config_composer(broker).compose_consumer({"a", sub, {}});
+    std::unique_ptr<consumer> a;
+    asiokafka::consumer_options opts;
+    opts.hooks.on_revoked = [&](const topic_partition_list& parts) -> asio::awaitable<void> {
+      topic_partition_list query = parts;
+      auto committed = co_await a->async_committed(std::move(query), 10s, asio::use_awaitable);
+      committed_in_hook = 0;
+      for (const auto& p : committed) committed_in_hook += std::max<std::int64_t>(p.offset, 0);
+    };
+    a = std::make_unique<consumer>(io.get_executor(), config, opts);
+    a->subscribe({topic});
+    for (int handled = 0; handled < 100;) {
+      auto batch = co_await a->async_receive_batch(100, asio::use_awaitable);
+      for (auto& m : batch) {
+        BOOST_REQUIRE(!a->store_offset(m));
+        ++handled;
+      }
+    }
+    auto b = join(group, std::nullopt, manual);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return committed_in_hook >= 0 && !b->owned.empty(); }, 60s));
+    co_await test::sleep_for(2s);
+    received_by_b = b->c->buffered();  // B starts at the committed offsets: nothing to fetch
+    co_await a->async_close(asio::use_awaitable);
+    co_await b->c->async_close(asio::use_awaitable);
+  }, 120s);
+  BOOST_TEST(committed_in_hook == 100);
+  BOOST_TEST(received_by_b == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -49,30 +49,12 @@ void create_topic(const std::string& brokers, const std::string& topic, int part
 
 }  // namespace asiokafka::test
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <asiokafka/testing/wait.hpp>
 
 namespace asiokafka::test {
 
-/// Polls `pred` every 50 ms until it holds (true) or `timeout` passes (false). Tests only.
-template <class Predicate>
-boost::asio::awaitable<bool> wait_until(Predicate pred, std::chrono::milliseconds timeout) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    timer.expires_after(std::chrono::milliseconds(50));
-    co_await timer.async_wait(boost::asio::use_awaitable);
-  }
-  co_return true;
-}
-
-/// Lets the event loop run for `d`.
-inline boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
-  co_await timer.async_wait(boost::asio::use_awaitable);
-}
+// The public testing helpers, under the names the tests use.
+using asiokafka::testing::sleep_for;
+using asiokafka::testing::wait_until;
 
 }  // namespace asiokafka::test
