@@ -4,8 +4,10 @@
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/error.hpp>
+#include <asiokafka/health.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/message.hpp>
 #include <asiokafka/message_stream.hpp>
+#include <asiokafka/metrics.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/topic_partition.hpp>

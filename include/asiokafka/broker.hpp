@@ -8,9 +8,11 @@
 
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer_options.hpp>
+#include <asiokafka/health.hpp>
 #include <asiokafka/json.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/message.hpp>
+#include <asiokafka/metrics.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/subscriber.hpp>
 
@@ -42,6 +44,11 @@ struct broker_options {
   client_options producer_config{};
   /// Default: log_to_stderr().
   log_sink log{};
+  /// When > 0, subscribers' consumers report librdkafka statistics this often
+  /// (`statistics.interval.ms` as a broker-scope default: a value the user sets at broker or
+  /// subscriber scope wins) and the broker keeps the latest report of each, for metrics()
+  /// and metrics_text().
+  std::chrono::milliseconds statistics_interval{0};
 };
 
 namespace detail {
@@ -184,6 +191,15 @@ class broker {
 
   /// Statistics of the subscriber named `name` (nullptr if none).
   const subscriber_stats* stats(std::string_view name) const;
+
+  /// Each subscriber's counters and its consumer's latest librdkafka statistics (present once
+  /// a report arrived; see broker_options::statistics_interval). A copy; thread-safe.
+  std::vector<subscriber_metrics> metrics() const;
+  /// metrics() in the Prometheus text exposition format, for a /metrics endpoint. Thread-safe.
+  std::string metrics_text() const;
+  /// Each subscriber's state: running, assigned partitions, last receive, fatal error. A copy;
+  /// thread-safe.
+  broker_health health() const;
 
  private:
   template <class T, class Handler, class Decode>

@@ -22,7 +22,9 @@ using partition_hook = std::function<boost::asio::awaitable<void>(const topic_pa
 struct rebalance_hooks {
   /// After the partitions are added to the assignment (they can be seeked here).
   partition_hook on_assigned{};
-  /// Before the partitions leave the assignment, after their stored offsets were committed.
+  /// Before the partitions leave the assignment: messages already received from them may
+  /// still be finished and stored here; the stored offsets are committed after the hook,
+  /// before the partitions go to another member. Undelivered messages are dropped first.
   partition_hook on_revoked{};
   /// The partitions were lost (session timeout, fencing): nothing is committed; others may
   /// already own them.

@@ -12,6 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <mutex>
+#include <optional>
+
 namespace asio = boost::asio;
 
 namespace asiokafka {
@@ -27,13 +30,21 @@ std::string default_name(const std::vector<std::string>& topics) {
   return name;
 }
 
+// statistics_interval is a broker-scope default: a statistics.interval.ms the user set at
+// broker scope is kept, one set at subscriber scope wins as any subscriber key does.
+broker_options with_statistics_default(broker_options o) {
+  if (o.statistics_interval.count() > 0 && !o.config.raw.contains("statistics.interval.ms"))
+    o.config.raw["statistics.interval.ms"] = std::to_string(o.statistics_interval.count());
+  return o;
+}
+
 }  // namespace
 
 struct broker::state : std::enable_shared_from_this<broker::state> {
   state(asio::any_io_executor executor, broker_options o)
       : ex(std::move(executor)),
         strand(asio::make_strand(ex)),
-        opts(std::move(o)),
+        opts(with_statistics_default(std::move(o))),
         composer(opts.config, opts.policy, opts.static_ids),
         middlewares(std::make_shared<std::vector<middleware>>()),
         all_done(strand) {
@@ -50,6 +61,8 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   std::vector<std::shared_ptr<detail::subscriber_runner>> runners;
   std::vector<composed_config> configs;  // one per runner, after prepare()
   std::unique_ptr<producer> publisher;   // lives on `strand`
+  mutable std::mutex publisher_statistics_mutex;
+  std::optional<client_metrics> publisher_statistics;
   bool running = false;
   bool stop_requested = false;
   std::size_t remaining = 0;
@@ -67,6 +80,15 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
     if (!publisher) {
       producer_options popts;
       popts.log = opts.log;
+      popts.on_statistics = [this](std::string_view json) {
+        try {
+          auto parsed = parse_statistics(json);
+          std::lock_guard lock(publisher_statistics_mutex);
+          publisher_statistics = std::move(parsed);
+        } catch (const std::exception& e) {
+          opts.log(log_level::warning, "BROKER", std::string("unreadable statistics: ") + e.what());
+        }
+      };
       publisher = std::make_unique<producer>(strand, composer.compose_producer(opts.producer_config), popts);
     }
     return *publisher;
@@ -118,6 +140,7 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
       } catch (...) {
       }
       opts.log(log_level::error, "BROKER", "subscriber \"" + runner.name() + "\" stopped: " + what);
+      runner.stopped_by_exception(what);
       if (!ec) ec = make_error_code(error::fatal);
     }
     if (ec && !first_fatal) {
@@ -216,6 +239,29 @@ const subscriber_stats* broker::stats(std::string_view name) const {
   for (const auto& r : state_->runners)
     if (r->name() == name) return &r->stats();
   return nullptr;
+}
+
+std::vector<subscriber_metrics> broker::metrics() const {
+  std::vector<subscriber_metrics> out;
+  for (const auto& r : state_->runners)
+    out.push_back({subscriber_counters::snapshot(r->name(), r->stats()), r->latest_statistics()});
+  return out;
+}
+
+std::string broker::metrics_text() const {
+  const auto subscribers = metrics();
+  std::vector<client_metrics> clients;
+  {
+    std::lock_guard lock(state_->publisher_statistics_mutex);
+    if (state_->publisher_statistics) clients.push_back(*state_->publisher_statistics);
+  }
+  return to_prometheus(subscribers, clients);
+}
+
+broker_health broker::health() const {
+  broker_health h;
+  for (const auto& r : state_->runners) h.subscribers.push_back(r->health());
+  return h;
 }
 
 asio::awaitable<void> broker::publish_result(context& ctx, std::string value, std::string_view content_type) {

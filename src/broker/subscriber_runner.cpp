@@ -7,14 +7,33 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace asio = boost::asio;
 
 namespace asiokafka::detail {
 
 subscriber_runner::subscriber_runner(asio::any_io_executor ex, setup s)
-    : setup_(std::move(s)), strand_(asio::make_strand(ex)), changed_(strand_) {
+    : setup_(std::move(s)), strand_(asio::make_strand(ex)), changed_(strand_), released_(strand_) {
   if (!setup_.log) setup_.log = log_to_stderr();
+  health_.name = setup_.options.name;
+}
+
+subscriber_health subscriber_runner::health() const {
+  std::lock_guard lock(observed_mutex_);
+  return health_;
+}
+
+std::optional<client_metrics> subscriber_runner::latest_statistics() const {
+  std::lock_guard lock(observed_mutex_);
+  return statistics_;
+}
+
+void subscriber_runner::stopped_by_exception(const std::string& what) {
+  std::lock_guard lock(observed_mutex_);
+  health_.running = false;
+  health_.assigned_partitions = 0;
+  health_.fatal_error = what;
 }
 
 void subscriber_runner::stop() {
@@ -29,7 +48,36 @@ void subscriber_runner::log(log_level level, std::string_view line) {
   setup_.log(level, "SUBSCRIBER", "subscriber \"" + name() + "\": " + std::string(line));
 }
 
-void subscriber_runner::notify() { changed_.cancel(); }
+void subscriber_runner::notify() {
+  changed_.cancel();
+  released_.cancel();
+}
+
+asio::awaitable<void> subscriber_runner::release_partitions(const topic_partition_list& parts, bool wait) {
+  std::set<lane_key> keys;
+  for (const auto& p : parts) keys.insert({p.topic, p.partition});
+  for (auto& [key, l] : lanes_) {
+    std::deque<message> keep;
+    for (auto& m : l.queue) {
+      if (keys.count({std::string(m.topic()), m.partition()}))
+        --queued_;
+      else
+        keep.push_back(std::move(m));
+    }
+    l.queue.swap(keep);
+  }
+  notify();
+  const auto busy = [&] {
+    for (const auto& k : keys)
+      if (auto it = in_flight_.find(k); it != in_flight_.end() && it->second > 0) return true;
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
+  while (wait && busy() && std::chrono::steady_clock::now() < deadline) {
+    released_.expires_at(deadline);
+    co_await released_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
 
 asio::awaitable<void> subscriber_runner::wait_for_change() {
   changed_.expires_at(asio::steady_timer::time_point::max());
@@ -43,8 +91,39 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
   copts.on_error = [this](const error_code& ec, std::string_view ctx) {
     log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
   };
+  copts.hooks.on_revoked = [this](const topic_partition_list& parts) { return release_partitions(parts, true); };
+  copts.hooks.on_lost = [this](const topic_partition_list& parts) { return release_partitions(parts, false); };
+  copts.on_statistics = [this](std::string_view json) {
+    try {
+      auto parsed = parse_statistics(json);
+      std::lock_guard lock(observed_mutex_);
+      statistics_ = std::move(parsed);
+    } catch (const std::exception& e) {
+      log(log_level::warning, std::string("unreadable statistics: ") + e.what());
+    }
+  };
+  // Rebalance hooks receive the partitions that change hands (all of them with the eager
+  // protocol, the increment with cooperative-sticky): the sum is the assignment's size.
+  copts.hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+    std::lock_guard lock(observed_mutex_);
+    health_.assigned_partitions += parts.size();
+    co_return;
+  };
+  auto on_removed = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+    std::lock_guard lock(observed_mutex_);
+    health_.assigned_partitions -= std::min(health_.assigned_partitions, parts.size());
+    co_return;
+  };
+  copts.hooks.on_revoked = on_removed;
+  copts.hooks.on_lost = on_removed;
   consumer_ = std::make_unique<consumer>(strand_, config, std::move(copts));
   consumer_->subscribe(setup_.topics);
+  {
+    std::lock_guard lock(observed_mutex_);
+    health_.running = true;
+    health_.fatal_error.clear();
+    health_.assigned_partitions = 0;
+  }
 
   error_code fatal;
   const auto& opts = setup_.options;
@@ -62,6 +141,10 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
       continue;
     }
     stats_.received += batch.size();
+    {
+      std::lock_guard lock(observed_mutex_);
+      health_.last_receive = std::chrono::system_clock::now();
+    }
     for (auto& m : batch) enqueue(std::move(m));
     while (queued_ >= max_queued && !stopping_) co_await wait_for_change();
   }
@@ -85,6 +168,12 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
   }
   auto [close_ec] = co_await consumer_->async_close(asio::as_tuple(asio::use_awaitable));
   if (close_ec) log(log_level::warning, "close failed: " + close_ec.message());
+  {
+    std::lock_guard lock(observed_mutex_);
+    health_.running = false;
+    health_.assigned_partitions = 0;
+    if (fatal) health_.fatal_error = fatal.message() + ": " + consumer_->fatal_reason();
+  }
   co_return fatal;
 }
 
@@ -155,6 +244,8 @@ void subscriber_runner::store(const message& msg) {
 asio::awaitable<void> subscriber_runner::process(message& msg) {
   const auto& opts = setup_.options;
   ++stats_.in_flight;
+  const lane_key partition{std::string(msg.topic()), msg.partition()};
+  ++in_flight_[partition];
   context ctx(*this, msg);
   if (opts.ack == ack_policy::ack_first) store(msg);
 
@@ -225,6 +316,8 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
       break;
   }
   --stats_.in_flight;
+  if (--in_flight_[partition] == 0) in_flight_.erase(partition);
+  notify();
 }
 
 asio::awaitable<bool> subscriber_runner::dead_letter(message& msg, std::string_view kind, const std::string& error) {

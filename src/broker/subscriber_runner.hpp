@@ -13,6 +13,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 namespace asiokafka::detail {
 
@@ -39,6 +41,12 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   const std::vector<std::string>& topics() const noexcept { return setup_.topics; }
   boost::asio::strand<boost::asio::any_io_executor>& strand() noexcept { return strand_; }
 
+  /// Thread-safe copies of what the run observed.
+  subscriber_health health() const;
+  std::optional<client_metrics> latest_statistics() const;
+  /// run() ended with an exception: the subscriber is no longer running.
+  void stopped_by_exception(const std::string& what);
+
   /// Runs on the strand until stop(): creates the consumer from `config`, subscribes, receives,
   /// dispatches, then stops gracefully. Returns the fatal error that ended it, if any.
   boost::asio::awaitable<error_code> run(composed_config config);
@@ -64,6 +72,10 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   void log(log_level level, std::string_view line);
   void notify();
   boost::asio::awaitable<void> wait_for_change();
+  // Rebalance hook: drops queued messages of the partitions and, when revoked (not lost),
+  // waits up to graceful_timeout for their in-flight handlers so their offsets are stored
+  // before the consumer commits and gives them up.
+  boost::asio::awaitable<void> release_partitions(const topic_partition_list& parts, bool wait);
 
   setup setup_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -73,8 +85,15 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   std::deque<lane_key> waiting_lanes_;  // lanes with messages, waiting for a concurrency slot
   std::size_t active_lanes_ = 0;
   std::size_t queued_ = 0;
-  boost::asio::steady_timer changed_;  // condition: lanes finished / queue drained
+  std::map<lane_key, std::size_t> in_flight_;  // handlers running, per partition
+  boost::asio::steady_timer changed_;          // condition for the receive loop and stop
+  boost::asio::steady_timer released_;         // condition for release_partitions
   bool stopping_ = false;
+
+  // Written on the strand, read from any thread (health(), metrics()).
+  mutable std::mutex observed_mutex_;
+  subscriber_health health_;
+  std::optional<client_metrics> statistics_;
 };
 
 }  // namespace asiokafka::detail

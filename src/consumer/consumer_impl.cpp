@@ -3,6 +3,7 @@
 #include <asiokafka/config.hpp>
 
 #include "detail/blocking_pool.hpp"
+#include "detail/log_event.hpp"
 #include "detail/partition_list.hpp"
 #include "detail/rd_conf.hpp"
 
@@ -187,14 +188,9 @@ void consumer_impl::handle_event(rd_kafka_event_t* ev) {
     case RD_KAFKA_EVENT_ERROR:
       handle_error_event(ev);
       break;
-    case RD_KAFKA_EVENT_LOG: {
-      const char* fac = "";
-      const char* str = "";
-      int level = 6;
-      if (rd_kafka_event_log(ev, &fac, &str, &level) == 0)
-        log(static_cast<log_level>(std::clamp(level, 0, 7)), fac, str);
+    case RD_KAFKA_EVENT_LOG:
+      forward_log_event(ev, opts_.log);
       break;
-    }
     case RD_KAFKA_EVENT_STATS:
       if (opts_.on_statistics) opts_.on_statistics(rd_kafka_event_stats(ev));
       break;
@@ -332,22 +328,7 @@ void consumer_impl::receive(single_handler h) {
   receive_waiter w;
   w.single = std::move(h);
   w.slot = w.single.slot();
-  if (fatal_ || state_ != state::open) {
-    complete_receive(w, fatal_ ? fatal_ : make_error_code(error::closed), true);
-    return;
-  }
-  if (!buffer_.empty() && waiters_.empty() && !draining_) {
-    complete_receive(w, {}, true);
-    flow_control();
-    return;
-  }
-  w.id = next_id_++;
-  if (w.slot.is_connected()) {
-    w.slot.assign([weak = weak_from_this(), id = w.id](asio::cancellation_type) {
-      if (auto self = weak.lock()) self->erase_waiter(id);
-    });
-  }
-  waiters_.push_back(std::move(w));
+  start_receive(std::move(w));
 }
 
 void consumer_impl::receive_batch(std::size_t max, batch_handler h) {
@@ -355,6 +336,10 @@ void consumer_impl::receive_batch(std::size_t max, batch_handler h) {
   w.max = std::max<std::size_t>(max, 1);
   w.batch = std::move(h);
   w.slot = w.batch.slot();
+  start_receive(std::move(w));
+}
+
+void consumer_impl::start_receive(receive_waiter w) {
   if (fatal_ || state_ != state::open) {
     complete_receive(w, fatal_ ? fatal_ : make_error_code(error::closed), true);
     return;
@@ -641,7 +626,11 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
 
   if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     const bool lost = rd_kafka_assignment_lost(rk_) != 0;
-    purge_partitions(parts);
+    // Undelivered messages go to the next owner; messages already handed out may still be
+    // finished (and stored) by the hook, which runs before the commit.
+    drop_buffered(parts);
+    log(log_level::info, "REBALANCE", (lost ? "lost " : "revoked ") + describe(parts));
+    co_await run_hook(lost ? opts_.hooks.on_lost : opts_.hooks.on_revoked, parts, lost ? "on_lost" : "on_revoked");
     if (!lost && !fatal_) {
       // Offsets of finished messages are committed before the partitions go to another member.
       error_code ec;
@@ -650,8 +639,7 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
           [this](auto h) { commit({}, false, plain_handler(std::move(h))); }, token);
       if (ec && ec != make_error_code(error::closed)) report(ec, "commit before revoking " + describe(parts));
     }
-    log(log_level::info, "REBALANCE", (lost ? "lost " : "revoked ") + describe(parts));
-    co_await run_hook(lost ? opts_.hooks.on_lost : opts_.hooks.on_revoked, parts, lost ? "on_lost" : "on_revoked");
+    purge_partitions(parts);
     if (cooperative) {
       if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, rd_parts)) {
         report(make_kafka_error_code(rd_kafka_error_code(e)), "incremental unassign " + describe(parts));
@@ -669,15 +657,20 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
   rd_kafka_event_destroy(ev);
 }
 
-void consumer_impl::purge_partitions(const topic_partition_list& parts) {
+void consumer_impl::drop_buffered(const topic_partition_list& parts) {
   std::set<key> keys;
   for (const auto& p : parts) keys.insert({p.topic, p.partition});
   std::deque<message> keep;
   for (auto& m : buffer_)
     if (!keys.count(key_of(m))) keep.push_back(std::move(m));
   buffer_.swap(keep);
-  for (const auto& k : keys) {
-    held_.erase(k);
+  for (const auto& k : keys) held_.erase(k);
+}
+
+void consumer_impl::purge_partitions(const topic_partition_list& parts) {
+  drop_buffered(parts);
+  for (const auto& p : parts) {
+    const key k{p.topic, p.partition};
     tracker_.forget(k);
     user_paused_.erase(k);
   }

@@ -107,6 +107,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   void handle_error_event(rd_kafka_event_t* ev);
   void enter_fatal(const error_code& ec, std::string reason);
 
+  void start_receive(receive_waiter w);
   void deliver();
   void complete_receive(receive_waiter& w, const error_code& ec, bool post);
   message take_message();
@@ -118,6 +119,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   boost::asio::awaitable<void> run_rebalance(rd_kafka_event_t* ev);
   boost::asio::awaitable<void> run_hook(const partition_hook& hook, const topic_partition_list& parts,
                                         const char* name);
+  void drop_buffered(const topic_partition_list& parts);
   void purge_partitions(const topic_partition_list& parts);
   void pause_for_flow(const topic_partition_list& parts);
 

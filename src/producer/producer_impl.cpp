@@ -2,6 +2,7 @@
 
 #include <asiokafka/config.hpp>
 
+#include "detail/log_event.hpp"
 #include "detail/rd_conf.hpp"
 
 #include <boost/asio/append.hpp>
@@ -88,14 +89,9 @@ void producer_impl::drain() {
       case RD_KAFKA_EVENT_ERROR:
         report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
         break;
-      case RD_KAFKA_EVENT_LOG: {
-        const char* fac = "";
-        const char* str = "";
-        int level = 6;
-        if (rd_kafka_event_log(ev, &fac, &str, &level) == 0 && opts_.log)
-          opts_.log(static_cast<log_level>(std::clamp(level, 0, 7)), fac, str);
+      case RD_KAFKA_EVENT_LOG:
+        forward_log_event(ev, opts_.log);
         break;
-      }
       case RD_KAFKA_EVENT_STATS:
         if (opts_.on_statistics) opts_.on_statistics(rd_kafka_event_stats(ev));
         break;

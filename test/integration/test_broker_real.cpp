@@ -57,7 +57,8 @@ struct real_fixture {
   // Fills `partitions` partitions with `n` events, seq i on partition i % partitions.
   asio::awaitable<void> fill(int n, int partitions) {
     auto ex = co_await asio::this_coro::executor;
-    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}}));
+    // Idempotence keeps each partition in produce order even when a request is retried.
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"}}));
     for (int i = 0; i < n; ++i) {
       app_model::event e{i, "payload-" + std::to_string(i)};
       p.produce(asiokafka::record{topic, i % partitions, std::to_string(i), asiokafka::json::encode(e), {}, {}});
@@ -80,13 +81,7 @@ struct real_fixture {
 
   template <class Drive>
   void run_app(broker& app, Drive drive, std::chrono::seconds timeout = 180s) {
-    test::run(io, [&]() -> asio::awaitable<void> {
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await drive();
-        app.stop();
-      }, asio::detached);
-      co_await app.async_run(asio::use_awaitable);
-    }, timeout);
+    test::run_app(io, app, std::move(drive), timeout);
   }
 };
 

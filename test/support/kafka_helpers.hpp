@@ -58,3 +58,23 @@ using asiokafka::testing::sleep_for;
 using asiokafka::testing::wait_until;
 
 }  // namespace asiokafka::test
+
+#include <boost/asio/detached.hpp>
+
+namespace asiokafka::test {
+
+/// Runs `app.async_run()` on `io` while the coroutine `drive()` publishes and waits for what
+/// the test expects; when `drive` returns the app is stopped gracefully. Fails the test if the
+/// app has not stopped within `timeout`.
+template <class App, class Drive>
+void run_app(boost::asio::io_context& io, App& app, Drive drive, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  run(io, [&]() -> boost::asio::awaitable<void> {
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      co_await drive();
+      app.stop();
+    }, boost::asio::detached);
+    co_await app.async_run(boost::asio::use_awaitable);
+  }, timeout);
+}
+
+}  // namespace asiokafka::test

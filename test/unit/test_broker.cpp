@@ -99,16 +99,9 @@ struct broker_fixture {
     co_return parts.at(0).offset;
   }
 
-  // Runs the broker; `drive` publishes, waits for a condition and returns; then the broker stops.
   template <class Drive>
   void run_app(broker& app, Drive drive, std::chrono::seconds timeout = 60s) {
-    test::run(io, [&]() -> asio::awaitable<void> {
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await drive();
-        app.stop();
-      }, asio::detached);
-      co_await app.async_run(asio::use_awaitable);
-    }, timeout);
+    test::run_app(io, app, std::move(drive), timeout);
   }
 };
 

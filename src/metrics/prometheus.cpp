@@ -1,0 +1,203 @@
+#include <asiokafka/metrics.hpp>
+
+#include <charconv>
+#include <functional>
+#include <initializer_list>
+#include <utility>
+
+namespace asiokafka {
+
+namespace {
+
+using label = std::pair<std::string_view, std::string_view>;
+
+void append_escaped(std::string& out, std::string_view text, bool quote) {
+  for (char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '"' && quote) out += "\\\"";
+    else out += c;
+  }
+}
+
+template <class Number>
+void append_number(std::string& out, Number value) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, end);
+}
+
+// One metric family: its HELP and TYPE lines are written before its first sample, so that a
+// family without samples does not appear at all.
+class family {
+ public:
+  family(std::string& out, std::string_view name, std::string_view type, std::string_view help)
+      : out_(out), name_(name), type_(type), help_(help) {}
+
+  template <class Number>
+  void sample(const std::vector<label>& labels, Number value) {
+    if (!header_written_) {
+      out_ += "# HELP ";
+      out_ += name_;
+      out_ += ' ';
+      append_escaped(out_, help_, false);
+      out_ += "\n# TYPE ";
+      out_ += name_;
+      out_ += ' ';
+      out_ += type_;
+      out_ += '\n';
+      header_written_ = true;
+    }
+    out_ += name_;
+    if (!labels.empty()) {
+      out_ += '{';
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (i) out_ += ',';
+        out_ += labels[i].first;
+        out_ += "=\"";
+        append_escaped(out_, labels[i].second, true);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    append_number(out_, value);
+    out_ += '\n';
+  }
+
+ private:
+  std::string& out_;
+  std::string_view name_;
+  std::string_view type_;
+  std::string_view help_;
+  bool header_written_ = false;
+};
+
+// A librdkafka client with the subscriber it belongs to ("" for none).
+struct client_source {
+  std::string_view subscriber;
+  const client_metrics* metrics;
+
+  std::vector<label> labels() const {
+    std::vector<label> l;
+    if (!subscriber.empty()) l.emplace_back("subscriber", subscriber);
+    l.emplace_back("client", metrics->name);
+    return l;
+  }
+};
+
+struct subscriber_family {
+  std::string_view name, type, help;
+  std::uint64_t subscriber_counters::*field;
+};
+
+constexpr subscriber_family subscriber_families[] = {
+    {"asiokafka_subscriber_received_total", "counter", "Messages received by the subscriber.",
+     &subscriber_counters::received},
+    {"asiokafka_subscriber_handled_total", "counter", "Messages whose handler returned normally.",
+     &subscriber_counters::handled},
+    {"asiokafka_subscriber_failed_total", "counter", "Messages whose handler threw (after retries).",
+     &subscriber_counters::failed},
+    {"asiokafka_subscriber_decode_failed_total", "counter", "Messages whose payload could not be decoded.",
+     &subscriber_counters::decode_failed},
+    {"asiokafka_subscriber_retried_total", "counter", "Handler retries (nack).", &subscriber_counters::retried},
+    {"asiokafka_subscriber_dead_lettered_total", "counter", "Messages delivered to the dead-letter topic.",
+     &subscriber_counters::dead_lettered},
+    {"asiokafka_subscriber_dead_letter_failed_total", "counter",
+     "Messages that could not be delivered to the dead-letter topic (offset not stored).",
+     &subscriber_counters::dead_letter_failed},
+    {"asiokafka_subscriber_in_flight", "gauge", "Messages whose handler is running.", &subscriber_counters::in_flight},
+};
+
+struct client_family {
+  std::string_view name, type, help;
+  std::int64_t client_metrics::*field;
+};
+
+constexpr client_family client_families[] = {
+    {"asiokafka_consumed_messages_total", "counter", "Messages fetched from the brokers (librdkafka rxmsgs).",
+     &client_metrics::consumed_messages},
+    {"asiokafka_consumed_bytes_total", "counter", "Message bytes fetched from the brokers (librdkafka rxmsg_bytes).",
+     &client_metrics::consumed_bytes},
+    {"asiokafka_produced_messages_total", "counter", "Messages sent to the brokers (librdkafka txmsgs).",
+     &client_metrics::produced_messages},
+    {"asiokafka_produced_bytes_total", "counter", "Message bytes sent to the brokers (librdkafka txmsg_bytes).",
+     &client_metrics::produced_bytes},
+    {"asiokafka_queue_messages", "gauge", "Messages waiting in the producer queue (librdkafka msg_cnt).",
+     &client_metrics::queue_messages},
+    {"asiokafka_rebalances_total", "counter", "Consumer group rebalances (librdkafka cgrp.rebalance_cnt).",
+     &client_metrics::rebalances},
+    {"asiokafka_assigned_partitions", "gauge", "Partitions assigned to the consumer (librdkafka cgrp.assignment_size).",
+     &client_metrics::assigned_partitions},
+};
+
+struct partition_family {
+  std::string_view name, help;
+  std::int64_t partition_metrics::*field;
+};
+
+constexpr partition_family partition_families[] = {
+    {"asiokafka_consumer_lag", "High watermark minus committed offset (librdkafka consumer_lag).",
+     &partition_metrics::lag},
+    {"asiokafka_consumer_lag_stored", "High watermark minus stored offset (librdkafka consumer_lag_stored).",
+     &partition_metrics::lag_stored},
+    {"asiokafka_committed_offset", "Committed offset of the partition.", &partition_metrics::committed_offset},
+    {"asiokafka_high_watermark", "High watermark offset of the partition.", &partition_metrics::high_watermark},
+};
+
+}  // namespace
+
+std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::span<const client_metrics> clients) {
+  std::string out;
+
+  for (const auto& f : subscriber_families) {
+    family fam(out, f.name, f.type, f.help);
+    for (const auto& s : subscribers) fam.sample({{"subscriber", s.counters.subscriber}}, s.counters.*f.field);
+  }
+
+  std::vector<client_source> sources;
+  for (const auto& s : subscribers)
+    if (s.client) sources.push_back({s.counters.subscriber, &*s.client});
+  for (const auto& c : clients) sources.push_back({{}, &c});
+
+  for (const auto& f : client_families) {
+    family fam(out, f.name, f.type, f.help);
+    for (const auto& src : sources) fam.sample(src.labels(), src.metrics->*f.field);
+  }
+  for (const auto& f : partition_families) {
+    family fam(out, f.name, "gauge", f.help);
+    for (const auto& src : sources) {
+      for (const auto& p : src.metrics->partitions) {
+        const std::int64_t value = p.*f.field;
+        if (value < 0) continue;  // not known yet
+        auto labels = src.labels();
+        const std::string partition = std::to_string(p.partition);
+        labels.emplace_back("topic", p.topic);
+        labels.emplace_back("partition", partition);
+        fam.sample(labels, value);
+      }
+    }
+  }
+  {
+    family rtt(out, "asiokafka_broker_rtt_seconds", "gauge",
+               "Average request round-trip time to the broker over the last statistics interval.");
+    for (const auto& src : sources)
+      for (const auto& b : src.metrics->brokers) {
+        auto labels = src.labels();
+        labels.emplace_back("broker", b.name);
+        rtt.sample(labels, static_cast<double>(b.rtt_avg_us) / 1e6);
+      }
+  }
+  {
+    family disconnects(out, "asiokafka_broker_disconnects_total", "counter", "Disconnects from the broker.");
+    for (const auto& src : sources)
+      for (const auto& b : src.metrics->brokers) {
+        auto labels = src.labels();
+        labels.emplace_back("broker", b.name);
+        disconnects.sample(labels, b.disconnects);
+      }
+  }
+  return out;
+}
+
+}  // namespace asiokafka

@@ -1,0 +1,148 @@
+#include <asiokafka/metrics.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+#include <tuple>
+
+namespace asiokafka {
+
+namespace {
+
+namespace bj = boost::json;
+
+// librdkafka's fields change between versions; a missing or retyped field keeps its default.
+std::int64_t int_field(const bj::object& o, std::string_view key, std::int64_t fallback = 0) {
+  const auto* v = o.if_contains(key);
+  if (!v) return fallback;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  return fallback;
+}
+
+std::string string_field(const bj::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+const bj::object* object_field(const bj::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v ? v->if_object() : nullptr;
+}
+
+// librdkafka reports unknown offsets as -1001 (RD_KAFKA_OFFSET_INVALID): normalise to -1.
+std::int64_t offset_field(const bj::object& o, std::string_view key) {
+  const std::int64_t v = int_field(o, key, -1);
+  return v < 0 ? -1 : v;
+}
+
+void read_partitions(const std::string& topic, const bj::object& partitions, std::vector<partition_metrics>& out) {
+  for (const auto& [key, value] : partitions) {
+    const auto* p = value.if_object();
+    if (!p) continue;
+    std::int32_t id = -1;
+    if (p->contains("partition")) {
+      id = static_cast<std::int32_t>(int_field(*p, "partition", -1));
+    } else {
+      std::from_chars(key.data(), key.data() + key.size(), id);
+    }
+    if (id < 0) continue;  // -1: librdkafka's internal unassigned partition
+    partition_metrics m;
+    m.topic = topic;
+    m.partition = id;
+    m.lag = offset_field(*p, "consumer_lag");
+    m.lag_stored = offset_field(*p, "consumer_lag_stored");
+    m.committed_offset = offset_field(*p, "committed_offset");
+    m.stored_offset = offset_field(*p, "stored_offset");
+    m.high_watermark = offset_field(*p, "hi_offset");
+    m.consumed_messages = int_field(*p, "rxmsgs");
+    m.consumed_bytes = int_field(*p, "rxbytes");
+    m.produced_messages = int_field(*p, "txmsgs");
+    m.produced_bytes = int_field(*p, "txbytes");
+    out.push_back(std::move(m));
+  }
+}
+
+}  // namespace
+
+const partition_metrics* client_metrics::find(std::string_view topic, std::int32_t partition) const noexcept {
+  for (const auto& p : partitions)
+    if (p.topic == topic && p.partition == partition) return &p;
+  return nullptr;
+}
+
+client_metrics parse_statistics(std::string_view json) {
+  boost::system::error_code ec;
+  const bj::value doc = bj::parse(json, ec);
+  if (ec) throw std::invalid_argument("asiokafka: statistics are not JSON: " + ec.message());
+  const auto* root = doc.if_object();
+  if (!root) throw std::invalid_argument("asiokafka: statistics are not a JSON object");
+
+  client_metrics m;
+  m.name = string_field(*root, "name");
+  m.client_id = string_field(*root, "client_id");
+  m.type = string_field(*root, "type");
+  m.timestamp_us = int_field(*root, "ts");
+  m.consumed_messages = int_field(*root, "rxmsgs");
+  m.consumed_bytes = int_field(*root, "rxmsg_bytes");
+  m.produced_messages = int_field(*root, "txmsgs");
+  m.produced_bytes = int_field(*root, "txmsg_bytes");
+  m.queue_messages = int_field(*root, "msg_cnt");
+  if (const auto* cgrp = object_field(*root, "cgrp")) {
+    m.rebalances = int_field(*cgrp, "rebalance_cnt");
+    m.group_state = string_field(*cgrp, "state");
+    m.assigned_partitions = int_field(*cgrp, "assignment_size");
+  }
+  if (const auto* topics = object_field(*root, "topics")) {
+    for (const auto& [key, value] : *topics) {
+      const auto* t = value.if_object();
+      if (!t) continue;
+      std::string topic = string_field(*t, "topic");
+      if (topic.empty()) topic = std::string(key);
+      if (const auto* partitions = object_field(*t, "partitions")) read_partitions(topic, *partitions, m.partitions);
+    }
+  }
+  std::sort(m.partitions.begin(), m.partitions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  });
+  if (const auto* brokers = object_field(*root, "brokers")) {
+    for (const auto& [key, value] : *brokers) {
+      const auto* b = value.if_object();
+      if (!b || string_field(*b, "source") == "internal") continue;  // librdkafka's own pseudo-broker
+      broker_connection_metrics c;
+      c.name = string_field(*b, "name");
+      if (c.name.empty()) c.name = std::string(key);
+      c.node_id = static_cast<std::int32_t>(int_field(*b, "nodeid", -1));
+      c.state = string_field(*b, "state");
+      if (const auto* rtt = object_field(*b, "rtt")) c.rtt_avg_us = int_field(*rtt, "avg");
+      c.requests_sent = int_field(*b, "tx");
+      c.responses_received = int_field(*b, "rx");
+      c.request_errors = int_field(*b, "txerrs");
+      c.response_errors = int_field(*b, "rxerrs");
+      c.disconnects = int_field(*b, "disconnects");
+      m.brokers.push_back(std::move(c));
+    }
+  }
+  std::sort(m.brokers.begin(), m.brokers.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return m;
+}
+
+subscriber_counters subscriber_counters::snapshot(std::string name, const subscriber_stats& s) noexcept {
+  subscriber_counters c;
+  c.subscriber = std::move(name);
+  c.received = s.received.load();
+  c.handled = s.handled.load();
+  c.failed = s.failed.load();
+  c.decode_failed = s.decode_failed.load();
+  c.retried = s.retried.load();
+  c.dead_lettered = s.dead_lettered.load();
+  c.dead_letter_failed = s.dead_letter_failed.load();
+  c.in_flight = s.in_flight.load();
+  return c;
+}
+
+}  // namespace asiokafka
