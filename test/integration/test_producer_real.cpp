@@ -7,6 +7,7 @@
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <set>
@@ -64,6 +65,27 @@ BOOST_AUTO_TEST_CASE(idempotent_acks_all_delivers_each_report_once) {
   BOOST_TEST(failures == 0);
   BOOST_TEST(positions.size() == static_cast<std::size_t>(n));
   BOOST_TEST(consumed == static_cast<std::size_t>(n));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_topic_fails_when_auto_create_is_off) {
+  const auto brokers = test::real_brokers();
+  asio::io_context io;
+  error_code got;
+  std::uint64_t failed = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"allow.auto.create.topics", "false"},
+                                                               {"topic.metadata.propagation.max.ms", "500"},
+                                                               {"message.timeout.ms", "10000"}}));
+    asiokafka::record r{test::unique_name("missing"), {}, {}, "v", {}, {}};
+    auto [ec, dr] = co_await p.async_produce(std::move(r), asio::as_tuple(asio::use_awaitable));
+    got = ec;
+    failed = p.failed();
+  }, 60s);
+  BOOST_TEST_MESSAGE("unknown topic: " << got.message() << " (" << got.value() << ")");
+  BOOST_TEST((got.category() == asiokafka::kafka_category()));
+  BOOST_TEST((got.value() == -188 || got.value() == 3));  // __UNKNOWN_TOPIC or UNKNOWN_TOPIC_OR_PART
+  BOOST_TEST(failed == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

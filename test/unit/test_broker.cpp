@@ -238,6 +238,48 @@ BOOST_AUTO_TEST_CASE(poison_messages_are_counted_and_dead_lettered) {
   BOOST_TEST(after == 8);  // committed past the poison messages
 }
 
+BOOST_AUTO_TEST_CASE(ack_after_success_counts_failures_and_moves_on) {
+  broker app(io.get_executor(), options());
+  int calls = 0;
+  const auto& stats = app.subscriber<shop::person>({topic}, sub(), [&](shop::person p) -> asio::awaitable<void> {
+    ++calls;
+    if (p.name == "bad") throw std::runtime_error("cannot handle");
+    co_return;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"bad","age":1})", R"({"name":"good","age":2})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled + stats.failed == 2; }, 30s));
+  });
+  BOOST_TEST(calls == 2);  // no retry under this policy
+  BOOST_TEST(stats.failed == 1u);
+  BOOST_TEST(stats.handled == 1u);
+  std::int64_t after = 0;
+  test::run(io, [&]() -> asio::awaitable<void> { after = co_await committed(); });
+  BOOST_TEST(after == 2);  // logged, counted, and not blocking the partition
+}
+
+BOOST_AUTO_TEST_CASE(content_type_other_than_json_is_a_decode_failure) {
+  broker app(io.get_executor(), options());
+  std::vector<std::string> names;
+  const auto& stats = app.subscriber<shop::person>({topic}, sub(), [&](shop::person p) -> asio::awaitable<void> {
+    names.push_back(p.name);
+    co_return;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(kafka.bootstrap_servers()));
+    const std::string body = R"({"name":"x","age":1})";
+    p.produce(asiokafka::record{topic, 0, {}, body, {{"content-type", "text/plain"}}, {}});
+    p.produce(asiokafka::record{topic, 0, {}, body, {{"content-type", "application/json; charset=utf-8"}}, {}});
+    p.produce(asiokafka::record{topic, 0, {}, body, {{"content-type", "application/vnd.shop+json"}}, {}});
+    co_await p.async_flush(asio::use_awaitable);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled + stats.decode_failed == 3; }, 30s));
+  });
+  BOOST_TEST(stats.decode_failed == 1u);
+  BOOST_TEST(names.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(nack_on_error_retries_in_place) {
   broker app(io.get_executor(), options());
   int calls = 0;
