@@ -29,6 +29,11 @@ std::optional<client_metrics> subscriber_runner::latest_statistics() const {
   return statistics_;
 }
 
+void subscriber_runner::count_removed(const topic_partition_list& parts) {
+  std::lock_guard lock(observed_mutex_);
+  health_.assigned_partitions -= std::min(health_.assigned_partitions, parts.size());
+}
+
 void subscriber_runner::stopped_by_exception(const std::string& what) {
   std::lock_guard lock(observed_mutex_);
   health_.running = false;
@@ -91,8 +96,6 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
   copts.on_error = [this](const error_code& ec, std::string_view ctx) {
     log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
   };
-  copts.hooks.on_revoked = [this](const topic_partition_list& parts) { return release_partitions(parts, true); };
-  copts.hooks.on_lost = [this](const topic_partition_list& parts) { return release_partitions(parts, false); };
   copts.on_statistics = [this](std::string_view json) {
     try {
       auto parsed = parse_statistics(json);
@@ -109,21 +112,22 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
     health_.assigned_partitions += parts.size();
     co_return;
   };
-  auto on_removed = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
-    std::lock_guard lock(observed_mutex_);
-    health_.assigned_partitions -= std::min(health_.assigned_partitions, parts.size());
-    co_return;
+  copts.hooks.on_revoked = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+    count_removed(parts);
+    co_await release_partitions(parts, true);
   };
-  copts.hooks.on_revoked = on_removed;
-  copts.hooks.on_lost = on_removed;
-  consumer_ = std::make_unique<consumer>(strand_, config, std::move(copts));
-  consumer_->subscribe(setup_.topics);
+  copts.hooks.on_lost = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+    count_removed(parts);
+    co_await release_partitions(parts, false);
+  };
   {
     std::lock_guard lock(observed_mutex_);
     health_.running = true;
     health_.fatal_error.clear();
     health_.assigned_partitions = 0;
   }
+  consumer_ = std::make_unique<consumer>(strand_, config, std::move(copts));
+  consumer_->subscribe(setup_.topics);
 
   error_code fatal;
   const auto& opts = setup_.options;

@@ -70,6 +70,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<bool> dead_letter(message& msg, std::string_view kind, const std::string& error);
   void store(const message& msg);
   void log(log_level level, std::string_view line);
+  void count_removed(const topic_partition_list& parts);
   void notify();
   boost::asio::awaitable<void> wait_for_change();
   // Rebalance hook: drops queued messages of the partitions and, when revoked (not lost),
