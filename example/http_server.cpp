@@ -2,10 +2,12 @@
 //
 //   http_server [--brokers host:port] [--port N] [--self-test]
 //
-// The server answers GET /stats with how many page views the Kafka subscriber has counted.
-// Both run on one thread: no extra polling thread, no blocking call on the loop. With
-// --self-test it publishes 10 page views, queries its own /stats over TCP until it reports 10,
-// prints the answer and exits.
+// The server answers GET /stats with how many page views the Kafka subscriber has counted,
+// GET /metrics with the broker's metrics for Prometheus (subscriber counters, consumer lag from
+// librdkafka's statistics) and GET /health with each subscriber's state as JSON (503 when one
+// stopped). Both run on one thread: no extra polling thread, no blocking call on the loop.
+// With --self-test it publishes 10 page views, queries its own /stats over TCP until it
+// reports 10, checks /metrics and /health, prints the answers and exits.
 #include <asiokafka/broker.hpp>
 #include <asiokafka/testing/embedded_kafka.hpp>
 
@@ -28,36 +30,53 @@ namespace {
 
 std::uint64_t views = 0;
 
-asio::awaitable<void> serve(tcp::socket socket) {
+struct response {
+  std::string status = "200 OK";
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+response route(const std::string& request, const asiokafka::broker& app) {
+  if (request.rfind("GET /stats ", 0) == 0) return {.body = "{\"views\":" + std::to_string(views) + "}\n"};
+  // broker::metrics_text() and health() are thread-safe copies: fine from any handler.
+  if (request.rfind("GET /metrics ", 0) == 0)
+    return {.content_type = "text/plain; version=0.0.4", .body = app.metrics_text()};
+  if (request.rfind("GET /health ", 0) == 0) {
+    const auto health = app.health();
+    return {.status = health.healthy() ? "200 OK" : "503 Service Unavailable", .body = to_json(health) + "\n"};
+  }
+  return {.status = "404 Not Found", .content_type = "text/plain", .body = "not found\n"};
+}
+
+asio::awaitable<void> serve(tcp::socket socket, const asiokafka::broker& app) {
   std::string request;
   auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(request), "\r\n\r\n",
                                                  asio::as_tuple(asio::use_awaitable));
   if (ec) co_return;
-  const std::string body = request.rfind("GET /stats", 0) == 0 ? "{\"views\":" + std::to_string(views) + "}\n"
-                                                                 : "not found\n";
-  const std::string status = body == "not found\n" ? "404 Not Found" : "200 OK";
-  const std::string response = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-  co_await asio::async_write(socket, asio::buffer(response), asio::as_tuple(asio::use_awaitable));
+  const response r = route(request, app);
+  const std::string text = "HTTP/1.1 " + r.status + "\r\nContent-Type: " + r.content_type +
+                           "\r\nContent-Length: " + std::to_string(r.body.size()) +
+                           "\r\nConnection: close\r\n\r\n" + r.body;
+  co_await asio::async_write(socket, asio::buffer(text), asio::as_tuple(asio::use_awaitable));
 }
 
-asio::awaitable<void> listen(tcp::acceptor& acceptor) {
+asio::awaitable<void> listen(tcp::acceptor& acceptor, const asiokafka::broker& app) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), app), asio::detached);
   }
 }
 
-asio::awaitable<std::string> get_stats(unsigned short port) {
+asio::awaitable<std::string> get(unsigned short port, std::string path) {
   tcp::socket socket(co_await asio::this_coro::executor);
   co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
-  const std::string request = "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   co_await asio::async_write(socket, asio::buffer(request), asio::use_awaitable);
-  std::string response;
+  std::string reply;
   // The server closes the connection after its answer: reading ends with eof.
-  co_await asio::async_read(socket, asio::dynamic_buffer(response), asio::as_tuple(asio::use_awaitable));
-  co_return response.substr(response.find("\r\n\r\n") + 4);
+  co_await asio::async_read(socket, asio::dynamic_buffer(reply), asio::as_tuple(asio::use_awaitable));
+  co_return reply.substr(reply.find("\r\n\r\n") + 4);
 }
 
 }  // namespace
@@ -87,13 +106,14 @@ int main(int argc, char** argv) {
   asio::io_context io;  // one thread serves HTTP and Kafka
   tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), port});
   port = acceptor.local_endpoint().port();
-  std::cout << "listening on http://127.0.0.1:" << port << "/stats\n";
-  asio::co_spawn(io, listen(acceptor), asio::detached);
+  std::cout << "listening on http://127.0.0.1:" << port << " (/stats, /metrics, /health)\n";
 
   asiokafka::broker_options options;
   options.config.bootstrap_servers = brokers;
   options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  options.statistics_interval = std::chrono::seconds(1);  // consumer lag etc. in /metrics
   asiokafka::broker app(io.get_executor(), options);
+  asio::co_spawn(io, listen(acceptor, app), asio::detached);
   asiokafka::subscriber_options counter;
   counter.name = "page-view-counter";
   counter.config.group_id = "http-example";
@@ -122,12 +142,22 @@ int main(int argc, char** argv) {
       std::string body;
       asio::steady_timer timer(io);
       for (int attempt = 0; attempt < 300 && body != "{\"views\":10}\n"; ++attempt) {
-        body = co_await get_stats(port);
+        body = co_await get(port, "/stats");
         timer.expires_after(std::chrono::milliseconds(100));
         co_await timer.async_wait(asio::use_awaitable);
       }
       std::cout << "GET /stats -> " << body;
       if (body != "{\"views\":10}\n") exit_code = 1;
+
+      const std::string metrics = co_await get(port, "/metrics");
+      const std::string handled = "asiokafka_subscriber_handled_total{subscriber=\"page-view-counter\"} 10\n";
+      std::cout << "GET /metrics -> " << (metrics.find(handled) != std::string::npos ? "" : "MISSING ") << handled;
+      if (metrics.find(handled) == std::string::npos) exit_code = 1;
+
+      const std::string health = co_await get(port, "/health");
+      std::cout << "GET /health -> " << health;
+      if (health.find("\"running\":true,\"assigned_partitions\":1") == std::string::npos) exit_code = 1;
+      std::cout << (exit_code == 0 ? "self-test OK\n" : "self-test FAILED\n");
       app.stop();
     }, asio::detached);
   }
