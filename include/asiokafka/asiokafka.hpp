@@ -11,3 +11,4 @@
 #include <asiokafka/metrics.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/topic_partition.hpp>
+#include <asiokafka/version.hpp>

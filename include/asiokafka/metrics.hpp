@@ -21,7 +21,7 @@
 
 namespace asiokafka {
 
-/// One partition of a client, from `topics.<topic>.partitions.<partition>` of the statistics.
+/// One partition of a client, from `topics.TOPIC.partitions.PARTITION` of the statistics.
 /// Offsets and lags librdkafka does not know (yet) are -1.
 struct partition_metrics {
   std::string topic{};
@@ -43,7 +43,7 @@ struct partition_metrics {
   std::int64_t produced_bytes = 0;
 };
 
-/// One broker connection of a client, from `brokers.<name>` of the statistics.
+/// One broker connection of a client, from `brokers.NAME` of the statistics.
 struct broker_connection_metrics {
   /// librdkafka's name, e.g. "127.0.0.1:9092/1".
   std::string name{};
@@ -121,7 +121,8 @@ struct subscriber_metrics {
 /// Renders metrics in the Prometheus text exposition format (version 0.0.4): one `# HELP`
 /// and `# TYPE` line per metric family, then its samples. Names start with `asiokafka_`;
 /// counters end in `_total`. Labels: `subscriber`, `client` (librdkafka's instance name),
-/// `topic`, `partition`, `broker`, their values escaped (`\\`, `\"`, `\n`). `clients` are
+/// `topic`, `partition`, `broker`, their values escaped as the format requires (backslash,
+/// double quote and newline). `clients` are
 /// clients that belong to no subscriber (they get no `subscriber` label). Values librdkafka
 /// does not know yet (lag -1, ...) are left out rather than exported as -1.
 std::string to_prometheus(std::span<const subscriber_metrics> subscribers,

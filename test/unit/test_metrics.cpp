@@ -5,6 +5,7 @@
 #include <asiokafka/health.hpp>
 #include <asiokafka/metrics.hpp>
 #include <asiokafka/testing/embedded_kafka.hpp>
+#include <asiokafka/version.hpp>
 
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
@@ -385,6 +386,13 @@ BOOST_AUTO_TEST_CASE(broker_exposes_statistics_health_and_logs_without_secrets) 
   }
   BOOST_TEST(assigned_logged);
   BOOST_TEST(app.explain().find(secret) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(version_macros_agree_with_the_version_string) {
+  const std::string expected = std::to_string(ASIOKAFKA_VERSION_MAJOR) + "." + std::to_string(ASIOKAFKA_VERSION_MINOR) +
+                               "." + std::to_string(ASIOKAFKA_VERSION_PATCH);
+  BOOST_TEST(std::string(asiokafka::version_string) == expected);
+  BOOST_TEST(ASIOKAFKA_VERSION == ASIOKAFKA_VERSION_MAJOR * 10000 + ASIOKAFKA_VERSION_MINOR * 100 + ASIOKAFKA_VERSION_PATCH);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
