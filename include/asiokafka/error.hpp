@@ -53,5 +53,7 @@ bool is_retriable(const error_code& ec) noexcept;
 
 }  // namespace asiokafka
 
+namespace boost::system {
 template <>
-struct boost::system::is_error_code_enum<asiokafka::error> : std::true_type {};
+struct is_error_code_enum<asiokafka::error> : std::true_type {};
+}  // namespace boost::system

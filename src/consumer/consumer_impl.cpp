@@ -105,6 +105,8 @@ consumer_impl::~consumer_impl() {
 void consumer_impl::start() {
   wait_for_events();
   arm_keepalive();
+  // Ops queued before the wake-up fd was attached (e.g. logs from rd_kafka_new) signal nothing.
+  boost::asio::post(ex_, [self = shared_from_this()] { self->drain(); });
 }
 
 void consumer_impl::wait_for_events() {

@@ -42,7 +42,11 @@ producer_impl::~producer_impl() {
   rd_kafka_queue_destroy(main_q_);
 }
 
-void producer_impl::start() { wait_for_events(); }
+void producer_impl::start() {
+  wait_for_events();
+  // Ops queued before the wake-up fd was attached (e.g. logs from rd_kafka_new) signal nothing.
+  asio::post(ex_, [self = shared_from_this()] { self->drain(); });
+}
 
 void producer_impl::shutdown() {
   if (closed_ && waiting_.empty() && pending_.empty() && flushes_.empty() && !close_handler_) {
