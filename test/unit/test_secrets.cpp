@@ -33,7 +33,7 @@ namespace {
 const std::map<std::string, std::string> secrets{
     {"sasl.password", "pw-Xq7rT2vLk9"},
     {"ssl.key.password", "keypw-Hd83nBz"},
-    {"sasl.oauthbearer.client.secret", "oauth-Vm5cP1w"},
+    {"sasl.oauthbearer.config", "principal=oauth-Vm5cP1w"},
     {"ssl.keystore.password", "store-Jk2sQ8e"},
 };
 
@@ -84,11 +84,13 @@ BOOST_AUTO_TEST_CASE(explain_redacts_secrets_at_every_scope) {
                 {"sasl.password", secrets.at("sasl.password")}};
   client_options sub;
   sub.group_id = "g";
-  sub.raw = {{"sasl.oauthbearer.client.secret", secrets.at("sasl.oauthbearer.client.secret")},
+  sub.raw = {{"sasl.oauthbearer.config", secrets.at("sasl.oauthbearer.config")},
              {"ssl.keystore.password", secrets.at("ssl.keystore.password")}};
   const config_composer composer(broker);
   const auto consumer = composer.compose_consumer({"orders", sub, {}});
-  const auto producer = composer.compose_producer(sub);
+  client_options producer_scope;
+  producer_scope.raw = sub.raw;
+  const auto producer = composer.compose_producer(producer_scope);
   check_no_secret("consumer explain()", consumer.explain());
   check_no_secret("producer explain()", producer.explain());
   BOOST_TEST(consumer.explain().find("[redacted]") != std::string::npos);
@@ -115,7 +117,9 @@ BOOST_AUTO_TEST_CASE(config_errors_never_show_secrets) {
   {
     client_options broker;
     broker.raw = {{"custom.secret", pw}};
-    const auto e = expect_config_error([&] { config_composer{broker}; });
+    client_options sub;
+    sub.group_id = "g";
+    const auto e = expect_config_error([&] { config_composer{broker}.compose_consumer({"orders", sub, {}}); });
     check_no_secret("unknown secret-looking key", e.what());
   }
   // A secret at producer scope that a consumer-only key check rejects in the same scope.
