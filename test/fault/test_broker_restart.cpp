@@ -1,0 +1,311 @@
+// Fault tests on a single-node cluster of their own ("fault1", started by the CTest fixture in
+// CMakeLists.txt): the node is stopped and restarted with scripts/kafka while asiokafka's
+// clients work. Each scenario prints produced / handled / lost / duplicated.
+#define BOOST_TEST_MODULE test_broker_restart
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/broker.hpp>
+#include <asiokafka/consumer.hpp>
+#include <asiokafka/producer.hpp>
+
+#include "kafka_helpers.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/describe.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+namespace test = asiokafka::test;
+
+namespace fault_model {
+struct event {
+  std::int64_t seq = 0;
+  std::string body;
+};
+BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
+}  // namespace fault_model
+
+namespace {
+
+constexpr const char* cluster_name = "fault1";
+
+std::string fault_bootstrap() {
+  const std::string path = std::string(ASIOKAFKA_FAULT_STATE) + "/" + cluster_name + "/bootstrap";
+  std::ifstream in(path);
+  std::string bootstrap;
+  BOOST_REQUIRE_MESSAGE(std::getline(in, bootstrap) && !bootstrap.empty(),
+                        "no bootstrap address in " << path << ": the fault1 fixture did not start it");
+  return bootstrap;
+}
+
+// Runs `scripts/kafka stop-node|start-node 1 --name fault1` on a thread of its own, so the
+// io_context keeps serving the clients while the script waits for the node; the coroutine
+// waits for it without blocking. Returns the script's exit status.
+asio::awaitable<int> kafka_node(const std::string& command) {
+  const std::string line = std::string("ASIOKAFKA_KAFKA_DIR='") + ASIOKAFKA_FAULT_STATE + "' '" +
+                           ASIOKAFKA_KAFKA_SCRIPT + "' " + command + " 1 --name " + cluster_name;
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto status = std::make_shared<std::atomic<int>>(-1);
+  std::thread([line, done, status] {
+    status->store(std::system(line.c_str()));
+    done->store(true);
+  }).detach();
+  const bool finished = co_await test::wait_until([&] { return done->load(); }, 180s);
+  BOOST_TEST_MESSAGE(command << " node 1: " << (finished ? "status " + std::to_string(status->load()) : "still running"));
+  co_return finished ? status->load() : -1;
+}
+
+// If a case fails with the node down, the next case (and the fixture's cleanup) still find
+// a running node.
+struct node_restorer {
+  ~node_restorer() {
+    const std::string line = std::string("ASIOKAFKA_KAFKA_DIR='") + ASIOKAFKA_FAULT_STATE + "' '" +
+                             ASIOKAFKA_KAFKA_SCRIPT + "' start-node 1 --name " + cluster_name + " >/dev/null";
+    if (std::system(line.c_str()) != 0) BOOST_TEST_MESSAGE("could not restart node 1 of " << cluster_name);
+  }
+};
+
+struct counts {
+  std::int64_t produced = 0;
+  std::int64_t handled = 0;  // distinct
+  std::int64_t lost = 0;
+  std::int64_t duplicated = 0;
+};
+
+// Counts distinct and repeated sequence numbers in [0, n).
+counts tally(const std::vector<std::uint16_t>& times, std::int64_t produced) {
+  counts c;
+  c.produced = produced;
+  for (std::int64_t seq = 0; seq < produced; ++seq) {
+    const auto t = times[static_cast<std::size_t>(seq)];
+    if (t == 0)
+      ++c.lost;
+    else
+      ++c.handled;
+    if (t > 1) c.duplicated += t - 1;
+  }
+  return c;
+}
+
+void report(const std::string& scenario, const counts& c) {
+  BOOST_TEST_MESSAGE(scenario << ": produced " << c.produced << ", handled " << c.handled << ", lost " << c.lost
+                              << ", duplicated " << c.duplicated);
+  // Printed also without --log_level, for the CI log.
+  std::printf("%s: produced %lld, handled %lld, lost %lld, duplicated %lld\n", scenario.c_str(),
+              static_cast<long long>(c.produced), static_cast<long long>(c.handled), static_cast<long long>(c.lost),
+              static_cast<long long>(c.duplicated));
+  std::fflush(stdout);
+}
+
+// Log lines while the broker is away are expected; count them instead of flooding the output.
+struct log_counter {
+  std::shared_ptr<std::map<asiokafka::log_level, int>> lines = std::make_shared<std::map<asiokafka::log_level, int>>();
+  asiokafka::log_sink sink() {
+    return [lines = lines](asiokafka::log_level level, std::string_view, std::string_view) { ++(*lines)[level]; };
+  }
+  int total() const {
+    int n = 0;
+    for (const auto& [level, count] : *lines) n += count;
+    return n;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(test_fault)
+
+// A broker subscriber consumes at-least-once while its only broker is stopped and restarted in
+// the middle of the stream (the producer keeps writing across the outage): nothing is lost.
+BOOST_AUTO_TEST_CASE(broker_restart_mid_stream_loses_nothing) {
+  constexpr std::int64_t n = 500000;
+  constexpr int partitions = 4;
+  const node_restorer restorer;
+  const std::string brokers = fault_bootstrap();
+  const std::string topic = test::unique_name("restart");
+  test::create_topic(brokers, topic, partitions);
+  asio::io_context io;
+
+  log_counter logs;
+  asiokafka::broker_options options;
+  options.config.bootstrap_servers = brokers;
+  options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  options.graceful_timeout = 20s;
+  options.log = logs.sink();
+  asiokafka::broker app(io.get_executor(), options);
+  asiokafka::subscriber_options s;
+  s.name = "restart";
+  s.config.group_id = test::unique_name("restart");
+  std::vector<std::uint16_t> times(n, 0);
+  std::int64_t handled_total = 0;
+  const auto& stats = app.subscriber<fault_model::event>({topic}, s, [&](fault_model::event e) -> asio::awaitable<void> {
+    if (e.seq >= 0 && e.seq < n) ++times[static_cast<std::size_t>(e.seq)];
+    ++handled_total;
+    co_return;
+  });
+
+  std::uint64_t produce_failed = 0;
+  int stop_status = -1, start_status = -1;
+  std::int64_t handled_at_stop = 0, handled_at_start = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto ex = co_await asio::this_coro::executor;
+      asiokafka::producer_options popts;
+      popts.log = logs.sink();
+      popts.on_error = [](const asiokafka::error_code& ec, std::string_view context) {
+        BOOST_TEST_MESSAGE("producer error: " << ec.message() << " " << context);
+      };
+      asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
+                                                                {"message.timeout.ms", "180000"}}),
+                            popts);
+      // About 25 k/s, so the stream is still flowing when the broker goes away and after it is back.
+      asio::steady_timer pace(ex);
+      bool restarted = false;
+      for (std::int64_t seq = 0; seq < n; ++seq) {
+        p.produce(asiokafka::record{topic, static_cast<std::int32_t>(seq % partitions), std::to_string(seq),
+                                    asiokafka::json::encode(fault_model::event{seq, "restart-" + std::to_string(seq)}),
+                                    {}, {}});
+        if (seq % 1000 == 999) {
+          pace.expires_after(40ms);
+          co_await pace.async_wait(asio::use_awaitable);
+        }
+        if (!restarted && seq == n / 3) {
+          restarted = true;
+          // Restart in the background; production goes on and queues up meanwhile.
+          asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+            handled_at_stop = handled_total;
+            stop_status = co_await kafka_node("stop-node");
+            co_await test::sleep_for(3s);
+            handled_at_start = handled_total;
+            start_status = co_await kafka_node("start-node");
+          }, asio::detached);
+        }
+      }
+      co_await p.async_flush(asio::use_awaitable);
+      produce_failed = p.failed();
+      BOOST_CHECK(co_await test::wait_until([&] { return start_status >= 0; }, 180s));
+      BOOST_CHECK(co_await test::wait_until(
+          [&] { return std::count(times.begin(), times.end(), std::uint16_t{0}) == 0; }, 180s));
+      co_await test::sleep_for(2s);  // redeliveries, if any, show up
+      app.stop();
+    }, asio::detached);
+    co_await app.async_run(asio::use_awaitable);
+  }, 420s);
+
+  const counts c = tally(times, n);
+  report("broker restart mid-stream (500k, at-least-once)", c);
+  BOOST_TEST_MESSAGE("handled when the node was stopped: " << handled_at_stop << ", when it was started again: "
+                     << handled_at_start << "; log lines " << logs.total());
+  BOOST_TEST(stop_status == 0);
+  BOOST_TEST(start_status == 0);
+  BOOST_TEST(produce_failed == 0u);
+  BOOST_TEST(handled_at_stop < n);  // the outage really was mid-stream
+  BOOST_TEST(c.lost == 0);
+  BOOST_TEST(stats.failed == 0u);
+  BOOST_TEST(stats.decode_failed == 0u);
+}
+
+// A producer loses its only broker for 10 s: records produced meanwhile queue up, are
+// delivered after the broker is back, and every one of them gets exactly one delivery report.
+BOOST_AUTO_TEST_CASE(producer_outage_queues_and_delivers_every_report) {
+  const node_restorer restorer;
+  const std::string brokers = fault_bootstrap();
+  const std::string topic = test::unique_name("outage");
+  test::create_topic(brokers, topic, 1);
+  asio::io_context io;
+  log_counter logs;
+
+  std::int64_t produced = 0, reports = 0, report_errors = 0, produced_during_outage = 0;
+  std::map<std::int64_t, int> reports_per_seq;
+  std::string first_error;
+  int stop_status = -1, start_status = -1;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer_options popts;
+    popts.log = logs.sink();
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"enable.idempotence", "true"},
+                                                              {"message.timeout.ms", "120000"},
+                                                              {"linger.ms", "5"}}),
+                          popts);
+    std::atomic<bool> outage = false;
+    bool node_done = false;
+    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+      co_await test::sleep_for(2s);
+      stop_status = co_await kafka_node("stop-node");
+      outage = true;
+      co_await test::sleep_for(10s);
+      outage = false;
+      start_status = co_await kafka_node("start-node");
+      co_await test::sleep_for(2s);
+      node_done = true;
+    }, asio::detached);
+
+    asio::steady_timer pace(ex);
+    auto produce_one = [&](std::int64_t seq) {
+      p.async_produce(asiokafka::record{topic, 0, std::to_string(seq), "outage-" + std::to_string(seq), {}, {}},
+                      [&, seq](asiokafka::error_code ec, asiokafka::delivery_report) {
+                        ++reports;
+                        ++reports_per_seq[seq];
+                        if (ec) {
+                          ++report_errors;
+                          if (first_error.empty()) first_error = ec.message();
+                        }
+                      });
+    };
+    // 100 records every 50 ms until the broker has been back for 2 s.
+    while (!node_done) {
+      for (int i = 0; i < 100; ++i) {
+        produce_one(produced++);
+        if (outage) ++produced_during_outage;
+      }
+      pace.expires_after(50ms);
+      co_await pace.async_wait(asio::use_awaitable);
+    }
+    co_await p.async_flush(asio::use_awaitable);
+    BOOST_CHECK(co_await test::wait_until([&] { return reports == produced; }, 150s));
+
+    // Read the topic back: each record once.
+    asiokafka::consumer reader(ex, test::consumer_config(brokers, test::unique_name("outage-reader")));
+    reader.assign({{topic, 0, asiokafka::offsets::beginning}});
+    std::vector<std::uint16_t> times(static_cast<std::size_t>(produced), 0);
+    const auto wm = co_await reader.async_watermarks(topic, 0, 10s, asio::use_awaitable);
+    for (std::int64_t i = 0; i < wm.high; ++i) {
+      asiokafka::message m = co_await reader.async_receive(asio::use_awaitable);
+      const auto seq = std::stoll(std::string(m.key().value_or("-1")));
+      if (seq >= 0 && seq < produced) ++times[static_cast<std::size_t>(seq)];
+    }
+    co_await reader.async_close(asio::use_awaitable);
+    const counts c = tally(times, produced);
+    report("producer loses the broker for 10 s", c);
+    BOOST_TEST(c.lost == 0);
+    BOOST_TEST(c.duplicated == 0);  // idempotent producer
+  }, 300s);
+
+  int twice = 0;
+  for (const auto& [seq, n] : reports_per_seq) twice += n != 1;
+  BOOST_TEST_MESSAGE("records produced during the outage " << produced_during_outage << ", delivery reports " << reports
+                     << ", failed " << report_errors << (first_error.empty() ? "" : " (first: " + first_error + ")")
+                     << ", log lines " << logs.total());
+  BOOST_TEST(stop_status == 0);
+  BOOST_TEST(start_status == 0);
+  BOOST_TEST(produced_during_outage > 0);
+  BOOST_TEST(reports == produced);
+  BOOST_TEST(static_cast<std::int64_t>(reports_per_seq.size()) == produced);
+  BOOST_TEST(twice == 0);
+  BOOST_TEST(report_errors == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
