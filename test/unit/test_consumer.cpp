@@ -20,6 +20,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -219,7 +220,7 @@ BOOST_AUTO_TEST_CASE(every_completion_token_works) {
     BOOST_TEST(cb_offset == 4);
     // use_future: waited on from another thread while this loop runs
     std::future<message> fut = c.async_receive(asio::use_future);
-    std::int64_t fut_offset = -1;
+    std::atomic<std::int64_t> fut_offset = -1;  // written by the runner thread, polled here
     runner = std::thread([&] { fut_offset = fut.get().offset(); });
     asio::steady_timer t(co_await asio::this_coro::executor);
     for (int i = 0; i < 200 && fut_offset < 0; ++i) {
