@@ -173,6 +173,9 @@ bool read_float(const boost::json::value& v, T& out, decode_error& err) {
     case boost::json::kind::uint64: d = static_cast<double>(v.get_uint64()); break;
     default: return fail_kind(err, "number", v);
   }
+  // JSON has no infinity: a literal beyond the type's range (the parser yields inf for
+  // double) is an error, not a value the encoder would later refuse.
+  if (!std::isfinite(d)) return fail_float_range(err, d);
   if constexpr (sizeof(T) < sizeof(double)) {
     if (std::fabs(d) > static_cast<double>(std::numeric_limits<T>::max()))
       return fail_float_range(err, d);
