@@ -4,6 +4,7 @@
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/error.hpp>
+#include <asiokafka/json.hpp>
 #include <asiokafka/health.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/message.hpp>
