@@ -362,12 +362,10 @@ void consumer_impl::start_receive(receive_waiter w) {
 
 // Runs inside the cancellation slot's handler: the slot must not be cleared here.
 void consumer_impl::erase_waiter(std::uint64_t id) {
-  auto it = std::find_if(waiters_.begin(), waiters_.end(), [id](const auto& w) { return w.id == id; });
-  if (it == waiters_.end()) return;
-  auto w = std::move(*it);
-  waiters_.erase(it);
-  w.slot = {};
-  complete_receive(w, asio::error::operation_aborted, true);
+  auto w = take_by_id(waiters_, id);
+  if (!w) return;
+  w->slot = {};
+  complete_receive(*w, asio::error::operation_aborted, true);
 }
 
 void consumer_impl::cancel_receives() {

@@ -210,12 +210,10 @@ void producer_impl::produce(record r, report_handler h) {
 
 // Runs inside the slot's handler: the slot is left alone.
 void producer_impl::cancel_waiting(std::uint64_t id) {
-  auto it = std::find_if(waiting_.begin(), waiting_.end(), [id](const produce_op& o) { return o.id == id; });
-  if (it == waiting_.end()) return;
-  auto op = std::move(*it);
-  waiting_.erase(it);
-  op.slot = {};
-  complete(op, asio::error::operation_aborted, {}, true);
+  auto op = take_by_id(waiting_, id);
+  if (!op) return;
+  op->slot = {};
+  complete(*op, asio::error::operation_aborted, {}, true);
   check_flush();
 }
 
@@ -234,11 +232,9 @@ void producer_impl::flush(plain_handler h) {
 }
 
 void producer_impl::cancel_flush(std::uint64_t id) {
-  auto it = std::find_if(flushes_.begin(), flushes_.end(), [id](const flush_waiter& f) { return f.id == id; });
-  if (it == flushes_.end()) return;
-  auto handler = it->handler.take();
-  flushes_.erase(it);
-  asio::post(ex_, asio::append(std::move(handler), asio::error::operation_aborted));
+  auto f = take_by_id(flushes_, id);
+  if (!f) return;
+  asio::post(ex_, asio::append(f->handler.take(), asio::error::operation_aborted));
 }
 
 void producer_impl::check_flush() {
