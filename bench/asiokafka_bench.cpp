@@ -1,0 +1,469 @@
+// The asiokafka side of the benchmark: filling the topic, the asiokafka contestants, the
+// latency producer and the idle runs. One mode per process, so that the driver's rusage is
+// per contestant.
+//
+//   asiokafka_bench fill               BROKERS TOPIC COUNT PARTITIONS
+//   asiokafka_bench receive            BROKERS TOPIC GROUP COUNT   contestant 3: async_receive
+//   asiokafka_bench receive-batch      BROKERS TOPIC GROUP COUNT   contestant 3b: async_receive_batch
+//   asiokafka_bench subscriber         BROKERS TOPIC GROUP COUNT   contestant 4: broker.subscriber<person>
+//   asiokafka_bench latency-receive    BROKERS TOPIC GROUP COUNT   (print "ready" once assigned)
+//   asiokafka_bench latency-subscriber BROKERS TOPIC GROUP COUNT
+//   asiokafka_bench produce-rate       BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS
+//   asiokafka_bench idle-receive       BROKERS TOPIC GROUP SECONDS
+//   asiokafka_bench idle-subscriber    BROKERS TOPIC GROUP SECONDS
+//
+// Every mode ends by printing one JSON object on stdout (see bench_common.hpp).
+#include "bench_common.hpp"
+
+#include <asiokafka/asiokafka.hpp>
+#include <asiokafka/broker.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t batch_max = 1024;            // receive-batch: at most this many per call
+constexpr auto consume_deadline = std::chrono::seconds(1800);
+
+// BENCH_CONSUMER_CONFIG="key=value,key=value": the driver's consumer settings, given to every
+// contestant alike (see bench/run.py).
+std::map<std::string, std::string> extra_consumer_config() {
+  std::map<std::string, std::string> out;
+  const char* spec = std::getenv("BENCH_CONSUMER_CONFIG");
+  std::string_view rest = spec ? spec : "";
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) throw std::invalid_argument("BENCH_CONSUMER_CONFIG: no '=' in " + std::string(item));
+    out.emplace(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return out;
+}
+
+asiokafka::composed_config consumer_config(const std::string& brokers, const std::string& group) {
+  asiokafka::client_options broker_scope;
+  broker_scope.bootstrap_servers = brokers;
+  asiokafka::client_options subscriber_scope;
+  subscriber_scope.group_id = group;
+  subscriber_scope.auto_offset_reset = asiokafka::offset_reset::earliest;
+  subscriber_scope.raw = extra_consumer_config();
+  return asiokafka::config_composer(broker_scope).compose_consumer({"bench", subscriber_scope, {}});
+}
+
+asiokafka::composed_config producer_config(const std::string& brokers, std::map<std::string, std::string> raw = {}) {
+  asiokafka::client_options broker_scope;
+  broker_scope.bootstrap_servers = brokers;
+  asiokafka::client_options producer_scope;
+  producer_scope.raw = std::move(raw);
+  return asiokafka::config_composer(broker_scope).compose_producer(producer_scope);
+}
+
+asiokafka::broker_options broker_options(const std::string& brokers) {
+  asiokafka::broker_options options;
+  options.config.bootstrap_servers = brokers;
+  options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  options.graceful_timeout = 10s;
+  return options;
+}
+
+// Runs `io` until done or the deadline; returns non-zero when something went wrong.
+int run_io(asio::io_context& io, std::chrono::seconds deadline, const int& status) {
+  asio::steady_timer guard(io, deadline);
+  bool expired = false;
+  guard.async_wait([&](boost::system::error_code ec) {
+    if (ec) return;
+    expired = true;
+    std::fprintf(stderr, "asiokafka_bench: deadline of %lld s passed\n", static_cast<long long>(deadline.count()));
+    io.stop();
+  });
+  io.run();
+  return expired ? 1 : status;
+}
+
+// Completion of the main coroutine: reports an exception and ends the run.
+auto completion(int& status, asio::io_context& io) {
+  return [&status, &io](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr, "asiokafka_bench: %s\n", ex.what());
+      }
+      status = 1;
+    }
+    io.stop();
+  };
+}
+
+std::optional<std::string_view> header_value(const asiokafka::message& m, std::string_view name) {
+  auto h = m.header(name);
+  if (!h || !h->has_value()) return std::nullopt;
+  return **h;
+}
+
+// ---- fill ----------------------------------------------------------------------------------
+
+int fill(const std::string& brokers, const std::string& topic, long long count, int partitions) {
+  asio::io_context io(1);
+  asiokafka::producer p(io.get_executor(), producer_config(brokers));
+  int status = 0;
+  double elapsed = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer pause(io);
+        const double start = bench::now_s();
+        for (long long i = 0; i < count; ++i) {
+          asiokafka::record r;
+          r.topic = topic;
+          r.partition = static_cast<std::int32_t>(i % partitions);
+          r.value = bench::make_payload(static_cast<std::uint64_t>(i));
+          p.produce(std::move(r));
+          // Fire-and-forget, but keep what waits for librdkafka's queue bounded.
+          if (i % 1000 == 999) {
+            while (p.in_flight() > 200000) {
+              pause.expires_after(1ms);
+              co_await pause.async_wait(asio::use_awaitable);
+            }
+          }
+        }
+        co_await p.async_flush(asio::use_awaitable);
+        elapsed = bench::now_s() - start;
+      },
+      completion(status, io));
+  status = run_io(io, std::chrono::seconds(1800), status);
+  std::printf("{\"count\": %lld, \"elapsed_s\": %.3f, \"delivered\": %llu, \"failed\": %llu}\n", count, elapsed,
+              static_cast<unsigned long long>(p.delivered()), static_cast<unsigned long long>(p.failed()));
+  return status != 0 || p.failed() != 0;
+}
+
+// ---- contestant 3: the consumer's receive loop -----------------------------------------------
+
+enum class receive_kind { one, batch };
+
+int receive(const std::string& brokers, const std::string& topic, const std::string& group, long long count,
+            receive_kind kind, std::optional<bench::latency_samples>* latency) {
+  asio::io_context io(1);
+  const double start = bench::now_s();
+  double join_s = 0;
+  asiokafka::consumer_options options;
+  options.hooks.on_assigned = [&](const asiokafka::topic_partition_list&) -> asio::awaitable<void> {
+    if (join_s == 0) {
+      join_s = bench::now_s() - start;
+      if (latency) {
+        std::printf("ready\n");
+        std::fflush(stdout);
+      }
+    }
+    co_return;
+  };
+  asiokafka::consumer c(io.get_executor(), consumer_config(brokers, group), std::move(options));
+  c.subscribe({topic});
+  bench::tally t;
+  int status = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        if (kind == receive_kind::one) {
+          while (t.count() < count) {
+            asiokafka::message m = co_await c.async_receive(asio::use_awaitable);
+            if (latency) {
+              const auto now = bench::realtime_ns();
+              if (header_value(m, "warmup"))
+                (*latency)->add_warmup();
+              else if (auto sent = header_value(m, "sent_ns"))
+                (*latency)->add(now, *sent);
+            }
+            t.add(m.partition(), m.offset(), m.payload().size());
+          }
+        } else {
+          while (t.count() < count) {
+            std::vector<asiokafka::message> batch = co_await c.async_receive_batch(batch_max, asio::use_awaitable);
+            for (const auto& m : batch) t.add(m.partition(), m.offset(), m.payload().size());
+          }
+        }
+        t.finish();
+        co_await c.async_close(asio::use_awaitable);
+      },
+      completion(status, io));
+  status = run_io(io, latency ? std::chrono::seconds(300) : consume_deadline, status);
+  t.print(join_s, latency ? (*latency)->summary() : std::string());
+  return status;
+}
+
+// ---- contestant 4: the broker's typed subscriber -------------------------------------------
+
+int subscriber(const std::string& brokers, const std::string& topic, const std::string& group, long long count,
+               std::optional<bench::latency_samples>* latency) {
+  asio::io_context io(1);
+  const double start = bench::now_s();
+  double join_s = 0;
+  asiokafka::broker app(io.get_executor(), broker_options(brokers));
+  asiokafka::subscriber_options options;
+  options.name = "bench";
+  options.config.group_id = group;  // ack policy: the default, ack_after_success
+  options.config.raw = extra_consumer_config();
+  bench::tally t;
+  long long checksum = 0;
+  const auto& stats = app.subscriber<bench::person>(
+      {topic}, options, [&](bench::person p, asiokafka::context& ctx) -> asio::awaitable<void> {
+        if (latency) {
+          const auto now = bench::realtime_ns();
+          if (header_value(ctx.raw(), "warmup"))
+            (*latency)->add_warmup();
+          else if (auto sent = header_value(ctx.raw(), "sent_ns"))
+            (*latency)->add(now, *sent);
+        }
+        checksum += p.age + static_cast<long long>(p.name.size() + p.pad.size());
+        t.add(ctx.partition(), ctx.offset(), ctx.raw().payload().size());
+        if (t.count() == count) {
+          t.finish();
+          app.stop();
+        }
+        co_return;
+      });
+
+  // The broker has no assignment hook of its own: watch its health until partitions arrive.
+  asio::steady_timer watch(io);
+  std::function<void()> poll_assignment = [&] {
+    watch.expires_after(5ms);
+    watch.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      const auto h = app.health();
+      if (!h.subscribers.empty() && h.subscribers.front().assigned_partitions > 0) {
+        join_s = bench::now_s() - start;
+        if (latency) {
+          std::printf("ready\n");
+          std::fflush(stdout);
+        }
+        return;
+      }
+      poll_assignment();
+    });
+  };
+  poll_assignment();
+
+  int status = 0;
+  app.async_run([&](asiokafka::error_code ec) {
+    if (ec) {
+      std::fprintf(stderr, "asiokafka_bench: broker stopped: %s\n", ec.message().c_str());
+      status = 1;
+    }
+    watch.cancel();
+    io.stop();
+  });
+  status = run_io(io, latency ? std::chrono::seconds(300) : consume_deadline, status);
+  std::string extra = "\"handled\": " + std::to_string(stats.handled.load()) +
+                      ", \"decode_failed\": " + std::to_string(stats.decode_failed.load()) +
+                      ", \"checksum\": " + std::to_string(checksum);
+  if (latency) extra += ", " + (*latency)->summary();
+  t.print(join_s, extra);
+  return status != 0 || stats.decode_failed.load() != 0;
+}
+
+// ---- the latency run's producer: a constant rate -------------------------------------------
+
+int produce_rate(const std::string& brokers, const std::string& topic, long long rate, double seconds,
+                 double warmup_s, int partitions) {
+  asio::io_context io(1);
+  // librdkafka's default linger.ms (5 ms) is part of every contestant's latency alike; with
+  // linger.ms=0 this 2-core machine cannot keep up with 20k one-record requests a second and
+  // the backlog, not the consumer, would be measured.
+  asiokafka::producer p(io.get_executor(), producer_config(brokers));
+  int status = 0;
+  long long sent = 0;
+  double elapsed = 0;
+  const auto warmup = static_cast<long long>(static_cast<double>(rate) * warmup_s);
+  const auto total = warmup + static_cast<long long>(static_cast<double>(rate) * seconds);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer tick(io);
+        const auto start = std::chrono::steady_clock::now();
+        while (sent < total) {
+          const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          const long long due = std::min(total, static_cast<long long>(since * static_cast<double>(rate)));
+          for (; sent < due; ++sent) {
+            asiokafka::record r;
+            r.topic = topic;
+            r.partition = static_cast<std::int32_t>(sent % partitions);
+            r.value = bench::make_payload(static_cast<std::uint64_t>(sent));
+            if (sent < warmup)
+              r.headers.push_back({"warmup", "1"});
+            else
+              r.headers.push_back({"sent_ns", std::to_string(bench::realtime_ns())});
+            p.produce(std::move(r));
+          }
+          tick.expires_after(500us);
+          co_await tick.async_wait(asio::use_awaitable);
+        }
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        co_await p.async_flush(asio::use_awaitable);
+      },
+      completion(status, io));
+  status = run_io(io, std::chrono::seconds(600), status);
+  std::printf("{\"sent\": %lld, \"warmup\": %lld, \"elapsed_s\": %.3f, \"failed\": %llu}\n", sent, warmup, elapsed,
+              static_cast<unsigned long long>(p.failed()));
+  return status != 0 || p.failed() != 0;
+}
+
+// ---- idle ----------------------------------------------------------------------------------
+
+void print_idle(double idle_s, double cpu_s, long long records) {
+  std::printf("{\"idle_s\": %.3f, \"cpu_s\": %.6f, \"cpu_pct\": %.4f, \"records\": %lld}\n", idle_s, cpu_s,
+              100.0 * cpu_s / idle_s, records);
+  std::fflush(stdout);
+}
+
+constexpr auto idle_settle = 2s;
+
+// A subscribed, assigned consumer with a receive pending and nothing to receive.
+int idle_receive(const std::string& brokers, const std::string& topic, const std::string& group, double seconds) {
+  asio::io_context io(1);
+  bool assigned = false;
+  asiokafka::consumer_options options;
+  options.hooks.on_assigned = [&](const asiokafka::topic_partition_list&) -> asio::awaitable<void> {
+    assigned = true;
+    co_return;
+  };
+  asiokafka::consumer c(io.get_executor(), consumer_config(brokers, group), std::move(options));
+  c.subscribe({topic});
+  long long records = 0;
+  bool measuring_done = false;
+  int status = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;) {
+          auto m = co_await c.async_receive(asio::use_awaitable);
+          ++records;
+        }
+      },
+      [&](std::exception_ptr) {});
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(io);
+        while (!assigned) {
+          t.expires_after(50ms);
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        t.expires_after(idle_settle);
+        co_await t.async_wait(asio::use_awaitable);
+        const double cpu0 = bench::cpu_s(), t0 = bench::now_s();
+        t.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds)));
+        co_await t.async_wait(asio::use_awaitable);
+        const double cpu1 = bench::cpu_s(), t1 = bench::now_s();
+        print_idle(t1 - t0, cpu1 - cpu0, records);
+        measuring_done = true;
+        c.cancel();
+        co_await c.async_close(asio::use_awaitable);
+      },
+      completion(status, io));
+  status = run_io(io, std::chrono::seconds(120), status);
+  return status != 0 || !measuring_done;
+}
+
+// A broker with one subscriber<person>, assigned, nothing to handle.
+int idle_subscriber(const std::string& brokers, const std::string& topic, const std::string& group, double seconds) {
+  asio::io_context io(1);
+  asiokafka::broker app(io.get_executor(), broker_options(brokers));
+  asiokafka::subscriber_options options;
+  options.name = "bench";
+  options.config.group_id = group;
+  options.config.raw = extra_consumer_config();
+  long long records = 0;
+  app.subscriber<bench::person>({topic}, options, [&](bench::person) -> asio::awaitable<void> {
+    ++records;
+    co_return;
+  });
+  bool measuring_done = false;
+  int status = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(io);
+        for (;;) {
+          const auto h = app.health();
+          if (!h.subscribers.empty() && h.subscribers.front().assigned_partitions > 0) break;
+          t.expires_after(50ms);
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        t.expires_after(idle_settle);
+        co_await t.async_wait(asio::use_awaitable);
+        const double cpu0 = bench::cpu_s(), t0 = bench::now_s();
+        t.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds)));
+        co_await t.async_wait(asio::use_awaitable);
+        const double cpu1 = bench::cpu_s(), t1 = bench::now_s();
+        print_idle(t1 - t0, cpu1 - cpu0, records);
+        measuring_done = true;
+        app.stop();
+      },
+      [&](std::exception_ptr e) {
+        if (e) status = 1;
+      });
+  app.async_run([&](asiokafka::error_code ec) {
+    if (ec) status = 1;
+    io.stop();
+  });
+  status = run_io(io, std::chrono::seconds(120), status);
+  return status != 0 || !measuring_done;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: asiokafka_bench fill BROKERS TOPIC COUNT PARTITIONS\n"
+               "       asiokafka_bench receive|receive-batch|subscriber BROKERS TOPIC GROUP COUNT\n"
+               "       asiokafka_bench latency-receive|latency-subscriber BROKERS TOPIC GROUP COUNT\n"
+               "       asiokafka_bench produce-rate BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS\n"
+               "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> a(argv, argv + argc);
+  if (a.size() < 2) return usage();
+  const std::string& mode = a[1];
+  const auto ll = [&](std::size_t i) { return std::strtoll(a[i].c_str(), nullptr, 10); };
+  const auto dbl = [&](std::size_t i) { return std::strtod(a[i].c_str(), nullptr); };
+  try {
+    if (mode == "fill" && a.size() == 6) return fill(a[2], a[3], ll(4), static_cast<int>(ll(5)));
+    if (mode == "produce-rate" && a.size() == 8)
+      return produce_rate(a[2], a[3], ll(4), dbl(5), dbl(6), static_cast<int>(ll(7)));
+    if (a.size() != 6) return usage();
+    if (mode == "receive") return receive(a[2], a[3], a[4], ll(5), receive_kind::one, nullptr);
+    if (mode == "receive-batch") return receive(a[2], a[3], a[4], ll(5), receive_kind::batch, nullptr);
+    if (mode == "subscriber") return subscriber(a[2], a[3], a[4], ll(5), nullptr);
+    if (mode == "latency-receive" || mode == "latency-subscriber") {
+      std::optional<bench::latency_samples> latency(std::in_place, static_cast<std::size_t>(ll(5)));
+      return mode == "latency-receive" ? receive(a[2], a[3], a[4], ll(5), receive_kind::one, &latency)
+                                       : subscriber(a[2], a[3], a[4], ll(5), &latency);
+    }
+    if (mode == "idle-receive") return idle_receive(a[2], a[3], a[4], dbl(5));
+    if (mode == "idle-subscriber") return idle_subscriber(a[2], a[3], a[4], dbl(5));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "asiokafka_bench %s: %s\n", mode.c_str(), e.what());
+    return 1;
+  }
+  return usage();
+}

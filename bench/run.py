@@ -1,0 +1,496 @@
+"""The benchmark driver behind scripts/bench: fills a topic, runs every contestant as its own
+process in interleaved rounds, measures it (its rusage from wait4, its own first-to-last
+record clock), then the latency and idle runs, and writes results.json, results.md and
+results.png. See docs/benchmarks.md for the method.
+
+    python bench/run.py --brokers HOST:PORT --build BUILD_DIR --out OUT_DIR [--quick]
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from importlib import metadata
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PARTITIONS = 8
+
+# librdkafka 2.0.2 stops fetching a partition once the consumer queue holds more than
+# queued.min.messages (100000) records or queued.max.messages.kbytes (64 MiB), and looks again
+# only on its broker thread's next wake-up, up to a second later; a consumer that drains the
+# queue faster than that then sits idle (see docs/benchmarks.md). The main table lifts both
+# limits for every contestant so that the clients, not that cadence, are measured; the
+# second table keeps librdkafka's defaults.
+LIFTED_PREFETCH = "queued.min.messages=10000000,queued.max.messages.kbytes=2097151"
+
+SETTINGS = {
+    "full": {"count": 2_000_000, "rounds": 3, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10},
+    "quick": {"count": 300_000, "rounds": 2, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5},
+}
+LATENCY_RATE = 20_000
+LATENCY_WARMUP_S = 1
+
+
+class Contestant:
+    def __init__(self, key, label, argv, count_key="count", in_defaults_table=True):
+        self.key = key
+        self.label = label
+        self.argv = argv  # (topic, group, count) -> argv
+        self.count_key = count_key
+        self.in_defaults_table = in_defaults_table
+
+
+def contestants(build, python):
+    b = os.path.join(build, "bench")
+    return [
+        Contestant("1", "raw librdkafka poll loop (C)",
+                   lambda br, t, g, n: [f"{b}/raw_poll", "consume", br, t, g, str(n)]),
+        Contestant("2", "raw librdkafka loop + JSON decode",
+                   lambda br, t, g, n: [f"{b}/raw_decode", br, t, g, str(n)]),
+        Contestant("3", "asiokafka consumer::async_receive",
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive", br, t, g, str(n)]),
+        Contestant("3b", "asiokafka consumer::async_receive_batch(1024)",
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive-batch", br, t, g, str(n)]),
+        Contestant("4", "asiokafka broker subscriber<person>",
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "subscriber", br, t, g, str(n)]),
+        Contestant("5", "FastStream subscriber (pydantic)",
+                   lambda br, t, g, n: [python, f"{HERE}/faststream_sub.py", br, t, g, str(n)],
+                   count_key="faststream_count", in_defaults_table=False),
+        Contestant("6", "confluent-kafka-python poll()",
+                   lambda br, t, g, n: [python, f"{HERE}/confluent_poll.py", "poll", br, t, g, str(n)]),
+        Contestant("6b", "confluent-kafka-python consume(1000)",
+                   lambda br, t, g, n: [python, f"{HERE}/confluent_poll.py", "consume", br, t, g, str(n)]),
+    ]
+
+
+# ---- child processes --------------------------------------------------------------------------
+
+class Child:
+    """One contestant process: stdout read by a thread ("ready" lines and the JSON result),
+    stderr appended to a log file, reaped with wait4 for its own rusage."""
+
+    def __init__(self, argv, log_path, env_extra=None):
+        env = dict(os.environ)
+        env.pop("BENCH_CONSUMER_CONFIG", None)
+        env.update(env_extra or {})
+        self.log = open(log_path, "ab")
+        self.log.write(("$ " + " ".join(argv) + "\n").encode())
+        self.log.flush()
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, env=env)
+        self.lines = []
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").strip()
+            if line == "ready":
+                self.ready.set()
+            elif line:
+                self.lines.append(line)
+
+    def wait(self, timeout):
+        """Returns (result dict or None, rusage, exit code, timed out)."""
+        deadline = time.monotonic() + timeout
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                os.kill(self.proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(self.proc.pid, 0)
+                break
+            time.sleep(0.02)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.reader.join(5)
+        self.proc.stdout.close()
+        self.log.write(("\n".join(self.lines) + f"\n[exit {self.proc.returncode}]\n").encode())
+        self.log.close()
+        result = None
+        for line in reversed(self.lines):
+            if line.startswith("{"):
+                result = json.loads(line)
+                break
+        return result, usage, self.proc.returncode, timed_out
+
+
+def run_tool(argv, log_path, timeout=180):
+    child = Child(argv, log_path)
+    result, usage, code, timed_out = child.wait(timeout)
+    if code != 0 or timed_out:
+        raise RuntimeError(f"{' '.join(argv)} failed (exit {code}{', timed out' if timed_out else ''}); see {log_path}")
+    return result
+
+
+# ---- progress -------------------------------------------------------------------------------
+
+class Progress:
+    def __init__(self, total):
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+
+    def step(self, what):
+        self.done += 1
+        elapsed = int(time.monotonic() - self.started)
+        print(f"[{self.done:3d}/{self.total} {elapsed // 60:02d}:{elapsed % 60:02d}] {what}", flush=True)
+
+
+def fmt_rate(x):
+    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.1f}k" if x >= 1e3 else f"{x:.0f}"
+
+
+# ---- measurements ---------------------------------------------------------------------------
+
+def consume_run(c, args, topic, count, prefetch, log_dir, round_no, timeout):
+    group = f"bench-{c.key}-{prefetch}-{round_no}-{uuid.uuid4().hex[:8]}"
+    env = {"BENCH_CONSUMER_CONFIG": LIFTED_PREFETCH} if prefetch == "lifted" else {}
+    log = os.path.join(log_dir, f"{c.key}-{prefetch}-r{round_no}.log")
+    child = Child(c.argv(args.brokers, topic, group, count), log, env)
+    result, usage, code, timed_out = child.wait(timeout)
+    cpu = usage.ru_utime + usage.ru_stime
+    run = {"ok": False, "exit": code, "timed_out": timed_out, "cpu_s": cpu, "peak_rss_mb": usage.ru_maxrss / 1024,
+           "wall_s": time.monotonic() - child.started, "log": log}
+    if result:
+        run.update(result)
+        complete = (result.get("count") == count and result.get("offsets_sum") == count
+                    and result.get("out_of_order") == 0 and result.get("elapsed_s", 0) > 0)
+        run["ok"] = complete and code == 0 and not timed_out
+        if result.get("elapsed_s", 0) > 0:
+            run["msgs_per_s"] = result["count"] / result["elapsed_s"]
+            run["mb_per_s"] = result["bytes"] / result["elapsed_s"] / 1e6
+        if result.get("count"):
+            run["cpu_s_per_million"] = cpu / result["count"] * 1e6
+    return run
+
+
+def summarize(runs):
+    good = [r for r in runs if r["ok"]]
+    out = {"rounds": len(runs), "rounds_ok": len(good)}
+    if not good:
+        return out
+    for key in ("msgs_per_s", "mb_per_s", "cpu_s_per_million", "peak_rss_mb"):
+        out[key] = statistics.median(r[key] for r in good)
+    out["count"] = good[0]["count"]
+    out["per_round_msgs_per_s"] = [round(r["msgs_per_s"]) for r in good]
+    return out
+
+
+def latency_run(key, mode_argv, args, settings, log_dir, progress):
+    topic = f"bench-latency-{key}-{uuid.uuid4().hex[:8]}"
+    run_tool([f"{args.build}/bench/raw_poll", "create-topic", args.brokers, topic, str(PARTITIONS)],
+             os.path.join(log_dir, "create-topic.log"))
+    total = LATENCY_RATE * (LATENCY_WARMUP_S + settings["latency_s"])
+    group = f"bench-latency-{key}-{uuid.uuid4().hex[:8]}"
+    consumer = Child(mode_argv(args.brokers, topic, group, total), os.path.join(log_dir, f"latency-{key}.log"),
+                     {"BENCH_CONSUMER_CONFIG": LIFTED_PREFETCH})
+    if not consumer.ready.wait(60):
+        consumer.wait(1)
+        raise RuntimeError(f"latency consumer {key} never got its partitions; see {log_dir}/latency-{key}.log")
+    producer = run_tool([f"{args.build}/bench/asiokafka_bench", "produce-rate", args.brokers, topic,
+                         str(LATENCY_RATE), str(settings["latency_s"]), str(LATENCY_WARMUP_S), str(PARTITIONS)],
+                        os.path.join(log_dir, f"latency-{key}-producer.log"), timeout=settings["latency_s"] + 120)
+    result, usage, code, timed_out = consumer.wait(60)
+    if not result or code != 0 or result.get("count") != total:
+        raise RuntimeError(f"latency consumer {key} failed (exit {code}); see {log_dir}/latency-{key}.log")
+    progress.step(f"latency {key}: p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, "
+                  f"p999 {result['p999_ms']:.2f} ms over {result['samples']} records "
+                  f"(producer {producer['sent'] - producer['warmup']} at {LATENCY_RATE}/s in {producer['elapsed_s']:.1f} s)")
+    return {k: result[k] for k in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "samples")}
+
+
+def idle_run(label, argv, seconds, log_dir, progress):
+    result = run_tool(argv, os.path.join(log_dir, f"idle-{label}.log"), timeout=seconds + 120)
+    progress.step(f"idle {label}: {result['cpu_pct']:.3f}% of a core over {result['idle_s']:.1f} s")
+    return result["cpu_pct"]
+
+
+# ---- environment ----------------------------------------------------------------------------
+
+def machine(args):
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    try:
+        compiler = subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    except OSError:
+        compiler = "unknown"
+    import confluent_kafka
+    return {
+        "name": "machine",
+        "kind": "machine",
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "kafka_version": args.kafka_version,
+        "librdkafka_version": args.librdkafka_version,
+        "compiler": compiler,
+        "python": platform.python_version(),
+        "faststream": metadata.version("faststream"),
+        "confluent_kafka": metadata.version("confluent-kafka"),
+        "confluent_kafka_bundled_librdkafka": confluent_kafka.libversion()[0],
+        "pydantic": metadata.version("pydantic"),
+    }
+
+
+# ---- report ---------------------------------------------------------------------------------
+
+def fmt(x, digits=1):
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def ratio_rows(by_key, idle, lat):
+    def rate(key):
+        return by_key.get(key, {}).get("msgs_per_s")
+
+    def div(a, b):
+        return a / b if a is not None and b else None
+
+    p99_4 = lat.get("4", {}).get("p99_ms")
+    p99_1 = lat.get("1", {}).get("p99_ms")
+    rows = [
+        ("3 / 1 throughput (async_receive vs raw poll)", div(rate("3"), rate("1")), ">= 0.97", lambda v: v >= 0.97, 3),
+        ("4 / 2 throughput (subscriber<person> vs raw + decode)", div(rate("4"), rate("2")), ">= 0.9",
+         lambda v: v >= 0.9, 3),
+        ("4 / 5 throughput (subscriber<person> vs FastStream)", div(rate("4"), rate("5")), ">= 50",
+         lambda v: v >= 50, 1),
+        ("idle CPU of an asiokafka consumer (% of a core)", idle.get("asiokafka_consumer_cpu_pct"), "< 1",
+         lambda v: v < 1, 3),
+        ("p99(4) - p99(1) latency (ms)", None if p99_4 is None or p99_1 is None else p99_4 - p99_1, "<= 0.5",
+         lambda v: v <= 0.5, 3),
+    ]
+    return [{"ratio": name, "value": v, "target": target, "met": None if v is None else bool(ok(v)), "digits": d}
+            for name, v, target, ok, d in rows]
+
+
+def markdown(machine_info, settings_name, settings, fill, table, defaults_table, lat, idle, ratios):
+    m = machine_info
+    lines = [
+        f"## Results ({settings_name}: N = {settings['count']:,} records of 100 bytes, 8 partitions, "
+        f"median of {settings['rounds']} interleaved rounds)",
+        "",
+        f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gib']} GiB; Apache Kafka {m['kafka_version']} "
+        f"(single node, same machine); librdkafka {m['librdkafka_version']} for the C/C++ contestants, "
+        f"{m['confluent_kafka_bundled_librdkafka']} bundled with confluent-kafka {m['confluent_kafka']}; "
+        f"FastStream {m['faststream']}, pydantic {m['pydantic']}, Python {m['python']}; {m['compiler']}.",
+        "",
+        f"Fill: {fill['count']:,} records produced with asiokafka::producer (fire-and-forget produce + async_flush) "
+        f"in {fill['elapsed_s']:.2f} s = {fmt_rate(fill['count'] / fill['elapsed_s'])} records/s.",
+        "",
+        "Consumer prefetch limits lifted for every contestant (queued.min.messages=10000000, "
+        "queued.max.messages.kbytes=2097151); fetch sizes at librdkafka's defaults.",
+        "",
+        "| # | contestant | msgs/s | MB/s | CPU s / M msgs | peak RSS MiB | p50 ms | p99 ms | p999 ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in table:
+        note = f" ({row['count']:,} records)" if row.get("count") and row["count"] != settings["count"] else ""
+        failed = "" if row.get("rounds_ok") == row.get("rounds") else f" ({row.get('rounds_ok')}/{row.get('rounds')} rounds ok)"
+        lines.append(
+            f"| {row['id']} | {row['name']}{note}{failed} | {fmt(row.get('msgs_per_s'), 0)} | {fmt(row.get('mb_per_s'))} | "
+            f"{fmt(row.get('cpu_s_per_million'), 2)} | {fmt(row.get('peak_rss_mb'), 0)} | {fmt(row.get('p50_ms'), 2)} | "
+            f"{fmt(row.get('p99_ms'), 2)} | {fmt(row.get('p999_ms'), 2)} |")
+    lines += [
+        "",
+        f"Latency: produce → handler, {LATENCY_RATE:,} records/s for {settings['latency_s']} s "
+        f"(after {LATENCY_WARMUP_S} s of warm-up), "
+        "producer at librdkafka's default linger.ms (5 ms), which every contestant's figures include.",
+        "",
+        "| ratio | measured | target | met |",
+        "|---|---:|---:|---|",
+    ]
+    for r in ratios:
+        v = "-" if r["value"] is None else f"{r['value']:,.{r['digits']}f}"
+        met = "-" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        lines.append(f"| {r['ratio']} | {v} | {r['target']} | {met} |")
+    lines += [
+        "",
+        f"Idle (subscribed, assigned, nothing to consume; {settings['idle_s']} s): "
+        f"asiokafka consumer {idle['asiokafka_consumer_cpu_pct']:.3f}% of a core, "
+        f"asiokafka broker subscriber {idle['asiokafka_subscriber_cpu_pct']:.3f}%, "
+        f"raw librdkafka poll loop {idle['raw_librdkafka_cpu_pct']:.3f}%.",
+        "",
+        "With librdkafka's default prefetch limits (queued.min.messages=100000, queued.max.messages.kbytes=65536):",
+        "",
+        "| # | contestant | msgs/s | MB/s | CPU s / M msgs | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for row in defaults_table:
+        lines.append(f"| {row['id']} | {row['name']} | {fmt(row.get('msgs_per_s'), 0)} | {fmt(row.get('mb_per_s'))} | "
+                     f"{fmt(row.get('cpu_s_per_million'), 2)} | {fmt(row.get('peak_rss_mb'), 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(path, table, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in table if r.get("msgs_per_s")]
+    labels = [f"{r['id']}" for r in rows]
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig.suptitle(title)
+    colors = ["#888888" if r["id"] in ("1", "2") else "#1f77b4" if r["id"].startswith(("3", "4")) else "#d62728"
+              for r in rows]
+    for ax, key, name, log in ((axes[0][0], "msgs_per_s", "records/s (log)", True),
+                               (axes[0][1], "cpu_s_per_million", "CPU s per million records (log)", True),
+                               (axes[1][0], "peak_rss_mb", "peak RSS (MiB)", False)):
+        values = [r[key] for r in rows]
+        ax.bar(labels, values, color=colors)
+        ax.set_title(name)
+        if log:
+            ax.set_yscale("log")
+        for i, v in enumerate(values):
+            ax.annotate(fmt_rate(v) if key == "msgs_per_s" else f"{v:.1f}", (i, v), ha="center", va="bottom",
+                        fontsize=8)
+    lat_rows = [r for r in table if r.get("p99_ms") is not None]
+    ax = axes[1][1]
+    width = 0.25
+    for j, (key, name) in enumerate((("p50_ms", "p50"), ("p99_ms", "p99"), ("p999_ms", "p999"))):
+        xs = [i + (j - 1) * width for i in range(len(lat_rows))]
+        ax.bar(xs, [r[key] for r in lat_rows], width, label=name)
+    ax.set_xticks(range(len(lat_rows)), [r["id"] for r in lat_rows])
+    ax.set_title(f"latency produce → handler at {LATENCY_RATE // 1000}k/s (ms)")
+    ax.legend()
+    legend = "\n".join(f"{r['id']}: {r['name']}" for r in rows)
+    fig.text(0.01, 0.01, legend, fontsize=8, va="bottom", family="monospace")
+    fig.tight_layout(rect=(0, 0.14, 1, 0.96))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ---- main -----------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--build", required=True, help="CMake build directory with bench/ targets")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--kafka-version", default="unknown")
+    parser.add_argument("--librdkafka-version", default="unknown")
+    args = parser.parse_args()
+
+    settings_name = "quick" if args.quick else "full"
+    settings = SETTINGS[settings_name]
+    os.makedirs(args.out, exist_ok=True)
+    log_dir = os.path.join(args.out, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    python = sys.executable
+    cs = contestants(args.build, python)
+    rounds = settings["rounds"]
+    defaults_cs = [c for c in cs if c.in_defaults_table]
+    total_steps = 1 + rounds * (len(cs) + len(defaults_cs)) + 3 + 3
+    progress = Progress(total_steps)
+    machine_info = machine(args)
+
+    n = settings["count"]
+    topic = f"bench-{n}-{uuid.uuid4().hex[:8]}"
+    run_tool([f"{args.build}/bench/raw_poll", "create-topic", args.brokers, topic, str(PARTITIONS)],
+             os.path.join(log_dir, "create-topic.log"))
+    fill = run_tool([f"{args.build}/bench/asiokafka_bench", "fill", args.brokers, topic, str(n), str(PARTITIONS)],
+                    os.path.join(log_dir, "fill.log"), timeout=1200)
+    progress.step(f"filled {topic}: {n:,} records in {fill['elapsed_s']:.2f} s "
+                  f"({fmt_rate(n / fill['elapsed_s'])} records/s)")
+
+    runs = {("lifted", c.key): [] for c in cs}
+    runs.update({("default", c.key): [] for c in defaults_cs})
+    for prefetch, group in (("lifted", cs), ("default", defaults_cs)):
+        for r in range(rounds):
+            # Interleaved: every round runs each contestant once, starting one further along.
+            order = group[r % len(group):] + group[:r % len(group)]
+            for c in order:
+                count = settings[c.count_key]
+                timeout = 600 if c.count_key == "count" else count / 500 + 120
+                run = consume_run(c, args, topic, count, prefetch, log_dir, r + 1, timeout)
+                runs[(prefetch, c.key)].append(run)
+                state = "ok" if run["ok"] else f"FAILED (exit {run['exit']}, see {run['log']})"
+                progress.step(f"{prefetch} prefetch, round {r + 1}/{rounds}: {c.key} {c.label}: "
+                              f"{fmt_rate(run.get('msgs_per_s', 0))} msgs/s, "
+                              f"{run.get('cpu_s_per_million', 0):.2f} CPU s/M, {run['peak_rss_mb']:.0f} MiB {state}")
+
+    lat = {}
+    b = f"{args.build}/bench"
+    lat["1"] = latency_run("1", lambda br, t, g, k: [f"{b}/raw_poll", "latency", br, t, g, str(k)],
+                           args, settings, log_dir, progress)
+    lat["3"] = latency_run("3", lambda br, t, g, k: [f"{b}/asiokafka_bench", "latency-receive", br, t, g, str(k)],
+                           args, settings, log_dir, progress)
+    lat["4"] = latency_run("4", lambda br, t, g, k: [f"{b}/asiokafka_bench", "latency-subscriber", br, t, g, str(k)],
+                           args, settings, log_dir, progress)
+
+    idle_topic = f"bench-idle-{uuid.uuid4().hex[:8]}"
+    run_tool([f"{b}/raw_poll", "create-topic", args.brokers, idle_topic, str(PARTITIONS)],
+             os.path.join(log_dir, "create-topic.log"))
+    secs = str(settings["idle_s"])
+    idle = {"name": "idle", "kind": "idle", "seconds": settings["idle_s"]}
+    idle["asiokafka_consumer_cpu_pct"] = idle_run(
+        "asiokafka-consumer", [f"{b}/asiokafka_bench", "idle-receive", args.brokers, idle_topic,
+                               f"bench-idle-3-{uuid.uuid4().hex[:8]}", secs], settings["idle_s"], log_dir, progress)
+    idle["asiokafka_subscriber_cpu_pct"] = idle_run(
+        "asiokafka-subscriber", [f"{b}/asiokafka_bench", "idle-subscriber", args.brokers, idle_topic,
+                                 f"bench-idle-4-{uuid.uuid4().hex[:8]}", secs], settings["idle_s"], log_dir, progress)
+    idle["raw_librdkafka_cpu_pct"] = idle_run(
+        "raw-librdkafka", [f"{b}/raw_poll", "idle", args.brokers, idle_topic,
+                           f"bench-idle-1-{uuid.uuid4().hex[:8]}", secs], settings["idle_s"], log_dir, progress)
+
+    table, defaults_table = [], []
+    for c in cs:
+        row = {"name": c.label, "id": c.key, "kind": "contestant"}
+        row.update(summarize(runs[("lifted", c.key)]))
+        row.update(lat.get(c.key, {}))
+        if ("default", c.key) in runs:
+            d = summarize(runs[("default", c.key)])
+            row["librdkafka_default_prefetch"] = d
+            defaults_table.append({"name": c.label, "id": c.key, **d})
+        row["runs"] = runs[("lifted", c.key)]
+        table.append(row)
+    by_key = {r["id"]: r for r in table}
+    ratios = ratio_rows(by_key, idle, lat)
+    fill_obj = {"name": "fill", "kind": "fill", "count": n, "elapsed_s": fill["elapsed_s"],
+                "records_per_s": n / fill["elapsed_s"]}
+    ratio_obj = {"name": "ratios", "kind": "ratios",
+                 "rows": [{k: v for k, v in r.items() if k != "digits"} for r in ratios]}
+    settings_obj = {"name": "settings", "kind": "settings", "mode": settings_name, **settings,
+                    "latency_rate": LATENCY_RATE, "latency_warmup_s": LATENCY_WARMUP_S,
+                    "lifted_prefetch": LIFTED_PREFETCH, "partitions": PARTITIONS}
+    results = table + [idle, fill_obj, ratio_obj, settings_obj, machine_info]
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    md = markdown(machine_info, settings_name, settings, fill_obj, table, defaults_table, lat, idle, ratios)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(md)
+    chart(os.path.join(args.out, "results.png"), table,
+          f"asiokafka bench ({settings_name}, N={n:,}, {machine_info['cores']} cores)")
+    print()
+    print(md)
+    print(f"results: {args.out}/results.json, results.md, results.png; logs in {log_dir}")
+    failed = [r for r in table if r.get("rounds_ok") != r.get("rounds")]
+    failed += [r for r in defaults_table if r.get("rounds_ok") != r.get("rounds")]
+    if failed:
+        print("some rounds failed: " + ", ".join(r["id"] for r in failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
