@@ -6,10 +6,30 @@
 
 #include <boost/describe/class.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
+#include <new>
 #include <optional>
 #include <string>
+#include <vector>
+
+// The largest single heap request this executable made, to catch allocation sizes that grow
+// with the number of payloads decoded.
+namespace {
+std::atomic<std::size_t> largest_allocation{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  std::size_t seen = largest_allocation.load(std::memory_order_relaxed);
+  while (n > seen && !largest_allocation.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
+  }
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace regression_model {
 struct priced {
@@ -17,6 +37,11 @@ struct priced {
   float weight = 0;
 };
 BOOST_DESCRIBE_STRUCT(priced, (), (price, weight))
+
+struct listed {
+  std::vector<std::string> values;
+};
+BOOST_DESCRIBE_STRUCT(listed, (), (values))
 }  // namespace regression_model
 
 BOOST_AUTO_TEST_SUITE(test_json_regressions)
@@ -69,6 +94,28 @@ BOOST_AUTO_TEST_CASE(decoded_values_encode_again) {
     BOOST_TEST(std::isfinite(out.price.value_or(0)));
     BOOST_CHECK_NO_THROW(asiokafka::json::encode(out));
   }
+}
+
+// fuzz_json_decoder (out-of-memory: malloc of 2 GiB): a decoder whose retained buffer is
+// capped smaller than the payloads borrows for each of them, and Boost.JSON's arena kept
+// doubling the size of what it borrowed from one payload to the next. Decoding many
+// same-sized oversized payloads must keep asking for the same amount.
+BOOST_AUTO_TEST_CASE(oversized_payloads_do_not_grow_borrowing) {
+  asiokafka::json::decoder decoder(asiokafka::json::decoder_options{
+      .max_depth = 64, .initial_buffer_size = 256, .max_retained_buffer_size = 4096});
+  std::string payload = R"({"values":[)";
+  for (int i = 0; i < 2000; ++i) payload += (i ? ",\"x\"" : "\"x\"");
+  payload += "]}";
+  regression_model::listed out;
+  asiokafka::json::decode_error err;
+  const std::size_t before = largest_allocation.load();
+  for (int i = 0; i < 64; ++i) {
+    BOOST_REQUIRE(decoder.decode(payload, out, err));
+    BOOST_REQUIRE_EQUAL(out.values.size(), 2000u);
+  }
+  const std::size_t largest = largest_allocation.load();
+  BOOST_TEST_MESSAGE("largest single allocation: before " << before << " B, after " << largest << " B");
+  BOOST_TEST(largest < std::size_t{1} << 20);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
