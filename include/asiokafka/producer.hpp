@@ -39,7 +39,7 @@ struct record {
   std::string topic{};
   std::optional<std::int32_t> partition{};  // nullopt: the partitioner chooses
   std::optional<std::string> key{};         // nullopt: null key
-  std::string value{};
+  std::optional<std::string> value{};       // nullopt: null value (a tombstone)
   std::vector<header> headers{};
   std::optional<std::chrono::system_clock::time_point> timestamp{};  // nullopt: now
 };

@@ -328,7 +328,7 @@ asio::awaitable<bool> subscriber_runner::dead_letter(message& msg, std::string_v
   record r;
   r.topic = setup_.options.dead_letter_topic;
   if (auto k = msg.key()) r.key = std::string(*k);
-  r.value = std::string(msg.payload());
+  if (msg.has_payload()) r.value = std::string(msg.payload());  // a tombstone stays null
   for (const auto& h : msg.headers())
     r.headers.push_back({std::string(h.name), h.value ? std::optional<std::string>(std::string(*h.value)) : std::nullopt});
   r.headers.push_back({std::string(dead_letter_headers::error), error});

@@ -147,11 +147,13 @@ bool producer_impl::try_send(produce_op& op) {
   const std::uint64_t opaque = op.handler ? op.id : 0;
   const void* key_data = op.rec.key ? op.rec.key->data() : nullptr;
   const std::size_t key_size = op.rec.key ? op.rec.key->size() : 0;
+  void* value_data = op.rec.value ? op.rec.value->data() : nullptr;
+  const std::size_t value_size = op.rec.value ? op.rec.value->size() : 0;
   const auto err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(op.rec.topic.c_str()),
       RD_KAFKA_V_PARTITION(op.rec.partition.value_or(RD_KAFKA_PARTITION_UA)),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_VALUE(const_cast<char*>(op.rec.value.data()), op.rec.value.size()),
+      RD_KAFKA_V_VALUE(value_data, value_size),
       RD_KAFKA_V_KEY(key_data, key_size),
       RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(opaque))), RD_KAFKA_V_END);
