@@ -136,6 +136,39 @@ bool fail_float_range(decode_error& err, double got) {
   return fail(err, std::move(m));
 }
 
+bool check_finite(const boost::json::value& v, decode_error& err) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: {
+      const double d = v.get_double();
+      if (std::isfinite(d)) return true;
+      std::string m = "value ";
+      append_double(m, d);
+      m += " out of range for double";
+      return fail(err, std::move(m));
+    }
+    case boost::json::kind::array: {
+      std::size_t i = 0;
+      for (const auto& e : v.get_array()) {
+        if (!check_finite(e, err)) {
+          prepend_index(err, i);
+          return false;
+        }
+        ++i;
+      }
+      return true;
+    }
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!check_finite(kv.value(), err)) {
+          prepend_key(err, kv.key());
+          return false;
+        }
+      }
+      return true;
+    default: return true;
+  }
+}
+
 bool fail_enumerator(decode_error& err, std::string_view got, std::string_view enum_name) {
   std::string m = "unknown enumerator ";
   append_quoted_excerpt(m, got);
@@ -207,8 +240,34 @@ void write_floating(std::string& out, F f) {
   if (text.find_first_of(".e") == std::string_view::npos) out.append(".0");
 }
 
+// The first non-finite number in a DOM, if any.
+const boost::json::value* find_non_finite(const boost::json::value& v);
+
+const boost::json::value* find_non_finite(const boost::json::array& v) {
+  for (const auto& e : v)
+    if (const auto* d = find_non_finite(e)) return d;
+  return nullptr;
+}
+
+const boost::json::value* find_non_finite(const boost::json::object& v) {
+  for (const auto& kv : v)
+    if (const auto* d = find_non_finite(kv.value())) return d;
+  return nullptr;
+}
+
+const boost::json::value* find_non_finite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: return std::isfinite(v.get_double()) ? nullptr : &v;
+    case boost::json::kind::array: return find_non_finite(v.get_array());
+    case boost::json::kind::object: return find_non_finite(v.get_object());
+    default: return nullptr;
+  }
+}
+
+// Boost.JSON 1.81 writes infinity as `Infinity`, which is not JSON: refuse like a double field.
 template <class Dom>
 void serialize_dom(std::string& out, const Dom& v) {
+  if (const auto* d = find_non_finite(v)) throw_non_finite(d->get_double());
   boost::json::serializer sr;
   sr.reset(&v);
   char buf[1024];

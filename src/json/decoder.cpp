@@ -150,7 +150,7 @@ bool decoder::parse_into(std::string_view payload, boost::json::value& out, deco
   }
   out = s.parser.release();  // same storage: a move, not a copy
   s.parser.reset();
-  return true;
+  return detail::check_finite(out, err);
 }
 
 void decoder::release() noexcept {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iomanip>
+#include <limits>
 #include <new>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ struct listed {
   std::vector<std::string> values;
 };
 BOOST_DESCRIBE_STRUCT(listed, (), (values))
+
+struct with_dom {
+  std::optional<boost::json::value> extra;
+};
+BOOST_DESCRIBE_STRUCT(with_dom, (), (extra))
 }  // namespace regression_model
 
 BOOST_AUTO_TEST_SUITE(test_json_regressions)
@@ -116,6 +122,29 @@ BOOST_AUTO_TEST_CASE(oversized_payloads_do_not_grow_borrowing) {
   const std::size_t largest = largest_allocation.load();
   BOOST_TEST_MESSAGE("largest single allocation: before " << before << " B, after " << largest << " B");
   BOOST_TEST(largest < std::size_t{1} << 20);
+}
+
+// fuzz_json_decoder: a number beyond double's range inside a member decoded as a DOM
+// (boost::json::value) became infinity, and encoding the struct again wrote `Infinity`, which
+// is not JSON. Such a number is a decode error naming where it is, for DOM members and whole
+// DOM payloads alike, and encode refuses a DOM holding infinity.
+BOOST_AUTO_TEST_CASE(number_beyond_double_range_inside_a_dom_is_a_decode_error) {
+  asiokafka::json::decoder decoder;
+  regression_model::with_dom out;
+  asiokafka::json::decode_error err;
+  BOOST_TEST(!decoder.decode(R"({"extra":{"any":[2,3e999]}})", out, err));
+  BOOST_TEST(err.path == "extra.any[1]", "path: " << err.path << ", message: " << err.message);
+  BOOST_TEST(err.message.find("out of range for double") != std::string::npos, err.message);
+
+  boost::json::value dom;
+  BOOST_TEST(!decoder.decode(R"([1,{"x":-1e400}])", dom, err));
+  BOOST_TEST(err.path == "[1].x", "path: " << err.path);
+  BOOST_TEST(decoder.decode(R"({"extra":{"any":[2,3e99]}})", out, err));
+
+  boost::json::value infinite = boost::json::array{1.0, std::numeric_limits<double>::infinity()};
+  BOOST_CHECK_THROW(asiokafka::json::encode(infinite), std::invalid_argument);
+  out.extra = infinite;
+  BOOST_CHECK_THROW(asiokafka::json::encode(out), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -106,6 +106,9 @@ bool fail_kind(decode_error& err, std::string_view expected, const boost::json::
 bool fail_integer_range(decode_error& err, const boost::json::value& got, std::intmax_t min,
                         std::uintmax_t max);
 bool fail_float_range(decode_error& err, double got);
+// A DOM taken as is (boost::json::value, object or array) must not hold a number the parser
+// turned into infinity (a literal beyond double's range): encoding it again would fail.
+bool check_finite(const boost::json::value& v, decode_error& err);
 bool fail_enumerator(decode_error& err, std::string_view got, std::string_view enum_name);
 bool fail_missing(decode_error& err);
 void prepend_member(decode_error& err, std::string_view name);
@@ -310,16 +313,19 @@ bool read(const boost::json::value& v, T& out, decode_error& err) {
   } else if constexpr (is_string_map<T>::value) {
     return read_map(v, out, err);
   } else if constexpr (std::is_same_v<T, boost::json::value>) {
+    if (!check_finite(v, err)) return false;
     out = v;  // copy-assignment keeps out's storage: nothing refers to the decoder's arena
     return true;
   } else if constexpr (std::is_same_v<T, boost::json::object>) {
     const boost::json::object* obj = v.if_object();
     if (!obj) return fail_kind(err, "object", v);
+    if (!check_finite(v, err)) return false;
     out = *obj;
     return true;
   } else if constexpr (std::is_same_v<T, boost::json::array>) {
     const boost::json::array* arr = v.if_array();
     if (!arr) return fail_kind(err, "array", v);
+    if (!check_finite(v, err)) return false;
     out = *arr;
     return true;
   } else if constexpr (is_described_enum_v<T>) {
