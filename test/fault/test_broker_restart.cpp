@@ -8,6 +8,7 @@
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/producer.hpp>
 
+#include "fault_support.hpp"
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
@@ -19,9 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -43,14 +42,7 @@ namespace {
 
 constexpr const char* cluster_name = "fault1";
 
-std::string fault_bootstrap() {
-  const std::string path = std::string(ASIOKAFKA_FAULT_STATE) + "/" + cluster_name + "/bootstrap";
-  std::ifstream in(path);
-  std::string bootstrap;
-  BOOST_REQUIRE_MESSAGE(std::getline(in, bootstrap) && !bootstrap.empty(),
-                        "no bootstrap address in " << path << ": the fault1 fixture did not start it");
-  return bootstrap;
-}
+std::string fault_bootstrap() { return test::cluster_bootstrap(ASIOKAFKA_FAULT_STATE, cluster_name); }
 
 // Runs `scripts/kafka stop-node|start-node 1 --name fault1` on a thread of its own, so the
 // io_context keeps serving the clients while the script waits for the node; the coroutine
@@ -79,37 +71,9 @@ struct node_restorer {
   }
 };
 
-struct counts {
-  std::int64_t produced = 0;
-  std::int64_t handled = 0;  // distinct
-  std::int64_t lost = 0;
-  std::int64_t duplicated = 0;
-};
-
-// Counts distinct and repeated sequence numbers in [0, n).
-counts tally(const std::vector<std::uint16_t>& times, std::int64_t produced) {
-  counts c;
-  c.produced = produced;
-  for (std::int64_t seq = 0; seq < produced; ++seq) {
-    const auto t = times[static_cast<std::size_t>(seq)];
-    if (t == 0)
-      ++c.lost;
-    else
-      ++c.handled;
-    if (t > 1) c.duplicated += t - 1;
-  }
-  return c;
-}
-
-void report(const std::string& scenario, const counts& c) {
-  BOOST_TEST_MESSAGE(scenario << ": produced " << c.produced << ", handled " << c.handled << ", lost " << c.lost
-                              << ", duplicated " << c.duplicated);
-  // Printed also without --log_level, for the CI log.
-  std::printf("%s: produced %lld, handled %lld, lost %lld, duplicated %lld\n", scenario.c_str(),
-              static_cast<long long>(c.produced), static_cast<long long>(c.handled), static_cast<long long>(c.lost),
-              static_cast<long long>(c.duplicated));
-  std::fflush(stdout);
-}
+using test::report;
+using test::tally;
+using counts = test::delivery_counts;
 
 // Log lines while the broker is away are expected; count them instead of flooding the output.
 struct log_counter {
