@@ -6,12 +6,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include "../rdkafka/rdkafka_client.hpp"
+#include "fault_support.hpp"
 #include "test_support.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,14 +25,7 @@ namespace {
 
 constexpr const char* cluster_name = "cluster3";
 
-std::string cluster_bootstrap() {
-  const std::string path = std::string(ASIOKAFKA_CLUSTER_STATE) + "/" + cluster_name + "/bootstrap";
-  std::ifstream in(path);
-  std::string bootstrap;
-  BOOST_REQUIRE_MESSAGE(std::getline(in, bootstrap) && !bootstrap.empty(),
-                        "no bootstrap address in " << path << ": the cluster3 fixture did not start it");
-  return bootstrap;
-}
+std::string cluster_bootstrap() { return asiokafka::test::cluster_bootstrap(ASIOKAFKA_CLUSTER_STATE, cluster_name); }
 
 // Runs `scripts/kafka <command> <node> --name cluster3` on this test's cluster.
 void kafka_node(const std::string& command, std::int32_t node) {
@@ -43,25 +36,8 @@ void kafka_node(const std::string& command, std::int32_t node) {
   BOOST_REQUIRE_MESSAGE(std::system(line.c_str()) == 0, line << " failed");
 }
 
-struct partition_state {
-  std::int32_t leader = -1;
-  int replicas = 0;
-  int in_sync = 0;
-};
-
-// Partition 0 of `topic` as the cluster's metadata describes it now.
-std::optional<partition_state> describe(rd_kafka_t* rk, const std::string& topic) {
-  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> handle(
-      rd_kafka_topic_new(rk, topic.c_str(), nullptr), &rd_kafka_topic_destroy);
-  const rd_kafka_metadata_t* metadata = nullptr;
-  if (rd_kafka_metadata(rk, 0, handle.get(), &metadata, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
-  std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> guard(metadata,
-                                                                                      &rd_kafka_metadata_destroy);
-  if (metadata->topic_cnt != 1 || metadata->topics[0].err || metadata->topics[0].partition_cnt < 1) return std::nullopt;
-  const rd_kafka_metadata_partition_t& partition = metadata->topics[0].partitions[0];
-  if (partition.err) return std::nullopt;
-  return partition_state{partition.leader, partition.replica_cnt, partition.isr_cnt};
-}
+using rdk::describe;
+using rdk::partition_state;
 
 // Waits until partition 0 of `topic` satisfies `wanted`; returns its last state.
 partition_state wait_for(rd_kafka_t* rk, const std::string& topic, const std::function<bool(const partition_state&)>& wanted,

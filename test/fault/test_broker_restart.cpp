@@ -23,7 +23,6 @@
 #include <cstdlib>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -44,21 +43,8 @@ constexpr const char* cluster_name = "fault1";
 
 std::string fault_bootstrap() { return test::cluster_bootstrap(ASIOKAFKA_FAULT_STATE, cluster_name); }
 
-// Runs `scripts/kafka stop-node|start-node 1 --name fault1` on a thread of its own, so the
-// io_context keeps serving the clients while the script waits for the node; the coroutine
-// waits for it without blocking. Returns the script's exit status.
 asio::awaitable<int> kafka_node(const std::string& command) {
-  const std::string line = std::string("ASIOKAFKA_KAFKA_DIR='") + ASIOKAFKA_FAULT_STATE + "' '" +
-                           ASIOKAFKA_KAFKA_SCRIPT + "' " + command + " 1 --name " + cluster_name;
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  auto status = std::make_shared<std::atomic<int>>(-1);
-  std::thread([line, done, status] {
-    status->store(std::system(line.c_str()));
-    done->store(true);
-  }).detach();
-  const bool finished = co_await test::wait_until([&] { return done->load(); }, 180s);
-  BOOST_TEST_MESSAGE(command << " node 1: " << (finished ? "status " + std::to_string(status->load()) : "still running"));
-  co_return finished ? status->load() : -1;
+  return test::kafka_node(ASIOKAFKA_KAFKA_SCRIPT, ASIOKAFKA_FAULT_STATE, cluster_name, command, 1);
 }
 
 // If a case fails with the node down, the next case (and the fixture's cleanup) still find

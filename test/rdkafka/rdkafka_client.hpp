@@ -108,6 +108,32 @@ inline void create_topic(rd_kafka_t* rk, const std::string& topic, int partition
                                         << ": " << error_string(rd_kafka_topic_result_error_string(results[0])));
 }
 
+struct partition_state {
+  std::int32_t leader = -1;
+  int replicas = 0;
+  int in_sync = 0;
+};
+
+// Partition `partition` of `topic` as the cluster's metadata describes it now; nullopt when the
+// metadata request fails or the partition reports an error.
+inline std::optional<partition_state> describe(rd_kafka_t* rk, const std::string& topic, std::int32_t partition = 0) {
+  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> handle(
+      rd_kafka_topic_new(rk, topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(rk, 0, handle.get(), &metadata, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> guard(metadata,
+                                                                                      &rd_kafka_metadata_destroy);
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err || metadata->topics[0].partition_cnt <= partition)
+    return std::nullopt;
+  for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
+    const rd_kafka_metadata_partition_t& p = metadata->topics[0].partitions[i];
+    if (p.id != partition) continue;
+    if (p.err) return std::nullopt;
+    return partition_state{p.leader, p.replica_cnt, p.isr_cnt};
+  }
+  return std::nullopt;
+}
+
 inline void subscribe(rd_kafka_t* consumer, const std::string& topic) {
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);

@@ -1,10 +1,18 @@
-// What the fault tests share: the bootstrap address of their cluster, and the tally of
-// handled sequence numbers into produced / handled / lost / duplicated.
+// What the fault and failover tests share: the bootstrap address of a cluster the CTest
+// fixture started, stopping/starting one of its nodes without blocking the io_context, and the
+// tally of handled sequence numbers into produced / handled / lost / duplicated.
 #pragma once
 
+#include <asiokafka/testing/wait.hpp>
+
+#include <boost/asio/awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <thread>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -20,6 +28,25 @@ inline std::string cluster_bootstrap(const std::string& state_dir, const std::st
   BOOST_REQUIRE_MESSAGE(std::getline(in, bootstrap) && !bootstrap.empty(),
                         "no bootstrap address in " << path << ": the " << name << " fixture did not start it");
   return bootstrap;
+}
+
+/// Runs `scripts/kafka COMMAND NODE --name NAME` (stop-node, start-node) for the cluster under
+/// `state_dir` on a thread of its own, so the io_context keeps serving the clients while the
+/// script waits for the node. Returns the script's exit status (-1 if it ran over 180 s).
+inline boost::asio::awaitable<int> kafka_node(std::string script, std::string state_dir, std::string name,
+                                              std::string command, int node) {
+  const std::string line = "ASIOKAFKA_KAFKA_DIR='" + state_dir + "' '" + script + "' " + command + " " +
+                           std::to_string(node) + " --name " + name;
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto status = std::make_shared<std::atomic<int>>(-1);
+  std::thread([line, done, status] {
+    status->store(std::system(line.c_str()));
+    done->store(true);
+  }).detach();
+  const bool finished = co_await testing::wait_until([&] { return done->load(); }, std::chrono::seconds(180));
+  BOOST_TEST_MESSAGE(command << " node " << node << " of " << name << ": "
+                             << (finished ? "status " + std::to_string(status->load()) : "still running"));
+  co_return finished ? status->load() : -1;
 }
 
 struct delivery_counts {
