@@ -1,4 +1,5 @@
-// decoder: one Boost.JSON parser plus an arena the parsed documents live in.
+// decoder: one parser (precise_parser.hpp: Boost.JSON's, with correctly rounded doubles) plus
+// an arena the parsed documents live in.
 //
 // Each payload's DOM is built in a monotonic_resource over a buffer owned by the decoder and
 // dropped wholesale after the conversion (monotonic_resource is deallocate-trivial, so the
@@ -7,8 +8,9 @@
 // stream of similar payloads settles to zero allocations for the document.
 #include <asiokafka/json.hpp>
 
+#include "precise_parser.hpp"
+
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -72,7 +74,7 @@ struct decoder::impl {
       : options(opts),
         buffer_size(std::max<std::size_t>(opts.initial_buffer_size, 64)),
         buffer(new unsigned char[buffer_size]),
-        parser({}, make_parse_options(opts)) {
+        parser(make_parse_options(opts)) {
     arena.emplace(buffer.get(), buffer_size, boost::json::storage_ptr(&upstream));
   }
 
@@ -106,7 +108,7 @@ struct decoder::impl {
   std::unique_ptr<unsigned char[]> buffer;
   std::optional<boost::json::monotonic_resource> arena;
   // Declared after the arena: destroyed first, while the arena it may point to still exists.
-  boost::json::parser parser;
+  detail::precise_parser parser;
   std::optional<boost::json::value> document;
 };
 
