@@ -11,13 +11,13 @@
 
 #include "../rdkafka/rdkafka_client.hpp"
 #include "fault_support.hpp"
+#include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/describe.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -30,14 +30,6 @@ namespace asio = boost::asio;
 namespace rdk = asiokafka::test::rdkafka;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
-
-namespace failover_model {
-struct event {
-  std::int64_t seq = 0;
-  std::string body;
-};
-BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
-}  // namespace failover_model
 
 namespace {
 
@@ -88,8 +80,8 @@ BOOST_AUTO_TEST_CASE(subscriber_survives_the_partition_leader_stopping) {
   using clock = std::chrono::steady_clock;
   clock::time_point last_p0{};
   clock::duration longest_p0_gap{};
-  const auto& stats = app.subscriber<failover_model::event>(
-      {topic}, s, [&](failover_model::event e, asiokafka::context& ctx) -> asio::awaitable<void> {
+  const auto& stats = app.subscriber<test::sequenced_event>(
+      {topic}, s, [&](test::sequenced_event e, asiokafka::context& ctx) -> asio::awaitable<void> {
         if (e.seq >= 0 && e.seq < n) ++times[static_cast<std::size_t>(e.seq)];
         ++handled_total;
         if (ctx.partition() == 0) {
@@ -111,30 +103,17 @@ BOOST_AUTO_TEST_CASE(subscriber_survives_the_partition_leader_stopping) {
       asiokafka::producer p(ex, test::producer_config(brokers, {{"acks", "all"}, {"enable.idempotence", "true"},
                                                                 {"linger.ms", "5"}, {"message.timeout.ms", "120000"}}),
                             popts);
-      // About 25 k/s, so records are produced and consumed across the failover.
-      asio::steady_timer pace(ex);
-      for (std::int64_t seq = 0; seq < n; ++seq) {
-        p.produce(asiokafka::record{topic, static_cast<std::int32_t>(seq % partitions), std::to_string(seq),
-                                    asiokafka::json::encode(failover_model::event{seq, "failover-" + std::to_string(seq)}),
-                                    {}, {}});
-        if (seq % 1000 == 999) {
-          pace.expires_after(40ms);
-          co_await pace.async_wait(asio::use_awaitable);
-        }
-        if (seq == n / 3) {
-          asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-            handled_at_stop = handled_total;
-            stop_status = co_await kafka_node("stop-node", leader);
-            handled_when_stopped = handled_total;
-          }, asio::detached);
-        }
-      }
-      co_await p.async_flush(asio::use_awaitable);
-      produce_failed = p.failed();
+      // Records are produced and consumed across the failover.
+      produce_failed = co_await test::produce_paced(p, topic, partitions, n, [&](std::int64_t seq) {
+        if (seq != n / 3) return;
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+          handled_at_stop = handled_total;
+          stop_status = co_await kafka_node("stop-node", leader);
+          handled_when_stopped = handled_total;
+        }, asio::detached);
+      });
       BOOST_CHECK(co_await test::wait_until([&] { return stop_status >= 0; }, 180s));
-      BOOST_CHECK(co_await test::wait_until(
-          [&] { return std::count(times.begin(), times.end(), std::uint16_t{0}) == 0; }, 180s));
-      co_await test::sleep_for(2s);  // redeliveries, if any, show up
+      BOOST_CHECK(co_await test::all_handled(times, 180s));
       app.stop();
     }, asio::detached);
     co_await app.async_run(asio::use_awaitable);

@@ -9,7 +9,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/describe.hpp>
+
+#include "sequenced_event.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -23,14 +24,7 @@
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-namespace fault_model {
-struct event {
-  std::int64_t seq = 0;
-  std::string body;
-};
-BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
-}  // namespace fault_model
+using event = asiokafka::test::sequenced_event;
 
 int main(int argc, char** argv) {
   if (argc != 6) {
@@ -58,7 +52,7 @@ int main(int argc, char** argv) {
   s.config.session_timeout = 30s;
   // Commit stored offsets often, so a kill re-delivers a short window, not the whole run.
   s.config.raw = {{"auto.commit.interval.ms", "100"}};
-  app.subscriber<fault_model::event>({argv[2]}, s, [&](fault_model::event e) -> asio::awaitable<void> {
+  app.subscriber<event>({argv[2]}, s, [&](event e) -> asio::awaitable<void> {
     const std::int64_t seq = e.seq;
     if (::write(out, &seq, sizeof seq) != static_cast<ssize_t>(sizeof seq)) {
       std::fprintf(stderr, "killable_subscriber: write failed: %s\n", std::strerror(errno));

@@ -13,10 +13,10 @@
 #include <asiokafka/producer.hpp>
 
 #include "fault_support.hpp"
+#include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
-#include <boost/describe.hpp>
 
 #include <signal.h>
 #include <spawn.h>
@@ -37,14 +37,6 @@ extern char** environ;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
-
-namespace fault_model {
-struct event {
-  std::int64_t seq = 0;
-  std::string body;
-};
-BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
-}  // namespace fault_model
 
 namespace {
 
@@ -126,7 +118,7 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
       asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "20"}, {"enable.idempotence", "true"}}));
       for (std::int64_t seq = 0; seq < record_count; ++seq) {
         p.produce(asiokafka::record{topic, {}, std::to_string(seq),
-                                    asiokafka::json::encode(fault_model::event{seq, "killed-" + std::to_string(seq)}),
+                                    asiokafka::json::encode(test::sequenced_event{seq, "killed-" + std::to_string(seq)}),
                                     {}, {}});
       }
       co_await p.async_flush(asio::use_awaitable);

@@ -3,12 +3,20 @@
 // tally of handled sequence numbers into produced / handled / lost / duplicated.
 #pragma once
 
+#include <asiokafka/json.hpp>
+#include <asiokafka/producer.hpp>
 #include <asiokafka/testing/wait.hpp>
 
+#include "sequenced_event.hpp"
+
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -47,6 +55,36 @@ inline boost::asio::awaitable<int> kafka_node(std::string script, std::string st
   BOOST_TEST_MESSAGE(command << " node " << node << " of " << name << ": "
                              << (finished ? "status " + std::to_string(status->load()) : "still running"));
   co_return finished ? status->load() : -1;
+}
+
+/// Produces sequenced_events 0..n-1 round-robin over `partitions` partitions of `topic`, with
+/// the sequence number as key, at about 25,000 records/s (1000 every 40 ms) so a fault can
+/// strike mid-stream; calls `after(seq)` after each, then flushes. Returns p.failed().
+template <class After>
+boost::asio::awaitable<std::uint64_t> produce_paced(asiokafka::producer& p, std::string topic, int partitions,
+                                                   std::int64_t n, After after) {
+  boost::asio::steady_timer pace(co_await boost::asio::this_coro::executor);
+  for (std::int64_t seq = 0; seq < n; ++seq) {
+    std::string key = std::to_string(seq);
+    std::string value = json::encode(sequenced_event{seq, topic + "-" + key});
+    p.produce(record{topic, static_cast<std::int32_t>(seq % partitions), std::move(key), std::move(value), {}, {}});
+    if (seq % 1000 == 999) {
+      pace.expires_after(std::chrono::milliseconds(40));
+      co_await pace.async_wait(boost::asio::use_awaitable);
+    }
+    after(seq);
+  }
+  co_await p.async_flush(boost::asio::use_awaitable);
+  co_return p.failed();
+}
+
+/// Waits until every sequence number in `times` was handled (false after `timeout`), then two
+/// seconds more so re-deliveries, if any, show up.
+inline boost::asio::awaitable<bool> all_handled(const std::vector<std::uint16_t>& times, std::chrono::seconds timeout) {
+  const bool all = co_await testing::wait_until(
+      [&] { return std::find(times.begin(), times.end(), std::uint16_t{0}) == times.end(); }, timeout);
+  co_await testing::sleep_for(std::chrono::seconds(2));
+  co_return all;
 }
 
 struct delivery_counts {
