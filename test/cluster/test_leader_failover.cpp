@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(subscriber_survives_the_partition_leader_stopping) {
   BOOST_TEST_MESSAGE("node " << leader << " stopped with " << handled_at_stop << " handled (" << handled_when_stopped
                              << " once it was down); longest pause of partition 0: " << gap_ms << " ms; log lines "
                              << log_lines);
-  std::printf("  longest pause of partition 0 during the failover: %lld ms\n", static_cast<long long>(gap_ms));
+  test::print_report_line("  longest pause of partition 0 during the failover: %lld ms", static_cast<long long>(gap_ms));
   BOOST_TEST(stop_status == 0);
   BOOST_TEST(start_status == 0);
   BOOST_TEST(produce_failed == 0u);

@@ -178,7 +178,8 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
   for (auto ms : first_record_ms) firsts_text += " " + std::to_string(ms);
   BOOST_TEST_MESSAGE("distinct records handled at each kill:" << kills_text
                      << "; ms from each start to its first record:" << firsts_text);
-  std::printf("  killed at distinct:%s; ms from start to first record:%s\n", kills_text.c_str(), firsts_text.c_str());
+  test::print_report_line("  killed at distinct:%s; ms from start to first record:%s", kills_text.c_str(),
+                          firsts_text.c_str());
   BOOST_TEST(distinct_at_kill.size() == static_cast<std::size_t>(kills));
   for (auto d : distinct_at_kill) BOOST_TEST(d < record_count);  // each kill really was mid-stream
   BOOST_TEST(final_status == 0);

@@ -109,14 +109,23 @@ inline delivery_counts tally(const std::vector<std::uint16_t>& times, std::int64
   return c;
 }
 
-/// Logs the counts of `scenario`, also on stdout without --log_level, for the CI log.
+/// Prints a line of a fault scenario's report on stdout, prefixed "[fault] ", which
+/// scripts/test collects from the ctest log and shows after the run.
+template <class... Args>
+void print_report_line(const char* format, Args... args) {
+  std::printf("[fault] ");
+  std::printf(format, args...);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+/// Logs the counts of `scenario`, also as a report line.
 inline void report(const std::string& scenario, const delivery_counts& c) {
   BOOST_TEST_MESSAGE(scenario << ": produced " << c.produced << ", handled " << c.handled << ", lost " << c.lost
                               << ", duplicated " << c.duplicated);
-  std::printf("%s: produced %lld, handled %lld, lost %lld, duplicated %lld\n", scenario.c_str(),
-              static_cast<long long>(c.produced), static_cast<long long>(c.handled), static_cast<long long>(c.lost),
-              static_cast<long long>(c.duplicated));
-  std::fflush(stdout);
+  print_report_line("%s: produced %lld, handled %lld, lost %lld, duplicated %lld", scenario.c_str(),
+                    static_cast<long long>(c.produced), static_cast<long long>(c.handled),
+                    static_cast<long long>(c.lost), static_cast<long long>(c.duplicated));
 }
 
 }  // namespace asiokafka::test
