@@ -6,6 +6,7 @@
 //   co_await app.async_run(asio::use_awaitable);     // until app.stop()
 #pragma once
 
+#include <asiokafka/asyncapi.hpp>
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer_options.hpp>
 #include <asiokafka/health.hpp>
@@ -31,6 +32,9 @@
 #include <vector>
 
 namespace asiokafka {
+
+template <class T>
+class publisher;
 
 /// Broker-wide (executor-wide) options: the broker scope of the config composer and the
 /// behaviour shared by all subscribers.
@@ -61,6 +65,31 @@ template <class R, class E>
 struct awaitable_result<boost::asio::awaitable<R, E>> {
   using type = R;
 };
+
+// What a handler taking `Arg` (and maybe a context&) returns from its awaitable.
+template <class Handler, class Arg>
+using handler_result_t = typename awaitable_result<
+    typename std::conditional_t<std::is_invocable_v<Handler&, Arg, context&>, std::invoke_result<Handler&, Arg, context&>,
+                                std::invoke_result<Handler&, Arg>>::type>::type;
+
+// A subscriber's operations for broker::asyncapi(): it receives T and, when its handler
+// returns a value, sends that to its output topic (or to the reply-to header's topic).
+template <class T, class Handler>
+std::vector<operation_contract> subscriber_contracts(const std::vector<std::string>& topics,
+                                                     const subscriber_options& options) {
+  using arg = std::conditional_t<std::is_same_v<std::remove_cvref_t<T>, message>, const message&, T>;
+  using R = handler_result_t<Handler, arg>;
+  std::vector<operation_contract> out;
+  out.push_back({operation_contract::action::receive, options.name, topics, contract_of<T>(), options.description,
+                 options.name});
+  if constexpr (!std::is_void_v<R>) {
+    std::vector<std::string> to;
+    if (!options.output_topic.empty()) to.push_back(options.output_topic);
+    out.push_back({operation_contract::action::send, options.name + ".result", std::move(to), contract_of<R>(),
+                   "Results of subscriber " + options.name, {}});
+  }
+  return out;
+}
 
 /// Serializes a handler result or publish value: strings as they are, everything else JSON.
 template <class V>
@@ -134,16 +163,42 @@ class broker {
   /// Returns the subscriber's statistics, valid for the broker's lifetime.
   template <class T, class Handler>
   const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler) {
-    return add_subscriber(std::move(topics), std::move(options), make_handler<T>(std::move(handler)));
+    name_subscriber(options, topics);
+    auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
+    return add_subscriber(std::move(topics), std::move(options), make_handler<T>(std::move(handler)),
+                          std::move(contracts));
   }
 
   /// The same with a custom decoder: `decode(const message&) -> T`, throwing on bad input.
   template <class T, class Handler, class Decoder>
   const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler,
                                      Decoder decode) {
+    name_subscriber(options, topics);
+    auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
     return add_subscriber(std::move(topics), std::move(options),
-                          make_handler<T>(std::move(handler), std::move(decode)));
+                          make_handler<T>(std::move(handler), std::move(decode)), std::move(contracts));
   }
+
+  /// Declares that the application publishes T to `topic` (FastStream's
+  /// `broker.publisher(topic)`): the returned publisher publishes like async_publish, and
+  /// the broker's AsyncAPI document lists a send operation with T's schema. The publisher
+  /// refers to this broker and must not outlive it. Thread safety: declare before
+  /// async_run(); the publisher's async_publish is as thread-safe as broker::async_publish.
+  template <class T>
+  asiokafka::publisher<T> publisher(std::string topic, std::string description = {}) {
+    add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, detail::contract_of<T>(),
+                   std::move(description), {}});
+    return asiokafka::publisher<T>(*this, std::move(topic));
+  }
+
+  /// The AsyncAPI 3.0.0 document (JSON text) describing this application: its servers (from
+  /// the bootstrap servers; protocol `kafka`, or `kafka-secure` when security.protocol uses
+  /// TLS; never credentials), a channel per topic or pattern, a `receive` operation per
+  /// subscriber with its Kafka group and client id, a `send` operation per declared publisher
+  /// and per subscriber whose handler returns a value, and message schemas generated from the
+  /// C++ types (json::schema_set). Throws config_error like async_run when a subscriber's
+  /// configuration is invalid. Thread safety: like explain().
+  std::string asyncapi(const asyncapi_info& info = {});
 
   /// Adds a middleware around every handler call (outermost first).
   void use(middleware m);
@@ -261,14 +316,39 @@ class broker {
 
   static boost::asio::awaitable<void> publish_result(context& ctx, std::string value, std::string_view content_type);
 
+  static void name_subscriber(subscriber_options& options, const std::vector<std::string>& topics);
   const subscriber_stats& add_subscriber(std::vector<std::string> topics, subscriber_options options,
-                                         detail::erased_handler handler);
+                                         detail::erased_handler handler,
+                                         std::vector<detail::operation_contract> contracts);
+  void add_publisher(detail::operation_contract contract);
   void prepare();
   void start_run(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_publish(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
 
   struct state;
   std::shared_ptr<state> state_{};
+};
+
+/// A declared publisher of T on one topic (broker::publisher<T>()).
+template <class T>
+class publisher {
+ public:
+  const std::string& topic() const noexcept { return topic_; }
+
+  /// Publishes `value` to topic(): broker::async_publish(topic(), value, options, token), with
+  /// the same completion signature `void(error_code, delivery_report)`, executor,
+  /// cancellation and errors.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_publish(const T& value, publish_options options = {}, CompletionToken&& token = {}) {
+    return broker_->async_publish(topic_, value, std::move(options), std::forward<CompletionToken>(token));
+  }
+
+ private:
+  friend class broker;
+  publisher(broker& b, std::string topic) : broker_(&b), topic_(std::move(topic)) {}
+
+  broker* broker_;
+  std::string topic_;
 };
 
 }  // namespace asiokafka

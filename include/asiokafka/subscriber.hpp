@@ -58,6 +58,8 @@ struct subscriber_options {
   /// Stable name: used in derived group.instance.ids, logs and errors. Default: the topics
   /// joined with '+'.
   std::string name{};
+  /// What the subscriber does, for broker::asyncapi().
+  std::string description{};
   /// Subscriber scope of the config composer: group_id (required), group_instance_id,
   /// auto_offset_reset, raw librdkafka properties, ...
   client_options config{};

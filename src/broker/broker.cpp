@@ -1,5 +1,6 @@
 #include <asiokafka/broker.hpp>
 
+#include "broker/asyncapi_document.hpp"
 #include "broker/subscriber_runner.hpp"
 
 #include <boost/asio/append.hpp>
@@ -60,6 +61,7 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   std::vector<std::function<asio::awaitable<void>()>> shutdown_hooks;
   std::vector<std::shared_ptr<detail::subscriber_runner>> runners;
   std::vector<composed_config> configs;  // one per runner, after prepare()
+  std::vector<detail::operation_contract> operations;  // for asyncapi(), in declaration order
   std::unique_ptr<producer> publisher;   // lives on `strand`
   mutable std::mutex publisher_statistics_mutex;
   std::optional<client_metrics> publisher_statistics;
@@ -161,9 +163,18 @@ broker::~broker() {
 
 broker::executor_type broker::get_executor() const noexcept { return state_->ex; }
 
-const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, subscriber_options options,
-                                               detail::erased_handler handler) {
+void broker::name_subscriber(subscriber_options& options, const std::vector<std::string>& topics) {
   if (options.name.empty()) options.name = default_name(topics);
+}
+
+void broker::add_publisher(detail::operation_contract contract) {
+  state_->operations.push_back(std::move(contract));
+}
+
+const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, subscriber_options options,
+                                               detail::erased_handler handler,
+                                               std::vector<detail::operation_contract> contracts) {
+  for (auto& c : contracts) state_->operations.push_back(std::move(c));
   detail::subscriber_runner::setup s{std::move(topics),     std::move(options),   std::move(handler),
                                      state_->middlewares,  {},                   state_->opts.log,
                                      state_->opts.graceful_timeout};
@@ -233,6 +244,24 @@ std::string broker::explain() {
   std::string out;
   for (const auto& c : state_->configs) out += c.explain() + "\n";
   return out;
+}
+
+std::string broker::asyncapi(const asyncapi_info& info) {
+  prepare();
+  std::vector<detail::client_endpoint> endpoints;
+  std::map<std::string, const composed_config*> by_subscriber;
+  for (std::size_t i = 0; i < state_->configs.size(); ++i) {
+    const composed_config& c = state_->configs[i];
+    by_subscriber[state_->runners[i]->name()] = &c;
+    endpoints.push_back({c.get("bootstrap.servers").value_or(""), c.get("security.protocol").value_or("plaintext")});
+  }
+  if (endpoints.empty() || state_->opts.config.bootstrap_servers) {
+    const auto& broker_scope = state_->opts.config;
+    const auto protocol = broker_scope.raw.find("security.protocol");
+    endpoints.push_back({broker_scope.bootstrap_servers.value_or(""),
+                         protocol == broker_scope.raw.end() ? "plaintext" : protocol->second});
+  }
+  return detail::make_asyncapi_document(info, state_->operations, endpoints, by_subscriber);
 }
 
 const subscriber_stats* broker::stats(std::string_view name) const {
