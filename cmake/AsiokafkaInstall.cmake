@@ -7,9 +7,6 @@ install(TARGETS asiokafka EXPORT asiokafkaTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/asiokafka DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
-# <asiokafka/version.hpp> is generated from the project version, so that the two never differ.
-configure_file(cmake/version.hpp.in ${PROJECT_BINARY_DIR}/include/asiokafka/version.hpp @ONLY)
-target_include_directories(asiokafka PUBLIC $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>)
 install(FILES ${PROJECT_BINARY_DIR}/include/asiokafka/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/asiokafka)
 install(EXPORT asiokafkaTargets NAMESPACE asiokafka::

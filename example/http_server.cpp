@@ -5,9 +5,10 @@
 // The server answers GET /stats with how many page views the Kafka subscriber has counted,
 // GET /metrics with the broker's metrics for Prometheus (subscriber counters, consumer lag from
 // librdkafka's statistics) and GET /health with each subscriber's state as JSON (503 when one
-// stopped). Both run on one thread: no extra polling thread, no blocking call on the loop.
+// stopped) and GET /asyncapi.json with the application's AsyncAPI 3.0 document. Both run on
+// one thread: no extra polling thread, no blocking call on the loop.
 // With --self-test it publishes 10 page views, queries its own /stats over TCP until it
-// reports 10, checks /metrics and /health, prints the answers and exits.
+// reports 10, checks /metrics, /health and /asyncapi.json, prints the answers and exits.
 #include <asiokafka/broker.hpp>
 #include <asiokafka/testing/embedded_kafka.hpp>
 
@@ -29,6 +30,7 @@ BOOST_DESCRIBE_STRUCT(page_view, (), (path, user))
 namespace {
 
 std::uint64_t views = 0;
+std::string asyncapi_document;  // written once before the server starts
 
 struct response {
   std::string status = "200 OK";
@@ -45,6 +47,7 @@ response route(const std::string& request, const asiokafka::broker& app) {
     const auto health = app.health();
     return {.status = health.healthy() ? "200 OK" : "503 Service Unavailable", .body = to_json(health) + "\n"};
   }
+  if (request.rfind("GET /asyncapi.json ", 0) == 0) return {.body = asyncapi_document};
   return {.status = "404 Not Found", .content_type = "text/plain", .body = "not found\n"};
 }
 
@@ -106,7 +109,7 @@ int main(int argc, char** argv) {
   asio::io_context io;  // one thread serves HTTP and Kafka
   tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), port});
   port = acceptor.local_endpoint().port();
-  std::cout << "listening on http://127.0.0.1:" << port << " (/stats, /metrics, /health)\n";
+  std::cout << "listening on http://127.0.0.1:" << port << " (/stats, /metrics, /health, /asyncapi.json)\n";
 
   asiokafka::broker_options options;
   options.config.bootstrap_servers = brokers;
@@ -117,10 +120,13 @@ int main(int argc, char** argv) {
   asiokafka::subscriber_options counter;
   counter.name = "page-view-counter";
   counter.config.group_id = "http-example";
+  counter.description = "Counts page views";
   app.subscriber<page_view>({"page-views"}, counter, [](page_view) -> asio::awaitable<void> {
     ++views;
     co_return;
   });
+  auto page_views = app.publisher<page_view>("page-views", "Page views of the self-test");
+  asyncapi_document = app.asyncapi({.title = "http_server example", .version = "1.0.0"});
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int) {
@@ -137,7 +143,7 @@ int main(int argc, char** argv) {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       for (int i = 0; i < 10; ++i) {
         page_view v{"/page/" + std::to_string(i), "user-" + std::to_string(i % 3)};
-        co_await app.async_publish("page-views", v, {}, asio::use_awaitable);
+        co_await page_views.async_publish(v, {}, asio::use_awaitable);
       }
       std::string body;
       asio::steady_timer timer(io);
@@ -157,6 +163,13 @@ int main(int argc, char** argv) {
       const std::string health = co_await get(port, "/health");
       std::cout << "GET /health -> " << health;
       if (health.find("\"running\":true,\"assigned_partitions\":1") == std::string::npos) exit_code = 1;
+
+      const std::string asyncapi = co_await get(port, "/asyncapi.json");
+      const bool described = asyncapi.find("\"asyncapi\":\"3.0.0\"") != std::string::npos &&
+                             asyncapi.find("\"address\":\"page-views\"") != std::string::npos &&
+                             asyncapi.find("\"page_view\"") != std::string::npos;
+      std::cout << "GET /asyncapi.json -> " << asyncapi.size() << " bytes" << (described ? "" : ", INCOMPLETE") << "\n";
+      if (!described) exit_code = 1;
       std::cout << (exit_code == 0 ? "self-test OK\n" : "self-test FAILED\n");
       app.stop();
     }, asio::detached);
