@@ -54,17 +54,32 @@ void subscriber_runner::log(log_level level, std::string_view line) {
 }
 
 void subscriber_runner::notify() {
-  changed_.cancel();
-  released_.cancel();
+  wake_receiver();
+  wake_releaser();
+}
+
+void subscriber_runner::wake_receiver() {
+  if (receiver_waiting_ > 0) changed_.cancel();
+}
+
+void subscriber_runner::wake_releaser() {
+  if (releaser_waiting_ > 0) released_.cancel();
+}
+
+subscriber_runner::lane_key subscriber_runner::partition_key(std::string_view topic, std::int32_t partition) {
+  auto it = std::find(topic_names_.begin(), topic_names_.end(), topic);
+  if (it == topic_names_.end()) it = topic_names_.insert(topic_names_.end(), std::string(topic));
+  const auto index = static_cast<std::uint64_t>(it - topic_names_.begin());
+  return (index << 32) | static_cast<std::uint32_t>(partition);
 }
 
 asio::awaitable<void> subscriber_runner::release_partitions(const topic_partition_list& parts, bool wait) {
   std::set<lane_key> keys;
-  for (const auto& p : parts) keys.insert({p.topic, p.partition});
+  for (const auto& p : parts) keys.insert(partition_key(p.topic, p.partition));
   for (auto& [key, l] : lanes_) {
     std::deque<message> keep;
     for (auto& m : l.queue) {
-      if (keys.count({std::string(m.topic()), m.partition()}))
+      if (keys.count(partition_key(m.topic(), m.partition())))
         --queued_;
       else
         keep.push_back(std::move(m));
@@ -73,20 +88,22 @@ asio::awaitable<void> subscriber_runner::release_partitions(const topic_partitio
   }
   notify();
   const auto busy = [&] {
-    for (const auto& k : keys)
-      if (auto it = in_flight_.find(k); it != in_flight_.end() && it->second > 0) return true;
-    return false;
+    return std::any_of(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return keys.count(e.first) > 0; });
   };
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
   while (wait && busy() && std::chrono::steady_clock::now() < deadline) {
     released_.expires_at(deadline);
+    ++releaser_waiting_;
     co_await released_.async_wait(asio::as_tuple(asio::use_awaitable));
+    --releaser_waiting_;
   }
 }
 
-asio::awaitable<void> subscriber_runner::wait_for_change() {
-  changed_.expires_at(asio::steady_timer::time_point::max());
+asio::awaitable<void> subscriber_runner::wait_for_change(std::chrono::steady_clock::time_point deadline) {
+  changed_.expires_at(deadline);
+  ++receiver_waiting_;
   co_await changed_.async_wait(asio::as_tuple(asio::use_awaitable));
+  --receiver_waiting_;
 }
 
 asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
@@ -131,7 +148,10 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
 
   error_code fatal;
   const auto& opts = setup_.options;
+  // Receive ahead up to max_queued records, then wait until the handlers worked the queue
+  // down to half of it: one wake-up per half-queue instead of one per record.
   const std::size_t max_queued = std::max<std::size_t>(opts.batch_size * 2, opts.max_concurrency * 2);
+  resume_receiving_at_ = max_queued / 2;
   while (!stopping_) {
     auto [ec, batch] = co_await consumer_->async_receive_batch(opts.batch_size, asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -150,7 +170,8 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
       health_.last_receive = std::chrono::system_clock::now();
     }
     for (auto& m : batch) enqueue(std::move(m));
-    while (queued_ >= max_queued && !stopping_) co_await wait_for_change();
+    if (queued_ >= max_queued)
+      while (queued_ > resume_receiving_at_ && !stopping_) co_await wait_for_change(asio::steady_timer::time_point::max());
   }
 
   // Graceful stop: nothing new starts; in-flight handlers get graceful_timeout to finish.
@@ -159,10 +180,7 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
   queued_ = 0;
   waiting_lanes_.clear();
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
-  while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) {
-    changed_.expires_at(deadline);
-    co_await changed_.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) co_await wait_for_change(deadline);
   if (active_lanes_ > 0)
     log(log_level::warning, std::to_string(active_lanes_) +
                                 " handler(s) still running after the graceful timeout; their messages will be redelivered");
@@ -183,8 +201,8 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
 
 void subscriber_runner::enqueue(message msg) {
   // One lane for a sequential subscriber; one per partition when handlers may overlap.
-  lane_key key = setup_.options.max_concurrency > 1 ? lane_key{std::string(msg.topic()), msg.partition()}
-                                                     : lane_key{std::string(), -1};
+  const lane_key key =
+      setup_.options.max_concurrency > 1 ? partition_key(msg.topic(), msg.partition()) : sequential_lane;
   lane& l = lanes_[key];
   l.queue.push_back(std::move(msg));
   ++queued_;
@@ -195,20 +213,21 @@ void subscriber_runner::enqueue(message msg) {
     waiting_lanes_.push_back(key);
 }
 
-void subscriber_runner::start_lane(const lane_key& key) {
+void subscriber_runner::start_lane(lane_key key) {
   lanes_[key].active = true;
   ++active_lanes_;
   asio::co_spawn(strand_, [self = shared_from_this(), key] { return self->run_lane(key); }, asio::detached);
 }
 
+// Runs the lane's records one after the other while it has any; the receive loop keeps it
+// fed, so a busy lane lives across many batches.
 asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
   for (;;) {
     auto it = lanes_.find(key);
     if (stopping_ || it == lanes_.end() || it->second.queue.empty()) break;
     message msg = std::move(it->second.queue.front());
     it->second.queue.pop_front();
-    --queued_;
-    notify();
+    if (--queued_ <= resume_receiving_at_) wake_receiver();
     co_await process(msg);
   }
   if (auto it = lanes_.find(key); it != lanes_.end()) {
@@ -248,8 +267,12 @@ void subscriber_runner::store(const message& msg) {
 asio::awaitable<void> subscriber_runner::process(message& msg) {
   const auto& opts = setup_.options;
   ++stats_.in_flight;
-  const lane_key partition{std::string(msg.topic()), msg.partition()};
-  ++in_flight_[partition];
+  const lane_key partition = partition_key(msg.topic(), msg.partition());
+  auto in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
+  if (in_flight == in_flight_.end())
+    in_flight_.emplace_back(partition, 1);
+  else
+    ++in_flight->second;
   context ctx(*this, msg);
   if (opts.ack == ack_policy::ack_first) store(msg);
 
@@ -260,7 +283,10 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
     ctx.reset_decision();
     failed = false;
     try {
-      co_await call_chain(ctx, 0);
+      if (setup_.middlewares->empty())
+        co_await setup_.handler(msg, ctx);
+      else
+        co_await call_chain(ctx, 0);
     } catch (const decode_failure& e) {
       failed = true;
       kind = "decode";
@@ -320,8 +346,10 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
       break;
   }
   --stats_.in_flight;
-  if (--in_flight_[partition] == 0) in_flight_.erase(partition);
-  notify();
+  // Looked up again: other lanes may have changed in_flight_ while this one awaited.
+  in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
+  if (--in_flight->second == 0) in_flight_.erase(in_flight);
+  wake_releaser();
 }
 
 asio::awaitable<bool> subscriber_runner::dead_letter(message& msg, std::string_view kind, const std::string& error) {

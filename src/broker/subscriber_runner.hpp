@@ -15,6 +15,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace asiokafka::detail {
 
@@ -56,14 +59,18 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<delivery_report> publish(record r) { return setup_.publish(std::move(r)); }
 
  private:
-  using lane_key = std::pair<std::string, std::int32_t>;
+  // A partition as a number: the index of its topic in topic_names_ and the partition
+  // (the hot path builds no strings). The sequential subscriber's single lane is sequential_lane.
+  using lane_key = std::uint64_t;
+  static constexpr lane_key sequential_lane = ~lane_key{0};
   struct lane {
     std::deque<message> queue;
     bool active = false;
   };
 
+  lane_key partition_key(std::string_view topic, std::int32_t partition);
   void enqueue(message msg);
-  void start_lane(const lane_key& key);
+  void start_lane(lane_key key);
   boost::asio::awaitable<void> run_lane(lane_key key);
   boost::asio::awaitable<void> process(message& msg);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
@@ -71,8 +78,12 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   void store(const message& msg);
   void log(log_level level, std::string_view line);
   void count_removed(const topic_partition_list& parts);
+  // Wakes whoever waits on changed_ (the receive loop, the graceful stop) / released_
+  // (release_partitions); a no-op without waiters, so the per-record path stays cheap.
   void notify();
-  boost::asio::awaitable<void> wait_for_change();
+  void wake_receiver();
+  void wake_releaser();
+  boost::asio::awaitable<void> wait_for_change(std::chrono::steady_clock::time_point deadline);
   // Rebalance hook: drops queued messages of the partitions and, when revoked (not lost),
   // waits up to graceful_timeout for their in-flight handlers so their offsets are stored
   // before the consumer commits and gives them up.
@@ -82,13 +93,18 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   subscriber_stats stats_;
   std::unique_ptr<consumer> consumer_;
+  std::vector<std::string> topic_names_;  // interned for lane keys
   std::map<lane_key, lane> lanes_;
   std::deque<lane_key> waiting_lanes_;  // lanes with messages, waiting for a concurrency slot
   std::size_t active_lanes_ = 0;
   std::size_t queued_ = 0;
-  std::map<lane_key, std::size_t> in_flight_;  // handlers running, per partition
-  boost::asio::steady_timer changed_;          // condition for the receive loop and stop
-  boost::asio::steady_timer released_;         // condition for release_partitions
+  std::size_t resume_receiving_at_ = 0;  // the receive loop waits until queued_ is down to this
+  // Handlers running, per partition (at most max_concurrency entries).
+  std::vector<std::pair<lane_key, std::size_t>> in_flight_;
+  boost::asio::steady_timer changed_;   // condition for the receive loop and stop
+  boost::asio::steady_timer released_;  // condition for release_partitions
+  int receiver_waiting_ = 0;
+  int releaser_waiting_ = 0;
   bool stopping_ = false;
 
   // Written on the strand, read from any thread (health(), metrics()).

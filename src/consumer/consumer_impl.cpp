@@ -289,7 +289,7 @@ void consumer_impl::enter_fatal(const error_code& ec, std::string reason) {
 message consumer_impl::take_message() {
   message m = std::move(buffer_.front());
   buffer_.pop_front();
-  if (track_offsets_) tracker_.delivered(key_of(m), m.offset());
+  if (track_offsets_) tracker_.delivered({m.topic(), m.partition()}, m.offset());
   return m;
 }
 
@@ -407,15 +407,15 @@ error_code consumer_impl::store_offset(const message& msg) {
   std::int64_t next = msg.offset() + 1;
   if (track_offsets_) {
     bool tracked = false;
-    auto commit = tracker_.finished(key_of(msg), msg.offset(), &tracked);
+    auto commit = tracker_.finished({msg.topic(), msg.partition()}, msg.offset(), &tracked);
     if (!tracked) return make_error_code(error::not_assigned);
     if (!commit) return {};
     next = *commit;
   }
-  rd_list_ptr list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), std::string(msg.topic()).c_str(), msg.partition())->offset = next;
-  if (auto err = rd_kafka_offsets_store(rk_, list.get())) return make_kafka_error_code(err);
-  return make_kafka_error_code(list->elems[0].err);
+  // The message's own topic handle: no partition list, no topic lookup. librdkafka stores
+  // `offset + 1`, the next offset to consume.
+  const auto* m = static_cast<const rd_kafka_message_t*>(msg.native_handle());
+  return make_kafka_error_code(rd_kafka_offset_store(m->rkt, msg.partition(), next - 1));
 }
 
 void consumer_impl::commit(topic_partition_list offsets, bool explicit_offsets, plain_handler h) {

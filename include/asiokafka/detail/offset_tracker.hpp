@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace asiokafka::detail {
@@ -16,15 +17,21 @@ namespace asiokafka::detail {
 class offset_tracker {
  public:
   using key = std::pair<std::string, std::int32_t>;
+  /// A partition named without owning its topic: lookups allocate nothing.
+  using view = std::pair<std::string_view, std::int32_t>;
 
   /// Records that `offset` of the partition was handed out. Offsets of one partition are
   /// handed out in increasing order (a seek or revoke calls forget() first).
-  void delivered(const key& tp, std::int64_t offset) { partitions_[tp].push_back({offset, false}); }
+  void delivered(const view& tp, std::int64_t offset) {
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end()) it = partitions_.emplace(key{std::string(tp.first), tp.second}, std::deque<entry>{}).first;
+    it->second.push_back({offset, false});
+  }
 
   /// Marks `offset` finished. Returns the offset to store (last finished offset of the
   /// contiguous prefix + 1) when the prefix advanced, nullopt otherwise (an earlier message is
   /// still unfinished). Returns nullopt too for an offset that is not tracked; `tracked` tells.
-  std::optional<std::int64_t> finished(const key& tp, std::int64_t offset, bool* tracked = nullptr) {
+  std::optional<std::int64_t> finished(const view& tp, std::int64_t offset, bool* tracked = nullptr) {
     if (tracked) *tracked = false;
     auto it = partitions_.find(tp);
     if (it == partitions_.end()) return std::nullopt;
@@ -43,13 +50,15 @@ class offset_tracker {
   }
 
   /// Number of handed-out, unfinished (or finished but blocked behind an unfinished) offsets.
-  std::size_t in_flight(const key& tp) const {
+  std::size_t in_flight(const view& tp) const {
     auto it = partitions_.find(tp);
     return it == partitions_.end() ? 0 : it->second.size();
   }
 
   /// Drops the partition's state (revoked, lost or seeked).
-  void forget(const key& tp) { partitions_.erase(tp); }
+  void forget(const view& tp) {
+    if (auto it = partitions_.find(tp); it != partitions_.end()) partitions_.erase(it);
+  }
   void clear() { partitions_.clear(); }
 
  private:
@@ -57,7 +66,16 @@ class offset_tracker {
     std::int64_t offset;
     bool done;
   };
-  std::map<key, std::deque<entry>> partitions_;
+  // Orders keys and views alike, so that find() takes a view.
+  struct key_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      const std::string_view at(a.first), bt(b.first);
+      return at < bt || (at == bt && a.second < b.second);
+    }
+  };
+  std::map<key, std::deque<entry>, key_less> partitions_;
 };
 
 }  // namespace asiokafka::detail
