@@ -169,7 +169,10 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
       std::lock_guard lock(observed_mutex_);
       health_.last_receive = std::chrono::system_clock::now();
     }
+    // Queue the whole batch before any lane starts: a lane started on the strand runs at once,
+    // and would otherwise take the batch one record at a time.
     for (auto& m : batch) enqueue(std::move(m));
+    start_lanes();
     if (queued_ >= max_queued)
       while (queued_ > resume_receiving_at_ && !stopping_) co_await wait_for_change(asio::steady_timer::time_point::max());
   }
@@ -206,17 +209,21 @@ void subscriber_runner::enqueue(message msg) {
   lane& l = lanes_[key];
   l.queue.push_back(std::move(msg));
   ++queued_;
-  if (l.active) return;
-  if (active_lanes_ < std::max<std::size_t>(setup_.options.max_concurrency, 1))
-    start_lane(key);
-  else if (std::find(waiting_lanes_.begin(), waiting_lanes_.end(), key) == waiting_lanes_.end())
-    waiting_lanes_.push_back(key);
+  if (l.active || std::find(waiting_lanes_.begin(), waiting_lanes_.end(), key) != waiting_lanes_.end()) return;
+  waiting_lanes_.push_back(key);
 }
 
-void subscriber_runner::start_lane(lane_key key) {
-  lanes_[key].active = true;
-  ++active_lanes_;
-  asio::co_spawn(strand_, [self = shared_from_this(), key] { return self->run_lane(key); }, asio::detached);
+void subscriber_runner::start_lanes() {
+  const std::size_t slots = std::max<std::size_t>(setup_.options.max_concurrency, 1);
+  while (active_lanes_ < slots && !waiting_lanes_.empty() && !stopping_) {
+    const lane_key key = waiting_lanes_.front();
+    waiting_lanes_.pop_front();
+    auto it = lanes_.find(key);
+    if (it == lanes_.end() || it->second.queue.empty() || it->second.active) continue;
+    it->second.active = true;
+    ++active_lanes_;
+    asio::co_spawn(strand_, [self = shared_from_this(), key] { return self->run_lane(key); }, asio::detached);
+  }
 }
 
 // Runs the lane's records one after the other while it has any; the receive loop keeps it
@@ -235,14 +242,7 @@ asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
     if (it->second.queue.empty()) lanes_.erase(it);
   }
   --active_lanes_;
-  while (!waiting_lanes_.empty() && !stopping_) {
-    lane_key next = waiting_lanes_.front();
-    waiting_lanes_.pop_front();
-    if (auto it = lanes_.find(next); it != lanes_.end() && !it->second.queue.empty() && !it->second.active) {
-      start_lane(next);
-      break;
-    }
-  }
+  start_lanes();
   notify();
 }
 

@@ -70,7 +70,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
 
   lane_key partition_key(std::string_view topic, std::int32_t partition);
   void enqueue(message msg);
-  void start_lane(lane_key key);
+  // Starts waiting lanes while concurrency slots are free.
+  void start_lanes();
   boost::asio::awaitable<void> run_lane(lane_key key);
   boost::asio::awaitable<void> process(message& msg);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
