@@ -12,8 +12,6 @@
 #include <asiokafka/topic_partition.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
@@ -88,18 +86,7 @@ class consumer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_receive(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, message)>(
-        [](auto handler, consumer* self) {
-          // A message already buffered completes the handler as it is (posted, never inline),
-          // without type-erasing it.
-          message ready;
-          if (self->take_ready(ready)) {
-            boost::asio::post(self->get_executor(),
-                              boost::asio::append(std::move(handler), error_code{}, std::move(ready)));
-            return;
-          }
-          self->start_receive(std::move(handler));
-        },
-        token, this);
+        [](auto handler, consumer* self) { self->start_receive(std::move(handler)); }, token, this);
   }
 
   /// Receives between 1 and `max` messages (whatever is buffered, waiting only when nothing is).
@@ -223,8 +210,6 @@ class consumer {
         token, this, std::move(offsets), explicit_offsets);
   }
 
-  // Takes a buffered message when a receive may complete at once (open, nothing pending).
-  bool take_ready(message& out);
   void start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler);
   void start_receive_batch(std::size_t max,
                            boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler);

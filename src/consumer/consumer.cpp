@@ -46,8 +46,6 @@ std::string consumer::fatal_reason() const { return impl_->fatal_reason(); }
 std::size_t consumer::buffered() const { return impl_->buffered(); }
 void* consumer::native_handle() const noexcept { return impl_->rk(); }
 
-bool consumer::take_ready(message& out) { return impl_->take_ready(out); }
-
 void consumer::start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler) {
   impl_->receive(std::move(handler));
 }

@@ -341,13 +341,6 @@ void consumer_impl::receive_batch(std::size_t max, batch_handler h) {
   start_receive(std::move(w));
 }
 
-bool consumer_impl::take_ready(message& out) {
-  if (fatal_ || state_ != state::open || buffer_.empty() || !waiters_.empty() || draining_) return false;
-  out = take_message();
-  flow_control();
-  return true;
-}
-
 void consumer_impl::start_receive(receive_waiter w) {
   if (fatal_ || state_ != state::open) {
     complete_receive(w, fatal_ ? fatal_ : make_error_code(error::closed), true);

@@ -59,7 +59,6 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   topic_partition_list assignment() const;
   std::string member_id() const;
 
-  bool take_ready(message& out);
   void receive(single_handler h);
   void receive_batch(std::size_t max, batch_handler h);
   void cancel_receives();
