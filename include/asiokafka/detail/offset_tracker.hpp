@@ -23,9 +23,13 @@ class offset_tracker {
   /// Records that `offset` of the partition was handed out. Offsets of one partition are
   /// handed out in increasing order (a seek or revoke calls forget() first).
   void delivered(const view& tp, std::int64_t offset) {
-    auto it = partitions_.find(tp);
-    if (it == partitions_.end()) it = partitions_.emplace(key{std::string(tp.first), tp.second}, std::deque<entry>{}).first;
-    it->second.push_back({offset, false});
+    auto* q = find(tp);
+    if (!q) {
+      auto& slot = *partitions_.emplace(key{std::string(tp.first), tp.second}, std::deque<entry>{}).first;
+      last_ = &slot;
+      q = &slot.second;
+    }
+    q->push_back({offset, false});
   }
 
   /// Marks `offset` finished. Returns the offset to store (last finished offset of the
@@ -33,9 +37,9 @@ class offset_tracker {
   /// still unfinished). Returns nullopt too for an offset that is not tracked; `tracked` tells.
   std::optional<std::int64_t> finished(const view& tp, std::int64_t offset, bool* tracked = nullptr) {
     if (tracked) *tracked = false;
-    auto it = partitions_.find(tp);
-    if (it == partitions_.end()) return std::nullopt;
-    auto& q = it->second;
+    auto* found = find(tp);
+    if (!found) return std::nullopt;
+    auto& q = *found;
     auto pos = std::lower_bound(q.begin(), q.end(), offset,
                                 [](const entry& e, std::int64_t o) { return e.offset < o; });
     if (pos == q.end() || pos->offset != offset) return std::nullopt;
@@ -57,9 +61,13 @@ class offset_tracker {
 
   /// Drops the partition's state (revoked, lost or seeked).
   void forget(const view& tp) {
+    last_ = nullptr;
     if (auto it = partitions_.find(tp); it != partitions_.end()) partitions_.erase(it);
   }
-  void clear() { partitions_.clear(); }
+  void clear() {
+    last_ = nullptr;
+    partitions_.clear();
+  }
 
  private:
   struct entry {
@@ -75,7 +83,19 @@ class offset_tracker {
       return at < bt || (at == bt && a.second < b.second);
     }
   };
-  std::map<key, std::deque<entry>, key_less> partitions_;
+  using map_type = std::map<key, std::deque<entry>, key_less>;
+
+  // Records of one partition come in runs: the partition looked up last is checked first.
+  std::deque<entry>* find(const view& tp) {
+    if (last_ && last_->first.second == tp.second && last_->first.first == tp.first) return &last_->second;
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end()) return nullptr;
+    last_ = &*it;
+    return &it->second;
+  }
+
+  map_type partitions_;
+  map_type::value_type* last_ = nullptr;  // a node of partitions_ (stable until erased)
 };
 
 }  // namespace asiokafka::detail
