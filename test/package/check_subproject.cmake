@@ -3,14 +3,7 @@
 # repository SOURCE_DIR at its HEAD commit), runs its program, installs it and checks that
 # nothing of asiokafka was installed with it.
 # Inputs: VIA, SOURCE_DIR, SUBPROJECT_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT rc EQUAL 0)
-    string(REPLACE ";" " " line "${ARGN}")
-    message(FATAL_ERROR "failed (${rc}): ${line}\n${out}")
-  endif()
-  set(last_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_checked.cmake)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(args -DASIOKAFKA_VIA=${VIA})
