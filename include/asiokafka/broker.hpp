@@ -9,6 +9,7 @@
 #include <asiokafka/asyncapi.hpp>
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer_options.hpp>
+#include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/health.hpp>
 #include <asiokafka/json.hpp>
 #include <asiokafka/log.hpp>
@@ -217,7 +218,8 @@ class broker {
   auto async_run(CompletionToken&& token = {}) {
     prepare();
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        [](auto handler, broker* self) { self->start_run(std::move(handler)); }, token, this);
+        detail::bound_initiation{this, [](broker& self, auto handler) { self.start_run(std::move(handler)); }},
+        token);
   }
 
   /// Graceful stop: stop fetching, let in-flight handlers finish within graceful_timeout,
@@ -236,8 +238,11 @@ class broker {
              std::move(options.headers), {}};
     r.headers.push_back({"content-type", std::string(detail::content_type_of<V>())});
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
-        [](auto handler, broker* self, record rec) { self->start_publish(std::move(rec), std::move(handler)); }, token,
-        this, std::move(r));
+        detail::bound_initiation{this,
+                                 [](broker& self, auto handler, record rec) {
+                                   self.start_publish(std::move(rec), std::move(handler));
+                                 }},
+        token, std::move(r));
   }
 
   /// Every subscriber's effective configuration, key by key with the scope that set it

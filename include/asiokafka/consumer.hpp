@@ -7,6 +7,7 @@
 #pragma once
 
 #include <asiokafka/consumer_options.hpp>
+#include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/message.hpp>
 #include <asiokafka/topic_partition.hpp>
@@ -38,6 +39,8 @@ class consumer_impl;
 /// functions, and emit cancellation for its operations, from its executor only; with a
 /// multi-threaded io_context, give it a strand. Completion handlers run on their associated
 /// executor (the consumer's executor by default).
+///
+/// Timeouts: any operation takes `asiokafka::cancel_after(timeout, token)` (cancel_after.hpp).
 ///
 /// Destruction without async_close() is abrupt: pending operations complete with
 /// `error::closed`, nothing is committed and a static member does not leave the group.
@@ -86,7 +89,8 @@ class consumer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_receive(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, message)>(
-        [](auto handler, consumer* self) { self->start_receive(std::move(handler)); }, token, this);
+        detail::bound_initiation{this, [](consumer& self, auto handler) { self.start_receive(std::move(handler)); }},
+        token);
   }
 
   /// Receives between 1 and `max` messages (whatever is buffered, waiting only when nothing is).
@@ -96,10 +100,11 @@ class consumer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_receive_batch(std::size_t max, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<message>)>(
-        [](auto handler, consumer* self, std::size_t n) {
-          self->start_receive_batch(n, std::move(handler));
-        },
-        token, this, max);
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, std::size_t n) {
+                                   self.start_receive_batch(n, std::move(handler));
+                                 }},
+        token, max);
   }
 
   /// Marks a received message as processed (at-least-once). Needs
@@ -153,10 +158,11 @@ class consumer {
   auto async_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                        CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
-        [](auto handler, consumer* self, topic_partition_list p, std::chrono::milliseconds t) {
-          self->start_committed(std::move(p), t, std::move(handler));
-        },
-        token, this, std::move(partitions), timeout);
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
+                                   self.start_committed(std::move(p), t, std::move(handler));
+                                 }},
+        token, std::move(partitions), timeout);
   }
 
   /// Queries a partition's low/high watermarks from its leader.
@@ -166,10 +172,12 @@ class consumer {
   auto async_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                         CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, watermarks)>(
-        [](auto handler, consumer* self, std::string t, std::int32_t p, std::chrono::milliseconds to) {
-          self->start_watermarks(std::move(t), p, to, std::move(handler));
-        },
-        token, this, std::move(topic), partition, timeout);
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, std::string t, std::int32_t p,
+                                    std::chrono::milliseconds to) {
+                                   self.start_watermarks(std::move(t), p, to, std::move(handler));
+                                 }},
+        token, std::move(topic), partition, timeout);
   }
 
   /// Leaves the group gracefully: revokes partitions through the rebalance hooks (committing
@@ -183,7 +191,8 @@ class consumer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_close(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        [](auto handler, consumer* self) { self->start_close(std::move(handler)); }, token, this);
+        detail::bound_initiation{this, [](consumer& self, auto handler) { self.start_close(std::move(handler)); }},
+        token);
   }
 
   /// Completes every pending receive with operation_aborted.
@@ -204,10 +213,11 @@ class consumer {
   template <class CompletionToken>
   auto initiate_commit(CompletionToken&& token, topic_partition_list offsets, bool explicit_offsets) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        [](auto handler, consumer* self, topic_partition_list o, bool e) {
-          self->start_commit(std::move(o), e, std::move(handler));
-        },
-        token, this, std::move(offsets), explicit_offsets);
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, topic_partition_list o, bool e) {
+                                   self.start_commit(std::move(o), e, std::move(handler));
+                                 }},
+        token, std::move(offsets), explicit_offsets);
   }
 
   void start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler);

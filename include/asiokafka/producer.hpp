@@ -4,6 +4,7 @@
 // reactor; every wake-up drains the queue. No polling thread, no sleep loop.
 #pragma once
 
+#include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
 
@@ -94,8 +95,11 @@ class producer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_produce(record r, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
-        [](auto handler, producer* self, record rec) { self->start_produce(std::move(rec), std::move(handler)); },
-        token, this, std::move(r));
+        detail::bound_initiation{this,
+                                 [](producer& self, auto handler, record rec) {
+                                   self.start_produce(std::move(rec), std::move(handler));
+                                 }},
+        token, std::move(r));
   }
 
   /// Fire-and-forget: produces the record (waiting for queue space like async_produce);
@@ -109,7 +113,8 @@ class producer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_flush(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        [](auto handler, producer* self) { self->start_flush(std::move(handler)); }, token, this);
+        detail::bound_initiation{this, [](producer& self, auto handler) { self.start_flush(std::move(handler)); }},
+        token);
   }
 
   /// Flushes, then refuses further records (they complete with error::closed).
@@ -117,7 +122,8 @@ class producer {
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_close(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        [](auto handler, producer* self) { self->start_close(std::move(handler)); }, token, this);
+        detail::bound_initiation{this, [](producer& self, auto handler) { self.start_close(std::move(handler)); }},
+        token);
   }
 
   /// Records produced but not yet reported (including those waiting for queue space).

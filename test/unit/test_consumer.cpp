@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE test_consumer
 #include <boost/test/unit_test.hpp>
 
+#include <asiokafka/cancel_after.hpp>
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/message_stream.hpp>
 #include <asiokafka/producer.hpp>
@@ -232,6 +233,55 @@ BOOST_AUTO_TEST_CASE(every_completion_token_works) {
     co_await c.async_close(asio::use_awaitable);
   });
   if (runner.joinable()) runner.join();
+}
+
+// asiokafka::cancel_after bounds an operation with a timeout, with every kind of token, and
+// leaves nothing behind: the whole case ends long before the 30 s timers of the operations
+// that completed in time would have fired.
+BOOST_AUTO_TEST_CASE(cancel_after_bounds_a_receive_and_loses_nothing) {
+  const auto started = std::chrono::steady_clock::now();
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto c = make_consumer();
+    assign_from_start(c);
+    // Nothing produced yet: each receive is cancelled by its timeout.
+    const auto before = std::chrono::steady_clock::now();
+    auto [ec1, m1] = co_await c.async_receive(asiokafka::cancel_after(100ms, asio::as_tuple(asio::use_awaitable)));
+    const auto waited = std::chrono::steady_clock::now() - before;
+    BOOST_TEST((ec1 == asio::error::operation_aborted));
+    BOOST_TEST((waited >= 100ms && waited < 5s));
+    // A callback has no executor of its own: the timer runs on the consumer's.
+    error_code ec2;
+    bool done2 = false;
+    c.async_receive(asiokafka::cancel_after(50ms, [&](error_code ec, message) {
+      ec2 = ec;
+      done2 = true;
+    }));
+    while (!done2) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    BOOST_TEST((ec2 == asio::error::operation_aborted));
+    // The default inner token is deferred; partial cancellation on request.
+    auto op = c.async_receive(asiokafka::cancel_after(50ms, asio::cancellation_type::partial));
+    auto [ec3, m3] = co_await std::move(op)(asio::as_tuple(asio::use_awaitable));
+    BOOST_TEST((ec3 == asio::error::operation_aborted));
+    // A slot bound to the inner token still cancels the operation before the timeout.
+    asio::cancellation_signal signal;
+    error_code ec4;
+    bool done4 = false;
+    c.async_receive(asiokafka::cancel_after(30s, asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, message) {
+                                              ec4 = ec;
+                                              done4 = true;
+                                            })));
+    signal.emit(asio::cancellation_type::terminal);
+    while (!done4) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    BOOST_TEST((ec4 == asio::error::operation_aborted));
+    // The cancelled receives took nothing; receives that complete in time cancel their timers.
+    co_await produce(3);
+    for (int i = 0; i < 3; ++i) {
+      message m = co_await c.async_receive(asiokafka::cancel_after(30s, asio::use_awaitable));
+      BOOST_TEST(m.offset() == i);
+    }
+    co_await c.async_close(asiokafka::cancel_after(30s, asio::use_awaitable));
+  });
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 20s));
 }
 
 BOOST_AUTO_TEST_CASE(store_offset_commits_only_contiguous_prefix) {

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE test_producer
 #include <boost/test/unit_test.hpp>
 
+#include <asiokafka/cancel_after.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/testing/embedded_kafka.hpp>
 
@@ -125,6 +126,27 @@ BOOST_AUTO_TEST_CASE(waiting_produce_can_be_cancelled) {
     BOOST_TEST(!results[2]);
     BOOST_TEST((results[3] == asio::error::operation_aborted));
     BOOST_TEST(p.delivered() == 3u);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(produce_waiting_past_cancel_after_is_never_produced) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto p = make_producer({{"queue.buffering.max.messages", "1"}, {"linger.ms", "500"}});
+    error_code first;
+    error_code second;
+    bool done = false;
+    p.async_produce(record{topic, 0, {}, "in the queue", {}, {}}, [&](error_code ec, delivery_report) { first = ec; });
+    // No room until the first record is delivered, 500 ms from now: the deadline comes first.
+    p.async_produce(record{topic, 0, {}, "waiting", {}, {}},
+                    asiokafka::cancel_after(20ms, [&](error_code ec, delivery_report) {
+                      second = ec;
+                      done = true;
+                    }));
+    co_await p.async_flush(asio::use_awaitable);
+    for (int i = 0; i < 10 && !done; ++i) co_await yield();
+    BOOST_TEST(!first);
+    BOOST_TEST((second == asio::error::operation_aborted));
+    BOOST_TEST(p.delivered() == 1u);
   });
 }
 
