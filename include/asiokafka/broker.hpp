@@ -54,6 +54,14 @@ struct broker_options {
   /// subscriber scope wins) and the broker keeps the latest report of each, for metrics()
   /// and metrics_text().
   std::chrono::milliseconds statistics_interval{0};
+  /// Broker-wide decoder for payloads that are not plain JSON (an envelope, another encoding):
+  /// turns a message into a JSON value, which each typed subscriber without a decoder of its
+  /// own converts to its T by the asiokafka::json rules (a mismatch names the field). Throw
+  /// to reject a payload: a decode failure, handled by the subscriber's error policy. Not used
+  /// for subscribers of std::string or of the raw message. Empty (the default): payloads are
+  /// JSON, checked against their content-type header. Called on the subscribers' strands,
+  /// possibly concurrently: it must be thread-safe.
+  std::function<boost::json::value(const message&)> decoder;
 };
 
 namespace detail {
@@ -106,15 +114,29 @@ constexpr std::string_view content_type_of() {
   return std::is_convertible_v<const V&, std::string_view> ? "text/plain" : "application/json";
 }
 
-/// Decodes a message into T: the raw message (no decoding), std::string (the payload bytes),
-/// boost::json::value or any type the JSON codec supports. JSON decoding honours a
-/// content-type header: anything but application/json (or a +json type) is a decode failure.
+/// Decodes a message into T: std::string (the payload bytes), boost::json::value or any type
+/// the JSON codec supports. With a broker-wide decoder, JSON types come from its value;
+/// without, the payload is JSON and a content-type header other than application/json (or a
+/// +json type) is a decode failure.
 template <class T>
 class payload_decoder {
  public:
+  using broker_decoder = std::function<boost::json::value(const message&)>;
+
+  explicit payload_decoder(broker_decoder broker_decode) : broker_decode_(std::move(broker_decode)) {}
+
   void decode(const message& msg, T& out) {
     if constexpr (std::is_same_v<T, std::string>) {
       out.assign(msg.payload());
+    } else if (broker_decode_) {
+      boost::json::value v;
+      try {
+        v = broker_decode_(msg);
+      } catch (const std::exception& e) {
+        throw decode_failure(std::string("broker decoder: ") + e.what());
+      }
+      json::decode_error err;
+      if (!json::from_value(v, out, err)) throw decode_failure(err.what());
     } else {
       if (auto ct = msg.header("content-type"); ct && ct->has_value() && !is_json_content_type(**ct))
         throw decode_failure("unsupported content-type \"" + std::string(**ct) + "\" for a JSON subscriber");
@@ -129,6 +151,7 @@ class payload_decoder {
     ct = ct.substr(0, semi);
     return ct == "application/json" || (ct.size() > 5 && ct.substr(ct.size() - 5) == "+json");
   }
+  broker_decoder broker_decode_;
   json::decoder decoder_;
 };
 
@@ -203,14 +226,20 @@ class broker {
 
   /// Adds a middleware around every handler call (outermost first).
   void use(middleware m);
-  /// Coroutines run once before the subscribers start / after they all stopped.
+  /// Coroutines run once before the subscribers start / after they all stopped, in the order
+  /// registered. A startup hook that throws ends async_run with error::hook_failed before any
+  /// subscriber starts (later startup hooks and the shutdown hooks do not run); a shutdown
+  /// hook that throws does not keep the others from running, and async_run completes with
+  /// error::hook_failed unless a subscriber failed fatally. Each failure is logged with the
+  /// hook's position and exception message.
   void on_startup(std::function<boost::asio::awaitable<void>()> hook);
   void on_shutdown(std::function<boost::asio::awaitable<void>()> hook);
 
   /// Runs all subscribers until stop().
   ///
   /// Completion signature: `void(error_code)`: success after a graceful stop; the first
-  /// fatal consumer error otherwise (the other subscribers are stopped gracefully then).
+  /// fatal consumer error otherwise (the other subscribers are stopped gracefully then);
+  /// error::hook_failed when a startup or shutdown hook threw (see on_startup).
   /// Throws config_error from the initiating function when a subscriber's configuration is
   /// invalid (unknown key, bad value, conflicting scopes, duplicate static ids), before
   /// anything connects. Cancellation: terminal, partial and total, all meaning stop().
@@ -262,6 +291,9 @@ class broker {
   broker_health health() const;
 
  private:
+  // broker_options::decoder.
+  const std::function<boost::json::value(const message&)>& broker_decoder() const noexcept;
+
   template <class T, class Handler, class Decode>
   static detail::erased_handler make_handler(Handler handler, Decode decode) {
     return [handler = std::move(handler), decode = std::move(decode)](message& msg,
@@ -279,13 +311,13 @@ class broker {
   }
 
   template <class T, class Handler>
-  static detail::erased_handler make_handler(Handler handler) {
+  detail::erased_handler make_handler(Handler handler) {
     if constexpr (std::is_same_v<std::remove_cvref_t<T>, message>) {
       return [handler = std::move(handler)](message& msg, context& ctx) -> boost::asio::awaitable<void> {
         co_await invoke_handler<const message&>(handler, msg, ctx);
       };
     } else {
-      auto decoder = std::make_shared<detail::payload_decoder<T>>();
+      auto decoder = std::make_shared<detail::payload_decoder<T>>(broker_decoder());
       return [handler = std::move(handler), decoder](message& msg, context& ctx) -> boost::asio::awaitable<void> {
         T value{};
         decoder->decode(msg, value);

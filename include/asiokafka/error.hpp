@@ -30,6 +30,8 @@ enum class error {
   already_pending,
   /// The operation needs a group membership / assignment that the consumer does not have.
   not_assigned,
+  /// A broker's startup or shutdown hook threw (its message is logged).
+  hook_failed,
 };
 
 const boost::system::error_category& error_category() noexcept;

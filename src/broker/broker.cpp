@@ -25,6 +25,16 @@ namespace {
 constexpr std::string_view offset_store_reason =
     "asiokafka stores offsets itself once the ack policy has decided (at-least-once)";
 
+std::string describe_exception(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 std::string default_name(const std::vector<std::string>& topics) {
   std::string name;
   for (const auto& t : topics) name += (name.empty() ? "" : "+") + t;
@@ -105,9 +115,33 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
     co_return co_await asio::co_spawn(strand, publish_on_strand(std::move(r)), asio::use_awaitable);
   }
 
+  // Runs one startup or shutdown hook; a hook that throws is logged and reported as
+  // error::hook_failed.
+  asio::awaitable<error_code> run_hook(const std::function<asio::awaitable<void>()>& hook, const char* kind,
+                                       std::size_t index) {
+    std::exception_ptr failure;
+    try {
+      co_await hook();
+      co_return error_code{};
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    opts.log(log_level::error, "BROKER",
+             std::string(kind) + " hook #" + std::to_string(index + 1) + " failed: " + describe_exception(failure));
+    co_return make_error_code(error::hook_failed);
+  }
+
+  // Startup hooks, subscribers, shutdown hooks, publisher flush. A failing startup hook stops
+  // there: no subscriber starts and no shutdown hook runs. Every shutdown hook runs; the
+  // result is the first fatal subscriber error, else the first hook failure.
   asio::awaitable<error_code> run_all() {
     auto self = shared_from_this();
-    for (auto& hook : startup_hooks) co_await hook();
+    for (std::size_t i = 0; i < startup_hooks.size(); ++i) {
+      if (auto ec = co_await run_hook(startup_hooks[i], "startup", i)) {
+        running = false;
+        co_return ec;
+      }
+    }
     remaining = runners.size();
     for (std::size_t i = 0; i < runners.size(); ++i) {
       auto runner = runners[i];
@@ -122,25 +156,23 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
       all_done.expires_at(asio::steady_timer::time_point::max());
       co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    for (auto& hook : shutdown_hooks) co_await hook();
+    error_code hook_failure;
+    for (std::size_t i = 0; i < shutdown_hooks.size(); ++i) {
+      auto ec = co_await run_hook(shutdown_hooks[i], "shutdown", i);
+      if (!hook_failure) hook_failure = ec;
+    }
     if (publisher) {
       auto [ec] = co_await publisher->async_close(asio::as_tuple(asio::use_awaitable));
       if (ec) opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
       publisher.reset();
     }
     running = false;
-    co_return first_fatal;
+    co_return first_fatal ? first_fatal : hook_failure;
   }
 
   void runner_finished(detail::subscriber_runner& runner, std::exception_ptr e, error_code ec) {
     if (e) {
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        what = ex.what();
-      } catch (...) {
-      }
+      const std::string what = describe_exception(e);
       opts.log(log_level::error, "BROKER", "subscriber \"" + runner.name() + "\" stopped: " + what);
       runner.stopped_by_exception(what);
       if (!ec) ec = make_error_code(error::fatal);
@@ -225,13 +257,22 @@ void broker::start_run(asio::any_completion_handler<void(error_code)> handler) {
       if (auto s = weak.lock()) s->request_stop();
     });
   asio::co_spawn(self->strand, self->run_all(),
-                 [self, slot, h = std::move(handler)](std::exception_ptr, error_code ec) mutable {
+                 [self, slot, h = std::move(handler)](std::exception_ptr e, error_code ec) mutable {
                    if (slot.is_connected()) slot.clear();
+                   if (e) {  // run_all itself failed (e.g. out of memory): never reported as success
+                     self->running = false;
+                     ec = make_error_code(error::fatal);
+                     self->opts.log(log_level::error, "BROKER", "run failed: " + describe_exception(e));
+                   }
                    asio::dispatch(self->ex, asio::append(std::move(h), ec));
                  });
 }
 
 void broker::stop() { state_->request_stop(); }
+
+const std::function<boost::json::value(const message&)>& broker::broker_decoder() const noexcept {
+  return state_->opts.decoder;
+}
 
 void broker::start_publish(record r, asio::any_completion_handler<void(error_code, delivery_report)> handler) {
   asio::dispatch(state_->strand, [self = state_, r = std::move(r), h = std::move(handler)]() mutable {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asiokafka/config.hpp>
+#include <asiokafka/log.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,7 +11,10 @@
 #include <chrono>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace asiokafka::test {
 
@@ -42,6 +46,28 @@ void run(boost::asio::io_context& io, MakeAwaitable make, std::chrono::seconds t
 }  // namespace asiokafka::test
 
 namespace asiokafka::test {
+
+/// Collects the lines a log sink receives (from any thread) for the test to search.
+class log_capture {
+ public:
+  log_sink sink() {
+    return [this](log_level, std::string_view facility, std::string_view line) {
+      std::lock_guard lock(mutex_);
+      lines_.push_back(std::string(facility) + " " + std::string(line));
+    };
+  }
+  /// True when some line contains `text`.
+  bool contains(std::string_view text) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& l : lines_)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
 
 /// Creates a topic on a real cluster through librdkafka's admin API (blocking; tests only).
 /// Throws std::runtime_error with the broker's message on failure.

@@ -8,6 +8,7 @@
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
@@ -365,6 +366,184 @@ BOOST_AUTO_TEST_CASE(ack_first_commits_even_when_handler_never_finishes) {
   std::int64_t after = 0;
   test::run(io, [&]() -> asio::awaitable<void> { after = co_await committed(); });
   BOOST_TEST(after == 1);  // at-most-once: stored before the handler ran
+}
+
+BOOST_AUTO_TEST_CASE(custom_decoders_per_subscriber_and_broker) {
+  // Broker-wide decoder: payloads are "name;age" envelopes, turned into JSON values that each
+  // typed subscriber converts to its type.
+  auto o = options();
+  o.decoder = [](const message& m) -> boost::json::value {
+    const std::string_view p = m.payload();
+    const auto semi = p.find(';');
+    if (semi == std::string_view::npos) throw std::invalid_argument("no ';' in the envelope");
+    const std::string_view age = p.substr(semi + 1);
+    boost::json::object out;
+    out["name"] = p.substr(0, semi);
+    if (!age.empty() && age.find_first_not_of("0123456789") == std::string_view::npos)
+      out["age"] = std::stoi(std::string(age));
+    else
+      out["age"] = age;  // not a number: the conversion to person names the field
+    return out;
+  };
+  test::log_capture logs;
+  o.log = logs.sink();
+  broker app(io.get_executor(), o);
+  auto named = [&](const char* name) {
+    auto s = sub();
+    s.name = name;
+    s.config.group_id = group + name;
+    return s;
+  };
+  std::vector<shop::person> typed_seen;
+  std::vector<shop::person> own_seen;
+  std::vector<std::string> bytes_seen;
+  const auto& typed = app.subscriber<shop::person>({topic}, named("typed"), [&](shop::person p) -> asio::awaitable<void> {
+    typed_seen.push_back(p);
+    co_return;
+  });
+  // A subscriber's own decoder beats the broker's.
+  const auto& own = app.subscriber<shop::person>(
+      {topic}, named("own"),
+      [&](shop::person p) -> asio::awaitable<void> {
+        own_seen.push_back(p);
+        co_return;
+      },
+      [](const message& m) {
+        if (m.payload().starts_with('!')) throw std::runtime_error("refused by the subscriber's decoder");
+        return shop::person{std::string(m.payload()), static_cast<int>(m.payload().size()), {}};
+      });
+  // Strings are the payload bytes, whatever the broker decodes.
+  const auto& bytes = app.subscriber<std::string>({topic}, named("bytes"), [&](std::string s) -> asio::awaitable<void> {
+    bytes_seen.push_back(s);
+    co_return;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{"ada;36", "linus;x", "garbage", "!bang;1"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until(
+        [&] {
+          return typed.handled + typed.decode_failed == 4 && own.handled + own.decode_failed == 4 && bytes.handled == 4;
+        },
+        30s));
+  });
+  BOOST_REQUIRE(typed_seen.size() == 2u);
+  BOOST_TEST(typed_seen[0].name == "ada");
+  BOOST_TEST(typed_seen[0].age == 36);
+  BOOST_TEST(typed_seen[1].name == "!bang");
+  BOOST_TEST(typed.decode_failed == 2u);
+  BOOST_REQUIRE(own_seen.size() == 3u);
+  BOOST_TEST(own_seen[1].name == "linus;x");
+  BOOST_TEST(own_seen[1].age == 7);
+  BOOST_TEST(own.decode_failed == 1u);
+  BOOST_TEST(bytes_seen == (std::vector<std::string>{"ada;36", "linus;x", "garbage", "!bang;1"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(logs.contains("field \"age\""));
+  BOOST_TEST(logs.contains("broker decoder: no ';' in the envelope"));
+  BOOST_TEST(logs.contains("refused by the subscriber's decoder"));
+}
+
+BOOST_AUTO_TEST_CASE(startup_and_shutdown_hooks_run_around_the_subscribers) {
+  broker app(io.get_executor(), options());
+  std::vector<std::string> events;
+  app.on_startup([&]() -> asio::awaitable<void> {
+    co_await test::sleep_for(50ms);  // a coroutine: the next hook waits for it
+    events.push_back("startup 1");
+  });
+  app.on_startup([&]() -> asio::awaitable<void> {
+    events.push_back("startup 2");
+    co_return;
+  });
+  app.subscriber<shop::person>({topic}, sub(), [&](shop::person p) -> asio::awaitable<void> {
+    events.push_back("handled " + p.name);
+    co_return;
+  });
+  app.on_shutdown([&]() -> asio::awaitable<void> {
+    events.push_back("shutdown");
+    co_return;
+  });
+  run_app(app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"ada","age":36})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return events.size() == 3; }, 30s));
+  });
+  BOOST_TEST(events == (std::vector<std::string>{"startup 1", "startup 2", "handled ada", "shutdown"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(failing_startup_hook_ends_the_run_before_any_subscriber_starts) {
+  auto o = options();
+  test::log_capture logs;
+  o.log = logs.sink();
+  broker app(io.get_executor(), o);
+  bool later_startup = false;
+  bool handled = false;
+  bool shutdown = false;
+  app.on_startup([]() -> asio::awaitable<void> {
+    throw std::runtime_error("database unreachable");
+    co_return;
+  });
+  app.on_startup([&]() -> asio::awaitable<void> {
+    later_startup = true;
+    co_return;
+  });
+  app.subscriber<shop::person>({topic}, sub(), [&](shop::person) -> asio::awaitable<void> {
+    handled = true;
+    co_return;
+  });
+  app.on_shutdown([&]() -> asio::awaitable<void> {
+    shutdown = true;
+    co_return;
+  });
+  asiokafka::error_code ec;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"ada","age":36})"};
+    co_await produce_raw(values);
+    auto [e] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
+    ec = e;
+  });
+  BOOST_TEST((ec == asiokafka::error::hook_failed));
+  BOOST_TEST(!later_startup);
+  BOOST_TEST(!handled);
+  BOOST_TEST(!shutdown);
+  BOOST_TEST(logs.contains("startup hook #1 failed: database unreachable"));
+}
+
+BOOST_AUTO_TEST_CASE(failing_shutdown_hook_is_reported_and_the_others_still_run) {
+  auto o = options();
+  test::log_capture logs;
+  o.log = logs.sink();
+  broker app(io.get_executor(), o);
+  std::size_t handled = 0;
+  bool second_shutdown = false;
+  app.subscriber<shop::person>({topic}, sub(), [&](shop::person) -> asio::awaitable<void> {
+    ++handled;
+    co_return;
+  });
+  app.on_shutdown([]() -> asio::awaitable<void> {
+    throw std::runtime_error("flush to audit log failed");
+    co_return;
+  });
+  app.on_shutdown([&]() -> asio::awaitable<void> {
+    second_shutdown = true;
+    co_return;
+  });
+  asiokafka::error_code ec;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          std::vector<std::string> values{R"({"name":"ada","age":36})"};
+          co_await produce_raw(values);
+          BOOST_REQUIRE(co_await test::wait_until([&] { return handled == 1; }, 30s));
+          app.stop();
+        },
+        asio::detached);
+    auto [e] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
+    ec = e;
+  });
+  BOOST_TEST((ec == asiokafka::error::hook_failed));
+  BOOST_TEST(second_shutdown);
+  BOOST_TEST(logs.contains("shutdown hook #1 failed: flush to audit log failed"));
 }
 
 BOOST_AUTO_TEST_CASE(middlewares_wrap_handlers_in_order) {
