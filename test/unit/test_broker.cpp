@@ -546,6 +546,57 @@ BOOST_AUTO_TEST_CASE(failing_shutdown_hook_is_reported_and_the_others_still_run)
   BOOST_TEST(logs.contains("shutdown hook #1 failed: flush to audit log failed"));
 }
 
+// Two brokers on one io_context are independent: each runs its subscribers, and stopping
+// one leaves the other consuming.
+BOOST_AUTO_TEST_CASE(two_brokers_share_one_io_context) {
+  broker first(io.get_executor(), options());
+  broker second(io.get_executor(), options());
+  std::vector<std::string> first_seen;
+  std::vector<std::string> second_seen;
+  auto in_group = [&](const std::string& g) {
+    auto s = sub();
+    s.config.group_id = g;
+    return s;
+  };
+  first.subscriber<std::string>({topic}, in_group(group + "-a"), [&](std::string v) -> asio::awaitable<void> {
+    first_seen.push_back(v);
+    co_return;
+  });
+  second.subscriber<std::string>({topic}, in_group(group + "-b"), [&](std::string v) -> asio::awaitable<void> {
+    second_seen.push_back(v);
+    co_return;
+  });
+  asiokafka::error_code first_ec = asiokafka::error::closed;
+  asiokafka::error_code second_ec = asiokafka::error::closed;
+  bool first_done = false;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    first.async_run([&](asiokafka::error_code ec) {
+      first_ec = ec;
+      first_done = true;
+    });
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          std::vector<std::string> before{"1", "2"};
+          co_await produce_raw(before);
+          BOOST_REQUIRE(co_await test::wait_until([&] { return first_seen.size() == 2 && second_seen.size() == 2; }, 30s));
+          first.stop();
+          BOOST_REQUIRE(co_await test::wait_until([&] { return first_done; }, 30s));
+          std::vector<std::string> after{"3"};
+          co_await produce_raw(after);
+          BOOST_REQUIRE(co_await test::wait_until([&] { return second_seen.size() == 3; }, 30s));
+          second.stop();
+        },
+        asio::detached);
+    auto [ec] = co_await second.async_run(asio::as_tuple(asio::use_awaitable));
+    second_ec = ec;
+  });
+  BOOST_TEST(!first_ec);
+  BOOST_TEST(!second_ec);
+  BOOST_TEST(first_seen == (std::vector<std::string>{"1", "2"}), boost::test_tools::per_element());
+  BOOST_TEST(second_seen == (std::vector<std::string>{"1", "2", "3"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(middlewares_wrap_handlers_in_order) {
   broker app(io.get_executor(), options());
   std::vector<std::string> trace;
