@@ -15,6 +15,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -22,6 +24,9 @@
 #include <time.h>
 
 #include <atomic>
+#include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -385,6 +390,53 @@ BOOST_AUTO_TEST_CASE(flow_control_pauses_fetching_and_loses_nothing) {
     }
     co_await c.async_close(asio::use_awaitable);
   });
+}
+
+// The documented thread-safety contract: consumers on strands of a multi-threaded pool, each
+// used only from its strand, run in parallel and deliver every record once and in order,
+// every completion back on the consumer's strand.
+BOOST_AUTO_TEST_CASE(consumers_on_strands_of_a_thread_pool) {
+  constexpr int n = 3000;
+  constexpr int consumers = 3;
+  test::run(io, [&]() -> asio::awaitable<void> { co_await produce(n); });
+  asio::thread_pool pool(4);
+  std::atomic<bool> off_strand = false;
+  std::mutex threads_mutex;
+  std::set<std::thread::id> threads;
+  std::vector<std::future<std::vector<std::int64_t>>> results;
+  for (int k = 0; k < consumers; ++k) {
+    auto strand = asio::make_strand(pool.get_executor());
+    auto read_all = [&, strand, k]() -> asio::awaitable<std::vector<std::int64_t>> {
+      consumer c(strand, test::consumer_config(kafka.bootstrap_servers(), group + std::to_string(k)));
+      assign_from_start(c);
+      std::vector<std::int64_t> offsets;
+      while (offsets.size() < static_cast<std::size_t>(n)) {
+        // Alternate single and batch receives.
+        if (offsets.size() % 2 == 0) {
+          message m = co_await c.async_receive(asio::use_awaitable);
+          offsets.push_back(m.offset());
+        } else {
+          auto batch = co_await c.async_receive_batch(100, asio::use_awaitable);
+          for (const auto& m : batch) offsets.push_back(m.offset());
+        }
+        if (!strand.running_in_this_thread()) off_strand = true;
+        std::lock_guard lock(threads_mutex);
+        threads.insert(std::this_thread::get_id());
+      }
+      co_await c.async_close(asio::use_awaitable);
+      co_return offsets;
+    };
+    results.push_back(asio::co_spawn(strand, read_all, asio::use_future));
+  }
+  for (auto& f : results) {
+    BOOST_REQUIRE(f.wait_for(60s) == std::future_status::ready);
+    const auto offsets = f.get();
+    BOOST_REQUIRE(offsets.size() == static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) BOOST_TEST_REQUIRE(offsets[i] == i);
+  }
+  pool.join();
+  BOOST_TEST(!off_strand);
+  BOOST_TEST_MESSAGE(consumers << " consumers' completions ran on " << threads.size() << " pool thread(s)");
 }
 
 BOOST_AUTO_TEST_CASE(idle_consumer_thread_sleeps_in_reactor) {
