@@ -147,8 +147,11 @@ struct cancel_after_initiation {
 }  // namespace detail
 }  // namespace asiokafka
 
+/// @cond INTERNAL
+namespace boost::asio {
+
 template <class CompletionToken, class... Signatures>
-struct boost::asio::async_result<asiokafka::cancel_after_t<CompletionToken>, Signatures...> {
+struct async_result<asiokafka::cancel_after_t<CompletionToken>, Signatures...> {
   template <class Initiation, class RawCompletionToken, class... Args>
   static auto initiate(Initiation&& initiation, RawCompletionToken&& token, Args&&... args) {
     return boost::asio::async_initiate<CompletionToken, Signatures...>(
@@ -159,7 +162,7 @@ struct boost::asio::async_result<asiokafka::cancel_after_t<CompletionToken>, Sig
 };
 
 template <template <class, class> class Associator, class Handler, class DefaultCandidate>
-struct boost::asio::associator<Associator, asiokafka::detail::cancel_after_handler<Handler>, DefaultCandidate>
+struct associator<Associator, asiokafka::detail::cancel_after_handler<Handler>, DefaultCandidate>
     : Associator<Handler, DefaultCandidate> {
   static decltype(auto) get(const asiokafka::detail::cancel_after_handler<Handler>& h) noexcept {
     return Associator<Handler, DefaultCandidate>::get(h.inner());
@@ -169,3 +172,6 @@ struct boost::asio::associator<Associator, asiokafka::detail::cancel_after_handl
     return Associator<Handler, DefaultCandidate>::get(h.inner(), c);
   }
 };
+
+}  // namespace boost::asio
+/// @endcond
