@@ -228,10 +228,10 @@ class broker {
   void use(middleware m);
   /// Coroutines run once before the subscribers start / after they all stopped, in the order
   /// registered. A startup hook that throws ends async_run with error::hook_failed before any
-  /// subscriber starts (later startup hooks and the shutdown hooks do not run); a shutdown
-  /// hook that throws does not keep the others from running, and async_run completes with
-  /// error::hook_failed unless a subscriber failed fatally. Each failure is logged with the
-  /// hook's position and exception message.
+  /// subscriber starts (later startup hooks and the shutdown hooks do not run; what the hooks
+  /// published is still flushed); a shutdown hook that throws does not keep the others from
+  /// running, and async_run completes with error::hook_failed unless a subscriber failed
+  /// fatally. Each failure is logged with the hook's position and exception message.
   void on_startup(std::function<boost::asio::awaitable<void>()> hook);
   void on_shutdown(std::function<boost::asio::awaitable<void>()> hook);
 

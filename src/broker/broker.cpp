@@ -132,16 +132,34 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   }
 
   // Startup hooks, subscribers, shutdown hooks, publisher flush. A failing startup hook stops
-  // there: no subscriber starts and no shutdown hook runs. Every shutdown hook runs; the
-  // result is the first fatal subscriber error, else the first hook failure.
+  // the start: no subscriber starts and no shutdown hook runs (what the hooks published is
+  // still flushed). Every shutdown hook runs; the result is the first fatal subscriber error,
+  // else the first hook failure.
   asio::awaitable<error_code> run_all() {
     auto self = shared_from_this();
-    for (std::size_t i = 0; i < startup_hooks.size(); ++i) {
-      if (auto ec = co_await run_hook(startup_hooks[i], "startup", i)) {
-        running = false;
-        co_return ec;
+    error_code result;
+    for (std::size_t i = 0; i < startup_hooks.size() && !result; ++i)
+      result = co_await run_hook(startup_hooks[i], "startup", i);
+    if (!result) {
+      co_await run_subscribers();
+      for (std::size_t i = 0; i < shutdown_hooks.size(); ++i) {
+        auto ec = co_await run_hook(shutdown_hooks[i], "shutdown", i);
+        if (!result) result = ec;
       }
+      if (first_fatal) result = first_fatal;
     }
+    if (publisher) {
+      auto [ec] = co_await publisher->async_close(asio::as_tuple(asio::use_awaitable));
+      if (ec) opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
+      publisher.reset();
+    }
+    running = false;
+    co_return result;
+  }
+
+  // Runs every subscriber on its strand until all have stopped.
+  asio::awaitable<void> run_subscribers() {
+    auto self = shared_from_this();
     remaining = runners.size();
     for (std::size_t i = 0; i < runners.size(); ++i) {
       auto runner = runners[i];
@@ -156,18 +174,6 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
       all_done.expires_at(asio::steady_timer::time_point::max());
       co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    error_code hook_failure;
-    for (std::size_t i = 0; i < shutdown_hooks.size(); ++i) {
-      auto ec = co_await run_hook(shutdown_hooks[i], "shutdown", i);
-      if (!hook_failure) hook_failure = ec;
-    }
-    if (publisher) {
-      auto [ec] = co_await publisher->async_close(asio::as_tuple(asio::use_awaitable));
-      if (ec) opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
-      publisher.reset();
-    }
-    running = false;
-    co_return first_fatal ? first_fatal : hook_failure;
   }
 
   void runner_finished(detail::subscriber_runner& runner, std::exception_ptr e, error_code ec) {

@@ -478,7 +478,11 @@ BOOST_AUTO_TEST_CASE(failing_startup_hook_ends_the_run_before_any_subscriber_sta
   bool later_startup = false;
   bool handled = false;
   bool shutdown = false;
-  app.on_startup([]() -> asio::awaitable<void> {
+  const std::string out = test::unique_name("out");
+  kafka.create_topic(out, 1);
+  app.on_startup([&]() -> asio::awaitable<void> {
+    // Published without waiting, then the hook fails: the record is still flushed.
+    app.async_publish(out, std::string("published by the failing hook"), {}, asio::detached);
     throw std::runtime_error("database unreachable");
     co_return;
   });
@@ -506,6 +510,9 @@ BOOST_AUTO_TEST_CASE(failing_startup_hook_ends_the_run_before_any_subscriber_sta
   BOOST_TEST(!handled);
   BOOST_TEST(!shutdown);
   BOOST_TEST(logs.contains("startup hook #1 failed: database unreachable"));
+  std::vector<message> published;
+  test::run(io, [&]() -> asio::awaitable<void> { published = co_await read(out, 1); });
+  BOOST_TEST(published.at(0).payload() == "published by the failing hook");
 }
 
 BOOST_AUTO_TEST_CASE(failing_shutdown_hook_is_reported_and_the_others_still_run) {
