@@ -37,6 +37,25 @@ struct member {
   int assigned_events = 0;
   int revoked_events = 0;
   std::vector<error_code> errors;
+
+  // Consumer options whose hooks keep `owned`, the rebalance counts and `errors` up to date.
+  asiokafka::consumer_options tracking_options() {
+    asiokafka::consumer_options opts;
+    opts.hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+      ++assigned_events;
+      for (const auto& p : parts) owned.insert(p.partition);
+      co_return;
+    };
+    auto lose = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+      ++revoked_events;
+      for (const auto& p : parts) owned.erase(p.partition);
+      co_return;
+    };
+    opts.hooks.on_revoked = lose;
+    opts.hooks.on_lost = lose;
+    opts.on_error = [this](const error_code& ec, std::string_view) { errors.push_back(ec); };
+    return opts;
+  }
 };
 
 struct group_fixture {
@@ -56,22 +75,7 @@ struct group_fixture {
     sub.auto_offset_reset = asiokafka::offset_reset::earliest;
     sub.raw = std::move(raw);
     auto config = config_composer(broker).compose_consumer({"member", sub, {}});
-    asiokafka::consumer_options opts;
-    member* self = m.get();
-    opts.hooks.on_assigned = [self](const topic_partition_list& parts) -> asio::awaitable<void> {
-      ++self->assigned_events;
-      for (const auto& p : parts) self->owned.insert(p.partition);
-      co_return;
-    };
-    auto lose = [self](const topic_partition_list& parts) -> asio::awaitable<void> {
-      ++self->revoked_events;
-      for (const auto& p : parts) self->owned.erase(p.partition);
-      co_return;
-    };
-    opts.hooks.on_revoked = lose;
-    opts.hooks.on_lost = lose;
-    opts.on_error = [self](const error_code& ec, std::string_view) { self->errors.push_back(ec); };
-    m->c = std::make_unique<consumer>(io.get_executor(), config, opts);
+    m->c = std::make_unique<consumer>(io.get_executor(), config, m->tracking_options());
     m->c->subscribe({topic});
     return m;
   }
@@ -265,13 +269,9 @@ BOOST_AUTO_TEST_CASE(broker_scope_static_id_base_gives_distinct_members) {
     std::vector<std::unique_ptr<member>> members;
     for (const auto& config : configs) {
       auto m = std::make_unique<member>();
-      member* self = m.get();
-      asiokafka::consumer_options opts;
-      opts.hooks.on_assigned = [self](const topic_partition_list& parts) -> asio::awaitable<void> {
-        for (const auto& p : parts) self->owned.insert(p.partition);
-        co_return;
-      };
-      m->c = std::make_unique<consumer>(io.get_executor(), config, opts);
+      // Revocations are tracked too: the first member to join may own both partitions until
+      // the second one arrives.
+      m->c = std::make_unique<consumer>(io.get_executor(), config, m->tracking_options());
       m->c->subscribe({topic});
       members.push_back(std::move(m));
     }
