@@ -47,7 +47,9 @@ struct consumer_options {
   log_sink log{};
   /// Flow control: when this many fetched messages wait in the local buffer, fetching is
   /// paused until the buffer is half empty, so an application that stops receiving neither
-  /// grows memory nor drops out of the group.
+  /// grows memory nor drops out of the group. What librdkafka had already fetched when the
+  /// pause took effect still arrives (bounded by its queued.min.messages and
+  /// queued.max.messages.kbytes), so the buffer may exceed this by that much.
   std::size_t max_buffered_messages = 50000;
 };
 
