@@ -37,6 +37,10 @@ namespace asiokafka {
 template <class T>
 class publisher;
 
+/// A broker-wide decoder (broker_options::decoder): a message to the JSON value its typed
+/// subscribers convert.
+using message_decoder = std::function<boost::json::value(const message&)>;
+
 /// Broker-wide (executor-wide) options: the broker scope of the config composer and the
 /// behaviour shared by all subscribers.
 struct broker_options {
@@ -61,7 +65,7 @@ struct broker_options {
   /// for subscribers of std::string or of the raw message. Empty (the default): payloads are
   /// JSON, checked against their content-type header. Called on the subscribers' strands,
   /// possibly concurrently: it must be thread-safe.
-  std::function<boost::json::value(const message&)> decoder;
+  message_decoder decoder;
 };
 
 namespace detail {
@@ -121,9 +125,7 @@ constexpr std::string_view content_type_of() {
 template <class T>
 class payload_decoder {
  public:
-  using broker_decoder = std::function<boost::json::value(const message&)>;
-
-  explicit payload_decoder(broker_decoder broker_decode) : broker_decode_(std::move(broker_decode)) {}
+  explicit payload_decoder(message_decoder broker_decode) : broker_decode_(std::move(broker_decode)) {}
 
   void decode(const message& msg, T& out) {
     if constexpr (std::is_same_v<T, std::string>) {
@@ -151,7 +153,7 @@ class payload_decoder {
     ct = ct.substr(0, semi);
     return ct == "application/json" || (ct.size() > 5 && ct.substr(ct.size() - 5) == "+json");
   }
-  broker_decoder broker_decode_;
+  message_decoder broker_decode_;
   json::decoder decoder_;
 };
 
@@ -292,7 +294,7 @@ class broker {
 
  private:
   // broker_options::decoder.
-  const std::function<boost::json::value(const message&)>& broker_decoder() const noexcept;
+  const message_decoder& broker_decoder() const noexcept;
 
   template <class T, class Handler, class Decode>
   static detail::erased_handler make_handler(Handler handler, Decode decode) {

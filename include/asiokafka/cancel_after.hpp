@@ -45,22 +45,22 @@ struct cancel_after_t {
   CompletionToken token;
 };
 
-/// Cancels the operation (terminal cancellation) unless it completes within `timeout`.
-/// `token` (default: asio::deferred) says how the operation completes.
-template <class Rep, class Period, class CompletionToken = boost::asio::deferred_t>
-cancel_after_t<std::decay_t<CompletionToken>> cancel_after(std::chrono::duration<Rep, Period> timeout,
-                                                           CompletionToken&& token = {}) {
-  return {std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout),
-          boost::asio::cancellation_type::terminal, std::forward<CompletionToken>(token)};
-}
-
-/// The same with the cancellation type to emit (terminal, partial or total).
+/// Cancels the operation with a cancellation of `type` (terminal, partial or total) unless
+/// it completes within `timeout`. `token` (default: asio::deferred) says how the operation
+/// completes.
 template <class Rep, class Period, class CompletionToken = boost::asio::deferred_t>
 cancel_after_t<std::decay_t<CompletionToken>> cancel_after(std::chrono::duration<Rep, Period> timeout,
                                                            boost::asio::cancellation_type_t type,
                                                            CompletionToken&& token = {}) {
   return {std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout), type,
           std::forward<CompletionToken>(token)};
+}
+
+/// The same with terminal cancellation.
+template <class Rep, class Period, class CompletionToken = boost::asio::deferred_t>
+cancel_after_t<std::decay_t<CompletionToken>> cancel_after(std::chrono::duration<Rep, Period> timeout,
+                                                           CompletionToken&& token = {}) {
+  return cancel_after(timeout, boost::asio::cancellation_type::terminal, std::forward<CompletionToken>(token));
 }
 
 namespace detail {

@@ -276,7 +276,7 @@ void broker::start_run(asio::any_completion_handler<void(error_code)> handler) {
 
 void broker::stop() { state_->request_stop(); }
 
-const std::function<boost::json::value(const message&)>& broker::broker_decoder() const noexcept {
+const message_decoder& broker::broker_decoder() const noexcept {
   return state_->opts.decoder;
 }
 

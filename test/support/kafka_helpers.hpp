@@ -85,22 +85,37 @@ using asiokafka::testing::wait_until;
 
 }  // namespace asiokafka::test
 
+#include <asiokafka/error.hpp>
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace asiokafka::test {
+
+/// Like run_app below, but returns what async_run completed with instead of throwing it.
+template <class App, class Drive>
+error_code run_app_for_result(boost::asio::io_context& io, App& app, Drive drive,
+                              std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  error_code result;
+  run(io, [&]() -> boost::asio::awaitable<void> {
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      co_await drive();
+      app.stop();
+    }, boost::asio::detached);
+    auto [ec] = co_await app.async_run(boost::asio::as_tuple(boost::asio::use_awaitable));
+    result = ec;
+  }, timeout);
+  return result;
+}
 
 /// Runs `app.async_run()` on `io` while the coroutine `drive()` publishes and waits for what
 /// the test expects; when `drive` returns the app is stopped gracefully. Fails the test if the
 /// app has not stopped within `timeout`.
 template <class App, class Drive>
 void run_app(boost::asio::io_context& io, App& app, Drive drive, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  run(io, [&]() -> boost::asio::awaitable<void> {
-    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-      co_await drive();
-      app.stop();
-    }, boost::asio::detached);
-    co_await app.async_run(boost::asio::use_awaitable);
-  }, timeout);
+  if (const auto ec = run_app_for_result(io, app, std::move(drive), timeout))
+    throw boost::system::system_error(ec, "async_run");
 }
 
 }  // namespace asiokafka::test

@@ -534,19 +534,10 @@ BOOST_AUTO_TEST_CASE(failing_shutdown_hook_is_reported_and_the_others_still_run)
     second_shutdown = true;
     co_return;
   });
-  asiokafka::error_code ec;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          std::vector<std::string> values{R"({"name":"ada","age":36})"};
-          co_await produce_raw(values);
-          BOOST_REQUIRE(co_await test::wait_until([&] { return handled == 1; }, 30s));
-          app.stop();
-        },
-        asio::detached);
-    auto [e] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
-    ec = e;
+  const auto ec = test::run_app_for_result(io, app, [&]() -> asio::awaitable<void> {
+    std::vector<std::string> values{R"({"name":"ada","age":36})"};
+    co_await produce_raw(values);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled == 1; }, 30s));
   });
   BOOST_TEST((ec == asiokafka::error::hook_failed));
   BOOST_TEST(second_shutdown);
