@@ -19,6 +19,7 @@ class asiokafka_category_impl final : public boost::system::error_category {
       case error::already_pending: return "operation already pending";
       case error::not_assigned: return "partition not assigned";
       case error::hook_failed: return "a startup or shutdown hook failed";
+      case error::timeout: return "no reply within the request timeout";
     }
     return "unknown asiokafka error " + std::to_string(ev);
   }

@@ -10,17 +10,21 @@
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer_options.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
+#include <asiokafka/detail/handler_adapter.hpp>
 #include <asiokafka/health.hpp>
 #include <asiokafka/json.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/message.hpp>
 #include <asiokafka/metrics.hpp>
 #include <asiokafka/producer.hpp>
+#include <asiokafka/publish.hpp>
 #include <asiokafka/subscriber.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/json/value.hpp>
@@ -36,10 +40,6 @@ namespace asiokafka {
 
 template <class T>
 class publisher;
-
-/// A broker-wide decoder (broker_options::decoder): a message to the JSON value its typed
-/// subscribers convert.
-using message_decoder = std::function<boost::json::value(const message&)>;
 
 /// Broker-wide (executor-wide) options: the broker scope of the config composer and the
 /// behaviour shared by all subscribers.
@@ -66,98 +66,18 @@ struct broker_options {
   /// JSON, checked against their content-type header. Called on the subscribers' strands,
   /// possibly concurrently: it must be thread-safe.
   message_decoder decoder;
+  /// Receives the start and end of every span: each handled record (`process`), each publish,
+  /// each request (see span_event). Empty (the default): traces are still propagated (every
+  /// publish carries a traceparent), nothing is reported.
+  span_sink on_span;
+  /// The topic replies to this broker's async_request calls come back on; one per broker
+  /// instance (instances sharing it see each other's replies and count them as unmatched).
+  /// Created on the first request if missing (1 partition, retention one hour). Default
+  /// (empty): "asiokafka-replies-" followed by a random id, new for each broker object; set
+  /// a stable name per instance (e.g. from the pod name) so restarts reuse one topic.
+  std::string reply_topic;
 };
 
-namespace detail {
-
-using erased_handler = std::function<boost::asio::awaitable<void>(message&, context&)>;
-
-template <class>
-struct awaitable_result;
-template <class R, class E>
-struct awaitable_result<boost::asio::awaitable<R, E>> {
-  using type = R;
-};
-
-// What a handler taking `Arg` (and maybe a context&) returns from its awaitable.
-template <class Handler, class Arg>
-using handler_result_t = typename awaitable_result<
-    typename std::conditional_t<std::is_invocable_v<Handler&, Arg, context&>, std::invoke_result<Handler&, Arg, context&>,
-                                std::invoke_result<Handler&, Arg>>::type>::type;
-
-// A subscriber's operations for broker::asyncapi(): it receives T and, when its handler
-// returns a value, sends that to its output topic (or to the reply-to header's topic).
-template <class T, class Handler>
-std::vector<operation_contract> subscriber_contracts(const std::vector<std::string>& topics,
-                                                     const subscriber_options& options) {
-  using arg = std::conditional_t<std::is_same_v<std::remove_cvref_t<T>, message>, const message&, T>;
-  using R = handler_result_t<Handler, arg>;
-  std::vector<operation_contract> out;
-  out.push_back({operation_contract::action::receive, options.name, topics, contract_of<T>(), options.description,
-                 options.name});
-  if constexpr (!std::is_void_v<R>) {
-    std::vector<std::string> to;
-    if (!options.output_topic.empty()) to.push_back(options.output_topic);
-    out.push_back({operation_contract::action::send, options.name + ".result", std::move(to), contract_of<R>(),
-                   "Results of subscriber " + options.name, {}});
-  }
-  return out;
-}
-
-/// Serializes a handler result or publish value: strings as they are, everything else JSON.
-template <class V>
-std::string serialize_value(const V& value) {
-  if constexpr (std::is_convertible_v<const V&, std::string_view>)
-    return std::string(std::string_view(value));
-  else
-    return json::encode(value);
-}
-
-template <class V>
-constexpr std::string_view content_type_of() {
-  return std::is_convertible_v<const V&, std::string_view> ? "text/plain" : "application/json";
-}
-
-/// Decodes a message into T: std::string (the payload bytes), boost::json::value or any type
-/// the JSON codec supports. With a broker-wide decoder, JSON types come from its value;
-/// without, the payload is JSON and a content-type header other than application/json (or a
-/// +json type) is a decode failure.
-template <class T>
-class payload_decoder {
- public:
-  explicit payload_decoder(message_decoder broker_decode) : broker_decode_(std::move(broker_decode)) {}
-
-  void decode(const message& msg, T& out) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      out.assign(msg.payload());
-    } else if (broker_decode_) {
-      boost::json::value v;
-      try {
-        v = broker_decode_(msg);
-      } catch (const std::exception& e) {
-        throw decode_failure(std::string("broker decoder: ") + e.what());
-      }
-      json::decode_error err;
-      if (!json::from_value(v, out, err)) throw decode_failure(err.what());
-    } else {
-      if (auto ct = msg.header("content-type"); ct && ct->has_value() && !is_json_content_type(**ct))
-        throw decode_failure("unsupported content-type \"" + std::string(**ct) + "\" for a JSON subscriber");
-      json::decode_error err;
-      if (!decoder_.decode(msg.payload(), out, err)) throw decode_failure(err.what());
-    }
-  }
-
- private:
-  static bool is_json_content_type(std::string_view ct) {
-    const auto semi = ct.find(';');
-    ct = ct.substr(0, semi);
-    return ct == "application/json" || (ct.size() > 5 && ct.substr(ct.size() - 5) == "+json");
-  }
-  message_decoder broker_decode_;
-  json::decoder decoder_;
-};
-
-}  // namespace detail
 
 /// The application: subscribers, publishing, lifecycle.
 ///
@@ -191,8 +111,8 @@ class broker {
   const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler) {
     name_subscriber(options, topics);
     auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
-    return add_subscriber(std::move(topics), std::move(options), make_handler<T>(std::move(handler)),
-                          std::move(contracts));
+    return add_subscriber(std::move(topics), std::move(options),
+                          detail::make_handler<T>(std::move(handler), broker_decoder()), std::move(contracts));
   }
 
   /// The same with a custom decoder: `decode(const message&) -> T`, throwing on bad input.
@@ -202,7 +122,7 @@ class broker {
     name_subscriber(options, topics);
     auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
     return add_subscriber(std::move(topics), std::move(options),
-                          make_handler<T>(std::move(handler), std::move(decode)), std::move(contracts));
+                          detail::make_handler<T>(std::move(handler), std::move(decode)), std::move(contracts));
   }
 
   /// Declares that the application publishes T to `topic` (FastStream's
@@ -257,24 +177,63 @@ class broker {
   /// commit, close (static members without LeaveGroup), run shutdown hooks, flush publishes.
   void stop();
 
-  /// Publishes `value` (JSON for structs and json values, as-is for strings) with a
-  /// content-type header.
+  /// Publishes `value`: described structs and JSON values as JSON (content-type
+  /// application/json), strings as they are (text/plain), asiokafka::bytes as they are (an
+  /// empty content-type), with a correlation_id (options.correlation_id, else a new UUID) and
+  /// a traceparent starting a trace (wire.hpp). Inside a handler, use context::publish, which
+  /// propagates the handled message's correlation id and trace.
   ///
   /// Completion signature: `void(error_code, delivery_report)`. Executor: the handler's
-  /// associated executor. Cancellation: as producer::async_produce.
+  /// associated executor, else the broker's. Cancellation: as producer::async_produce.
+  /// Thread-safe.
   template <class V, class CompletionToken = boost::asio::deferred_t>
   auto async_publish(std::string topic, const V& value, publish_options options = {},
                      CompletionToken&& token = {}) {
-    record r{std::move(topic), options.partition, std::move(options.key), detail::serialize_value(value),
-             std::move(options.headers), {}};
-    r.headers.push_back({"content-type", std::string(detail::content_type_of<V>())});
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
         detail::bound_initiation{this,
-                                 [](broker& self, auto handler, record rec) {
+                                 [](broker& self, auto handler, detail::outbound_record rec) {
                                    self.start_publish(std::move(rec), std::move(handler));
                                  }},
-        token, std::move(r));
+        token, detail::make_outbound(std::move(topic), value, std::move(options)));
   }
+
+  /// Request/reply over Kafka: publishes `request` to `topic` (as async_publish) with
+  /// `reply_to` = this broker's reply topic (broker_options::reply_topic) and a correlation
+  /// id (options.correlation_id, else a new UUID), and completes with the reply carrying that
+  /// correlation id, decoded into `Reply` like a subscriber's message (a described struct or
+  /// JSON value by the content-type rules, std::string as the payload, or the raw `message`).
+  /// Any responder that answers to the reply_to topic with the request's correlation id
+  /// works: an asiokafka subscriber returning a value, a FastStream subscriber returning one.
+  ///
+  /// The broker's reply consumer starts with the first request: it creates the reply topic if
+  /// missing and is assigned to it (no consumer group, no rebalance) at its end before that
+  /// request is sent, so no reply can be missed. One consumer serves every request of the
+  /// broker; any number may be in flight. async_run is not needed; stop() (or the end of
+  /// async_run) closes the reply consumer and fails what is pending with error::closed.
+  ///
+  /// Completion signature: `void(error_code, Reply)`. Executor: the handler's associated
+  /// executor, else the broker's. Errors: error::timeout when no reply arrived within
+  /// options.timeout; error::decode_failed when the reply cannot be decoded (logged);
+  /// the publish's error (kafka category) when the request cannot be produced; the reply
+  /// topic's creation or positioning error; error::already_pending for a correlation id that
+  /// is already in flight; error::closed when the broker stops first.
+  /// Cancellation: terminal, partial and total, all meaning the same: the request completes
+  /// with operation_aborted at once; a reply that arrives later is counted
+  /// (request_stats::late_replies) and dropped. The request record itself may still be
+  /// delivered. Thread-safe.
+  template <class Reply, class V, class CompletionToken = boost::asio::deferred_t>
+  auto async_request(std::string topic, const V& request, request_options options = {},
+                     CompletionToken&& token = {}) {
+    const auto timeout = options.timeout;
+    publish_options po{std::move(options.key), std::move(options.headers), options.partition,
+                       std::move(options.correlation_id), std::nullopt, std::move(options.content_type)};
+    return boost::asio::async_compose<CompletionToken, void(error_code, Reply)>(
+        request_op<Reply>{this, detail::make_outbound(std::move(topic), request, std::move(po)), timeout},
+        token, get_executor());
+  }
+
+  /// Counters of async_request. Thread-safe.
+  const request_stats& requests() const noexcept;
 
   /// Every subscriber's effective configuration, key by key with the scope that set it
   /// (secrets redacted). Throws config_error like async_run.
@@ -296,64 +255,35 @@ class broker {
   // broker_options::decoder.
   const message_decoder& broker_decoder() const noexcept;
 
-  template <class T, class Handler, class Decode>
-  static detail::erased_handler make_handler(Handler handler, Decode decode) {
-    return [handler = std::move(handler), decode = std::move(decode)](message& msg,
-                                                                      context& ctx) -> boost::asio::awaitable<void> {
-      T value;
-      try {
-        value = decode(msg);
-      } catch (const decode_failure&) {
-        throw;
-      } catch (const std::exception& e) {
-        throw decode_failure(e.what());
-      }
-      co_await invoke_handler<T>(handler, std::move(value), ctx);
-    };
-  }
+  template <class Reply>
+  struct request_op {
+    broker* self;
+    detail::outbound_record rec;
+    std::chrono::milliseconds timeout;
 
-  template <class T, class Handler>
-  detail::erased_handler make_handler(Handler handler) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<T>, message>) {
-      return [handler = std::move(handler)](message& msg, context& ctx) -> boost::asio::awaitable<void> {
-        co_await invoke_handler<const message&>(handler, msg, ctx);
-      };
-    } else {
-      auto decoder = std::make_shared<detail::payload_decoder<T>>(broker_decoder());
-      return [handler = std::move(handler), decoder](message& msg, context& ctx) -> boost::asio::awaitable<void> {
-        T value{};
-        decoder->decode(msg, value);
-        co_await invoke_handler<T>(handler, std::move(value), ctx);
-      };
+    template <class Self>
+    void operator()(Self& op) {
+      op.reset_cancellation_state(boost::asio::enable_total_cancellation());
+      self->start_request(std::move(rec), timeout, std::move(op));
     }
-  }
 
-  template <class T, class Handler, class Arg>
-  static boost::asio::awaitable<void> invoke_handler(Handler& handler, Arg&& value, context& ctx) {
-    if constexpr (std::is_invocable_v<Handler&, Arg, context&>) {
-      using R = typename detail::awaitable_result<std::invoke_result_t<Handler&, Arg, context&>>::type;
-      if constexpr (std::is_void_v<R>) {
-        co_await handler(std::forward<Arg>(value), ctx);
+    template <class Self>
+    void operator()(Self& op, error_code ec, message reply) {
+      if constexpr (std::is_same_v<Reply, message>) {
+        op.complete(ec, std::move(reply));
       } else {
-        R result = co_await handler(std::forward<Arg>(value), ctx);
-        std::string serialized = detail::serialize_value(result);
-        co_await publish_result(ctx, std::move(serialized), detail::content_type_of<R>());
-      }
-    } else {
-      static_assert(std::is_invocable_v<Handler&, Arg>,
-                    "handler must be callable as awaitable<R>(T) or awaitable<R>(T, asiokafka::context&)");
-      using R = typename detail::awaitable_result<std::invoke_result_t<Handler&, Arg>>::type;
-      if constexpr (std::is_void_v<R>) {
-        co_await handler(std::forward<Arg>(value));
-      } else {
-        R result = co_await handler(std::forward<Arg>(value));
-        std::string serialized = detail::serialize_value(result);
-        co_await publish_result(ctx, std::move(serialized), detail::content_type_of<R>());
+        Reply value{};
+        if (!ec) {
+          try {
+            detail::payload_decoder<Reply>(self->broker_decoder()).decode(reply, value);
+          } catch (const std::exception& e) {
+            ec = self->undecodable_reply(reply, e.what());
+          }
+        }
+        op.complete(ec, std::move(value));
       }
     }
-  }
-
-  static boost::asio::awaitable<void> publish_result(context& ctx, std::string value, std::string_view content_type);
+  };
 
   static void name_subscriber(subscriber_options& options, const std::vector<std::string>& topics);
   const subscriber_stats& add_subscriber(std::vector<std::string> topics, subscriber_options options,
@@ -362,7 +292,12 @@ class broker {
   void add_publisher(detail::operation_contract contract);
   void prepare();
   void start_run(boost::asio::any_completion_handler<void(error_code)> handler);
-  void start_publish(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
+  void start_publish(detail::outbound_record r,
+                     boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
+  void start_request(detail::outbound_record r, std::chrono::milliseconds timeout,
+                     boost::asio::any_completion_handler<void(error_code, message)> handler);
+  // Logs and counts a reply that could not be decoded; returns error::decode_failed.
+  error_code undecodable_reply(const message& reply, const std::string& what);
 
   struct state;
   std::shared_ptr<state> state_{};

@@ -32,6 +32,8 @@ enum class error {
   not_assigned,
   /// A broker's startup or shutdown hook threw (its message is logged).
   hook_failed,
+  /// A request got no reply within its timeout (broker::async_request).
+  timeout,
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -4,7 +4,10 @@
 #include <asiokafka/config.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/message.hpp>
+#include <asiokafka/detail/outbound.hpp>
 #include <asiokafka/producer.hpp>
+#include <asiokafka/publish.hpp>
+#include <asiokafka/trace_context.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -89,6 +92,15 @@ struct subscriber_stats {
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> dead_letter_failed{0};
   std::atomic<std::uint64_t> in_flight{0};
+  /// Handler results with nowhere to go (no reply_to header, no output_topic): logged with
+  /// topic/partition/offset, dropped; the message still counts as handled.
+  std::atomic<std::uint64_t> replies_unroutable{0};
+  /// Handler results that could not be published (an invalid reply_to topic, a delivery
+  /// failure): logged, and the message follows the error policy as a handler failure.
+  std::atomic<std::uint64_t> replies_failed{0};
+  /// Messages whose traceparent header was malformed: logged, ignored (their handling
+  /// starts a new trace).
+  std::atomic<std::uint64_t> invalid_trace_context{0};
 };
 
 /// Thrown by decoders; routed to the subscriber's error policy as a "decode" error.
@@ -101,12 +113,10 @@ namespace detail {
 class subscriber_runner;
 }
 
-/// Options of a publish: key, headers, partition.
-struct publish_options {
-  std::optional<std::string> key{};
-  std::vector<header> headers{};
-  std::optional<std::int32_t> partition{};
-};
+class context;
+namespace detail {
+boost::asio::awaitable<void> publish_result(context& ctx, outbound_record result);
+}
 
 /// Per-message view given to handlers that take `(T, context&)`. Valid until the handler's
 /// coroutine finishes. Not thread-safe (it lives on the subscriber's strand).
@@ -122,8 +132,20 @@ class context {
   std::optional<std::optional<std::string_view>> header(std::string_view name) const noexcept {
     return msg_->header(name);
   }
+  /// The message's correlation id (`correlation_id`, else `correlation-id`), if any. Publishes
+  /// made through this context carry it unless their options give another.
+  std::optional<std::string_view> correlation_id() const noexcept;
+  /// The message's reply topic (`reply_to`, else `reply-to`), if any: where a returned value
+  /// goes.
+  std::optional<std::string_view> reply_to() const noexcept;
+  /// The trace context the message carried (`traceparent`, `tracestate`); nullopt when it
+  /// had none or a malformed one.
+  std::optional<trace_context> incoming_trace() const;
+  /// This handling's span: a child of incoming_trace(), or the root of a new trace. Publishes
+  /// made through this context are its children.
+  const trace_context& trace() const;
   const std::string& subscriber_name() const noexcept;
-  /// The subscriber's output_topic option (where handler results go without reply-to).
+  /// The subscriber's output_topic option (where handler results go without reply_to).
   const std::string& output_topic() const noexcept;
 
   /// Manual mode: marks the message processed (its offset is stored when the handler ends).
@@ -137,9 +159,14 @@ class context {
     reject_reason_ = std::move(reason);
   }
 
-  /// Publishes `value` (already serialized) through the broker's producer; completes with the
-  /// delivery report. Throws boost::system::system_error on delivery failure.
-  boost::asio::awaitable<delivery_report> publish(std::string topic, std::string value, publish_options options = {});
+  /// Publishes `value` through the broker (encoded as broker::async_publish does) as part of
+  /// this handling: the record carries this message's correlation id (unless options give
+  /// one) and a traceparent that is a child of trace(). Completes with the delivery report;
+  /// throws boost::system::system_error naming the topic on delivery failure.
+  template <class V>
+  boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
+    return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options)));
+  }
 
   enum class decision { none, ack, nack, reject };
   decision current_decision() const noexcept { return decision_; }
@@ -147,10 +174,14 @@ class context {
   void reset_decision() noexcept { decision_ = decision::none; }
 
  private:
+  friend boost::asio::awaitable<void> detail::publish_result(context& ctx, detail::outbound_record result);
+  boost::asio::awaitable<delivery_report> publish_outbound(detail::outbound_record r);
+
   detail::subscriber_runner* runner_;
   message* msg_;
   decision decision_ = decision::none;
   std::string reject_reason_{};
+  mutable std::optional<trace_context> span_{};
 };
 
 /// A middleware wraps every handler call of a broker: call `next()` to continue the chain.

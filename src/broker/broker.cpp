@@ -1,11 +1,16 @@
 #include <asiokafka/broker.hpp>
 
 #include "broker/asyncapi_document.hpp"
+#include "broker/publish_path.hpp"
+#include "broker/request_client.hpp"
 #include "broker/subscriber_runner.hpp"
+
+#include <asiokafka/wire.hpp>
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -49,6 +54,12 @@ broker_options with_statistics_default(broker_options o) {
   return o;
 }
 
+std::string default_reply_topic() {
+  std::string id = wire::new_correlation_id();
+  std::erase(id, '-');
+  return "asiokafka-replies-" + id.substr(0, 16);
+}
+
 }  // namespace
 
 struct broker::state : std::enable_shared_from_this<broker::state> {
@@ -60,6 +71,21 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
         middlewares(std::make_shared<std::vector<middleware>>()),
         all_done(strand) {
     if (!opts.log) opts.log = log_to_stderr();
+    out = std::make_shared<detail::publish_path>(
+        ex, [composer = composer, producer_scope = opts.producer_config] { return composer.compose_producer(producer_scope); },
+        opts.log, opts.on_span);
+    const std::string reply_topic = opts.reply_topic.empty() ? default_reply_topic() : opts.reply_topic;
+    requests = std::make_shared<detail::request_client>(
+        out, reply_topic,
+        [composer = composer, reply_topic] {
+          client_options scope;
+          scope.group_id = reply_topic;  // never joined: the reply consumer is assigned
+          return composer.compose_consumer(
+              {reply_topic,
+               scope,
+               {{"enable.auto.commit", "false", "the reply consumer reads from the end and commits nothing"}}});
+        },
+        request_counters);
   }
 
   asio::any_io_executor ex;
@@ -72,9 +98,9 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   std::vector<std::shared_ptr<detail::subscriber_runner>> runners;
   std::vector<composed_config> configs;  // one per runner, after prepare()
   std::vector<detail::operation_contract> operations;  // for asyncapi(), in declaration order
-  std::unique_ptr<producer> publisher;   // lives on `strand`
-  mutable std::mutex publisher_statistics_mutex;
-  std::optional<client_metrics> publisher_statistics;
+  std::shared_ptr<detail::publish_path> out;
+  request_stats request_counters;
+  std::shared_ptr<detail::request_client> requests;
   bool running = false;
   bool stop_requested = false;
   std::size_t remaining = 0;
@@ -85,34 +111,9 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
     asio::post(strand, [self = shared_from_this()] {
       self->stop_requested = true;
       for (auto& r : self->runners) r->stop();
+      if (!self->running)  // requests made without async_run end with stop() too
+        asio::co_spawn(self->out->strand(), self->requests->close(), asio::detached);
     });
-  }
-
-  producer& ensure_publisher() {
-    if (!publisher) {
-      producer_options popts;
-      popts.log = opts.log;
-      popts.on_statistics = [this](std::string_view json) {
-        try {
-          auto parsed = parse_statistics(json);
-          std::lock_guard lock(publisher_statistics_mutex);
-          publisher_statistics = std::move(parsed);
-        } catch (const std::exception& e) {
-          opts.log(log_level::warning, "BROKER", std::string("unreadable statistics: ") + e.what());
-        }
-      };
-      publisher = std::make_unique<producer>(strand, composer.compose_producer(opts.producer_config), popts);
-    }
-    return *publisher;
-  }
-
-  asio::awaitable<delivery_report> publish_on_strand(record r) {
-    auto self = shared_from_this();
-    co_return co_await ensure_publisher().async_produce(std::move(r), asio::use_awaitable);
-  }
-
-  asio::awaitable<delivery_report> publish(record r) {
-    co_return co_await asio::co_spawn(strand, publish_on_strand(std::move(r)), asio::use_awaitable);
   }
 
   // Runs one startup or shutdown hook; a hook that throws is logged and reported as
@@ -148,13 +149,18 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
       }
       if (first_fatal) result = first_fatal;
     }
-    if (publisher) {
-      auto [ec] = co_await publisher->async_close(asio::as_tuple(asio::use_awaitable));
-      if (ec) opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
-      publisher.reset();
-    }
+    co_await asio::co_spawn(out->strand(), finish_publishing(), asio::use_awaitable);
     running = false;
     co_return result;
+  }
+
+  // On the publish strand: pending requests end with error::closed, the publishes are
+  // flushed.
+  asio::awaitable<void> finish_publishing() {
+    auto self = shared_from_this();
+    co_await requests->close();
+    if (auto ec = co_await out->close())
+      opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
   }
 
   // Runs every subscriber on its strand until all have stopped.
@@ -195,8 +201,8 @@ broker::broker(executor_type ex, broker_options options)
     : state_(std::make_shared<state>(std::move(ex), std::move(options))) {}
 
 broker::~broker() {
-  // Subscribers still running keep their own state alive; ask them to stop.
-  if (state_->running) state_->request_stop();
+  // Subscribers still running and the reply consumer keep their own state alive; stop them.
+  state_->request_stop();
 }
 
 broker::executor_type broker::get_executor() const noexcept { return state_->ex; }
@@ -213,14 +219,9 @@ const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, 
                                                detail::erased_handler handler,
                                                std::vector<detail::operation_contract> contracts) {
   for (auto& c : contracts) state_->operations.push_back(std::move(c));
-  detail::subscriber_runner::setup s{std::move(topics),     std::move(options),   std::move(handler),
-                                     state_->middlewares,  {},                   state_->opts.log,
+  detail::subscriber_runner::setup s{std::move(topics),    std::move(options), std::move(handler),
+                                     state_->middlewares, state_->out,        state_->opts.log,
                                      state_->opts.graceful_timeout};
-  s.publish = [weak = std::weak_ptr<state>(state_)](record r) -> asio::awaitable<delivery_report> {
-    auto self = weak.lock();
-    if (!self) throw boost::system::system_error(make_error_code(error::closed), "asiokafka: broker destroyed");
-    co_return co_await self->publish(std::move(r));
-  };
   auto runner = std::make_shared<detail::subscriber_runner>(state_->ex, std::move(s));
   state_->runners.push_back(runner);
   state_->configs.clear();
@@ -280,11 +281,23 @@ const message_decoder& broker::broker_decoder() const noexcept {
   return state_->opts.decoder;
 }
 
-void broker::start_publish(record r, asio::any_completion_handler<void(error_code, delivery_report)> handler) {
-  asio::dispatch(state_->strand, [self = state_, r = std::move(r), h = std::move(handler)]() mutable {
-    self->ensure_publisher().async_produce(std::move(r), std::move(h));
-  });
+void broker::start_publish(detail::outbound_record r,
+                           asio::any_completion_handler<void(error_code, delivery_report)> handler) {
+  state_->out->start(std::move(r), {}, std::move(handler));
 }
+
+void broker::start_request(detail::outbound_record r, std::chrono::milliseconds timeout,
+                           asio::any_completion_handler<void(error_code, message)> handler) {
+  state_->requests->start(std::move(r), timeout, {}, std::move(handler));
+}
+
+error_code broker::undecodable_reply(const message& reply, const std::string& what) {
+  ++state_->request_counters.failed;
+  state_->opts.log(log_level::error, "REQUEST", "reply " + reply.describe() + " cannot be decoded: " + what);
+  return make_error_code(error::decode_failed);
+}
+
+const request_stats& broker::requests() const noexcept { return state_->request_counters; }
 
 std::string broker::explain() {
   prepare();
@@ -327,10 +340,7 @@ std::vector<subscriber_metrics> broker::metrics() const {
 std::string broker::metrics_text() const {
   const auto subscribers = metrics();
   std::vector<client_metrics> clients;
-  {
-    std::lock_guard lock(state_->publisher_statistics_mutex);
-    if (state_->publisher_statistics) clients.push_back(*state_->publisher_statistics);
-  }
+  if (auto publisher = state_->out->statistics()) clients.push_back(std::move(*publisher));
   return to_prometheus(subscribers, clients);
 }
 
@@ -338,21 +348,6 @@ broker_health broker::health() const {
   broker_health h;
   for (const auto& r : state_->runners) h.subscribers.push_back(r->health());
   return h;
-}
-
-asio::awaitable<void> broker::publish_result(context& ctx, std::string value, std::string_view content_type) {
-  std::string topic;
-  if (auto reply_to = ctx.header("reply-to"); reply_to && reply_to->has_value()) topic = std::string(**reply_to);
-  if (topic.empty()) topic = ctx.output_topic();
-  if (topic.empty())
-    throw std::runtime_error("handler returned a value but the message has no reply-to header and subscriber \"" +
-                             ctx.subscriber_name() + "\" has no output_topic");
-  publish_options po;
-  if (auto k = ctx.key()) po.key = std::string(*k);
-  po.headers.push_back({"content-type", std::string(content_type)});
-  if (auto cid = ctx.header("correlation-id"); cid && cid->has_value())
-    po.headers.push_back({"correlation-id", std::string(**cid)});
-  co_await ctx.publish(std::move(topic), std::move(value), std::move(po));
 }
 
 }  // namespace asiokafka

@@ -1,6 +1,9 @@
 #include <asiokafka/subscriber.hpp>
+#include <asiokafka/wire.hpp>
 
 #include "broker/subscriber_runner.hpp"
+
+#include <boost/system/system_error.hpp>
 
 namespace asiokafka {
 
@@ -19,9 +22,70 @@ const std::string& context::subscriber_name() const noexcept { return runner_->n
 
 const std::string& context::output_topic() const noexcept { return runner_->options().output_topic; }
 
-boost::asio::awaitable<delivery_report> context::publish(std::string topic, std::string value, publish_options options) {
-  record r{std::move(topic), options.partition, std::move(options.key), std::move(value), std::move(options.headers), {}};
-  co_return co_await runner_->publish(std::move(r));
+std::optional<std::string_view> context::correlation_id() const noexcept { return wire::correlation_id(*msg_); }
+
+std::optional<std::string_view> context::reply_to() const noexcept { return wire::reply_to(*msg_); }
+
+std::optional<trace_context> context::incoming_trace() const {
+  auto parent = msg_->header(wire::traceparent_header);
+  if (!parent || !parent->has_value()) return std::nullopt;
+  auto state = msg_->header(wire::tracestate_header);
+  return trace_context::parse(**parent, state && state->has_value() ? **state : std::string_view());
 }
 
+const trace_context& context::trace() const {
+  if (!span_) {
+    if (auto incoming = incoming_trace()) {
+      span_ = incoming->child();
+    } else {
+      if (auto parent = msg_->header(wire::traceparent_header); parent && parent->has_value())
+        runner_->invalid_trace_context(*msg_, **parent);
+      span_ = trace_context::new_root();
+    }
+  }
+  return *span_;
+}
+
+boost::asio::awaitable<delivery_report> context::publish_outbound(detail::outbound_record r) {
+  const detail::publish_origin origin{correlation_id(), &trace()};
+  co_return co_await runner_->publish(std::move(r), origin);
+}
+
+namespace detail {
+
+namespace {
+// Kafka's rule for topic names: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+bool valid_topic_name(std::string_view t) noexcept {
+  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
+  for (const char c : t)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+          c == '-'))
+      return false;
+  return true;
+}
+}  // namespace
+
+boost::asio::awaitable<void> publish_result(context& ctx, outbound_record result) {
+  auto& runner = *ctx.runner_;
+  const auto reply_to = ctx.reply_to();
+  result.rec.topic = reply_to ? std::string(*reply_to) : ctx.output_topic();
+  if (result.rec.topic.empty()) {
+    runner.unroutable_result(ctx.raw());
+    co_return;
+  }
+  if (!valid_topic_name(result.rec.topic)) {
+    ++runner.stats().replies_failed;
+    throw boost::system::system_error(make_kafka_error_code(17 /* INVALID_TOPIC_EXCEPTION */),
+                                      "asiokafka: reply_to names an invalid topic \"" + result.rec.topic + "\"");
+  }
+  if (auto k = ctx.key()) result.rec.key = std::string(*k);
+  try {
+    co_await ctx.publish_outbound(std::move(result));
+  } catch (...) {
+    ++runner.stats().replies_failed;
+    throw;
+  }
+}
+
+}  // namespace detail
 }  // namespace asiokafka

@@ -49,6 +49,43 @@ void subscriber_runner::stop() {
   });
 }
 
+void subscriber_runner::invalid_trace_context(const message& msg, std::string_view value) {
+  ++stats_.invalid_trace_context;
+  // The value is bounded in the log: it is untrusted input.
+  log(log_level::warning, "malformed traceparent \"" + std::string(value.substr(0, 64)) + "\" on " + msg.describe() +
+                              ": ignored, a new trace starts");
+}
+
+void subscriber_runner::unroutable_result(const message& msg) {
+  ++stats_.replies_unroutable;
+  log(log_level::warning, "the handler's result for " + msg.describe() +
+                              " has nowhere to go (no reply_to header, no output_topic): dropped");
+}
+
+void subscriber_runner::emit_process_span(context& ctx, span_event::phase phase, std::string_view error) {
+  const auto& sink = setup_.out->on_span();
+  const message& msg = ctx.raw();
+  const std::string name = std::string(msg.topic()) + " process";
+  const auto incoming = ctx.incoming_trace();
+  span_event e;
+  e.span_kind = span_event::kind::process;
+  e.span_phase = phase;
+  e.name = name;
+  e.context = &ctx.trace();
+  if (incoming) e.parent_span_id = incoming->span_id();
+  e.subscriber = this->name();
+  e.topic = msg.topic();
+  e.partition = msg.partition();
+  e.offset = msg.offset();
+  e.correlation_id = ctx.correlation_id().value_or(std::string_view());
+  e.time = std::chrono::system_clock::now();
+  if (!error.empty()) {
+    e.error = make_error_code(error::fatal);
+    e.error_text = error;
+  }
+  sink(e);
+}
+
 void subscriber_runner::log(log_level level, std::string_view line) {
   setup_.log(level, "SUBSCRIBER", "subscriber \"" + name() + "\": " + std::string(line));
 }
@@ -274,6 +311,8 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   else
     ++in_flight->second;
   context ctx(*this, msg);
+  const bool traced = static_cast<bool>(setup_.out->on_span());
+  if (traced) emit_process_span(ctx, span_event::phase::start);
   if (opts.ack == ack_policy::ack_first) store(msg);
 
   bool failed = false;
@@ -315,6 +354,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   } else {
     ++stats_.handled;
   }
+  if (traced) emit_process_span(ctx, span_event::phase::end, failed ? std::string_view(error_text) : std::string_view());
 
   const bool has_dlq = !opts.dead_letter_topic.empty();
   switch (opts.ack) {
@@ -326,7 +366,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
     case ack_policy::nack_on_error:
     case ack_policy::reject_on_error:
       if (failed && has_dlq) {
-        if (co_await dead_letter(msg, kind, error_text)) store(msg);
+        if (co_await dead_letter(ctx, kind, error_text)) store(msg);
       } else {
         store(msg);
       }
@@ -339,7 +379,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
                                                              : "retries exhausted";
         // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
         const std::string reject_kind = failed ? kind : "handler";
-        if (!has_dlq || co_await dead_letter(msg, reject_kind, reason)) store(msg);
+        if (!has_dlq || co_await dead_letter(ctx, reject_kind, reason)) store(msg);
       } else if (ctx.current_decision() == context::decision::ack) {
         store(msg);
       }
@@ -352,7 +392,8 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   wake_releaser();
 }
 
-asio::awaitable<bool> subscriber_runner::dead_letter(message& msg, std::string_view kind, const std::string& error) {
+asio::awaitable<bool> subscriber_runner::dead_letter(context& ctx, std::string_view kind, const std::string& error) {
+  const message& msg = ctx.raw();
   record r;
   r.topic = setup_.options.dead_letter_topic;
   if (auto k = msg.key()) r.key = std::string(*k);
@@ -368,8 +409,11 @@ asio::awaitable<bool> subscriber_runner::dead_letter(message& msg, std::string_v
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string failure;
     try {
-      record copy = r;
-      co_await setup_.publish(std::move(copy));
+      // The original's headers (content-type, correlation_id) are kept; the publish path adds
+      // what is missing and a traceparent that is a child of this handling.
+      outbound_record copy{r, {}, {}, {}};
+      const publish_origin origin{ctx.correlation_id(), &ctx.trace()};
+      co_await setup_.out->publish(std::move(copy), origin);
       ++stats_.dead_lettered;
       co_return true;
     } catch (const std::exception& e) {

@@ -3,6 +3,8 @@
 // graceful stop.
 #pragma once
 
+#include "broker/publish_path.hpp"
+
 #include <asiokafka/broker.hpp>
 #include <asiokafka/consumer.hpp>
 
@@ -21,9 +23,6 @@
 
 namespace asiokafka::detail {
 
-/// Publishes a record through the broker's producer (on the broker's strand).
-using publish_fn = std::function<boost::asio::awaitable<delivery_report>(record)>;
-
 class subscriber_runner : public std::enable_shared_from_this<subscriber_runner> {
  public:
   struct setup {
@@ -31,7 +30,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
     subscriber_options options;
     erased_handler handler;
     std::shared_ptr<const std::vector<middleware>> middlewares;
-    publish_fn publish;
+    std::shared_ptr<publish_path> out;
     log_sink log;
     std::chrono::milliseconds graceful_timeout;
   };
@@ -56,7 +55,14 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   /// Thread-safe: posts the stop to the strand.
   void stop();
 
-  boost::asio::awaitable<delivery_report> publish(record r) { return setup_.publish(std::move(r)); }
+  /// Publishes through the broker's publish path as part of handling a message.
+  boost::asio::awaitable<delivery_report> publish(outbound_record r, const publish_origin& origin) {
+    return setup_.out->publish(std::move(r), origin);
+  }
+  /// A message's traceparent could not be parsed: logged and counted.
+  void invalid_trace_context(const message& msg, std::string_view value);
+  /// A handler's result had nowhere to go: logged and counted.
+  void unroutable_result(const message& msg);
 
  private:
   // A partition as a number: the index of its topic in topic_names_ and the partition
@@ -75,7 +81,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> run_lane(lane_key key);
   boost::asio::awaitable<void> process(message& msg);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
-  boost::asio::awaitable<bool> dead_letter(message& msg, std::string_view kind, const std::string& error);
+  boost::asio::awaitable<bool> dead_letter(context& ctx, std::string_view kind, const std::string& error);
+  void emit_process_span(context& ctx, span_event::phase phase, std::string_view error = {});
   void store(const message& msg);
   void log(log_level level, std::string_view line);
   void count_removed(const topic_partition_list& parts);

@@ -1,0 +1,178 @@
+#include "broker/publish_path.hpp"
+
+#include <asiokafka/wire.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+
+namespace asio = boost::asio;
+
+namespace asiokafka::detail {
+
+namespace {
+
+bool has_header(const record& r, std::string_view name) {
+  return std::any_of(r.headers.begin(), r.headers.end(), [&](const header& h) { return h.name == name; });
+}
+
+// A publish span that ends when the record's delivery report arrives.
+struct publish_span {
+  trace_context context;
+  std::optional<trace_context::span_id_type> parent;
+  std::string topic;
+  std::string correlation_id;
+
+  void emit(const span_sink& sink, span_event::phase phase, const delivery_report* report = nullptr,
+            error_code ec = {}) const {
+    const std::string name = topic + " publish";
+    const std::string what = ec ? ec.message() : std::string();
+    span_event e;
+    e.span_kind = span_event::kind::publish;
+    e.span_phase = phase;
+    e.name = name;
+    e.context = &context;
+    e.parent_span_id = parent;
+    e.topic = topic;
+    e.correlation_id = correlation_id;
+    e.time = std::chrono::system_clock::now();
+    if (report) {
+      e.partition = report->partition;
+      e.offset = report->offset;
+    }
+    e.error = ec;
+    e.error_text = what;
+    sink(e);
+  }
+};
+
+// Wraps a publish's handler to end its span; keeps the handler's executor and cancellation slot.
+class traced_handler {
+ public:
+  using cancellation_slot_type = asio::cancellation_slot;
+
+  traced_handler(publish_path::handler_type handler, publish_span span, span_sink sink)
+      : handler_(std::move(handler)), span_(std::move(span)), sink_(std::move(sink)) {}
+
+  cancellation_slot_type get_cancellation_slot() const noexcept { return handler_.get_cancellation_slot(); }
+  const publish_path::handler_type& inner() const noexcept { return handler_; }
+
+  void operator()(error_code ec, delivery_report report) {
+    span_.emit(sink_, span_event::phase::end, &report, ec);
+    std::move(handler_)(ec, std::move(report));
+  }
+
+ private:
+  publish_path::handler_type handler_;
+  publish_span span_;
+  span_sink sink_;
+};
+
+}  // namespace
+
+void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span) {
+  auto& headers = out.rec.headers;
+  if (out.content_type && !has_header(out.rec, wire::content_type_header))
+    headers.push_back({std::string(wire::content_type_header), std::move(*out.content_type)});
+  if (!has_header(out.rec, wire::correlation_id_header)) {
+    std::string id = out.correlation_id         ? std::move(*out.correlation_id)
+                     : origin.correlation_id    ? std::string(*origin.correlation_id)
+                                                : wire::new_correlation_id();
+    headers.push_back({std::string(wire::correlation_id_header), std::move(id)});
+  }
+  if (out.reply_to && !has_header(out.rec, wire::reply_to_header))
+    headers.push_back({std::string(wire::reply_to_header), std::move(*out.reply_to)});
+  // The record is the publish span's: its traceparent replaces one copied from elsewhere (a
+  // dead letter carries the original's headers).
+  std::erase_if(headers, [](const header& h) {
+    return h.name == wire::traceparent_header || h.name == wire::tracestate_header;
+  });
+  headers.push_back({std::string(wire::traceparent_header), span.traceparent()});
+  if (!span.tracestate().empty()) headers.push_back({std::string(wire::tracestate_header), span.tracestate()});
+}
+
+std::string_view written_correlation_id(const record& r) noexcept {
+  for (const auto& h : r.headers)
+    if (h.name == wire::correlation_id_header && h.value) return *h.value;
+  return {};
+}
+
+publish_path::publish_path(asio::any_io_executor ex, std::function<composed_config()> make_config, log_sink log,
+                           span_sink on_span)
+    : strand_(asio::make_strand(std::move(ex))),
+      make_config_(std::move(make_config)),
+      log_(std::move(log)),
+      on_span_(std::move(on_span)) {}
+
+producer& publish_path::ensure_producer() {
+  if (!producer_) {
+    producer_options popts;
+    popts.log = log_;
+    popts.on_statistics = [this](std::string_view json) {
+      try {
+        auto parsed = parse_statistics(json);
+        std::lock_guard lock(statistics_mutex_);
+        statistics_ = std::move(parsed);
+      } catch (const std::exception& e) {
+        log_(log_level::warning, "BROKER", std::string("unreadable statistics: ") + e.what());
+      }
+    };
+    producer_ = std::make_unique<producer>(strand_, make_config_(), popts);
+  }
+  return *producer_;
+}
+
+void publish_path::start(outbound_record r, const publish_origin& origin, handler_type handler) {
+  const trace_context span = origin.span ? origin.span->child() : trace_context::new_root();
+  write_wire_headers(r, origin, span);
+  if (!on_span_) {
+    asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec), h = std::move(handler)]() mutable {
+      self->ensure_producer().async_produce(std::move(rec), std::move(h));
+    });
+    return;
+  }
+  publish_span ps{span, origin.span ? std::optional(origin.span->span_id()) : std::nullopt, r.rec.topic,
+                  std::string(written_correlation_id(r.rec))};
+  ps.emit(on_span_, span_event::phase::start);
+  asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec),
+                           h = traced_handler(std::move(handler), std::move(ps), on_span_)]() mutable {
+    self->ensure_producer().async_produce(std::move(rec), std::move(h));
+  });
+}
+
+asio::awaitable<delivery_report> publish_path::publish(outbound_record r, const publish_origin& origin) {
+  const std::string topic = r.rec.topic;
+  constexpr auto token = asio::as_tuple(asio::use_awaitable);
+  auto [ec, report] = co_await asio::async_initiate<decltype(token), void(error_code, delivery_report)>(
+      [this, &origin](auto handler, outbound_record rec) { start(std::move(rec), origin, std::move(handler)); }, token,
+      std::move(r));
+  if (ec) throw boost::system::system_error(ec, "asiokafka: publish to \"" + topic + "\"");
+  co_return report;
+}
+
+asio::awaitable<error_code> publish_path::close() {
+  if (!producer_) co_return error_code{};
+  auto [ec] = co_await producer_->async_close(asio::as_tuple(asio::use_awaitable));
+  producer_.reset();
+  co_return ec;
+}
+
+std::optional<client_metrics> publish_path::statistics() const {
+  std::lock_guard lock(statistics_mutex_);
+  return statistics_;
+}
+
+}  // namespace asiokafka::detail
+
+template <class Candidate>
+struct boost::asio::associated_executor<asiokafka::detail::traced_handler, Candidate> {
+  using type = typename boost::asio::associated_executor<asiokafka::detail::publish_path::handler_type, Candidate>::type;
+  static type get(const asiokafka::detail::traced_handler& h, const Candidate& c = Candidate()) noexcept {
+    return boost::asio::get_associated_executor(h.inner(), c);
+  }
+};

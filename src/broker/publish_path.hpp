@@ -1,0 +1,81 @@
+// The broker's one way out: every record the broker layer writes (broker::async_publish,
+// publishers, a handler's ctx.publish, return-value replies, dead letters, requests) goes
+// through publish_path, which writes the wire headers (wire.hpp) in one place, reports spans
+// and produces on the broker's producer.
+#pragma once
+
+#include <asiokafka/config/composed_config.hpp>
+#include <asiokafka/detail/outbound.hpp>
+#include <asiokafka/log.hpp>
+#include <asiokafka/metrics.hpp>
+#include <asiokafka/producer.hpp>
+#include <asiokafka/publish.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+namespace asiokafka::detail {
+
+/// What a publish inherits from the message being handled: its correlation id and the
+/// handler's span. Default: nothing (a publish outside any handler).
+struct publish_origin {
+  std::optional<std::string_view> correlation_id{};
+  const trace_context* span = nullptr;
+};
+
+/// Writes the wire headers into `out.rec.headers`, in one place for every publish: the
+/// content-type, correlation_id (given, else the origin's, else new), reply_to, and the
+/// traceparent/tracestate of `span` (the publish span). Headers the caller already put in
+/// the record win. Pure: no I/O.
+void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span);
+
+/// The correlation id `write_wire_headers` wrote (or found) in `r`.
+std::string_view written_correlation_id(const record& r) noexcept;
+
+class publish_path : public std::enable_shared_from_this<publish_path> {
+ public:
+  using handler_type = boost::asio::any_completion_handler<void(error_code, delivery_report)>;
+
+  /// `make_config` composes the producer's configuration when the first record is published.
+  publish_path(boost::asio::any_io_executor ex, std::function<composed_config()> make_config, log_sink log,
+               span_sink on_span);
+
+  /// Any thread. Writes the headers at once (`origin` is read during the call only), then
+  /// produces on the broker's strand. Completes like producer::async_produce: on the
+  /// handler's associated executor, cancellable while waiting for queue space.
+  void start(outbound_record r, const publish_origin& origin, handler_type handler);
+
+  /// The same as a coroutine; throws boost::system::system_error naming the topic on failure.
+  boost::asio::awaitable<delivery_report> publish(outbound_record r, const publish_origin& origin);
+
+  /// On the broker's strand: flushes and closes the producer (if one was made); later
+  /// publishes make a new one.
+  boost::asio::awaitable<error_code> close();
+
+  const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept { return strand_; }
+  const span_sink& on_span() const noexcept { return on_span_; }
+  const log_sink& log() const noexcept { return log_; }
+  /// The producer's latest librdkafka statistics, if any. Thread-safe.
+  std::optional<client_metrics> statistics() const;
+
+ private:
+  producer& ensure_producer();
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  std::function<composed_config()> make_config_;
+  log_sink log_;
+  span_sink on_span_;
+  std::unique_ptr<producer> producer_;  // on strand_
+  mutable std::mutex statistics_mutex_;
+  std::optional<client_metrics> statistics_;
+};
+
+}  // namespace asiokafka::detail
