@@ -10,12 +10,12 @@
 #include <asiokafka/testing/embedded_kafka.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/describe.hpp>
 
 #include <chrono>
+#include <exception>
 #include <iostream>
 #include <optional>
 
@@ -64,7 +64,15 @@ int main(int argc, char** argv) {
     }
     co_await producer.async_flush(asio::use_awaitable);
     co_await producer.async_close(asio::use_awaitable);
-  }, asio::detached);
+  }, [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "fill failed: " << ex.what() << "\n";
+    }
+    exit_code = 1;
+  });
   io.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "filled " << topic << ": " << producer.delivered() << " delivered, " << producer.failed()

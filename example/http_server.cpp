@@ -15,6 +15,7 @@
 #include <boost/asio.hpp>
 #include <boost/describe.hpp>
 
+#include <exception>
 #include <iostream>
 #include <optional>
 
@@ -170,10 +171,20 @@ int main(int argc, char** argv) {
                              asyncapi.find("\"page_view\"") != std::string::npos;
       std::cout << "GET /asyncapi.json -> " << asyncapi.size() << " bytes" << (described ? "" : ", INCOMPLETE") << "\n";
       if (!described) exit_code = 1;
-      std::cout << (exit_code == 0 ? "self-test OK\n" : "self-test FAILED\n");
       app.stop();
-    }, asio::detached);
+    }, [&](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::cerr << "self-test error: " << ex.what() << "\n";
+      }
+      exit_code = 1;
+      app.stop();
+    });
   }
   io.run();
+  // The verdict once everything ended, async_run's outcome included.
+  if (self_test) std::cout << (exit_code == 0 ? "self-test OK\n" : "self-test FAILED\n");
   return exit_code;
 }

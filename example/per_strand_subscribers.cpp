@@ -11,6 +11,8 @@
 #include <boost/describe.hpp>
 
 #include <atomic>
+#include <exception>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -65,20 +67,35 @@ int main() {
   }
 
   std::promise<asiokafka::error_code> done;
-  app.async_run([&](asiokafka::error_code ec) { done.set_value(ec); });
+  std::atomic<bool> stopped = false;
+  app.async_run([&](asiokafka::error_code ec) {
+    stopped = true;
+    done.set_value(ec);
+  });
+  std::atomic<bool> publish_failed = false;
   asio::co_spawn(pool, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < messages; ++i) co_await app.async_publish("ticks", tick{i}, {}, asio::use_awaitable);
     asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (tallies[0].handled + tallies[1].handled + tallies[2].handled < 3 * messages) {
+    while (!stopped && tallies[0].handled + tallies[1].handled + tallies[2].handled < 3 * messages) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(asio::use_awaitable);
     }
     app.stop();
-  }, asio::detached);
+  }, [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "publish failed: " << ex.what() << "\n";
+    }
+    publish_failed = true;
+    app.stop();
+  });
 
   const auto ec = done.get_future().get();
   pool.join();
-  bool ok = !ec;
+  if (ec) std::cerr << "stopped with error: " << ec.message() << "\n";
+  bool ok = !ec && !publish_failed;
   for (int i = 0; i < 3; ++i) {
     std::cout << "worker-" << i << ": handled " << tallies[i].handled << ", at most " << tallies[i].max_running
               << " handler(s) at once, served by " << tallies[i].threads.size() << " thread(s)\n";

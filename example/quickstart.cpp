@@ -11,12 +11,12 @@
 #include <asiokafka/testing/embedded_kafka.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/describe.hpp>
 
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     if (!ec) app.stop();
   });
 
+  bool publish_failed = false;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     for (int i = 1; i <= orders; ++i) {
       order o{"order-" + std::to_string(i), i % 2 ? "ada" : "linus", 9.5 * i, {"book", "pen"}, std::nullopt};
@@ -109,17 +110,25 @@ int main(int argc, char** argv) {
       auto dr = co_await app.async_publish(topic, o, po, asio::use_awaitable);
       std::cout << "published " << o.id << " -> " << dr.topic << "[" << dr.partition << "]@" << dr.offset << "\n";
     }
-  }, asio::detached);
+  }, [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "publish failed: " << ex.what() << "\n";
+    }
+    publish_failed = true;
+    app.stop();
+  });
 
-  int exit_code = 0;
+  bool ok = false;
   app.async_run([&](asiokafka::error_code ec) {
     signals.cancel();
-    if (ec) {
-      std::cerr << "stopped with error: " << ec.message() << "\n";
-      exit_code = 1;
-    }
-    std::cout << "billing handled " << billed << ", audit handled " << audited << "; shut down cleanly\n";
+    if (ec) std::cerr << "stopped with error: " << ec.message() << "\n";
+    ok = !ec && !publish_failed && billed == orders && audited == orders;
+    std::cout << "billing handled " << billed << ", audit handled " << audited << " of " << orders << "; "
+              << (ok ? "shut down cleanly" : "FAILED") << "\n";
   });
   io.run();
-  return exit_code ? exit_code : (billed == orders && audited == orders ? 0 : 1);
+  return ok ? 0 : 1;
 }

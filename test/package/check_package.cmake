@@ -2,7 +2,7 @@
 # builds and runs the downstream project CONSUMER_DIR against it twice: through
 # find_package(asiokafka CONFIG) and through the installed pkg-config file.
 # Inputs: BUILD_DIR, CONSUMER_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
-include(${CMAKE_CURRENT_LIST_DIR}/run_checked.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_checked.cmake)
 
 set(prefix ${WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${WORK_DIR})

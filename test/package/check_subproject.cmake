@@ -3,7 +3,7 @@
 # repository SOURCE_DIR at its HEAD commit), runs its program, installs it and checks that
 # nothing of asiokafka was installed with it.
 # Inputs: VIA, SOURCE_DIR, SUBPROJECT_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
-include(${CMAKE_CURRENT_LIST_DIR}/run_checked.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_checked.cmake)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(args -DASIOKAFKA_VIA=${VIA})
