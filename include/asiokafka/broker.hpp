@@ -264,7 +264,11 @@ class broker {
     template <class Self>
     void operator()(Self& op) {
       op.reset_cancellation_state(boost::asio::enable_total_cancellation());
-      self->start_request(std::move(rec), timeout, std::move(op));
+      // Out of *this first: moving `op` into the handler moves *this with it.
+      broker* b = self;
+      detail::outbound_record r = std::move(rec);
+      const auto t = timeout;
+      b->start_request(std::move(r), t, std::move(op));
     }
 
     template <class Self>

@@ -107,8 +107,24 @@ struct subscriber_counters {
   std::uint64_t dead_lettered = 0;
   std::uint64_t dead_letter_failed = 0;
   std::uint64_t in_flight = 0;
+  std::uint64_t replies_unroutable = 0;
+  std::uint64_t replies_failed = 0;
+  std::uint64_t invalid_trace_context = 0;
 
   static subscriber_counters snapshot(std::string name, const subscriber_stats& stats) noexcept;
+};
+
+/// A copy of a broker's request counters (see request_stats).
+struct request_counters {
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  std::uint64_t timed_out = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t late_replies = 0;
+  std::uint64_t unmatched_replies = 0;
+
+  static request_counters snapshot(const request_stats& stats) noexcept;
 };
 
 /// What one subscriber exposes: its counters and, when statistics are enabled and at least
@@ -124,8 +140,10 @@ struct subscriber_metrics {
 /// `topic`, `partition`, `broker`, their values escaped as the format requires (backslash,
 /// double quote and newline). `clients` are
 /// clients that belong to no subscriber (they get no `subscriber` label). Values librdkafka
-/// does not know yet (lag -1, ...) are left out rather than exported as -1.
+/// does not know yet (lag -1, ...) are left out rather than exported as -1. `requests`: a
+/// broker's request counters (`asiokafka_requests_*_total`), when given.
 std::string to_prometheus(std::span<const subscriber_metrics> subscribers,
-                          std::span<const client_metrics> clients = {});
+                          std::span<const client_metrics> clients = {},
+                          const request_counters* requests = nullptr);
 
 }  // namespace asiokafka

@@ -27,8 +27,10 @@ struct bytes {
 /// Options of a publish: key, headers, partition and the wire headers (see wire.hpp).
 struct publish_options {
   std::optional<std::string> key{};
-  /// Extra headers. A content-type, correlation_id or traceparent given here is kept as is
-  /// and not written again.
+  /// Extra headers. A content-type, correlation_id or reply_to given here is kept (the
+  /// hyphenated correlation-id / reply-to are also written in FastStream's spelling); a
+  /// traceparent given here (outside a handler) becomes the parent of the publish span, whose
+  /// traceparent the record carries.
   std::vector<header> headers{};
   std::optional<std::int32_t> partition{};
   /// The record's correlation_id. Default: inside a handler, the id of the message being

@@ -341,7 +341,8 @@ std::string broker::metrics_text() const {
   const auto subscribers = metrics();
   std::vector<client_metrics> clients;
   if (auto publisher = state_->out->statistics()) clients.push_back(std::move(*publisher));
-  return to_prometheus(subscribers, clients);
+  const auto requests = request_counters::snapshot(state_->request_counters);
+  return to_prometheus(subscribers, clients, &requests);
 }
 
 broker_health broker::health() const {

@@ -73,22 +73,35 @@ class traced_handler {
   span_sink sink_;
 };
 
+std::optional<std::string_view> header_value(const record& r, std::string_view name) {
+  for (const auto& h : r.headers)
+    if (h.name == name && h.value) return std::string_view(*h.value);
+  return std::nullopt;
+}
+
 }  // namespace
 
 void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span) {
   auto& headers = out.rec.headers;
   if (out.content_type && !has_header(out.rec, wire::content_type_header))
     headers.push_back({std::string(wire::content_type_header), std::move(*out.content_type)});
+  // A hyphenated header the caller wrote by hand is read as the same thing and written again
+  // in FastStream's spelling, which is the one FastStream reads.
   if (!has_header(out.rec, wire::correlation_id_header)) {
+    const auto alt = header_value(out.rec, wire::correlation_id_header_alt);
     std::string id = out.correlation_id         ? std::move(*out.correlation_id)
+                     : alt                      ? std::string(*alt)
                      : origin.correlation_id    ? std::string(*origin.correlation_id)
                                                 : wire::new_correlation_id();
     headers.push_back({std::string(wire::correlation_id_header), std::move(id)});
   }
-  if (out.reply_to && !has_header(out.rec, wire::reply_to_header))
-    headers.push_back({std::string(wire::reply_to_header), std::move(*out.reply_to)});
-  // The record is the publish span's: its traceparent replaces one copied from elsewhere (a
-  // dead letter carries the original's headers).
+  if (!has_header(out.rec, wire::reply_to_header)) {
+    if (!out.reply_to)
+      if (const auto alt = header_value(out.rec, wire::reply_to_header_alt)) out.reply_to = std::string(*alt);
+    if (out.reply_to) headers.push_back({std::string(wire::reply_to_header), std::move(*out.reply_to)});
+  }
+  // The record is the publish span's: its traceparent replaces one given by the caller (the
+  // span's parent) or copied from elsewhere (a dead letter carries the original's headers).
   std::erase_if(headers, [](const header& h) {
     return h.name == wire::traceparent_header || h.name == wire::tracestate_header;
   });
@@ -128,7 +141,14 @@ producer& publish_path::ensure_producer() {
 }
 
 void publish_path::start(outbound_record r, const publish_origin& origin, handler_type handler) {
-  const trace_context span = origin.span ? origin.span->child() : trace_context::new_root();
+  // The parent: the handling the publish is part of, else a traceparent the caller put in the
+  // headers (e.g. from an HTTP request), else none: a new trace.
+  std::optional<trace_context> given;
+  if (!origin.span)
+    if (const auto tp = header_value(r.rec, wire::traceparent_header))
+      given = trace_context::parse(*tp, header_value(r.rec, wire::tracestate_header).value_or(std::string_view()));
+  const trace_context* parent = origin.span ? origin.span : given ? &*given : nullptr;
+  const trace_context span = parent ? parent->child() : trace_context::new_root();
   write_wire_headers(r, origin, span);
   if (!on_span_) {
     asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec), h = std::move(handler)]() mutable {
@@ -136,7 +156,7 @@ void publish_path::start(outbound_record r, const publish_origin& origin, handle
     });
     return;
   }
-  publish_span ps{span, origin.span ? std::optional(origin.span->span_id()) : std::nullopt, r.rec.topic,
+  publish_span ps{span, parent ? std::optional(parent->span_id()) : std::nullopt, r.rec.topic,
                   std::string(written_correlation_id(r.rec))};
   ps.emit(on_span_, span_event::phase::start);
   asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec),

@@ -33,8 +33,9 @@ struct publish_origin {
 
 /// Writes the wire headers into `out.rec.headers`, in one place for every publish: the
 /// content-type, correlation_id (given, else the origin's, else new), reply_to, and the
-/// traceparent/tracestate of `span` (the publish span). Headers the caller already put in
-/// the record win. Pure: no I/O.
+/// traceparent/tracestate of `span` (the publish span). A content-type, correlation_id or
+/// reply_to the caller already put in the record wins (a hyphenated one is written again in
+/// FastStream's spelling); a traceparent is replaced by the span's. Pure: no I/O.
 void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span);
 
 /// The correlation id `write_wire_headers` wrote (or found) in `r`.

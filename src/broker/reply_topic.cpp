@@ -3,6 +3,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
+#include <tuple>
+#include <utility>
 #include <thread>
 
 namespace asiokafka::detail {
@@ -50,30 +52,41 @@ reply_topic_position create_topic(rd_kafka_t* rk, const std::string& topic, std:
 
 }  // namespace
 
+namespace {
+
+// The topic's partition count from metadata; 0 with UNKNOWN_TOPIC_OR_PART when it does not exist.
+std::pair<rd_kafka_resp_err_t, int> partition_count(rd_kafka_t* rk, rd_kafka_topic_t* rkt, std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+  int partitions = 0;
+  if (!err && md->topic_cnt == 1) {
+    err = md->topics[0].err;
+    partitions = md->topics[0].partition_cnt;
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  if (!err && partitions == 0) err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  return {err, partitions};
+}
+
+}  // namespace
+
 reply_topic_position position_reply_topic(void* handle, const std::string& topic, std::chrono::milliseconds timeout) {
   auto* rk = static_cast<rd_kafka_t*>(handle);
-  if (auto created = create_topic(rk, topic, timeout); created.error) return created;
-
-  // The topic's partitions, from metadata (a topic that was just created may take a moment
-  // to have leaders everywhere).
-  reply_topic_position out;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_ptr<rd_kafka_topic_t, deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>> rkt(
       rd_kafka_topic_new(rk, topic.c_str(), nullptr));
-  int partitions = 0;
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  do {
-    const rd_kafka_metadata_t* md = nullptr;
-    err = rd_kafka_metadata(rk, 0, rkt.get(), &md, static_cast<int>(timeout.count()));
-    if (!err && md->topic_cnt == 1) {
-      err = md->topics[0].err;
-      partitions = md->topics[0].partition_cnt;
-    }
-    if (md) rd_kafka_metadata_destroy(md);
-    if (err || partitions == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a pool thread
-  } while ((err || partitions == 0) && std::chrono::steady_clock::now() < deadline);
-  if (err || partitions == 0) {
-    out.error = make_kafka_error_code(err ? err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  auto [err, partitions] = partition_count(rk, rkt.get(), timeout);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    if (auto created = create_topic(rk, topic, timeout); created.error) return created;
+    // A topic that was just created may take a moment to appear in every broker's metadata.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a pool thread
+      std::tie(err, partitions) = partition_count(rk, rkt.get(), timeout);
+    } while (err && std::chrono::steady_clock::now() < deadline);
+  }
+  reply_topic_position out;
+  if (err) {
+    out.error = make_kafka_error_code(err);
     out.what = "metadata of reply topic \"" + topic + "\"";
     return out;
   }

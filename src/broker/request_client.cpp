@@ -173,10 +173,12 @@ asio::awaitable<void> request_client::run_consumer() {
     co_return;
   }
   // close() waits for this blocking step: it uses the consumer's handle on a pool thread.
-  auto position = co_await asio::co_spawn(
-      blocking_pool(),
-      [rk = consumer_->native_handle(), topic = reply_topic_]() -> asio::awaitable<reply_topic_position> {
-        co_return position_reply_topic(rk, topic, positioning_timeout);
+  auto position = co_await asio::async_initiate<decltype(asio::use_awaitable), void(reply_topic_position)>(
+      [this](auto handler) {
+        asio::post(blocking_pool(), [rk = consumer_->native_handle(), topic = reply_topic_, strand = out_->strand(),
+                                     h = std::move(handler)]() mutable {
+          asio::post(strand, asio::append(std::move(h), position_reply_topic(rk, topic, positioning_timeout)));
+        });
       },
       asio::use_awaitable);
   positioned_.cancel();

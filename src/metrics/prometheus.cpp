@@ -107,6 +107,33 @@ constexpr subscriber_family subscriber_families[] = {
      "Messages that could not be delivered to the dead-letter topic (offset not stored).",
      &subscriber_counters::dead_letter_failed},
     {"asiokafka_subscriber_in_flight", "gauge", "Messages whose handler is running.", &subscriber_counters::in_flight},
+    {"asiokafka_subscriber_replies_unroutable_total", "counter",
+     "Handler results dropped: no reply_to header and no output_topic.", &subscriber_counters::replies_unroutable},
+    {"asiokafka_subscriber_replies_failed_total", "counter",
+     "Handler results that could not be published (handled as handler failures).",
+     &subscriber_counters::replies_failed},
+    {"asiokafka_subscriber_invalid_trace_context_total", "counter",
+     "Messages with a malformed traceparent header (ignored; a new trace started).",
+     &subscriber_counters::invalid_trace_context},
+};
+
+struct request_family {
+  std::string_view name, help;
+  std::uint64_t request_counters::*field;
+};
+
+constexpr request_family request_families[] = {
+    {"asiokafka_requests_sent_total", "Requests published (broker::async_request).", &request_counters::sent},
+    {"asiokafka_requests_answered_total", "Requests completed with their reply.", &request_counters::answered},
+    {"asiokafka_requests_timed_out_total", "Requests without a reply within their timeout.",
+     &request_counters::timed_out},
+    {"asiokafka_requests_cancelled_total", "Requests cancelled by the caller.", &request_counters::cancelled},
+    {"asiokafka_requests_failed_total", "Requests not published, or with an undecodable reply.",
+     &request_counters::failed},
+    {"asiokafka_requests_late_replies_total", "Replies after their request timed out or was cancelled (dropped).",
+     &request_counters::late_replies},
+    {"asiokafka_requests_unmatched_replies_total", "Records on the reply topic answering no request (dropped).",
+     &request_counters::unmatched_replies},
 };
 
 struct client_family {
@@ -147,7 +174,8 @@ constexpr partition_family partition_families[] = {
 
 }  // namespace
 
-std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::span<const client_metrics> clients) {
+std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::span<const client_metrics> clients,
+                          const request_counters* requests) {
   std::string out;
 
   for (const auto& f : subscriber_families) {
@@ -197,6 +225,8 @@ std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::
         disconnects.sample(labels, b.disconnects);
       }
   }
+  if (requests)
+    for (const auto& f : request_families) family(out, f.name, "counter", f.help).sample({}, requests->*f.field);
   return out;
 }
 

@@ -142,7 +142,15 @@ subscriber_counters subscriber_counters::snapshot(std::string name, const subscr
   c.dead_lettered = s.dead_lettered.load();
   c.dead_letter_failed = s.dead_letter_failed.load();
   c.in_flight = s.in_flight.load();
+  c.replies_unroutable = s.replies_unroutable.load();
+  c.replies_failed = s.replies_failed.load();
+  c.invalid_trace_context = s.invalid_trace_context.load();
   return c;
+}
+
+request_counters request_counters::snapshot(const request_stats& s) noexcept {
+  return {s.sent.load(),   s.answered.load(),     s.timed_out.load(),        s.cancelled.load(),
+          s.failed.load(), s.late_replies.load(), s.unmatched_replies.load()};
 }
 
 }  // namespace asiokafka
