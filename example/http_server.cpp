@@ -6,7 +6,8 @@
 // GET /metrics with the broker's metrics for Prometheus (subscriber counters, consumer lag from
 // librdkafka's statistics) and GET /health with each subscriber's state as JSON (503 when one
 // stopped) and GET /asyncapi.json with the application's AsyncAPI 3.0 document. Both run on
-// one thread: no extra polling thread, no blocking call on the loop.
+// one thread: no extra polling thread, no blocking call on the loop. Every span (each record
+// handled, each publish) is logged to stderr as a JSON line, for OpenTelemetry or a log pipeline.
 // With --self-test it publishes 10 page views, queries its own /stats over TCP until it
 // reports 10, checks /metrics, /health and /asyncapi.json, prints the answers and exits.
 #include <asiokafka/broker.hpp>
@@ -15,8 +16,12 @@
 #include <boost/asio.hpp>
 #include <boost/describe.hpp>
 
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
 #include <exception>
 #include <iostream>
+#include <mutex>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -116,6 +121,28 @@ int main(int argc, char** argv) {
   options.config.bootstrap_servers = brokers;
   options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
   options.statistics_interval = std::chrono::seconds(1);  // consumer lag etc. in /metrics
+  std::atomic<int> handled_spans{0};
+  std::mutex log_mutex;
+  options.on_span = [&](const asiokafka::span_event& e) {  // W3C trace ids, as JSON lines
+    const char* kinds[] = {"process", "publish", "request"};
+    boost::json::object line{{"span", e.name},
+                             {"kind", kinds[static_cast<int>(e.span_kind)]},
+                             {"phase", e.span_phase == asiokafka::span_event::phase::start ? "start" : "end"},
+                             {"trace_id", e.context->trace_id_hex()},
+                             {"span_id", e.context->span_id_hex()},
+                             {"topic", e.topic},
+                             {"partition", e.partition},
+                             {"offset", e.offset},
+                             {"correlation_id", e.correlation_id},
+                             {"time_us", std::chrono::duration_cast<std::chrono::microseconds>(
+                                             e.time.time_since_epoch()).count()}};
+    if (e.parent_span_id) line["parent_span_id"] = asiokafka::trace_context::hex(*e.parent_span_id);
+    if (e.error) line["error"] = e.error_text;
+    std::lock_guard lock(log_mutex);
+    std::clog << boost::json::serialize(line) << "\n";
+    if (e.span_kind == asiokafka::span_event::kind::process && e.span_phase == asiokafka::span_event::phase::end)
+      ++handled_spans;
+  };
   asiokafka::broker app(io.get_executor(), options);
   asio::co_spawn(io, listen(acceptor, app), asio::detached);
   asiokafka::subscriber_options counter;
@@ -171,6 +198,8 @@ int main(int argc, char** argv) {
                              asyncapi.find("\"page_view\"") != std::string::npos;
       std::cout << "GET /asyncapi.json -> " << asyncapi.size() << " bytes" << (described ? "" : ", INCOMPLETE") << "\n";
       if (!described) exit_code = 1;
+      std::cout << "spans of handled records logged: " << handled_spans.load() << "\n";
+      if (handled_spans.load() != 10) exit_code = 1;
       app.stop();
     }, [&](std::exception_ptr e) {
       if (!e) return;

@@ -46,6 +46,8 @@ class trace_context {
   /// Lowercase hex, as in the header (32 and 16 characters).
   std::string trace_id_hex() const;
   std::string span_id_hex() const;
+  /// A span id (e.g. span_event::parent_span_id) as 16 lowercase hex characters.
+  static std::string hex(const span_id_type& id);
 
   friend bool operator==(const trace_context&, const trace_context&) = default;
 

@@ -106,9 +106,11 @@ std::string trace_context::trace_id_hex() const {
   return out;
 }
 
-std::string trace_context::span_id_hex() const {
+std::string trace_context::span_id_hex() const { return hex(span_id_); }
+
+std::string trace_context::hex(const span_id_type& id) {
   std::string out;
-  append_hex(out, span_id_);
+  append_hex(out, id);
   return out;
 }
 

@@ -56,16 +56,6 @@ struct recorded_span {
   std::string correlation_id;
 };
 
-std::string hex(const trace_context::span_id_type& id) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : id) {
-    out += digits[b >> 4];
-    out += digits[b & 0xf];
-  }
-  return out;
-}
-
 struct fixture {
   asiokafka::testing::embedded_kafka kafka;
   asio::io_context io;
@@ -91,7 +81,7 @@ struct fixture {
     o.on_span = [this](const span_event& e) {
       std::lock_guard lock(spans_mutex);
       spans.push_back({e.span_kind, e.span_phase, std::string(e.name), e.context->trace_id_hex(),
-                       e.context->span_id_hex(), e.parent_span_id ? hex(*e.parent_span_id) : std::string(),
+                       e.context->span_id_hex(), e.parent_span_id ? trace_context::hex(*e.parent_span_id) : std::string(),
                        std::string(e.correlation_id)});
     };
     return o;
