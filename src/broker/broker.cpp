@@ -111,8 +111,8 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
     asio::post(strand, [self = shared_from_this()] {
       self->stop_requested = true;
       for (auto& r : self->runners) r->stop();
-      if (!self->running)  // requests made without async_run end with stop() too
-        asio::co_spawn(self->out->strand(), self->requests->close(), asio::detached);
+      if (!self->running)  // publishes and requests made without async_run end with stop() too
+        asio::co_spawn(self->out->strand(), self->finish_publishing(), asio::detached);
     });
   }
 

@@ -67,7 +67,8 @@ std::vector<input> one_round(int round) {
       {"empty payload", "k", std::string(), {}},
       {"invalid UTF-8", "k", "{\"seq\":7,\"body\":\"\xc3\x28\xa0\xa1\"}", {}},
       {"trailing bytes", "k", event_json(8, "x") + "}}", {}},
-      {"non-JSON content-type", "k", event_json(9, "x"), {{"content-type", "text/plain"}}},
+      // text/plain is tried as JSON, as FastStream does; another media type is a decode failure.
+      {"non-JSON content-type", "k", event_json(9, "x"), {{"content-type", "application/x-protobuf"}}},
       {"null key, valid", std::nullopt, event_json(base + 1, "null key"), {}, true, base + 1},
       {"huge key, valid", huge_key, event_json(base + 2, "huge key"), {}, true, base + 2},
       {"huge key, not JSON", huge_key, std::string("nope"), {}},

@@ -325,4 +325,29 @@ BOOST_AUTO_TEST_CASE(reply_to_an_invalid_topic_is_a_counted_handler_failure) {
   BOOST_TEST(logs.contains("invalid topic \"bad topic!\""));
 }
 
+BOOST_AUTO_TEST_CASE(stop_without_async_run_closes_publisher_and_reply_consumer) {
+  // A broker used only to publish and request: stop() flushes and closes what it opened, and
+  // the io_context then runs out of work by itself.
+  broker app(io.get_executor(), options());
+  app.subscriber<shop::question>({topic}, sub(), [](shop::question q) -> asio::awaitable<shop::answer> {
+    co_return shop::answer{q.text, q.n};
+  });
+  bool published = false;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    shop::question q{"ping", 1};
+    co_await app.async_publish(topic, q, first_partition, asio::use_awaitable);
+    asiokafka::request_options ro;
+    ro.timeout = 300ms;
+    auto [ec, a] = co_await app.async_request<shop::answer>(topic, q, ro, asio::as_tuple(asio::use_awaitable));
+    BOOST_TEST((ec == asiokafka::error::timeout));  // nobody runs the subscriber
+    published = true;
+    app.stop();
+  }, asio::detached);
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(60s);
+  BOOST_TEST(published);
+  BOOST_TEST(io.stopped(), "work left on the io_context after stop()");
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 30s));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
