@@ -1,5 +1,7 @@
 #include "broker/subscriber_runner.hpp"
 
+#include "broker/ack_decision.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -313,76 +315,62 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   context ctx(*this, msg);
   const bool traced = static_cast<bool>(setup_.out->on_span());
   if (traced) emit_process_span(ctx, span_event::phase::start);
-  if (opts.ack == ack_policy::ack_first) store(msg);
+  const auto rules = ack_rules::of(opts);
+  if (stores_before_handling(rules)) store(msg);
 
-  bool failed = false;
-  std::string kind;
+  failure_kind failure = failure_kind::none;
   std::string error_text;
+  ack_step step;
   for (int attempt = 0;; ++attempt) {
     ctx.reset_decision();
-    failed = false;
+    failure = failure_kind::none;
     try {
       if (setup_.middlewares->empty())
         co_await setup_.handler(msg, ctx);
       else
         co_await call_chain(ctx, 0);
     } catch (const decode_failure& e) {
-      failed = true;
-      kind = "decode";
+      failure = failure_kind::decode;
       error_text = e.what();
     } catch (const std::exception& e) {
-      failed = true;
-      kind = "handler";
+      failure = failure_kind::handler;
       error_text = e.what();
     } catch (...) {
-      failed = true;
-      kind = "handler";
+      failure = failure_kind::handler;
       error_text = "unknown exception";
     }
-    if (kind == "decode") break;  // the same bytes will never decode
-    const bool retry = (failed && opts.ack == ack_policy::nack_on_error) ||
-                       (!failed && opts.ack == ack_policy::manual && ctx.current_decision() == context::decision::nack);
-    if (!retry || attempt >= opts.max_retries || stopping_) break;
+    step = decide_ack(rules, {failure, ctx.current_decision(), attempt, stopping_});
+    if (step.action != ack_action::retry) break;
     ++stats_.retried;
-    asio::steady_timer backoff(strand_, opts.retry_backoff * (1 << std::min(attempt, 16)));
+    asio::steady_timer backoff(strand_, step.backoff);
     co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
+  const bool failed = failure != failure_kind::none;
   if (failed) {
-    (kind == "decode" ? stats_.decode_failed : stats_.failed)++;
-    log(log_level::error, kind + " error on " + msg.describe() + ": " + error_text);
+    (failure == failure_kind::decode ? stats_.decode_failed : stats_.failed)++;
+    log(log_level::error, std::string(to_string(failure)) + " error on " + msg.describe() + ": " + error_text);
   } else {
     ++stats_.handled;
   }
   if (traced) emit_process_span(ctx, span_event::phase::end, failed ? std::string_view(error_text) : std::string_view());
 
-  const bool has_dlq = !opts.dead_letter_topic.empty();
-  switch (opts.ack) {
-    case ack_policy::ack_first:
-      break;
-    case ack_policy::ack_after_success:
+  switch (step.action) {
+    case ack_action::store:
       store(msg);
       break;
-    case ack_policy::nack_on_error:
-    case ack_policy::reject_on_error:
-      if (failed && has_dlq) {
-        if (co_await dead_letter(ctx, kind, error_text)) store(msg);
-      } else {
-        store(msg);
-      }
+    case ack_action::dead_letter_then_store: {
+      // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
+      const std::string reason = failed ? error_text
+                                 : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
+                                                                                        : "retries exhausted";
+      const failure_kind kind = failed ? failure : failure_kind::handler;
+      if (co_await dead_letter(ctx, to_string(kind), reason)) store(msg);
       break;
-    case ack_policy::manual:
-      if (failed || ctx.current_decision() == context::decision::reject ||
-          ctx.current_decision() == context::decision::nack) {
-        const std::string reason = failed ? error_text : ctx.current_decision() == context::decision::reject
-                                                             ? ctx.reject_reason()
-                                                             : "retries exhausted";
-        // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
-        const std::string reject_kind = failed ? kind : "handler";
-        if (!has_dlq || co_await dead_letter(ctx, reject_kind, reason)) store(msg);
-      } else if (ctx.current_decision() == context::decision::ack) {
-        store(msg);
-      }
+    }
+    case ack_action::retry:  // not left by the loop
+    case ack_action::hold_back:
+    case ack_action::none:
       break;
   }
   --stats_.in_flight;
