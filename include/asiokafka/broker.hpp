@@ -144,7 +144,7 @@ class broker {
   /// and per subscriber whose handler returns a value, and message schemas generated from the
   /// C++ types (json::schema_set). Throws config_error like async_run when a subscriber's
   /// configuration is invalid. Thread safety: like explain().
-  std::string asyncapi(const asyncapi_info& info = {});
+  std::string asyncapi(const asyncapi_info& info = {}) const;
 
   /// Adds a middleware around every handler call (outermost first).
   void use(middleware m);
@@ -167,7 +167,7 @@ class broker {
   /// anything connects. Cancellation: terminal, partial and total, all meaning stop().
   template <class CompletionToken = boost::asio::deferred_t>
   auto async_run(CompletionToken&& token = {}) {
-    prepare();
+    configure_subscribers();
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](broker& self, auto handler) { self.start_run(std::move(handler)); }},
         token);
@@ -237,7 +237,7 @@ class broker {
 
   /// Every subscriber's effective configuration, key by key with the scope that set it
   /// (secrets redacted). Throws config_error like async_run.
-  std::string explain();
+  std::string explain() const;
 
   /// Statistics of the subscriber named `name` (nullptr if none).
   const subscriber_stats* stats(std::string_view name) const;
@@ -294,7 +294,10 @@ class broker {
                                          detail::erased_handler handler,
                                          std::vector<detail::operation_contract> contracts);
   void add_publisher(detail::operation_contract contract);
-  void prepare();
+  // Composes every subscriber's configuration (throws config_error); pure.
+  std::vector<composed_config> compose_subscribers() const;
+  // The same, handed to each subscriber for its run.
+  void configure_subscribers();
   void start_run(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_publish(detail::outbound_record r,
                      boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);

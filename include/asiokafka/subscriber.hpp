@@ -122,7 +122,8 @@ boost::asio::awaitable<void> publish_result(context& ctx, outbound_record result
 /// coroutine finishes. Not thread-safe (it lives on the subscriber's strand).
 class context {
  public:
-  context(detail::subscriber_runner& runner, message& msg) noexcept : runner_(&runner), msg_(&msg) {}
+  context(const context&) = delete;
+  context& operator=(const context&) = delete;
 
   const message& raw() const noexcept { return *msg_; }
   std::string_view topic() const noexcept { return msg_->topic(); }
@@ -168,13 +169,18 @@ class context {
     return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options)));
   }
 
+  /// A manual-mode handler's decision (ack(), nack(), reject()).
   enum class decision { none, ack, nack, reject };
+
+ private:
+  // Made and read by the subscriber that runs the handler.
+  friend class detail::subscriber_runner;
+  friend boost::asio::awaitable<void> detail::publish_result(context& ctx, detail::outbound_record result);
+
+  context(detail::subscriber_runner& runner, message& msg) noexcept : runner_(&runner), msg_(&msg) {}
   decision current_decision() const noexcept { return decision_; }
   const std::string& reject_reason() const noexcept { return reject_reason_; }
   void reset_decision() noexcept { decision_ = decision::none; }
-
- private:
-  friend boost::asio::awaitable<void> detail::publish_result(context& ctx, detail::outbound_record result);
   boost::asio::awaitable<delivery_report> publish_outbound(detail::outbound_record r);
 
   detail::subscriber_runner* runner_;

@@ -96,7 +96,6 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   std::vector<std::function<asio::awaitable<void>()>> startup_hooks;
   std::vector<std::function<asio::awaitable<void>()>> shutdown_hooks;
   std::vector<std::shared_ptr<detail::subscriber_runner>> runners;
-  std::vector<composed_config> configs;  // one per runner, after prepare()
   std::vector<detail::operation_contract> operations;  // for asyncapi(), in declaration order
   std::shared_ptr<detail::publish_path> out;
   request_stats request_counters;
@@ -169,7 +168,7 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
     remaining = runners.size();
     for (std::size_t i = 0; i < runners.size(); ++i) {
       auto runner = runners[i];
-      asio::co_spawn(runner->strand(), runner->run(configs[i]),
+      asio::co_spawn(runner->strand(), runner->run(),
                      [self, runner](std::exception_ptr e, error_code ec) {
                        asio::post(self->strand, [self, runner, e, ec] { self->runner_finished(*runner, e, ec); });
                      });
@@ -224,7 +223,6 @@ const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, 
                                      state_->opts.graceful_timeout};
   auto runner = std::make_shared<detail::subscriber_runner>(state_->ex, std::move(s));
   state_->runners.push_back(runner);
-  state_->configs.clear();
   return runner->stats();
 }
 
@@ -234,7 +232,7 @@ void broker::on_shutdown(std::function<asio::awaitable<void>()> hook) {
   state_->shutdown_hooks.push_back(std::move(hook));
 }
 
-void broker::prepare() {
+std::vector<composed_config> broker::compose_subscribers() const {
   std::vector<consumer_scope> scopes;
   for (const auto& r : state_->runners) {
     const auto& o = r->options();
@@ -243,11 +241,17 @@ void broker::prepare() {
                          "ack_policy::reject_on_error needs a dead_letter_topic");
     scopes.push_back({o.name, o.config, {{"enable.auto.offset.store", "false", std::string(offset_store_reason)}}});
   }
-  state_->configs = state_->composer.compose_consumers(scopes);
-  for (std::size_t i = 0; i < state_->configs.size(); ++i)
-    if (!state_->configs[i].get("group.id"))
+  auto configs = state_->composer.compose_consumers(scopes);
+  for (std::size_t i = 0; i < configs.size(); ++i)
+    if (!configs[i].get("group.id"))
       throw config_error("group.id", config_scope::subscriber, state_->runners[i]->name(),
                          "a subscriber needs a group_id (at broker or subscriber scope)");
+  return configs;
+}
+
+void broker::configure_subscribers() {
+  auto configs = compose_subscribers();
+  for (std::size_t i = 0; i < configs.size(); ++i) state_->runners[i]->configure(std::move(configs[i]));
 }
 
 void broker::start_run(asio::any_completion_handler<void(error_code)> handler) {
@@ -299,19 +303,18 @@ error_code broker::undecodable_reply(const message& reply, const std::string& wh
 
 const request_stats& broker::requests() const noexcept { return state_->request_counters; }
 
-std::string broker::explain() {
-  prepare();
+std::string broker::explain() const {
   std::string out;
-  for (const auto& c : state_->configs) out += c.explain() + "\n";
+  for (const auto& c : compose_subscribers()) out += c.explain() + "\n";
   return out;
 }
 
-std::string broker::asyncapi(const asyncapi_info& info) {
-  prepare();
+std::string broker::asyncapi(const asyncapi_info& info) const {
+  const auto configs = compose_subscribers();
   std::vector<detail::client_endpoint> endpoints;
   std::map<std::string, const composed_config*> by_subscriber;
-  for (std::size_t i = 0; i < state_->configs.size(); ++i) {
-    const composed_config& c = state_->configs[i];
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const composed_config& c = configs[i];
     by_subscriber[state_->runners[i]->name()] = &c;
     endpoints.push_back({c.get("bootstrap.servers").value_or(""), c.get("security.protocol").value_or("plaintext")});
   }

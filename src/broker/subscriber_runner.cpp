@@ -145,7 +145,7 @@ asio::awaitable<void> subscriber_runner::wait_for_change(std::chrono::steady_clo
   --receiver_waiting_;
 }
 
-asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
+asio::awaitable<error_code> subscriber_runner::run() {
   auto self = shared_from_this();
   consumer_options copts;
   copts.log = setup_.log;
@@ -182,7 +182,7 @@ asio::awaitable<error_code> subscriber_runner::run(composed_config config) {
     health_.fatal_error.clear();
     health_.assigned_partitions = 0;
   }
-  consumer_ = std::make_unique<consumer>(strand_, config, std::move(copts));
+  consumer_ = std::make_unique<consumer>(strand_, config_.value(), std::move(copts));
   consumer_->subscribe(setup_.topics);
 
   error_code fatal;

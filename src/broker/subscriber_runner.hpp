@@ -49,9 +49,11 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   /// run() ended with an exception: the subscriber is no longer running.
   void stopped_by_exception(const std::string& what);
 
-  /// Runs on the strand until stop(): creates the consumer from `config`, subscribes, receives,
-  /// dispatches, then stops gracefully. Returns the fatal error that ended it, if any.
-  boost::asio::awaitable<error_code> run(composed_config config);
+  /// The subscriber's composed configuration, for the next run().
+  void configure(composed_config config) { config_ = std::move(config); }
+  /// Runs on the strand until stop(): creates the consumer from the configuration, subscribes,
+  /// receives, dispatches, then stops gracefully. Returns the fatal error that ended it, if any.
+  boost::asio::awaitable<error_code> run();
   /// Thread-safe: posts the stop to the strand.
   void stop();
 
@@ -98,6 +100,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> release_partitions(const topic_partition_list& parts, bool wait);
 
   setup setup_;
+  std::optional<composed_config> config_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   subscriber_stats stats_;
   std::unique_ptr<consumer> consumer_;
