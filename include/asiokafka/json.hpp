@@ -41,6 +41,7 @@
 #pragma once
 
 #include <asiokafka/detail/json_codec.hpp>
+#include <asiokafka/detail/json_encode.hpp>
 
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>

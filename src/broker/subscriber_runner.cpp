@@ -112,7 +112,8 @@ subscriber_runner::lane_key subscriber_runner::partition_key(std::string_view to
   return (index << 32) | static_cast<std::uint32_t>(partition);
 }
 
-asio::awaitable<void> subscriber_runner::release_partitions(const topic_partition_list& parts, bool wait) {
+asio::awaitable<void> subscriber_runner::release_partitions(const topic_partition_list& parts, release how) {
+  const bool wait = how == release::revoked;  // lost partitions are someone else's already
   std::set<lane_key> keys;
   for (const auto& p : parts) keys.insert(partition_key(p.topic, p.partition));
   for (auto& [key, l] : lanes_) {
@@ -170,11 +171,11 @@ asio::awaitable<error_code> subscriber_runner::run() {
   };
   copts.hooks.on_revoked = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     count_removed(parts);
-    co_await release_partitions(parts, true);
+    co_await release_partitions(parts, release::revoked);
   };
   copts.hooks.on_lost = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     count_removed(parts);
-    co_await release_partitions(parts, false);
+    co_await release_partitions(parts, release::lost);
   };
   {
     std::lock_guard lock(observed_mutex_);

@@ -97,7 +97,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // Rebalance hook: drops queued messages of the partitions and, when revoked (not lost),
   // waits up to graceful_timeout for their in-flight handlers so their offsets are stored
   // before the consumer commits and gives them up.
-  boost::asio::awaitable<void> release_partitions(const topic_partition_list& parts, bool wait);
+  enum class release { revoked, lost };
+  boost::asio::awaitable<void> release_partitions(const topic_partition_list& parts, release how);
 
   setup setup_;
   std::optional<composed_config> config_;

@@ -63,7 +63,7 @@ class composition {
   composition_output run() && {
     const owned_map owned = collect_owned();
     check_own_scope_applies();
-    check_owned_against(owned, in_.own, config_scope::subscriber);
+    check_owned_against(owned, in_.own, own_scope());
     check_owned_against(owned, in_.broker, config_scope::broker);
     drop_inapplicable_broker_keys();
     merge_ordinary_keys(owned);
@@ -110,10 +110,15 @@ class composition {
     return owned;
   }
 
+  // The client's own scope: a subscriber's or the producer's.
+  config_scope own_scope() const noexcept {
+    return in_.kind == client_kind::consumer ? config_scope::subscriber : config_scope::producer;
+  }
+
   void check_own_scope_applies() const {
     for (const auto& [key, v] : in_.own)
       if (!detail::applies_to(in_.kind, key))
-        fail(key, config_scope::subscriber,
+        fail(key, own_scope(),
              describe_origin(v) + " is a " + other_kind_name() +
                  "-only property; librdkafka would ignore it on a " + kind_name() +
                  " (set it in the " + other_kind_name() + "'s options or at broker scope)");
@@ -160,7 +165,7 @@ class composition {
         origins.push_back(v);
       }
       if (const scope_value* v = detail::find(in_.own, key)) {
-        candidates.push_back({config_scope::subscriber, v->value});
+        candidates.push_back({own_scope(), v->value});
         origins.push_back(v);
       }
 
@@ -275,7 +280,7 @@ std::vector<composed_config> config_composer::compose_consumers(
 composed_config config_composer::compose_producer(const client_options& producer_scope,
                                                   const std::vector<owned_key>& owned) const {
   const scope_values broker = detail::flatten(broker_scope_, config_scope::broker, "");
-  const scope_values own = detail::flatten(producer_scope, config_scope::subscriber, "");
+  const scope_values own = detail::flatten(producer_scope, config_scope::producer, "");
   auto out = composition({client_kind::producer, "", broker, own, owned, policy_, ids_}).run();
   return composed_config("", title("", policy_, ids_, client_kind::producer),
                          std::move(out.entries), std::move(out.dropped));

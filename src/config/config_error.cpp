@@ -24,6 +24,7 @@ std::string_view to_string(config_scope scope) noexcept {
     case config_scope::library_default: return "library_default";
     case config_scope::broker: return "broker";
     case config_scope::subscriber: return "subscriber";
+    case config_scope::producer: return "producer";
     case config_scope::library_owned: return "library_owned";
   }
   return "invalid config_scope";

@@ -15,7 +15,8 @@ enum class client_kind { consumer, producer };
 /// ...); other keys are returned unchanged.
 std::string_view canonical_key(std::string_view key) noexcept;
 
-/// Whether a (canonical) property only means something to the other kind of client.
+/// Whether a (canonical) property means something to `kind` of client: false for producer-only
+/// properties and a consumer, and for consumer-only properties and a producer.
 bool applies_to(client_kind kind, std::string_view canonical) noexcept;
 
 struct default_property {

@@ -25,7 +25,7 @@ long long conf_int(const rd_kafka_conf_t* conf, const char* key, long long fallb
 /// Reads a boolean property ("true"/"false").
 bool conf_bool(const rd_kafka_conf_t* conf, const char* key, bool fallback);
 
-/// Converts between librdkafka partition lists and asiokafka's.
+/// Owns a librdkafka partition list (conversions to and from asiokafka's: partition_list.hpp).
 struct rd_list_deleter {
   void operator()(rd_kafka_topic_partition_list_t* l) const noexcept {
     rd_kafka_topic_partition_list_destroy(l);

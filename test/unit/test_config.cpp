@@ -572,7 +572,7 @@ BOOST_AUTO_TEST_CASE(owned_key_matches_user_alias) {
                                        {{"acks", "all", "idempotent publishing"}});
   });
   BOOST_TEST(e.key() == "acks");
-  BOOST_TEST((e.scope() == config_scope::subscriber));
+  BOOST_TEST((e.scope() == config_scope::producer));
 }
 
 BOOST_AUTO_TEST_CASE(owned_keys_with_different_values_throw) {
@@ -724,7 +724,7 @@ BOOST_AUTO_TEST_CASE(producer_scope_consumer_key_throws) {
   const auto e = expect_config_error(
       [&] { config_composer{}.compose_producer(client_options{.group_id = "g"}); });
   BOOST_TEST(e.key() == "group.id");
-  BOOST_TEST((e.scope() == config_scope::subscriber));
+  BOOST_TEST((e.scope() == config_scope::producer));
   BOOST_TEST(contains(e.what(), "consumer-only"));
 }
 

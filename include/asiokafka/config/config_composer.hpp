@@ -64,7 +64,7 @@ class config_composer {
   std::vector<composed_config> compose_consumers(const std::vector<consumer_scope>& consumers) const;
 
   /// A producer's configuration: library defaults → broker scope → `producer_scope`
-  /// (reported as subscriber scope) with `owned` keys fixed. Consumer-only keys set at broker
+  /// (config_scope::producer) with `owned` keys fixed. Consumer-only keys set at broker
   /// scope (group.id, group.instance.id, auto.offset.reset, session.timeout.ms,
   /// max.poll.interval.ms, partition.assignment.strategy, enable.auto.commit, fetch.*, ...)
   /// are dropped and listed in `dropped()`; setting one in `producer_scope` throws

@@ -6,21 +6,24 @@
 namespace asiokafka {
 
 /// The scope a configuration value comes from. Enumerators are listed lowest precedence
-/// first; how competing values of one key are resolved is decided by a `merge_policy`
-/// (library_default, broker, subscriber), by the `static_id_policy` (group.instance.id), or
-/// is fixed (library_owned).
+/// first (`subscriber` and `producer` are the same level, each the client's own scope); how
+/// competing values of one key are resolved is decided by a `merge_policy` (library_default,
+/// broker, subscriber or producer), by the `static_id_policy` (group.instance.id), or is
+/// fixed (library_owned).
 enum class config_scope {
   /// asiokafka's documented defaults (see docs/config.md), e.g. `client.id=asiokafka`.
   library_default,
   /// Broker-wide (executor-wide) options shared by every subscriber and publisher.
   broker,
-  /// The client's own options: a subscriber's, or the producer's in `compose_producer`.
+  /// A consumer's own options: a subscriber's (`compose_consumer`).
   subscriber,
+  /// The producer's own options (`compose_producer`, broker_options::producer_config).
+  producer,
   /// A value a library feature requires (`owned_key`); users may not change it.
   library_owned,
 };
 
-/// "library_default", "broker", "subscriber" or "library_owned".
+/// "library_default", "broker", "subscriber", "producer" or "library_owned".
 std::string_view to_string(config_scope scope) noexcept;
 
 }  // namespace asiokafka
