@@ -165,7 +165,7 @@ class broker {
   /// Throws config_error from the initiating function when a subscriber's configuration is
   /// invalid (unknown key, bad value, conflicting scopes, duplicate static ids), before
   /// anything connects. Cancellation: terminal, partial and total, all meaning stop().
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_run(CompletionToken&& token = {}) {
     configure_subscribers();
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
@@ -186,7 +186,8 @@ class broker {
   /// Completion signature: `void(error_code, delivery_report)`. Executor: the handler's
   /// associated executor, else the broker's. Cancellation: as producer::async_produce.
   /// Thread-safe.
-  template <class V, class CompletionToken = boost::asio::deferred_t>
+  template <class V, BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
+                         CompletionToken = boost::asio::deferred_t>
   auto async_publish(std::string topic, const V& value, publish_options options = {},
                      CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
@@ -221,7 +222,8 @@ class broker {
   /// with operation_aborted at once; a reply that arrives later is counted
   /// (request_stats::late_replies) and dropped. The request record itself may still be
   /// delivered. Thread-safe.
-  template <class Reply, class V, class CompletionToken = boost::asio::deferred_t>
+  template <class Reply, class V,
+            BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, Reply)) CompletionToken = boost::asio::deferred_t>
   auto async_request(std::string topic, const V& request, request_options options = {},
                      CompletionToken&& token = {}) {
     const auto timeout = options.timeout;
@@ -319,7 +321,8 @@ class publisher {
   /// Publishes `value` to topic(): broker::async_publish(topic(), value, options, token), with
   /// the same completion signature `void(error_code, delivery_report)`, executor,
   /// cancellation and errors.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
+                CompletionToken = boost::asio::deferred_t>
   auto async_publish(const T& value, publish_options options = {}, CompletionToken&& token = {}) {
     return broker_->async_publish(topic_, value, std::move(options), std::forward<CompletionToken>(token));
   }
