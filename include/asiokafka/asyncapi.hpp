@@ -52,7 +52,7 @@ struct operation_contract {
   enum class action { receive, send };
   action kind = action::receive;
   std::string id;                   // unique operation id
-  std::vector<std::string> topics;  // '^' starts a pattern; empty: the reply-to header's topic
+  std::vector<std::string> topics;  // '^' starts a pattern; empty: the reply_to header's topic
   message_contract message;
   std::string description;
   std::string subscriber;  // receive: the subscriber, whose group and client id are bound

@@ -84,7 +84,7 @@ std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<
     }
     const bj::object message_ref{{"$ref", "#/components/messages/" + message_id}};
 
-    // A channel per topic; a pattern (or the reply-to header's topic) has no fixed address.
+    // A channel per topic; a pattern (or the reply_to header's topic) has no fixed address.
     std::vector<std::string> channel_ids;
     std::vector<std::string> topics = op.topics;
     if (topics.empty()) topics.push_back({});
@@ -97,7 +97,7 @@ std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<
         bj::object channel;
         if (topic.empty()) {
           channel["address"] = nullptr;
-          channel["description"] = "The topic named by each input message's reply-to header.";
+          channel["description"] = "The topic named by each input message's reply_to header.";
         } else if (pattern) {
           channel["address"] = nullptr;
           channel["description"] = "Every topic matching the regular expression " + topic;
