@@ -18,8 +18,9 @@ class asiokafka_category_impl final : public boost::system::error_category {
       case error::decode_failed: return "message could not be decoded";
       case error::already_pending: return "operation already pending";
       case error::not_assigned: return "partition not assigned";
-      case error::hook_failed: return "a startup or shutdown hook failed";
+      case error::hook_failed: return "a startup, shutdown or rebalance hook failed";
       case error::timeout: return "no reply within the request timeout";
+      case error::handler_failed: return "the handler failed";
     }
     return "unknown asiokafka error " + std::to_string(ev);
   }

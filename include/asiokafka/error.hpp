@@ -30,10 +30,15 @@ enum class error {
   already_pending,
   /// The operation needs a group membership / assignment that the consumer does not have.
   not_assigned,
-  /// A broker's startup or shutdown hook threw (its message is logged).
+  /// A hook threw: a broker's startup or shutdown hook (its message is logged), or a
+  /// consumer's rebalance hook (reported to the error sink; the rebalance proceeds and the
+  /// consumer keeps running, so this is not fatal).
   hook_failed,
   /// A request got no reply within its timeout (broker::async_request).
   timeout,
+  /// A subscriber's handler threw (the error of its span, see broker_options::on_span; the
+  /// message follows the ack policy).
+  handler_failed,
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -32,15 +32,7 @@ struct publish_span {
             error_code ec = {}) const {
     const std::string name = topic + " publish";
     const std::string what = ec ? ec.message() : std::string();
-    span_event e;
-    e.span_kind = span_event::kind::publish;
-    e.span_phase = phase;
-    e.name = name;
-    e.context = &context;
-    e.parent_span_id = parent;
-    e.topic = topic;
-    e.correlation_id = correlation_id;
-    e.time = std::chrono::system_clock::now();
+    span_event e = make_span_event(span_event::kind::publish, phase, name, context, parent, topic, correlation_id);
     if (report) {
       e.partition = report->partition;
       e.offset = report->offset;
@@ -107,6 +99,21 @@ void write_wire_headers(outbound_record& out, const publish_origin& origin, cons
   });
   headers.push_back({std::string(wire::traceparent_header), span.traceparent()});
   if (!span.tracestate().empty()) headers.push_back({std::string(wire::tracestate_header), span.tracestate()});
+}
+
+span_event make_span_event(span_event::kind kind, span_event::phase phase, std::string_view name,
+                           const trace_context& context, std::optional<trace_context::span_id_type> parent,
+                           std::string_view topic, std::string_view correlation_id) {
+  span_event e;
+  e.span_kind = kind;
+  e.span_phase = phase;
+  e.name = name;
+  e.context = &context;
+  e.parent_span_id = parent;
+  e.topic = topic;
+  e.correlation_id = correlation_id;
+  e.time = std::chrono::system_clock::now();
+  return e;
 }
 
 std::string_view written_correlation_id(const record& r) noexcept {

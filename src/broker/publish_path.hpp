@@ -38,6 +38,12 @@ struct publish_origin {
 /// FastStream's spelling); a traceparent is replaced by the span's. Pure: no I/O.
 void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span);
 
+/// A span event stamped now with what every span has; the caller adds the rest (subscriber,
+/// partition, offset, error). Views must outlive the sink call.
+span_event make_span_event(span_event::kind kind, span_event::phase phase, std::string_view name,
+                           const trace_context& context, std::optional<trace_context::span_id_type> parent,
+                           std::string_view topic, std::string_view correlation_id);
+
 /// The correlation id `write_wire_headers` wrote (or found) in `r`.
 std::string_view written_correlation_id(const record& r) noexcept;
 

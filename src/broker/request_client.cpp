@@ -117,15 +117,7 @@ void request_client::emit_span(const std::string& id, const pending& p, span_eve
   if (!sink) return;
   const std::string name = reply_topic_ + " request";
   const std::string what = ec ? ec.message() : std::string();
-  span_event e;
-  e.span_kind = span_event::kind::request;
-  e.span_phase = phase;
-  e.name = name;
-  e.context = &p.span;
-  e.parent_span_id = p.parent;
-  e.topic = reply_topic_;
-  e.correlation_id = id;
-  e.time = std::chrono::system_clock::now();
+  span_event e = make_span_event(span_event::kind::request, phase, name, p.span, p.parent, reply_topic_, id);
   e.error = ec;
   e.error_text = what;
   sink(e);

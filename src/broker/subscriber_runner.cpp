@@ -64,25 +64,20 @@ void subscriber_runner::unroutable_result(const message& msg) {
                               " has nowhere to go (no reply_to header, no output_topic): dropped");
 }
 
-void subscriber_runner::emit_process_span(context& ctx, span_event::phase phase, std::string_view error) {
+void subscriber_runner::emit_process_span(context& ctx, span_event::phase phase, failure_kind failure,
+                                          std::string_view error) {
   const auto& sink = setup_.out->on_span();
   const message& msg = ctx.raw();
   const std::string name = std::string(msg.topic()) + " process";
   const auto incoming = ctx.incoming_trace();
-  span_event e;
-  e.span_kind = span_event::kind::process;
-  e.span_phase = phase;
-  e.name = name;
-  e.context = &ctx.trace();
-  if (incoming) e.parent_span_id = incoming->span_id();
+  span_event e = make_span_event(span_event::kind::process, phase, name, ctx.trace(),
+                                 incoming ? std::optional(incoming->span_id()) : std::nullopt, msg.topic(),
+                                 ctx.correlation_id().value_or(std::string_view()));
   e.subscriber = this->name();
-  e.topic = msg.topic();
   e.partition = msg.partition();
   e.offset = msg.offset();
-  e.correlation_id = ctx.correlation_id().value_or(std::string_view());
-  e.time = std::chrono::system_clock::now();
-  if (!error.empty()) {
-    e.error = make_error_code(error::fatal);
+  if (failure != failure_kind::none) {
+    e.error = make_error_code(failure == failure_kind::decode ? error::decode_failed : error::handler_failed);
     e.error_text = error;
   }
   sink(e);
@@ -354,7 +349,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   } else {
     ++stats_.handled;
   }
-  if (traced) emit_process_span(ctx, span_event::phase::end, failed ? std::string_view(error_text) : std::string_view());
+  if (traced) emit_process_span(ctx, span_event::phase::end, failure, error_text);
 
   switch (step.action) {
     case ack_action::store:

@@ -3,6 +3,7 @@
 // graceful stop.
 #pragma once
 
+#include "broker/ack_decision.hpp"
 #include "broker/publish_path.hpp"
 
 #include <asiokafka/broker.hpp>
@@ -84,7 +85,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> process(message& msg);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
   boost::asio::awaitable<bool> dead_letter(context& ctx, std::string_view kind, const std::string& error);
-  void emit_process_span(context& ctx, span_event::phase phase, std::string_view error = {});
+  void emit_process_span(context& ctx, span_event::phase phase, failure_kind failure = failure_kind::none,
+                         std::string_view error = {});
   void store(const message& msg);
   void log(log_level level, std::string_view line);
   void count_removed(const topic_partition_list& parts);

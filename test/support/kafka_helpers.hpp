@@ -119,3 +119,23 @@ void run_app(boost::asio::io_context& io, App& app, Drive drive, std::chrono::se
 }
 
 }  // namespace asiokafka::test
+
+#include <asiokafka/consumer.hpp>
+
+#include "test_support.hpp"
+
+namespace asiokafka::test {
+
+/// Reads the first `n` records of partition 0 of `topic` (from the beginning, no group commits).
+inline boost::asio::awaitable<std::vector<message>> read_partition0(const std::string& brokers, const std::string& topic,
+                                                                    std::size_t n) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  consumer c(ex, consumer_config(brokers, unique_name("reader")));
+  c.assign({{topic, 0, offsets::beginning}});
+  std::vector<message> out;
+  while (out.size() < n) out.push_back(co_await c.async_receive(boost::asio::use_awaitable));
+  co_await c.async_close(boost::asio::use_awaitable);
+  co_return out;
+}
+
+}  // namespace asiokafka::test

@@ -81,13 +81,7 @@ struct broker_fixture {
 
   // Reads `n` messages of partition 0 of `t` from the beginning.
   asio::awaitable<std::vector<message>> read(const std::string& t, std::size_t n) {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::consumer c(ex, test::consumer_config(kafka.bootstrap_servers(), test::unique_name("reader")));
-    c.assign({{t, 0, asiokafka::offsets::beginning}});
-    std::vector<message> out;
-    while (out.size() < n) out.push_back(co_await c.async_receive(asio::use_awaitable));
-    co_await c.async_close(asio::use_awaitable);
-    co_return out;
+    return test::read_partition0(kafka.bootstrap_servers(), t, n);
   }
 
   // The group's committed offset of partition 0 of the input topic (-1001 when none).

@@ -54,6 +54,7 @@ struct recorded_span {
   std::string span_id;
   std::string parent;
   std::string correlation_id;
+  asiokafka::error_code error;
 };
 
 struct fixture {
@@ -82,7 +83,7 @@ struct fixture {
       std::lock_guard lock(spans_mutex);
       spans.push_back({e.span_kind, e.span_phase, std::string(e.name), e.context->trace_id_hex(),
                        e.context->span_id_hex(), e.parent_span_id ? trace_context::hex(*e.parent_span_id) : std::string(),
-                       std::string(e.correlation_id)});
+                       std::string(e.correlation_id), e.error});
     };
     return o;
   }
@@ -96,13 +97,7 @@ struct fixture {
 
   // Reads `n` messages of partition 0 of `t` from the beginning.
   asio::awaitable<std::vector<message>> read(const std::string& t, std::size_t n) {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::consumer c(ex, test::consumer_config(kafka.bootstrap_servers(), test::unique_name("reader")));
-    c.assign({{t, 0, asiokafka::offsets::beginning}});
-    std::vector<message> out;
-    while (out.size() < n) out.push_back(co_await c.async_receive(asio::use_awaitable));
-    co_await c.async_close(asio::use_awaitable);
-    co_return out;
+    return test::read_partition0(kafka.bootstrap_servers(), t, n);
   }
 
   // Produces one record to partition 0 as another client would, headers as given.
@@ -323,6 +318,15 @@ BOOST_AUTO_TEST_CASE(reply_to_an_invalid_topic_is_a_counted_handler_failure) {
   BOOST_TEST(stats.failed == 1u);
   BOOST_TEST(stats.handled == 1u);
   BOOST_TEST(logs.contains("invalid topic \"bad topic!\""));
+  // The failed handling's span ends with the error; the good one's without.
+  std::lock_guard lock(spans_mutex);
+  int failed_spans = 0;
+  int good_spans = 0;
+  for (const auto& s : spans)
+    if (s.kind == span_event::kind::process && s.phase == span_event::phase::end)
+      (s.error == asiokafka::error::handler_failed ? failed_spans : good_spans)++;
+  BOOST_TEST(failed_spans == 1);
+  BOOST_TEST(good_spans == 1);
 }
 
 BOOST_AUTO_TEST_CASE(stop_without_async_run_closes_publisher_and_reply_consumer) {
