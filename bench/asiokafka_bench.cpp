@@ -11,6 +11,10 @@
 //   asiokafka_bench produce-rate       BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS
 //   asiokafka_bench idle-receive       BROKERS TOPIC GROUP SECONDS
 //   asiokafka_bench idle-subscriber    BROKERS TOPIC GROUP SECONDS
+//   asiokafka_bench request            BROKERS TOPIC COUNT INFLIGHT  request/reply: COUNT
+//                                      broker.async_request<person> calls, at most INFLIGHT at once
+//   asiokafka_bench respond            BROKERS TOPIC GROUP         a subscriber<person> returning
+//                                      the person (the reply); "ready" once assigned; until SIGTERM
 //
 // Every mode ends by printing one JSON object on stdout (see bench_common.hpp).
 #include "bench_common.hpp"
@@ -18,11 +22,15 @@
 #include <asiokafka/asiokafka.hpp>
 #include <asiokafka/broker.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -43,20 +51,22 @@ constexpr auto consume_deadline = std::chrono::seconds(1800);
 
 // BENCH_CONSUMER_CONFIG="key=value,key=value": the driver's consumer settings, given to every
 // contestant alike (see bench/run.py).
-std::map<std::string, std::string> extra_consumer_config() {
+std::map<std::string, std::string> extra_config(const char* variable) {
   std::map<std::string, std::string> out;
-  const char* spec = std::getenv("BENCH_CONSUMER_CONFIG");
+  const char* spec = std::getenv(variable);
   std::string_view rest = spec ? spec : "";
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     const auto item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const auto eq = item.find('=');
-    if (eq == std::string_view::npos) throw std::invalid_argument("BENCH_CONSUMER_CONFIG: no '=' in " + std::string(item));
+    if (eq == std::string_view::npos) throw std::invalid_argument(std::string(variable) + ": no '=' in " + std::string(item));
     out.emplace(item.substr(0, eq), item.substr(eq + 1));
   }
   return out;
 }
+
+std::map<std::string, std::string> extra_consumer_config() { return extra_config("BENCH_CONSUMER_CONFIG"); }
 
 asiokafka::composed_config consumer_config(const std::string& brokers, const std::string& group) {
   asiokafka::client_options broker_scope;
@@ -81,6 +91,9 @@ asiokafka::broker_options broker_options(const std::string& brokers) {
   options.config.bootstrap_servers = brokers;
   options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
   options.graceful_timeout = 10s;
+  // BENCH_PRODUCER_CONFIG="key=value,...": producer properties of the broker's publisher (the
+  // driver's request/reply run sets linger.ms=0 for its second pass).
+  options.producer_config.raw = extra_config("BENCH_PRODUCER_CONFIG");
   return options;
 }
 
@@ -428,13 +441,202 @@ int idle_subscriber(const std::string& brokers, const std::string& topic, const 
   return status != 0 || !measuring_done;
 }
 
+// ---- request/reply ---------------------------------------------------------------------------
+
+// The requester: COUNT async_request<person> calls to TOPIC, INFLIGHT coroutines each sending
+// its next request once its previous one completed. Each round trip is timed on steady_clock
+// from the call to its completion. One request goes first, alone and not measured: it starts
+// the broker's reply consumer (creates the reply topic and positions it).
+int request(const std::string& brokers, const std::string& topic, long long count, long long in_flight) {
+  asio::io_context io(1);
+  asiokafka::broker app(io.get_executor(), broker_options(brokers));
+  constexpr auto request_timeout = 60s;
+  long long next = 0, answered = 0, mismatched = 0, errors = 0, outstanding = 0, max_outstanding = 0,
+            workers_done = 0;
+  std::map<std::string, long long> error_kinds;
+  std::vector<double> rtt_ms;
+  rtt_ms.reserve(static_cast<std::size_t>(count));
+  double warmup_ms = 0, elapsed = 0, cpu = 0;
+  int status = 0;
+  // A deadline of its own rather than run_io's: once the broker is stopped, io.run() returns
+  // when the broker has closed its publisher and reply consumer, so the guard must go too.
+  asio::steady_timer guard(io, std::chrono::seconds(1800));
+  bool expired = false;
+  guard.async_wait([&](boost::system::error_code ec) {
+    if (ec) return;
+    expired = true;
+    std::fprintf(stderr, "asiokafka_bench: deadline of 1800 s passed\n");
+    io.stop();
+  });
+  const auto finish = [&] {
+    app.stop();
+    guard.cancel();
+  };
+
+  auto one = [&](long long id) -> asio::awaitable<void> {
+    // Named, not a temporary in the co_await expression (GCC 12, see README "Known limits").
+    const bench::person rq{"user-" + std::to_string(id), static_cast<int>(18 + id % 80),
+                           std::string(60, 'x')};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto [ec, rep] = co_await app.async_request<bench::person>(topic, rq, {.timeout = request_timeout},
+                                                               asio::as_tuple(asio::use_awaitable));
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (id < 0) {
+      warmup_ms = ms;
+      if (ec) throw std::runtime_error("warm-up request failed: " + ec.message());
+      co_return;
+    }
+    rtt_ms.push_back(ms);
+    if (ec) {
+      ++errors;
+      ++error_kinds[ec.message()];
+    } else if (rep.name == rq.name && rep.age == rq.age && rep.pad == rq.pad) {
+      ++answered;
+    } else {
+      ++mismatched;
+    }
+  };
+
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        co_await one(-1);
+        const double cpu0 = bench::cpu_s();
+        const auto started = std::chrono::steady_clock::now();
+        for (long long w = 0; w < in_flight; ++w)
+          asio::co_spawn(
+              ex,
+              [&]() -> asio::awaitable<void> {
+                while (next < count) {
+                  const long long id = next++;
+                  ++outstanding;
+                  max_outstanding = std::max(max_outstanding, outstanding);
+                  co_await one(id);
+                  --outstanding;
+                }
+              },
+              [&](std::exception_ptr e) {
+                if (e) status = 1;
+                ++workers_done;
+              });
+        asio::steady_timer wait(ex);
+        while (workers_done < in_flight) {
+          wait.expires_after(1ms);
+          co_await wait.async_wait(asio::use_awaitable);
+        }
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        cpu = bench::cpu_s() - cpu0;
+        finish();  // closes the reply consumer; io.run() returns once everything is closed
+      },
+      [&](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            std::fprintf(stderr, "asiokafka_bench: %s\n", ex.what());
+          }
+          status = 1;
+          finish();
+        }
+      });
+  io.run();
+  if (expired) status = 1;
+
+  std::sort(rtt_ms.begin(), rtt_ms.end());
+  const auto pct = [&](double q) {
+    if (rtt_ms.empty()) return 0.0;
+    auto i = static_cast<std::int64_t>(q * static_cast<double>(rtt_ms.size()) + 0.999999) - 1;
+    i = std::clamp<std::int64_t>(i, 0, static_cast<std::int64_t>(rtt_ms.size()) - 1);
+    return rtt_ms[static_cast<std::size_t>(i)];
+  };
+  std::string kinds;
+  for (const auto& [k, n] : error_kinds) {
+    std::string escaped;
+    for (char c : k) escaped += (c == '"' || c == '\\') ? '_' : c;
+    kinds += (kinds.empty() ? "\"" : ", \"") + escaped + "\": " + std::to_string(n);
+  }
+  const auto& rs = app.requests();
+  std::printf(
+      "{\"count\": %lld, \"in_flight\": %lld, \"ok\": %lld, \"errors\": %lld, \"mismatched\": %lld, "
+      "\"error_kinds\": {%s}, \"max_in_flight\": %lld, \"elapsed_s\": %.6f, \"round_trips_per_s\": %.1f, "
+      "\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f, \"warmup_ms\": %.3f, \"cpu_s\": %.4f, "
+      "\"request_stats\": {\"sent\": %llu, \"answered\": %llu, \"timed_out\": %llu, \"failed\": %llu, "
+      "\"late_replies\": %llu, \"unmatched_replies\": %llu}}\n",
+      count, in_flight, answered, errors, mismatched, kinds.c_str(), max_outstanding, elapsed,
+      elapsed > 0 ? static_cast<double>(answered) / elapsed : 0.0, pct(0.5), pct(0.99),
+      rtt_ms.empty() ? 0.0 : rtt_ms.back(), warmup_ms, cpu, static_cast<unsigned long long>(rs.sent.load()),
+      static_cast<unsigned long long>(rs.answered.load()), static_cast<unsigned long long>(rs.timed_out.load()),
+      static_cast<unsigned long long>(rs.failed.load()), static_cast<unsigned long long>(rs.late_replies.load()),
+      static_cast<unsigned long long>(rs.unmatched_replies.load()));
+  std::fflush(stdout);
+  return status != 0 || answered != count;
+}
+
+// The asiokafka responder: a subscriber<person> returning the person it got, which the broker
+// publishes to the request's reply_to with its correlation id. Default subscriber options
+// (max_concurrency 1, ack_after_success). Runs until SIGTERM or SIGINT, then stops gracefully.
+int respond(const std::string& brokers, const std::string& topic, const std::string& group) {
+  asio::io_context io(1);
+  asiokafka::broker app(io.get_executor(), broker_options(brokers));
+  asiokafka::subscriber_options options;
+  options.name = "responder";
+  options.config.group_id = group;
+  const auto& stats = app.subscriber<bench::person>(
+      {topic}, options, [](bench::person p) -> asio::awaitable<bench::person> { co_return p; });
+
+  asio::steady_timer watch(io);
+  std::function<void()> poll_assignment = [&] {
+    watch.expires_after(5ms);
+    watch.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      const auto h = app.health();
+      if (!h.subscribers.empty() && h.subscribers.front().assigned_partitions > 0) {
+        std::printf("ready\n");
+        std::fflush(stdout);
+        return;
+      }
+      poll_assignment();
+    });
+  };
+  poll_assignment();
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec) app.stop();
+  });
+  int status = 0;
+  app.async_run([&](asiokafka::error_code ec) {
+    if (ec) {
+      std::fprintf(stderr, "asiokafka_bench: broker stopped: %s\n", ec.message().c_str());
+      status = 1;
+    }
+    watch.cancel();
+    signals.cancel();
+    io.stop();
+  });
+  io.run();
+  std::printf(
+      "{\"received\": %llu, \"handled\": %llu, \"failed\": %llu, \"decode_failed\": %llu, \"replies_failed\": %llu, "
+      "\"replies_unroutable\": %llu}\n",
+      static_cast<unsigned long long>(stats.received.load()), static_cast<unsigned long long>(stats.handled.load()),
+      static_cast<unsigned long long>(stats.failed.load()), static_cast<unsigned long long>(stats.decode_failed.load()),
+      static_cast<unsigned long long>(stats.replies_failed.load()),
+      static_cast<unsigned long long>(stats.replies_unroutable.load()));
+  std::fflush(stdout);
+  return status != 0 || stats.failed.load() != 0 || stats.decode_failed.load() != 0 ||
+         stats.replies_failed.load() != 0;
+}
+
 int usage() {
   std::fprintf(stderr,
                "usage: asiokafka_bench fill BROKERS TOPIC COUNT PARTITIONS\n"
                "       asiokafka_bench receive|receive-batch|subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench latency-receive|latency-subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench produce-rate BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS\n"
-               "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n");
+               "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n"
+               "       asiokafka_bench request BROKERS TOPIC COUNT INFLIGHT\n"
+               "       asiokafka_bench respond BROKERS TOPIC GROUP\n");
   return 2;
 }
 
@@ -450,6 +652,8 @@ int main(int argc, char** argv) {
     if (mode == "fill" && a.size() == 6) return fill(a[2], a[3], ll(4), static_cast<int>(ll(5)));
     if (mode == "produce-rate" && a.size() == 8)
       return produce_rate(a[2], a[3], ll(4), dbl(5), dbl(6), static_cast<int>(ll(7)));
+    if (mode == "respond" && a.size() == 5) return respond(a[2], a[3], a[4]);
+    if (mode == "request" && a.size() == 6 && ll(4) > 0 && ll(5) > 0) return request(a[2], a[3], ll(4), ll(5));
     if (a.size() != 6) return usage();
     if (mode == "receive") return receive(a[2], a[3], a[4], ll(5), receive_kind::one, nullptr);
     if (mode == "receive-batch") return receive(a[2], a[3], a[4], ll(5), receive_kind::batch, nullptr);

@@ -1,7 +1,9 @@
 """The benchmark driver behind scripts/bench: fills a topic, runs every contestant as its own
 process in interleaved rounds, measures it (its rusage from wait4, its own first-to-last
 record clock), then the latency and idle runs, and writes results.json, results.md and
-results.png. See docs/benchmarks.md for the method.
+results.png. After the latency run, a request/reply run: asiokafka's broker::async_request
+against an asiokafka responder and a FastStream responder. See docs/benchmarks.md for the
+method.
 
     python bench/run.py --brokers HOST:PORT --build BUILD_DIR --out OUT_DIR [--quick]
 """
@@ -31,9 +33,18 @@ PARTITIONS = 8
 LIFTED_PREFETCH = "queued.min.messages=10000000,queued.max.messages.kbytes=2097151"
 
 SETTINGS = {
-    "full": {"count": 2_000_000, "rounds": 3, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10},
-    "quick": {"count": 300_000, "rounds": 2, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5},
+    "full": {"count": 2_000_000, "rounds": 3, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10,
+             "rr_count": 20_000, "rr_latency_count": 2_000},
+    "quick": {"count": 300_000, "rounds": 2, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5,
+              "rr_count": 3_000, "rr_latency_count": 500},
 }
+# Request/reply: requests at most this many in flight for throughput (rr_count requests),
+# and one at a time for latency (rr_latency_count requests). Each responder runs with the
+# asiokafka producers (the requester's, and the asiokafka responder's replies) at
+# librdkafka's default linger.ms (5 ms), then again at RR_LINGER (FastStream's producer
+# default is linger_ms=0).
+RR_IN_FLIGHT = 100
+RR_LINGER = "linger.ms=0"
 LATENCY_RATE = 20_000
 LATENCY_WARMUP_S = 1
 
@@ -79,6 +90,7 @@ class Child:
     def __init__(self, argv, log_path, env_extra=None):
         env = dict(os.environ)
         env.pop("BENCH_CONSUMER_CONFIG", None)
+        env.pop("BENCH_PRODUCER_CONFIG", None)
         env.update(env_extra or {})
         self.log = open(log_path, "ab")
         self.log.write(("$ " + " ".join(argv) + "\n").encode())
@@ -210,6 +222,104 @@ def latency_run(key, mode_argv, args, settings, log_dir, progress):
     return {k: result[k] for k in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "samples")}
 
 
+def alive(pid):
+    """Whether a child still runs, without reaping it (Child.wait reaps with wait4)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def cpu_of(pid):
+    """utime + stime of a running process, in seconds (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def request_reply_runs(args, settings, log_dir, progress, python):
+    """For each responder (asiokafka, FastStream; asiokafka's producers at the default linger,
+    then at RR_LINGER): start it on a fresh 8-partition topic, wait until it is assigned, run
+    the asiokafka requester one at a time (latency) and with RR_IN_FLIGHT in flight
+    (throughput), stop it with SIGTERM. A failure is recorded, not
+    raised: the rest of the bench's results are still written."""
+    b = f"{args.build}/bench"
+    asiokafka_responder = lambda t, g: [f"{b}/asiokafka_bench", "respond", args.brokers, t, g]
+    faststream_responder = lambda t, g: [python, f"{HERE}/faststream_responder.py", args.brokers, t, g]
+    responders = [
+        ("asiokafka", "asiokafka broker subscriber returning a value", asiokafka_responder, {}),
+        ("faststream", "FastStream subscriber returning a value", faststream_responder, {}),
+        ("asiokafka-linger0", "asiokafka broker subscriber returning a value", asiokafka_responder,
+         {"BENCH_PRODUCER_CONFIG": RR_LINGER}),
+        ("faststream-linger0", "FastStream subscriber returning a value", faststream_responder,
+         {"BENCH_PRODUCER_CONFIG": RR_LINGER}),
+    ]
+    rows = []
+    for key, label, argv, env in responders:
+        linger = env.get("BENCH_PRODUCER_CONFIG", "linger.ms=5 (default)")
+        runs = ((1, settings["rr_latency_count"]), (RR_IN_FLIGHT, settings["rr_count"]))
+        topic = f"bench-rr-{key}-{uuid.uuid4().hex[:8]}"
+        group = f"bench-rr-{key}-{uuid.uuid4().hex[:8]}"
+        responder = None
+        try:
+            run_tool([f"{b}/raw_poll", "create-topic", args.brokers, topic, str(PARTITIONS)],
+                     os.path.join(log_dir, "create-topic.log"))
+            responder = Child(argv(topic, group), os.path.join(log_dir, f"rr-{key}-responder.log"), env)
+            if not responder.ready.wait(60):
+                raise RuntimeError(f"{key} responder never got its partitions; see {log_dir}/rr-{key}-responder.log")
+            for in_flight, count in runs:
+                log = os.path.join(log_dir, f"rr-{key}-inflight{in_flight}.log")
+                row = {"name": f"request/reply {key} in flight {in_flight}", "kind": "request_reply",
+                       "responder": key, "responder_label": label, "asiokafka_producers": linger,
+                       "in_flight": in_flight, "count": count, "ok": False, "log": log}
+                rows.append(row)
+                if not alive(responder.proc.pid):
+                    row["error"] = "responder exited"
+                    progress.step(f"request/reply {key}, {in_flight} in flight: FAILED ({row['error']})")
+                    continue
+                cpu0 = cpu_of(responder.proc.pid)
+                child = Child([f"{b}/asiokafka_bench", "request", args.brokers, topic, str(count), str(in_flight)],
+                              log, env)
+                result, usage, code, timed_out = child.wait(120 + count / 20)
+                row["responder_cpu_s"] = cpu_of(responder.proc.pid) - cpu0
+                row.update({"exit": code, "timed_out": timed_out, "requester_process_cpu_s": usage.ru_utime + usage.ru_stime,
+                            "requester_peak_rss_mb": usage.ru_maxrss / 1024})
+                if result:
+                    row.update({k: v for k, v in result.items() if k != "ok"})
+                    row["answered"] = result.get("ok")
+                    row["ok"] = (code == 0 and not timed_out and result.get("ok") == count
+                                 and result.get("errors") == 0 and result.get("mismatched") == 0)
+                    row["responder_cpu_ms_per_round_trip"] = row["responder_cpu_s"] / count * 1e3
+                    row["requester_cpu_ms_per_round_trip"] = result["cpu_s"] / count * 1e3
+                state = "ok" if row["ok"] else f"FAILED (exit {code}{', timed out' if timed_out else ''}, see {log})"
+                progress.step(f"request/reply {key} responder, {in_flight} in flight: {count} requests, "
+                              f"{row.get('round_trips_per_s', 0):,.0f} round trips/s, p50 {row.get('p50_ms', 0):.2f} ms, "
+                              f"p99 {row.get('p99_ms', 0):.2f} ms {state}")
+        except (RuntimeError, OSError) as e:
+            print(f"request/reply {key}: {e}", file=sys.stderr, flush=True)
+            done = {r["in_flight"] for r in rows if r["responder"] == key}
+            for in_flight, count in runs:
+                if in_flight not in done:
+                    rows.append({"name": f"request/reply {key} in flight {in_flight}", "kind": "request_reply",
+                                 "responder": key, "responder_label": label, "asiokafka_producers": linger,
+                                 "in_flight": in_flight, "count": count, "ok": False, "error": str(e)})
+                    progress.step(f"request/reply {key}, {in_flight} in flight: FAILED ({e})")
+        finally:
+            if responder is not None:
+                if alive(responder.proc.pid):
+                    os.kill(responder.proc.pid, signal.SIGTERM)
+                summary, _, code, timed_out = responder.wait(60)
+                for r in rows:
+                    if r["responder"] == key:
+                        r["responder_summary"] = summary
+                        r["responder_exit"] = code
+                        if code != 0 or timed_out:
+                            r["ok"] = False
+                            r.setdefault("error", f"responder exit {code}{', timed out stopping' if timed_out else ''}")
+    return rows
+
+
 def idle_run(label, argv, seconds, log_dir, progress):
     result = run_tool(argv, os.path.join(log_dir, f"idle-{label}.log"), timeout=seconds + 120)
     progress.step(f"idle {label}: {result['cpu_pct']:.3f}% of a core over {result['idle_s']:.1f} s")
@@ -283,7 +393,7 @@ def ratio_rows(by_key, idle, lat):
             for name, v, target, ok, d in rows]
 
 
-def markdown(machine_info, settings_name, settings, fill, table, defaults_table, lat, idle, ratios):
+def markdown(machine_info, settings_name, settings, fill, table, defaults_table, lat, idle, ratios, rr):
     m = machine_info
     lines = [
         f"## Results ({settings_name}: N = {settings['count']:,} records of 100 bytes, 8 partitions, "
@@ -338,6 +448,24 @@ def markdown(machine_info, settings_name, settings, fill, table, defaults_table,
     for row in defaults_table:
         lines.append(f"| {row['id']} | {row['name']} | {fmt(row.get('msgs_per_s'), 0)} | {fmt(row.get('mb_per_s'))} | "
                      f"{fmt(row.get('cpu_s_per_million'), 2)} | {fmt(row.get('peak_rss_mb'), 0)} |")
+    lines += [
+        "",
+        f"Request/reply: asiokafka `broker::async_request<person>` to an 8-partition topic, answered by the "
+        f"responder (a subscriber returning the person); round trip = call to completion; one request at a time "
+        f"({settings['rr_latency_count']:,} requests) and {RR_IN_FLIGHT} in flight ({settings['rr_count']:,} requests). "
+        "asiokafka's producers (the requester's; the asiokafka responder's replies) at librdkafka's default "
+        f"linger.ms (5 ms), then at {RR_LINGER}; FastStream's producer at its default linger_ms=0 throughout:",
+        "",
+        "| responder | asiokafka producers | in flight | requests | round trips/s | p50 ms | p99 ms | "
+        "requester CPU ms / rt | responder CPU ms / rt |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rr:
+        failed = "" if r["ok"] else f" (**failed**: {r.get('error') or 'see ' + str(r.get('log'))})"
+        lines.append(f"| {r['responder_label']}{failed} | {r['asiokafka_producers']} | {r['in_flight']} | {r['count']:,} | "
+                     f"{fmt(r.get('round_trips_per_s'), 0)} | {fmt(r.get('p50_ms'), 2)} | {fmt(r.get('p99_ms'), 2)} | "
+                     f"{fmt(r.get('requester_cpu_ms_per_round_trip'), 3)} | "
+                     f"{fmt(r.get('responder_cpu_ms_per_round_trip'), 3)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -400,7 +528,7 @@ def main():
     cs = contestants(args.build, python)
     rounds = settings["rounds"]
     defaults_cs = [c for c in cs if c.in_defaults_table]
-    total_steps = 1 + rounds * (len(cs) + len(defaults_cs)) + 3 + 3
+    total_steps = 1 + rounds * (len(cs) + len(defaults_cs)) + 3 + 8 + 3
     progress = Progress(total_steps)
     machine_info = machine(args)
 
@@ -438,6 +566,8 @@ def main():
     lat["4"] = latency_run("4", lambda br, t, g, k: [f"{b}/asiokafka_bench", "latency-subscriber", br, t, g, str(k)],
                            args, settings, log_dir, progress)
 
+    rr = request_reply_runs(args, settings, log_dir, progress, python)
+
     idle_topic = f"bench-idle-{uuid.uuid4().hex[:8]}"
     run_tool([f"{b}/raw_poll", "create-topic", args.brokers, idle_topic, str(PARTITIONS)],
              os.path.join(log_dir, "create-topic.log"))
@@ -471,12 +601,12 @@ def main():
     ratio_obj = {"name": "ratios", "kind": "ratios",
                  "rows": [{k: v for k, v in r.items() if k != "digits"} for r in ratios]}
     settings_obj = {"name": "settings", "kind": "settings", "mode": settings_name, **settings,
-                    "latency_rate": LATENCY_RATE, "latency_warmup_s": LATENCY_WARMUP_S,
+                    "rr_in_flight": RR_IN_FLIGHT, "rr_linger": RR_LINGER, "latency_rate": LATENCY_RATE, "latency_warmup_s": LATENCY_WARMUP_S,
                     "lifted_prefetch": LIFTED_PREFETCH, "partitions": PARTITIONS}
-    results = table + [idle, fill_obj, ratio_obj, settings_obj, machine_info]
+    results = table + rr + [idle, fill_obj, ratio_obj, settings_obj, machine_info]
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
-    md = markdown(machine_info, settings_name, settings, fill_obj, table, defaults_table, lat, idle, ratios)
+    md = markdown(machine_info, settings_name, settings, fill_obj, table, defaults_table, lat, idle, ratios, rr)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(md)
     chart(os.path.join(args.out, "results.png"), table,
@@ -488,8 +618,10 @@ def main():
     failed += [r for r in defaults_table if r.get("rounds_ok") != r.get("rounds")]
     if failed:
         print("some rounds failed: " + ", ".join(r["id"] for r in failed), file=sys.stderr)
-        return 1
-    return 0
+    rr_failed = [r["name"] for r in rr if not r["ok"]]
+    if rr_failed:
+        print("some request/reply runs failed: " + ", ".join(rr_failed), file=sys.stderr)
+    return 1 if failed or rr_failed else 0
 
 
 if __name__ == "__main__":
