@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -187,7 +188,9 @@ class context {
   message* msg_;
   decision decision_ = decision::none;
   std::string reject_reason_{};
-  mutable std::optional<trace_context> span_{};
+  // Made on first use (a publish, the span hook): most handlings never need it, and the
+  // context lives in every handling's coroutine frame.
+  mutable std::unique_ptr<trace_context> span_{};
 };
 
 /// A middleware wraps every handler call of a broker: call `next()` to continue the chain.

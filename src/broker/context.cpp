@@ -36,11 +36,11 @@ std::optional<trace_context> context::incoming_trace() const {
 const trace_context& context::trace() const {
   if (!span_) {
     if (auto incoming = incoming_trace()) {
-      span_ = incoming->child();
+      span_ = std::make_unique<trace_context>(incoming->child());
     } else {
       if (auto parent = msg_->header(wire::traceparent_header); parent && parent->has_value())
         runner_->invalid_trace_context(*msg_, **parent);
-      span_ = trace_context::new_root();
+      span_ = std::make_unique<trace_context>(trace_context::new_root());
     }
   }
   return *span_;

@@ -16,7 +16,11 @@ namespace asio = boost::asio;
 namespace asiokafka::detail {
 
 subscriber_runner::subscriber_runner(asio::any_io_executor ex, setup s)
-    : setup_(std::move(s)), strand_(asio::make_strand(ex)), changed_(strand_), released_(strand_) {
+    : setup_(std::move(s)),
+      ack_rules_(ack_rules::of(setup_.options)),
+      strand_(asio::make_strand(ex)),
+      changed_(strand_),
+      released_(strand_) {
   if (!setup_.log) setup_.log = log_to_stderr();
   health_.name = setup_.options.name;
 }
@@ -300,7 +304,6 @@ void subscriber_runner::store(const message& msg) {
 }
 
 asio::awaitable<void> subscriber_runner::process(message& msg) {
-  const auto& opts = setup_.options;
   ++stats_.in_flight;
   const lane_key partition = partition_key(msg.topic(), msg.partition());
   auto in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
@@ -311,8 +314,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   context ctx(*this, msg);
   const bool traced = static_cast<bool>(setup_.out->on_span());
   if (traced) emit_process_span(ctx, span_event::phase::start);
-  const auto rules = ack_rules::of(opts);
-  if (stores_before_handling(rules)) store(msg);
+  if (stores_before_handling(ack_rules_)) store(msg);
 
   failure_kind failure = failure_kind::none;
   std::string error_text;
@@ -335,7 +337,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
       failure = failure_kind::handler;
       error_text = "unknown exception";
     }
-    step = decide_ack(rules, {failure, ctx.current_decision(), attempt, stopping_});
+    step = decide_ack(ack_rules_, {failure, ctx.current_decision(), attempt, stopping_});
     if (step.action != ack_action::retry) break;
     ++stats_.retried;
     asio::steady_timer backoff(strand_, step.backoff);

@@ -103,6 +103,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> release_partitions(const topic_partition_list& parts, release how);
 
   setup setup_;
+  const ack_rules ack_rules_;
   std::optional<composed_config> config_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   subscriber_stats stats_;
