@@ -15,6 +15,7 @@
 #include <asiokafka/message_stream.hpp>
 #include <asiokafka/metrics.hpp>
 #include <asiokafka/producer.hpp>
+#include <asiokafka/sinks.hpp>
 #include <asiokafka/subscriber.hpp>
 #include <asiokafka/topic_partition.hpp>
 #include <asiokafka/version.hpp>

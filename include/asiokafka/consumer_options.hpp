@@ -4,6 +4,7 @@
 
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
+#include <asiokafka/sinks.hpp>
 #include <asiokafka/topic_partition.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -16,7 +17,8 @@ namespace asiokafka {
 
 /// A rebalance hook: a coroutine run on the consumer's executor with the partitions concerned.
 /// The rebalance does not proceed until it finishes; an exception it throws is reported to
-/// the error sink and the rebalance proceeds.
+/// the error sink as error::hook_failed (not fatal: the consumer keeps running) and the
+/// rebalance proceeds.
 using partition_hook = std::function<boost::asio::awaitable<void>(const topic_partition_list&)>;
 
 struct rebalance_hooks {
@@ -30,13 +32,6 @@ struct rebalance_hooks {
   /// already own them.
   partition_hook on_lost{};
 };
-
-/// Receives a non-fatal error with its context ("topic[partition]", "commit", ...). Called on
-/// the consumer's executor. Fatal errors are reported here too, then to pending operations.
-using error_sink = std::function<void(const error_code& ec, std::string_view context)>;
-
-/// Receives librdkafka's statistics JSON (statistics.interval.ms) on the consumer's executor.
-using statistics_sink = std::function<void(std::string_view json)>;
 
 struct consumer_options {
   rebalance_hooks hooks{};

@@ -7,6 +7,7 @@
 #include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
+#include <asiokafka/sinks.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -55,9 +56,9 @@ struct delivery_report {
 struct producer_options {
   /// Failed deliveries of fire-and-forget produce() calls and client errors, with context
   /// ("topic[partition]"). Default: the log sink at warning level.
-  std::function<void(const error_code&, std::string_view context)> on_error{};
+  error_sink on_error{};
   /// librdkafka's statistics JSON (statistics.interval.ms), on the producer's executor.
-  std::function<void(std::string_view json)> on_statistics{};
+  statistics_sink on_statistics{};
   /// Default: log_to_stderr().
   log_sink log{};
 };
@@ -92,7 +93,7 @@ class producer {
   /// Cancellation (terminal, partial, total): only while the record waits for queue space
   /// (it is then never produced); once handed to librdkafka it cannot be recalled.
   /// Errors: librdkafka's (kafka category), error::closed after close.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report)) CompletionToken = boost::asio::deferred_t>
   auto async_produce(record r, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
         detail::bound_initiation{this,
@@ -110,7 +111,7 @@ class producer {
   ///
   /// Completion signature: `void(error_code)`. Cancellation: terminal, partial, total (the
   /// records keep going). Never completes inline.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_flush(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](producer& self, auto handler) { self.start_flush(std::move(handler)); }},
@@ -119,7 +120,7 @@ class producer {
 
   /// Flushes, then refuses further records (they complete with error::closed).
   /// Completion signature: `void(error_code)`. Cancellation: none.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_close(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](producer& self, auto handler) { self.start_close(std::move(handler)); }},

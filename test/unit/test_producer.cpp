@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <asiokafka/cancel_after.hpp>
+#include <asiokafka/consumer_options.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/testing/embedded_kafka.hpp>
 
@@ -16,6 +17,7 @@
 
 #include <map>
 #include <set>
+#include <type_traits>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -177,6 +179,24 @@ BOOST_AUTO_TEST_CASE(produce_after_close_reports_closed) {
     auto [ec, dr] = co_await p.async_produce(std::move(r), asio::as_tuple(asio::use_awaitable));
     BOOST_TEST((ec == asiokafka::error::closed));
   });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Consumers and producers take the same sink types: one error sink or statistics sink serves
+// both, and options spelled with designated initializers keep compiling.
+BOOST_AUTO_TEST_SUITE(test_producer_options)
+
+BOOST_AUTO_TEST_CASE(sinks_are_shared_with_the_consumer) {
+  int errors = 0;
+  asiokafka::producer_options popts{.on_error = [&](const error_code&, std::string_view) { ++errors; },
+                                    .on_statistics = [](std::string_view) {}};
+  asiokafka::consumer_options copts{.on_error = popts.on_error, .on_statistics = popts.on_statistics};
+  static_assert(std::is_same_v<decltype(popts.on_error), asiokafka::error_sink>);
+  static_assert(std::is_same_v<decltype(copts.on_statistics), decltype(popts.on_statistics)>);
+  copts.on_error(asiokafka::error::closed, "");
+  popts.on_error(asiokafka::error::closed, "");
+  BOOST_TEST(errors == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
