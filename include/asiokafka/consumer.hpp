@@ -28,6 +28,8 @@ class composed_config;
 
 namespace detail {
 class consumer_impl;
+/// What a commit covers: the stored offsets of the whole assignment, or the offsets given.
+enum class commit_scope { stored_offsets, explicit_offsets };
 }
 
 /// A Kafka consumer bound to an executor.
@@ -86,7 +88,7 @@ class consumer {
   /// completes with success and that message.
   /// Cancellation: terminal, partial and total. A cancelled receive takes no message: every
   /// buffered message goes to a later receive.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, message)) CompletionToken = boost::asio::deferred_t>
   auto async_receive(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, message)>(
         detail::bound_initiation{this, [](consumer& self, auto handler) { self.start_receive(std::move(handler)); }},
@@ -97,7 +99,7 @@ class consumer {
   ///
   /// Completion signature: `void(error_code, std::vector<message>)`. Same executor, errors and
   /// cancellation as async_receive. Does not use librdkafka's batch-queue API.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<message>)) CompletionToken = boost::asio::deferred_t>
   auto async_receive_batch(std::size_t max, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<message>)>(
         detail::bound_initiation{this,
@@ -117,25 +119,30 @@ class consumer {
 
   /// Commits the stored offsets of the current assignment.
   ///
+  /// The token is constrained to a completion token for `void(error_code)`, so that
+  /// `async_commit(msg)` with a (non-const) message and no token picks the overload below and
+  /// commits that message.
+  ///
   /// Completion signature: `void(error_code)` with the broker's answer (librdkafka's
   /// commit result; "no offset to commit" is success).
   /// Cancellation: terminal only: the handler completes with operation_aborted at once, the
   /// commit request already sent still takes effect.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_commit(CompletionToken&& token = {}) {
-    return initiate_commit(std::forward<CompletionToken>(token), topic_partition_list{}, false);
+    return initiate_commit(std::forward<CompletionToken>(token), topic_partition_list{}, detail::commit_scope::stored_offsets);
   }
   /// Commits `msg.offset() + 1` for the message's partition. Same contract as async_commit().
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_commit(const message& msg, CompletionToken&& token = {}) {
     return initiate_commit(std::forward<CompletionToken>(token),
                            topic_partition_list{{std::string(msg.topic()), msg.partition(), msg.offset() + 1}},
-                           true);
+                           detail::commit_scope::explicit_offsets);
   }
   /// Commits the given offsets (each the next offset to consume). Same contract.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_commit(topic_partition_list offsets, CompletionToken&& token = {}) {
-    return initiate_commit(std::forward<CompletionToken>(token), std::move(offsets), true);
+    return initiate_commit(std::forward<CompletionToken>(token), std::move(offsets),
+                           detail::commit_scope::explicit_offsets);
   }
 
   /// Stops fetching from these partitions; buffered messages of them are held back until
@@ -154,7 +161,7 @@ class consumer {
   /// Completion signature: `void(error_code, topic_partition_list)`.
   /// The blocking librdkafka call runs on an internal helper thread, never on the caller's.
   /// Cancellation: none (the request is bounded by `timeout`).
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
   auto async_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                        CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
@@ -168,7 +175,7 @@ class consumer {
   /// Queries a partition's low/high watermarks from its leader.
   ///
   /// Completion signature: `void(error_code, watermarks)`. Runs like async_committed.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, watermarks)) CompletionToken = boost::asio::deferred_t>
   auto async_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                         CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, watermarks)>(
@@ -188,7 +195,7 @@ class consumer {
   /// Completion signature: `void(error_code)`. Never blocks the calling thread. Pending
   /// receives complete with error::closed. After a fatal error it completes with success.
   /// Cancellation: none.
-  template <class CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_close(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](consumer& self, auto handler) { self.start_close(std::move(handler)); }},
@@ -211,19 +218,19 @@ class consumer {
 
  private:
   template <class CompletionToken>
-  auto initiate_commit(CompletionToken&& token, topic_partition_list offsets, bool explicit_offsets) {
+  auto initiate_commit(CompletionToken&& token, topic_partition_list offsets, detail::commit_scope scope) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this,
-                                 [](consumer& self, auto handler, topic_partition_list o, bool e) {
-                                   self.start_commit(std::move(o), e, std::move(handler));
+                                 [](consumer& self, auto handler, topic_partition_list o, detail::commit_scope c) {
+                                   self.start_commit(std::move(o), c, std::move(handler));
                                  }},
-        token, std::move(offsets), explicit_offsets);
+        token, std::move(offsets), scope);
   }
 
   void start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler);
   void start_receive_batch(std::size_t max,
                            boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler);
-  void start_commit(topic_partition_list offsets, bool explicit_offsets,
+  void start_commit(topic_partition_list offsets, detail::commit_scope scope,
                     boost::asio::any_completion_handler<void(error_code)> handler);
   void start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                        boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler);

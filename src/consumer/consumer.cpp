@@ -47,26 +47,26 @@ std::size_t consumer::buffered() const { return impl_->buffered(); }
 void* consumer::native_handle() const noexcept { return impl_->rk(); }
 
 void consumer::start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler) {
-  impl_->receive(std::move(handler));
+  impl_->start_receive(std::move(handler));
 }
 void consumer::start_receive_batch(
     std::size_t max, boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler) {
-  impl_->receive_batch(max, std::move(handler));
+  impl_->start_receive_batch(max, std::move(handler));
 }
-void consumer::start_commit(topic_partition_list offsets, bool explicit_offsets,
+void consumer::start_commit(topic_partition_list offsets, detail::commit_scope scope,
                             boost::asio::any_completion_handler<void(error_code)> handler) {
-  impl_->commit(std::move(offsets), explicit_offsets, std::move(handler));
+  impl_->start_commit(std::move(offsets), scope, std::move(handler));
 }
 void consumer::start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler) {
-  impl_->committed(std::move(partitions), timeout, std::move(handler));
+  impl_->start_committed(std::move(partitions), timeout, std::move(handler));
 }
 void consumer::start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                                 boost::asio::any_completion_handler<void(error_code, watermarks)> handler) {
-  impl_->query_watermarks(std::move(topic), partition, timeout, std::move(handler));
+  impl_->start_watermarks(std::move(topic), partition, timeout, std::move(handler));
 }
 void consumer::start_close(boost::asio::any_completion_handler<void(error_code)> handler) {
-  impl_->close(std::move(handler));
+  impl_->start_close(std::move(handler));
 }
 
 }  // namespace asiokafka

@@ -1,15 +1,22 @@
-// The consumer's state machine: one librdkafka handle, its queues bridged to the reactor, the
-// local message buffer, pending operations, rebalance handling and close.
+// The consumer above the client core: the local message buffer and the receives waiting on
+// it, commits in flight, rebalance handling and close. Decisions without I/O live beside it
+// (flow_gate.hpp, close_sequence.hpp, offset_tracker.hpp); the member functions are defined
+// by topic in consumer_impl.cpp (events, lifetime), consumer_receive.cpp (buffer, receives,
+// flow control, pause/seek), consumer_commit.cpp, consumer_rebalance.cpp (membership) and
+// consumer_close.cpp.
 #pragma once
 
+#include <asiokafka/consumer.hpp>
 #include <asiokafka/consumer_options.hpp>
 #include <asiokafka/detail/offset_tracker.hpp>
 #include <asiokafka/message.hpp>
 #include <asiokafka/topic_partition.hpp>
 
+#include "consumer/close_sequence.hpp"
+#include "consumer/flow_gate.hpp"
+#include "detail/client_core.hpp"
 #include "detail/handler_box.hpp"
-#include "detail/queue_waker.hpp"
-#include "detail/rd_handle.hpp"
+#include "detail/pending_ops.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -50,7 +57,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   /// Abrupt stop (owner destroyed): pending operations complete with error::closed.
   void shutdown();
 
-  const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
+  const boost::asio::any_io_executor& executor() const noexcept { return core_.executor(); }
   rd_kafka_t* rk() const noexcept { return rk_; }
 
   void subscribe(const std::vector<std::string>& topics);
@@ -59,24 +66,25 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   topic_partition_list assignment() const;
   std::string member_id() const;
 
-  void receive(single_handler h);
-  void receive_batch(std::size_t max, batch_handler h);
+  // The operations behind consumer::async_*; each named as the consumer's forwarder.
+  void start_receive(single_handler h);
+  void start_receive_batch(std::size_t max, batch_handler h);
   void cancel_receives();
 
   error_code store_offset(const message& msg);
-  void commit(topic_partition_list offsets, bool explicit_offsets, plain_handler h);
+  void start_commit(topic_partition_list offsets, commit_scope scope, plain_handler h);
 
   void pause(const topic_partition_list& partitions);
   void resume(const topic_partition_list& partitions);
   void seek(const topic_partition& tp);
   topic_partition_list position(const topic_partition_list& partitions) const;
 
-  void committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
-                 boost::asio::any_completion_handler<void(error_code, topic_partition_list)> h);
-  void query_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
+  void start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                       boost::asio::any_completion_handler<void(error_code, topic_partition_list)> h);
+  void start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                         boost::asio::any_completion_handler<void(error_code, watermarks)> h);
 
-  void close(plain_handler h);
+  void start_close(plain_handler h);
 
   error_code fatal_error() const { return fatal_; }
   const std::string& fatal_reason() const { return fatal_reason_; }
@@ -97,56 +105,60 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
     boost::asio::cancellation_slot slot;
   };
 
-  void wait_for_events();
+  // consumer_impl.cpp: the event loop and fatal errors.
   void arm_keepalive();
   void drain();
-  void drain_queue(rd_kafka_queue_t* q);
+  void serve(rd_kafka_queue_t* q);
   void handle_event(rd_kafka_event_t* ev);
   void handle_fetch(rd_kafka_event_t* ev);
-  void handle_commit_result(rd_kafka_event_t* ev);
   void handle_error_event(rd_kafka_event_t* ev);
   void enter_fatal(const error_code& ec, std::string reason);
 
-  void start_receive(receive_waiter w);
+  // consumer_receive.cpp
+  void submit_receive(receive_waiter w);
   void deliver();
-  void complete_receive(receive_waiter& w, const error_code& ec, bool post);
+  void complete_receive(receive_waiter& w, const error_code& ec, completion_mode mode);
+  void fail_receives(const error_code& ec);
   message take_message();
   void flow_control();
-  void erase_waiter(std::uint64_t id);
+  void cancel_receive(std::uint64_t id, boost::asio::cancellation_type type);
+  void drop_buffered(const topic_partition_list& parts);
+  void purge_partitions(const topic_partition_list& parts);
+  void pause_for_flow(const topic_partition_list& parts);
 
+  // consumer_commit.cpp
+  void handle_commit_result(rd_kafka_event_t* ev);
+  void cancel_commit(std::uint64_t id, boost::asio::cancellation_type type);
+  void send_commit(const topic_partition_list& offsets, commit_scope scope, std::uint64_t id);
+  // False when no commit with this id is pending.
+  bool complete_commit(std::uint64_t id, const error_code& ec, completion_mode mode);
+  void fail_commits(const error_code& ec);
+
+  // consumer_rebalance.cpp
   void start_rebalance_driver();
   boost::asio::awaitable<void> rebalance_driver();
   boost::asio::awaitable<void> run_rebalance(rd_kafka_event_t* ev);
   boost::asio::awaitable<void> run_hook(const partition_hook& hook, const topic_partition_list& parts,
                                         const char* name);
-  void drop_buffered(const topic_partition_list& parts);
-  void purge_partitions(const topic_partition_list& parts);
-  void pause_for_flow(const topic_partition_list& parts);
 
-  void send_commit(const topic_partition_list& offsets, bool explicit_offsets, std::uint64_t id);
+  // consumer_close.cpp
+  void open_close_queue();
   void check_closed();
   void finish_close(const error_code& ec);
 
-  void report(const error_code& ec, std::string_view context);
-  void log(log_level level, std::string_view facility, std::string_view line);
-
-  boost::asio::any_io_executor ex_;
   consumer_options opts_;
-  std::shared_ptr<rd_handle> handle_;
-  rd_kafka_t* rk_ = nullptr;
+  client_core core_;
+  rd_kafka_t* rk_;
   rd_kafka_queue_t* consumer_q_ = nullptr;  // group queue; main queue forwarded into it
   rd_kafka_queue_t* ops_q_ = nullptr;       // results of our own commit requests
   rd_kafka_queue_t* close_q_ = nullptr;     // group queue forwarded here while closing
-  queue_waker waker_;
   boost::asio::steady_timer keepalive_;
   std::chrono::milliseconds keepalive_period_;
-  bool waiting_ = false;
 
   std::deque<message> buffer_;
   std::map<key, std::deque<message>> held_;  // buffered messages of user-paused partitions
   std::set<key> user_paused_;
-  bool flow_paused_ = false;
-  std::size_t high_watermark_;
+  flow_gate flow_;
 
   std::deque<receive_waiter> waiters_;
   std::map<std::uint64_t, commit_waiter> commits_;
@@ -159,8 +171,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   std::deque<rd_kafka_event_t*> rebalances_;
   bool rebalancing_ = false;
 
-  enum class state { open, closing, closed };
-  state state_ = state::open;
+  close_sequence close_seq_;
   handler_box<void(error_code)> close_handler_;
   error_code fatal_;
   std::string fatal_reason_;

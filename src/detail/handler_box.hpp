@@ -46,20 +46,3 @@ class handler_box {
 
 }  // namespace asiokafka::detail
 
-#include <algorithm>
-#include <cstdint>
-#include <optional>
-
-namespace asiokafka::detail {
-
-/// Removes and returns the pending operation with this id (cancellation paths), if present.
-template <class Container>
-std::optional<typename Container::value_type> take_by_id(Container& ops, std::uint64_t id) {
-  auto it = std::find_if(ops.begin(), ops.end(), [id](const auto& op) { return op.id == id; });
-  if (it == ops.end()) return std::nullopt;
-  std::optional<typename Container::value_type> op(std::move(*it));
-  ops.erase(it);
-  return op;
-}
-
-}  // namespace asiokafka::detail

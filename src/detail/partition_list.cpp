@@ -20,4 +20,10 @@ topic_partition_list from_rd_list(const rd_kafka_topic_partition_list_t* list) {
   return out;
 }
 
+std::string describe(const topic_partition_list& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p.topic + "[" + std::to_string(p.partition) + "]";
+  return out;
+}
+
 }  // namespace asiokafka::detail

@@ -24,7 +24,7 @@ producer::~producer() {
 }
 
 producer::executor_type producer::get_executor() const noexcept { return impl_->executor(); }
-void producer::produce(record r) { impl_->produce(std::move(r), {}); }
+void producer::produce(record r) { impl_->start_produce(std::move(r), {}); }
 std::size_t producer::in_flight() const noexcept { return impl_->in_flight(); }
 std::uint64_t producer::delivered() const noexcept { return impl_->delivered(); }
 std::uint64_t producer::failed() const noexcept { return impl_->failed(); }
@@ -32,13 +32,13 @@ void* producer::native_handle() const noexcept { return impl_->rk(); }
 
 void producer::start_produce(record r,
                              boost::asio::any_completion_handler<void(error_code, delivery_report)> handler) {
-  impl_->produce(std::move(r), std::move(handler));
+  impl_->start_produce(std::move(r), std::move(handler));
 }
 void producer::start_flush(boost::asio::any_completion_handler<void(error_code)> handler) {
-  impl_->flush(std::move(handler));
+  impl_->start_flush(std::move(handler));
 }
 void producer::start_close(boost::asio::any_completion_handler<void(error_code)> handler) {
-  impl_->close(std::move(handler));
+  impl_->start_close(std::move(handler));
 }
 
 }  // namespace asiokafka

@@ -2,14 +2,11 @@
 
 #include <asiokafka/config.hpp>
 
-#include "detail/log_event.hpp"
 #include "detail/rd_conf.hpp"
 
 #include <boost/asio/append.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 
@@ -18,92 +15,53 @@ namespace asio = boost::asio;
 namespace asiokafka::detail {
 
 producer_impl::producer_impl(asio::any_io_executor ex, const composed_config& config, producer_options options)
-    : ex_(std::move(ex)), opts_(std::move(options)), waker_(ex_) {
-  if (!opts_.log) opts_.log = log_to_stderr();
-  auto conf = make_rd_conf(config);
-  char errstr[512];
-  rd_kafka_conf_set(conf.get(), "log.queue", "true", errstr, sizeof errstr);
-  rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG |
-                                           RD_KAFKA_EVENT_STATS);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
-  if (!rk)
-    throw boost::system::system_error(make_error_code(error::invalid_config),
-                                      std::string("asiokafka producer: ") + errstr);
-  conf.release();
-  handle_ = std::make_shared<rd_handle>(rk);
-  rk_ = rk;
-  rd_kafka_set_log_queue(rk_, nullptr);
-  main_q_ = rd_kafka_queue_get_main(rk_);
-  waker_.attach(main_q_);
-}
+    : core_(std::move(ex), RD_KAFKA_PRODUCER, make_rd_conf(config), RD_KAFKA_EVENT_DR,
+            {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log)},
+            "asiokafka producer"),
+      rk_(core_.rk()),
+      main_q_(core_.bridge(rd_kafka_queue_get_main(rk_))) {}
 
-producer_impl::~producer_impl() {
-  waker_.detach(main_q_);
-  rd_kafka_queue_destroy(main_q_);
-}
+producer_impl::~producer_impl() = default;
 
 void producer_impl::start() {
-  wait_for_events();
-  // Ops queued before the wake-up fd was attached (e.g. logs from rd_kafka_new) signal nothing.
-  asio::post(ex_, [self = shared_from_this()] { self->drain(); });
+  core_.start(
+      shared_from_this(), [this] { drain(); }, [this] { return !closed_; });
 }
 
 void producer_impl::shutdown() {
   if (closed_ && waiting_.empty() && pending_.empty() && flushes_.empty() && !close_handler_) {
-    waker_.cancel();
+    core_.stop();
     return;
   }
   closed_ = true;
   // Records still queued are dropped: their handlers learn it now.
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
-  waker_.cancel();
+  core_.stop();
   const auto closed = make_error_code(error::closed);
-  for (auto& op : waiting_) complete(op, closed, {}, true);
-  waiting_.clear();
-  for (auto& [id, op] : pending_) complete(op, closed, {}, true);
-  pending_.clear();
-  for (auto& f : flushes_) asio::post(ex_, asio::append(f.handler.take(), closed));
-  flushes_.clear();
-  if (close_handler_) asio::post(ex_, asio::append(close_handler_.take(), closed));
-}
-
-void producer_impl::wait_for_events() {
-  if (waiting_for_events_) return;
-  waiting_for_events_ = true;
-  waker_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    self->waiting_for_events_ = false;
-    if (ec || self->closed_) return;
-    self->drain();
-    self->wait_for_events();
-  });
+  auto fail = [&](produce_op& op) { complete(op, closed, {}, completion_mode::post); };
+  complete_all(waiting_, fail);
+  complete_all(pending_, fail);
+  complete_flushes(closed);
+  if (close_handler_) asio::post(executor(), asio::append(close_handler_.take(), closed));
 }
 
 void producer_impl::drain() {
   auto self = shared_from_this();
-  for (;;) {
-    rd_kafka_event_t* ev = rd_kafka_queue_poll(main_q_, 0);
-    if (!ev) {
-      if (rd_kafka_queue_length(main_q_) == 0) break;
-      continue;
-    }
+  core_.drain(main_q_, [this](rd_kafka_event_t* ev) {
     switch (rd_kafka_event_type(ev)) {
       case RD_KAFKA_EVENT_DR:
         handle_delivery(ev);
         break;
       case RD_KAFKA_EVENT_ERROR:
-        report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
-        break;
-      case RD_KAFKA_EVENT_LOG:
-        forward_log_event(ev, opts_.log);
-        break;
-      case RD_KAFKA_EVENT_STATS:
-        if (opts_.on_statistics) opts_.on_statistics(rd_kafka_event_stats(ev));
+        core_.report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
         break;
       default:
+        core_.serve_common_event(ev);
         break;
     }
     rd_kafka_event_destroy(ev);
-  }
+    return true;
+  });
   send_waiting();
   check_flush();
 }
@@ -121,14 +79,14 @@ void producer_impl::handle_delivery(rd_kafka_event_t* ev) {
     if (it == pending_.end()) {
       if (ec) {
         std::string ctx = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
-        report(ec, ctx + "[" + std::to_string(m->partition) + "]");
+        core_.report(ec, ctx + "[" + std::to_string(m->partition) + "]");
       }
       continue;
     }
     delivery_report dr{m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition, m->offset};
     auto op = std::move(it->second);
     pending_.erase(it);
-    complete(op, ec, std::move(dr), false);
+    complete(op, ec, std::move(dr), completion_mode::dispatch);
   }
 }
 
@@ -162,8 +120,8 @@ bool producer_impl::try_send(produce_op& op) {
   op.slot.clear();
   if (err) {
     ++failed_;
-    if (!op.handler) report(make_kafka_error_code(err), op.rec.topic);
-    complete(op, make_kafka_error_code(err), {}, true);
+    if (!op.handler) core_.report(make_kafka_error_code(err), op.rec.topic);
+    complete(op, make_kafka_error_code(err), {}, completion_mode::post);
     return true;
   }
   ++sent_;
@@ -181,94 +139,73 @@ void producer_impl::send_waiting() {
   }
 }
 
-void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, bool post) {
-  if (!op.handler) return;
-  if (post)
-    asio::post(ex_, asio::append(op.handler.take(), ec, std::move(dr)));
-  else
-    asio::dispatch(ex_, asio::append(op.handler.take(), ec, std::move(dr)));
+void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, completion_mode mode) {
+  if (op.handler) submit(executor(), mode, asio::append(op.handler.take(), ec, std::move(dr)));
 }
 
-void producer_impl::produce(record r, report_handler h) {
+void producer_impl::start_produce(record r, report_handler h) {
   produce_op op;
   op.id = next_id_++;
   op.rec = std::move(r);
   op.handler = std::move(h);
   if (closed_) {
-    if (!op.handler) report(make_error_code(error::closed), op.rec.topic);
-    complete(op, make_error_code(error::closed), {}, true);
+    if (!op.handler) core_.report(make_error_code(error::closed), op.rec.topic);
+    complete(op, make_error_code(error::closed), {}, completion_mode::post);
     return;
   }
   if (waiting_.empty() && try_send(op)) return;
   if (op.handler) {
     op.slot = op.handler.slot();
-    if (op.slot.is_connected())
-      op.slot.assign([weak = weak_from_this(), id = op.id](asio::cancellation_type) {
-        if (auto self = weak.lock()) self->cancel_waiting(id);
-      });
+    connect_cancellation(op.slot, weak_from_this(), op.id, &producer_impl::cancel_waiting);
   }
   waiting_.push_back(std::move(op));
 }
 
-// Runs inside the slot's handler: the slot is left alone.
-void producer_impl::cancel_waiting(std::uint64_t id) {
-  auto op = take_by_id(waiting_, id);
-  if (!op) return;
-  op->slot = {};
-  complete(*op, asio::error::operation_aborted, {}, true);
-  check_flush();
+// Any cancellation type: the record never reached librdkafka.
+void producer_impl::cancel_waiting(std::uint64_t id, asio::cancellation_type) {
+  const bool found = cancel_by_id(
+      waiting_, id, [&](produce_op& op) { complete(op, asio::error::operation_aborted, {}, completion_mode::post); });
+  if (found) check_flush();
 }
 
-void producer_impl::flush(plain_handler h) {
+void producer_impl::start_flush(plain_handler h) {
   if (in_flight() == 0) {
-    asio::post(ex_, asio::append(std::move(h), error_code{}));
+    asio::post(executor(), asio::append(std::move(h), error_code{}));
     return;
   }
   flush_waiter f{next_id_++, std::move(h), {}};
   f.slot = f.handler.slot();
-  if (f.slot.is_connected())
-    f.slot.assign([weak = weak_from_this(), id = f.id](asio::cancellation_type) {
-      if (auto self = weak.lock()) self->cancel_flush(id);
-    });
+  connect_cancellation(f.slot, weak_from_this(), f.id, &producer_impl::cancel_flush);
   flushes_.push_back(std::move(f));
 }
 
-void producer_impl::cancel_flush(std::uint64_t id) {
-  auto f = take_by_id(flushes_, id);
-  if (!f) return;
-  asio::post(ex_, asio::append(f->handler.take(), asio::error::operation_aborted));
+void producer_impl::cancel_flush(std::uint64_t id, asio::cancellation_type) {
+  cancel_by_id(flushes_, id, [&](flush_waiter& f) {
+    asio::post(executor(), asio::append(f.handler.take(), asio::error::operation_aborted));
+  });
 }
 
 void producer_impl::check_flush() {
   if (in_flight() != 0) return;
-  while (!flushes_.empty()) {
-    auto f = std::move(flushes_.front());
-    flushes_.pop_front();
-    f.slot.clear();
-    asio::post(ex_, asio::append(f.handler.take(), error_code{}));
-  }
+  complete_flushes({});
   if (close_handler_) {
     closed_ = true;
-    waker_.cancel();  // nothing is outstanding: stop holding the event loop
-    asio::post(ex_, asio::append(close_handler_.take(), error_code{}));
+    core_.stop();  // nothing is outstanding: stop holding the event loop
+    asio::post(executor(), asio::append(close_handler_.take(), error_code{}));
   }
 }
 
-void producer_impl::close(plain_handler h) {
+void producer_impl::start_close(plain_handler h) {
   if (closed_ || close_handler_) {
-    asio::post(ex_, asio::append(std::move(h), closed_ ? error_code{} : make_error_code(error::already_pending)));
+    asio::post(executor(), asio::append(std::move(h), closed_ ? error_code{} : make_error_code(error::already_pending)));
     return;
   }
   close_handler_ = std::move(h);
   if (in_flight() == 0) check_flush();
 }
 
-void producer_impl::report(const error_code& ec, std::string_view context) {
-  if (opts_.on_error) {
-    opts_.on_error(ec, context);
-    return;
-  }
-  if (opts_.log) opts_.log(log_level::warning, "ERROR", ec.message() + " (" + std::string(context) + ")");
+void producer_impl::complete_flushes(const error_code& ec) {
+  complete_all(flushes_, [&](flush_waiter& f) { asio::post(executor(), asio::append(f.handler.take(), ec)); });
 }
 
 }  // namespace asiokafka::detail

@@ -1,12 +1,12 @@
-// The producer's state machine: records waiting for queue space, records in librdkafka
+// The producer above the client core: records waiting for queue space, records in librdkafka
 // awaiting their delivery report, flush and close waiters.
 #pragma once
 
 #include <asiokafka/producer.hpp>
 
+#include "detail/client_core.hpp"
 #include "detail/handler_box.hpp"
-#include "detail/queue_waker.hpp"
-#include "detail/rd_handle.hpp"
+#include "detail/pending_ops.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -31,12 +31,13 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void start();
   void shutdown();
 
-  const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
+  const boost::asio::any_io_executor& executor() const noexcept { return core_.executor(); }
   rd_kafka_t* rk() const noexcept { return rk_; }
 
-  void produce(record r, report_handler h);  // h may be empty: fire-and-forget
-  void flush(plain_handler h);
-  void close(plain_handler h);
+  // The operations behind producer::async_*; each named as the producer's forwarder.
+  void start_produce(record r, report_handler h);  // h may be empty: fire-and-forget
+  void start_flush(plain_handler h);
+  void start_close(plain_handler h);
 
   std::size_t in_flight() const noexcept { return waiting_.size() + sent_; }
   std::uint64_t delivered() const noexcept { return delivered_; }
@@ -55,25 +56,20 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
     boost::asio::cancellation_slot slot;
   };
 
-  void wait_for_events();
   void drain();
   void handle_delivery(rd_kafka_event_t* ev);
   // Hands the record to librdkafka; returns false (leaving `op` intact) when its queue is full.
   bool try_send(produce_op& op);
   void send_waiting();
-  void complete(produce_op& op, const error_code& ec, delivery_report dr, bool post);
+  void complete(produce_op& op, const error_code& ec, delivery_report dr, completion_mode mode);
   void check_flush();
-  void cancel_waiting(std::uint64_t id);
-  void cancel_flush(std::uint64_t id);
-  void report(const error_code& ec, std::string_view context);
+  void complete_flushes(const error_code& ec);
+  void cancel_waiting(std::uint64_t id, boost::asio::cancellation_type type);
+  void cancel_flush(std::uint64_t id, boost::asio::cancellation_type type);
 
-  boost::asio::any_io_executor ex_;
-  producer_options opts_;
-  std::shared_ptr<rd_handle> handle_;
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_queue_t* main_q_ = nullptr;
-  queue_waker waker_;
-  bool waiting_for_events_ = false;
+  client_core core_;
+  rd_kafka_t* rk_;
+  rd_kafka_queue_t* main_q_;
 
   std::deque<produce_op> waiting_;                        // queue full: in order
   std::unordered_map<std::uint64_t, produce_op> pending_; // in librdkafka, with a handler

@@ -23,12 +23,14 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <future>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -338,6 +340,49 @@ BOOST_AUTO_TEST_CASE(commit_message_and_offsets_reach_the_group) {
     auto wm = co_await c.async_watermarks(topic, 0, 5s, asio::use_awaitable);
     BOOST_TEST(wm.low == 0);
     BOOST_TEST(wm.high == 3);
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+// A non-const message and no token: the token-less async_commit() must not take the message
+// for its token (it commits the stored offsets); the message's overload commits that message.
+BOOST_AUTO_TEST_CASE(commit_of_a_message_lvalue_without_token_commits_that_message) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(3);
+    auto c = make_consumer({{"enable.auto.commit", "false"}, {"enable.auto.offset.store", "false"}});
+    assign_from_start(c);
+    message m0 = co_await c.async_receive(asio::use_awaitable);
+    message m1 = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(m1.offset() == 1);
+    co_await c.async_commit(m0);  // deferred, the default token
+    const topic_partition_list p0{{topic, 0}};
+    auto parts = co_await c.async_committed(p0, 5s, asio::use_awaitable);
+    BOOST_TEST(parts.at(0).offset == 1);  // m0's offset + 1; nothing was stored
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+// A rebalance hook that throws is the application's failure: reported as error::hook_failed,
+// which is not fatal, and the consumer keeps receiving.
+BOOST_AUTO_TEST_CASE(throwing_rebalance_hook_is_reported_as_hook_failed_not_fatal) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(2);
+    std::vector<error_code> errors;
+    asiokafka::consumer_options opts;
+    opts.hooks.on_assigned = [](const topic_partition_list&) -> asio::awaitable<void> {
+      throw std::runtime_error("hook failure");
+      co_return;
+    };
+    opts.on_error = [&](const error_code& ec, std::string_view) { errors.push_back(ec); };
+    consumer c(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group), opts);
+    c.subscribe({topic});
+    for (int i = 0; i < 2; ++i) {
+      message m = co_await c.async_receive(asio::use_awaitable);
+      BOOST_TEST(m.offset() == i);
+    }
+    BOOST_TEST(std::count(errors.begin(), errors.end(), asiokafka::error::hook_failed) == 1);
+    for (const auto& ec : errors) BOOST_TEST(!asiokafka::is_fatal(ec), ec.message());
+    BOOST_TEST(!c.fatal_error());
     co_await c.async_close(asio::use_awaitable);
   });
 }

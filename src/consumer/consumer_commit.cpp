@@ -1,0 +1,122 @@
+// Offsets: storing finished messages' offsets, commits awaiting the group coordinator's
+// answer, and the offset queries that run off the event loop.
+#include "consumer/consumer_impl.hpp"
+
+#include "detail/blocking_pool.hpp"
+#include "detail/partition_list.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+namespace asio = boost::asio;
+
+namespace asiokafka::detail {
+
+error_code consumer_impl::store_offset(const message& msg) {
+  if (!msg) return make_error_code(error::not_assigned);
+  std::int64_t next = msg.offset() + 1;
+  if (track_offsets_) {
+    bool tracked = false;
+    auto commit = tracker_.finished({msg.topic(), msg.partition()}, msg.offset(), &tracked);
+    if (!tracked) return make_error_code(error::not_assigned);
+    if (!commit) return {};
+    next = *commit;
+  }
+  // The message's own topic handle: no partition list, no topic lookup. librdkafka stores
+  // `offset + 1`, the next offset to consume.
+  const auto* m = static_cast<const rd_kafka_message_t*>(msg.native_handle());
+  return make_kafka_error_code(rd_kafka_offset_store(m->rkt, msg.partition(), next - 1));
+}
+
+void consumer_impl::start_commit(topic_partition_list offsets, commit_scope scope, plain_handler h) {
+  if (fatal_ || close_seq_.closed()) {
+    asio::post(executor(), asio::append(std::move(h), fatal_ ? fatal_ : make_error_code(error::closed)));
+    return;
+  }
+  const std::uint64_t id = next_id_++;
+  commit_waiter c{std::move(h), {}};
+  c.slot = c.handler.slot();
+  connect_cancellation(c.slot, weak_from_this(), id, &consumer_impl::cancel_commit);
+  commits_.emplace(id, std::move(c));
+  send_commit(offsets, scope, id);
+}
+
+// Terminal only: the request already sent still takes effect, only the waiting ends. Runs
+// inside the slot's handler: the slot is left alone.
+void consumer_impl::cancel_commit(std::uint64_t id, asio::cancellation_type type) {
+  if (!(type & asio::cancellation_type::terminal)) return;
+  auto it = commits_.find(id);
+  if (it == commits_.end()) return;
+  auto handler = it->second.handler.take();
+  commits_.erase(it);
+  asio::post(executor(), asio::append(std::move(handler), asio::error::operation_aborted));
+}
+
+void consumer_impl::send_commit(const topic_partition_list& offsets, commit_scope scope, std::uint64_t id) {
+  rd_list_ptr list;
+  if (scope == commit_scope::explicit_offsets) list = to_rd_list(offsets);
+  const auto err = rd_kafka_commit_queue(rk_, list.get(), ops_q_, nullptr,
+                                         reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
+  if (err)
+    complete_commit(id, err == RD_KAFKA_RESP_ERR__NO_OFFSET ? error_code{} : make_kafka_error_code(err),
+                    completion_mode::post);
+}
+
+bool consumer_impl::complete_commit(std::uint64_t id, const error_code& ec, completion_mode mode) {
+  auto it = commits_.find(id);
+  if (it == commits_.end()) return false;
+  auto c = std::move(it->second);
+  commits_.erase(it);
+  c.slot.clear();
+  submit(executor(), mode, asio::append(c.handler.take(), ec));
+  return true;
+}
+
+void consumer_impl::handle_commit_result(rd_kafka_event_t* ev) {
+  const auto id = reinterpret_cast<std::uintptr_t>(rd_kafka_event_opaque(ev));
+  const rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+  error_code ec;
+  std::string context = "commit";
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    ec = make_kafka_error_code(err);
+  } else if (!err) {
+    for (const auto& p : from_rd_list(rd_kafka_event_topic_partition_list(ev))) {
+      if (p.error) {
+        ec = p.error;
+        context += " " + p.topic + "[" + std::to_string(p.partition) + "]@" + std::to_string(p.offset);
+        break;
+      }
+    }
+  }
+  // Not found: an auto-commit (opaque 0) or a commit whose waiter was cancelled; its failure
+  // has no handler to go to, so it is reported.
+  if (!complete_commit(id, ec, completion_mode::dispatch) && ec) core_.report(ec, context);
+}
+
+void consumer_impl::fail_commits(const error_code& ec) {
+  complete_all(commits_, [&](commit_waiter& c) { asio::post(executor(), asio::append(c.handler.take(), ec)); });
+}
+
+void consumer_impl::start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                                    asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), parts = std::move(partitions), timeout,
+                               h = std::move(h)]() mutable {
+    auto list = to_rd_list(parts);
+    const auto err = rd_kafka_committed(handle->rk, list.get(), static_cast<int>(timeout.count()));
+    asio::post(ex, asio::append(std::move(h), make_kafka_error_code(err), from_rd_list(list.get())));
+  });
+}
+
+void consumer_impl::start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
+                                     asio::any_completion_handler<void(error_code, watermarks)> h) {
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), topic = std::move(topic), partition, timeout,
+                               h = std::move(h)]() mutable {
+    watermarks w;
+    const auto err = rd_kafka_query_watermark_offsets(handle->rk, topic.c_str(), partition, &w.low, &w.high,
+                                                      static_cast<int>(timeout.count()));
+    asio::post(ex, asio::append(std::move(h), make_kafka_error_code(err), w));
+  });
+}
+
+}  // namespace asiokafka::detail

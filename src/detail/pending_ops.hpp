@@ -1,0 +1,92 @@
+// Completing pending operations: one place that takes them out of their container, clears
+// their cancellation slots and completes them, so no path forgets a slot (a slot left
+// connected would call back into a client that no longer knows the operation).
+#pragma once
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace asiokafka::detail {
+
+/// How a completion reaches its handler. `post` from initiating functions and cancellation
+/// (never inline); `dispatch` from the drain loop, where a resumed coroutine that starts the
+/// next operation costs no extra trip through the executor's queue.
+enum class completion_mode { post, dispatch };
+
+template <class Executor, class Function>
+void submit(const Executor& ex, completion_mode mode, Function&& f) {
+  if (mode == completion_mode::post)
+    boost::asio::post(ex, std::forward<Function>(f));
+  else
+    boost::asio::dispatch(ex, std::forward<Function>(f));
+}
+
+/// Removes and returns the pending operation with this id (cancellation paths), if present.
+template <class Container>
+std::optional<typename Container::value_type> take_by_id(Container& ops, std::uint64_t id) {
+  auto it = std::find_if(ops.begin(), ops.end(), [id](const auto& op) { return op.id == id; });
+  if (it == ops.end()) return std::nullopt;
+  std::optional<typename Container::value_type> op(std::move(*it));
+  ops.erase(it);
+  return op;
+}
+
+/// The cancellation path of one operation: removes the operation with this id from `ops` and
+/// completes it with `complete(op)`. Its slot is only forgotten, not cleared: this runs inside
+/// the slot's own handler. False when no such operation is pending (it completed already).
+template <class Container, class Complete>
+bool cancel_by_id(Container& ops, std::uint64_t id, Complete&& complete) {
+  auto op = take_by_id(ops, id);
+  if (!op) return false;
+  op->slot = {};
+  complete(*op);
+  return true;
+}
+
+/// Connects the operation's cancellation slot, when its handler has one, to
+/// `(client.*cancel)(id, type)`. The client is held weakly: a cancellation emitted after the
+/// client is gone does nothing.
+template <class Client>
+void connect_cancellation(boost::asio::cancellation_slot& slot, std::weak_ptr<Client> client, std::uint64_t id,
+                          void (Client::*cancel)(std::uint64_t, boost::asio::cancellation_type)) {
+  if (!slot.is_connected()) return;
+  slot.assign([client = std::move(client), id, cancel](boost::asio::cancellation_type type) {
+    if (auto self = client.lock()) ((*self).*cancel)(id, type);
+  });
+}
+
+namespace pending_ops_detail {
+template <class Op>
+Op& op_of(Op& op) noexcept {
+  return op;
+}
+template <class Key, class Op>
+Op& op_of(std::pair<const Key, Op>& entry) noexcept {
+  return entry.second;
+}
+}  // namespace pending_ops_detail
+
+/// Completes every operation in `ops` (a sequence, or a map keyed by id) with `complete(op)`,
+/// in order, after clearing its cancellation slot; `ops` is empty afterwards. The container
+/// is emptied first, so a completion that starts a new operation does not see the old ones.
+/// Not for use inside a cancellation handler (a slot must not be cleared from its own handler).
+template <class Container, class Complete>
+void complete_all(Container& ops, Complete&& complete) {
+  Container taken(std::move(ops));
+  ops.clear();
+  for (auto& entry : taken) {
+    auto& op = pending_ops_detail::op_of(entry);
+    op.slot.clear();
+    complete(op);
+  }
+}
+
+}  // namespace asiokafka::detail
