@@ -15,6 +15,7 @@ namespace asiokafka {
 
 namespace detail {
 struct rd_handle;
+class consumer_impl;
 }
 
 /// One record header. `value` is empty (std::nullopt) for a header with a null value.
@@ -78,11 +79,12 @@ class message {
   /// Owned by this object.
   void* native_handle() const noexcept { return msg_; }
 
-  /// Internal: adopts a librdkafka FETCH event holding exactly one message.
+ private:
+  // Made only by the consumer, from a librdkafka FETCH event holding exactly one message.
+  friend class detail::consumer_impl;
   static message adopt_event(std::shared_ptr<detail::rd_handle> handle, void* event,
                              const void* msg) noexcept;
 
- private:
   void reset() noexcept;
 
   std::shared_ptr<detail::rd_handle> handle_;

@@ -8,7 +8,7 @@
 
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/consumer_options.hpp>
-#include <asiokafka/detail/offset_tracker.hpp>
+#include "detail/offset_tracker.hpp"
 #include <asiokafka/message.hpp>
 #include <asiokafka/topic_partition.hpp>
 

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE test_offset_tracker
 #include <boost/test/unit_test.hpp>
 
-#include <asiokafka/detail/offset_tracker.hpp>
+#include "detail/offset_tracker.hpp"
 
 using asiokafka::detail::offset_tracker;
 
