@@ -100,6 +100,7 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   std::shared_ptr<detail::publish_path> out;
   request_stats request_counters;
   std::shared_ptr<detail::request_client> requests;
+  bool finishing = false;  // finish_publishing() running (publish strand)
   bool running = false;
   bool stop_requested = false;
   std::size_t remaining = 0;
@@ -155,11 +156,15 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
 
   // On the publish strand: pending requests end with error::closed, the publishes are
   // flushed.
+  // One at a time: stop() and the destructor may both ask (on the publish strand only).
   asio::awaitable<void> finish_publishing() {
     auto self = shared_from_this();
+    if (finishing) co_return;
+    finishing = true;
     co_await requests->close();
     if (auto ec = co_await out->close())
       opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
+    finishing = false;
   }
 
   // Runs every subscriber on its strand until all have stopped.
