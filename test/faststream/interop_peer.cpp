@@ -479,6 +479,9 @@ int main(int argc, char** argv) try {
         return finished(*stats) >= count + 1 && app.requests().unmatched_replies.load() >= unmatched;
       });
       const bool second = co_await self_request(-2);
+      // The reply can arrive before the responder's handling of it is counted (the count
+      // follows the reply's delivery report): wait for the count before the summary.
+      co_await wait_for([&] { return finished(*stats) >= count + 2; });
       summary["self_requests_ok"] = first && second;
       ok = first && second;
     };
