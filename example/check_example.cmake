@@ -1,7 +1,7 @@
 # Script mode (cmake -P), the command of every example test:
 #   cmake -D EXPECT_OUTPUT=<regex> [-D EXPECT_EXIT=<code>] [-D TIMEOUT=<s>] -P check_example.cmake -- <example> <args>...
 # Runs the example, showing its output, and fails unless it exits with EXPECT_EXIT (default 0)
-# AND its output (stdout and stderr) matches EXPECT_OUTPUT. (ctest's PASS_REGULAR_EXPRESSION
+# AND its output (stdout and stderr) matches EXPECT_OUTPUT. (ctest's pass-on-output regex
 # alone would ignore the exit status: an example printing its phrase and then failing passed.)
 include(${CMAKE_CURRENT_LIST_DIR}/../cmake/run_checked.cmake)
 
