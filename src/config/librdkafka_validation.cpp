@@ -47,4 +47,17 @@ void validate_with_librdkafka(std::span<const composed_config::entry> entries,
   }
 }
 
+std::optional<bool> librdkafka_bool(const std::string& key, const std::string& value) {
+  const std::unique_ptr<rd_kafka_conf_t, conf_deleter> conf(rd_kafka_conf_new());
+  char errstr[512] = "";
+  if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) !=
+      RD_KAFKA_CONF_OK)
+    return std::nullopt;
+  char read_back[16] = "";
+  std::size_t size = sizeof read_back;
+  if (rd_kafka_conf_get(conf.get(), key.c_str(), read_back, &size) != RD_KAFKA_CONF_OK)
+    return std::nullopt;
+  return std::string_view(read_back) == "true";
+}
+
 }  // namespace asiokafka::detail

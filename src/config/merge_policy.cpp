@@ -32,10 +32,9 @@ per_key_policy::per_key_policy(merge_policy fallback) : fallback_(std::move(fall
 
 per_key_policy& per_key_policy::set(std::string_view key, merge_policy rule) & {
   const std::string canonical(detail::canonical_key(key));
-  if (canonical == "group.instance.id")
-    throw std::invalid_argument(
-        "per_key_policy: group.instance.id cannot have a merge policy; it follows the "
-        "static_id_policy");
+  if (canonical == "group.instance.id" || canonical == "transactional.id")
+    throw std::invalid_argument("per_key_policy: " + canonical +
+                                " cannot have a merge policy; it follows the static_id_policy");
   rules_.insert_or_assign(canonical, std::move(rule));
   return *this;
 }

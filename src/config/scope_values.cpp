@@ -73,6 +73,7 @@ scope_values flatten(const client_options& options, config_scope scope, std::str
   f.add_typed(options.partition_assignment_strategy, "partition.assignment.strategy",
               "partition_assignment_strategy", as_is);
   f.add_typed(options.enable_auto_commit, "enable.auto.commit", "enable_auto_commit", boolean);
+  f.add_typed(options.transactional_id, "transactional.id", "transactional_id", as_is);
   for (const auto& [key, value] : options.raw) f.add(key, {value, key, false});
   return std::move(f).take();
 }

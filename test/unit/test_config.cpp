@@ -5,6 +5,7 @@
 
 #include <asiokafka/config.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -19,6 +20,18 @@ namespace {
 
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
+}
+
+// The explain() line of `key` ("" if none), with runs of spaces collapsed to one.
+std::string explain_line(const std::string& text, std::string_view key) {
+  const std::string start = "\n  " + std::string(key) + " ";
+  const auto at = text.find(start);
+  if (at == std::string::npos) return {};
+  const auto end = text.find('\n', at + 1);
+  std::string line;
+  for (const char c : text.substr(at + 3, end - at - 3))
+    if (c != ' ' || line.empty() || line.back() != ' ') line += c;
+  return line;
 }
 
 template <class F>
@@ -818,6 +831,455 @@ BOOST_AUTO_TEST_CASE(find_returns_null_for_unset_key) {
   BOOST_TEST(cfg.find("group.id") == nullptr);
   BOOST_TEST(!cfg.get("group.id"));
   BOOST_TEST(cfg.name() == "s");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------------------
+// transactional.id: the id of an exactly-once subscriber's transactional producer follows the
+// static-id rule, like group.instance.id.
+BOOST_AUTO_TEST_SUITE(test_config_transactional_id)
+
+client_options broker_with_transactional_base(std::string base = "tx-base") {
+  client_options o = broker_with_group();
+  o.transactional_id = std::move(base);
+  return o;
+}
+
+BOOST_AUTO_TEST_CASE(broker_base_derives_distinct_id_per_subscriber) {
+  const auto cfgs = config_composer{broker_with_transactional_base()}.compose_transactional_producers(
+      {subscriber("orders"), subscriber("payments")});
+  BOOST_REQUIRE(cfgs.size() == 2u);
+  const auto* orders = cfgs[0].find("transactional.id");
+  const auto* payments = cfgs[1].find("transactional.id");
+  BOOST_REQUIRE(orders != nullptr);
+  BOOST_REQUIRE(payments != nullptr);
+  BOOST_TEST(orders->value == "tx-base-orders");
+  BOOST_TEST(payments->value == "tx-base-payments");
+  BOOST_TEST((orders->scope == config_scope::broker));
+  BOOST_TEST(orders->note ==
+             "derived from broker-scope base \"tx-base\" and subscriber name \"orders\" as "
+             "<base>-<subscriber> (derive_from_broker_base)");
+  BOOST_TEST(cfgs[0].name() == "orders");
+  BOOST_TEST(cfgs[1].name() == "payments");
+}
+
+BOOST_AUTO_TEST_CASE(derived_transactional_id_is_stable_and_sanitized) {
+  const auto first = config_composer{broker_with_transactional_base("tx base")}
+                         .compose_transactional_producer(subscriber("orders/v2"))
+                         .get("transactional.id");
+  const auto again = config_composer{broker_with_transactional_base("tx base")}
+                         .compose_transactional_producer(subscriber("orders/v2"))
+                         .get("transactional.id");
+  BOOST_TEST(first.value_or("") == "tx_base-orders_v2");
+  BOOST_TEST(again.value_or("") == first.value_or("-"));
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_transactional_id_used_as_given) {
+  const config_composer composer(broker_with_transactional_base());
+  const auto typed =
+      composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "orders-tx.1"}));
+  const auto* id = typed.find("transactional.id");
+  BOOST_REQUIRE(id != nullptr);
+  BOOST_TEST(id->value == "orders-tx.1");
+  BOOST_TEST((id->scope == config_scope::subscriber));
+  BOOST_TEST(id->note == "set at subscriber scope, used as given (derive_from_broker_base)");
+  const auto raw = composer.compose_transactional_producer(
+      subscriber("orders", with_raw({{"transactional.id", "orders-raw"}})));
+  BOOST_TEST(raw.get("transactional.id").value_or("") == "orders-raw");
+}
+
+BOOST_AUTO_TEST_CASE(broker_scope_wins_policy_does_not_apply_to_transactional_id) {
+  const config_composer composer(broker_with_transactional_base(), broker_scope_wins{});
+  const auto cfg =
+      composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "own"}));
+  BOOST_TEST(cfg.get("transactional.id").value_or("") == "own");
+  BOOST_CHECK_THROW(per_key_policy{}.set("transactional.id", broker_scope_wins{}),
+                    std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(environment_base_derives_transactional_id) {
+  const scoped_env env("ASIOKAFKA_TEST_POD_NAME", "billing-0");
+  const config_composer composer(broker_with_group(), more_specific_wins{},
+                                 from_environment{"ASIOKAFKA_TEST_POD_NAME"});
+  const auto cfgs = composer.compose_transactional_producers({subscriber("orders"), subscriber("payments")});
+  const auto* orders = cfgs[0].find("transactional.id");
+  BOOST_REQUIRE(orders != nullptr);
+  BOOST_TEST(orders->value == "billing-0-orders");
+  BOOST_TEST(cfgs[1].get("transactional.id").value_or("") == "billing-0-payments");
+  BOOST_TEST((orders->scope == config_scope::broker));
+  BOOST_TEST(contains(orders->note, "environment variable ASIOKAFKA_TEST_POD_NAME=\"billing-0\""));
+  BOOST_TEST(contains(orders->note, "(from_environment)"));
+}
+
+BOOST_AUTO_TEST_CASE(environment_value_used_as_is_when_asked) {
+  const scoped_env env("ASIOKAFKA_TEST_POD_NAME", "billing-0");
+  const config_composer composer(broker_with_group(), more_specific_wins{},
+                                 from_environment{"ASIOKAFKA_TEST_POD_NAME", true});
+  const auto cfg = composer.compose_transactional_producer(subscriber("orders"));
+  BOOST_TEST(cfg.get("transactional.id").value_or("") == "billing-0");
+}
+
+BOOST_AUTO_TEST_CASE(environment_variable_unset_throws_naming_variable) {
+  const scoped_env env("ASIOKAFKA_TEST_POD_NAME", nullptr);
+  const config_composer composer(broker_with_group(), more_specific_wins{},
+                                 from_environment{"ASIOKAFKA_TEST_POD_NAME"});
+  const auto e = expect_config_error([&] { composer.compose_transactional_producer(subscriber("orders")); });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST(e.subscriber() == "orders");
+  BOOST_TEST(contains(e.what(), "ASIOKAFKA_TEST_POD_NAME"));
+  BOOST_TEST(contains(e.what(), "unset"));
+  // A subscriber-scope id needs no variable.
+  BOOST_TEST(composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "own"}))
+                 .get("transactional.id")
+                 .value_or("") == "own");
+}
+
+BOOST_AUTO_TEST_CASE(environment_policy_rejects_broker_scope_transactional_id) {
+  const scoped_env env("ASIOKAFKA_TEST_POD_NAME", "billing-0");
+  const config_composer composer(broker_with_transactional_base(), more_specific_wins{},
+                                 from_environment{"ASIOKAFKA_TEST_POD_NAME"});
+  const auto e = expect_config_error([&] { composer.compose_transactional_producer(subscriber("orders")); });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST((e.scope() == config_scope::broker));
+  BOOST_TEST(contains(e.what(), "ASIOKAFKA_TEST_POD_NAME"));
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_membership_derives_transactional_ids_from_broker_base) {
+  const config_composer composer(broker_with_transactional_base(), more_specific_wins{},
+                                 dynamic_membership{});
+  const auto cfg = composer.compose_transactional_producer(subscriber("orders"));
+  const auto* id = cfg.find("transactional.id");
+  BOOST_REQUIRE(id != nullptr);
+  BOOST_TEST(id->value == "tx-base-orders");
+  BOOST_TEST(contains(id->note, "dynamic_membership: transactional ids as derive_from_broker_base"));
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_transactional_ids_throw_naming_both_subscribers) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_group()}.compose_transactional_producers(
+        {subscriber("orders", {.transactional_id = "same"}),
+         subscriber("payments", {.transactional_id = "other"}),
+         subscriber("refunds", {.transactional_id = "same"})});
+  });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST(e.subscriber() == "refunds");
+  BOOST_TEST(contains(e.what(), "\"orders\""));
+  BOOST_TEST(contains(e.what(), "\"refunds\""));
+  BOOST_TEST(contains(e.what(), "\"same\""));
+}
+
+BOOST_AUTO_TEST_CASE(derived_and_given_transactional_ids_colliding_throw) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_transactional_base("tx")}.compose_transactional_producers(
+        {subscriber("a"), subscriber("b", {.transactional_id = "tx-a"})});
+  });
+  BOOST_TEST(contains(e.what(), "\"a\""));
+  BOOST_TEST(contains(e.what(), "\"b\""));
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_subscriber_names_throw) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producers(
+        {subscriber("a"), subscriber("a")});
+  });
+  BOOST_TEST(e.subscriber() == "a");
+  BOOST_TEST(contains(e.what(), "unique"));
+}
+
+BOOST_AUTO_TEST_CASE(missing_transactional_id_throws_naming_key) {
+  const auto e = expect_config_error(
+      [&] { config_composer{broker_with_group()}.compose_transactional_producer(subscriber("orders")); });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST((e.scope() == config_scope::subscriber));
+  BOOST_TEST(e.subscriber() == "orders");
+  BOOST_TEST(contains(e.what(),
+                      "an exactly-once subscriber needs a transactional id: set transactional_id at "
+                      "broker scope (a base) or subscriber scope"));
+}
+
+BOOST_AUTO_TEST_CASE(empty_transactional_id_throws) {
+  const auto at_broker = expect_config_error([&] {
+    config_composer{broker_with_transactional_base("")}.compose_transactional_producer(subscriber("orders"));
+  });
+  BOOST_TEST(at_broker.key() == "transactional.id");
+  BOOST_TEST((at_broker.scope() == config_scope::broker));
+  const auto at_subscriber = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders", with_raw({{"transactional.id", ""}})));
+  });
+  BOOST_TEST((at_subscriber.scope() == config_scope::subscriber));
+  BOOST_TEST(contains(at_subscriber.what(), "empty"));
+}
+
+BOOST_AUTO_TEST_CASE(transactional_id_with_invalid_characters_throws) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_group()}.compose_transactional_producer(
+        subscriber("orders", {.transactional_id = "orders tx#1"}));
+  });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST((e.scope() == config_scope::subscriber));
+  BOOST_TEST(contains(e.what(), "A-Z a-z 0-9 . _ -"));
+}
+
+BOOST_AUTO_TEST_CASE(too_long_transactional_id_throws) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_transactional_base(std::string(245, 't'))}.compose_transactional_producer(
+        subscriber("orders"));
+  });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST(contains(e.what(), "249"));
+}
+
+BOOST_AUTO_TEST_CASE(idempotence_disabled_at_any_scope_throws_naming_key_and_scope) {
+  client_options broker = broker_with_transactional_base();
+  broker.raw["enable.idempotence"] = "false";
+  const auto at_broker = expect_config_error(
+      [&] { config_composer{broker}.compose_transactional_producer(subscriber("orders")); });
+  BOOST_TEST(at_broker.key() == "enable.idempotence");
+  BOOST_TEST((at_broker.scope() == config_scope::broker));
+  BOOST_TEST(contains(at_broker.what(), "requires for transactions"));
+
+  // librdkafka's other spellings of false count too, even where a higher scope says true.
+  const auto at_subscriber = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders", with_raw({{"enable.idempotence", "0"}})),
+        with_raw({{"enable.idempotence", "true"}}));
+  });
+  BOOST_TEST(at_subscriber.key() == "enable.idempotence");
+  BOOST_TEST((at_subscriber.scope() == config_scope::subscriber));
+  BOOST_TEST(at_subscriber.subscriber() == "orders");
+
+  const auto at_producer = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders"), with_raw({{"enable.idempotence", "F"}}));
+  });
+  BOOST_TEST((at_producer.scope() == config_scope::producer));
+
+  const auto owned = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders"), {}, {{"enable.idempotence", "false", "a feature"}});
+  });
+  BOOST_TEST((owned.scope() == config_scope::library_owned));
+}
+
+BOOST_AUTO_TEST_CASE(idempotence_enabled_is_accepted) {
+  const auto cfg = config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+      subscriber("orders", with_raw({{"enable.idempotence", "true"}})));
+  BOOST_TEST(cfg.get("enable.idempotence").value_or("") == "true");
+  // The shared producer may do without idempotence even with a broker-scope base.
+  client_options broker = broker_with_transactional_base();
+  broker.raw["enable.idempotence"] = "false";
+  BOOST_TEST(config_composer{broker}.compose_producer().get("enable.idempotence").value_or("") == "false");
+}
+
+BOOST_AUTO_TEST_CASE(transactional_id_in_producer_scope_throws) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders"), {.transactional_id = "fixed"});
+  });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST((e.scope() == config_scope::producer));
+  BOOST_TEST(contains(e.what(), "a base belongs at broker scope, a fixed id at subscriber scope"));
+}
+
+BOOST_AUTO_TEST_CASE(transactional_producer_layers_broker_producer_and_subscriber_scopes) {
+  client_options broker = broker_with_transactional_base();
+  broker.raw["linger.ms"] = "5";
+  broker.raw["acks"] = "1";
+  broker.client_id = "broker-client";
+  client_options producer = with_raw({{"linger.ms", "10"}, {"transaction.timeout.ms", "30000"}});
+  producer.client_id = "producer-client";
+  client_options own{.client_id = "orders-client", .auto_offset_reset = offset_reset::earliest};
+  own.group_id = "orders-group";
+  const auto cfg = config_composer{broker}.compose_transactional_producer(subscriber("orders", own), producer);
+  BOOST_TEST(cfg.get("linger.ms").value_or("") == "10");
+  BOOST_TEST(cfg.get("acks").value_or("") == "1");
+  BOOST_TEST(cfg.get("transaction.timeout.ms").value_or("") == "30000");
+  const auto* client_id = cfg.find("client.id");
+  BOOST_REQUIRE(client_id != nullptr);
+  BOOST_TEST(client_id->value == "orders-client");
+  BOOST_TEST(client_id->note ==
+             "subscriber scope beats producer, broker, library_default (more_specific_wins)");
+  // Consumer-only keys of the broker and subscriber scopes are skipped, not errors.
+  for (const char* key : {"group.id", "auto.offset.reset", "enable.partition.eof"})
+    BOOST_TEST(!cfg.get(key), key);
+  std::vector<std::string> dropped;
+  for (const auto& d : cfg.dropped()) dropped.push_back(d.key + "@" + std::string(to_string(d.scope)));
+  const std::vector<std::string> expected{"auto.offset.reset@subscriber", "group.id@broker",
+                                          "group.id@subscriber"};
+  BOOST_TEST(dropped == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(transactional_producer_checks_owned_keys_at_every_scope) {
+  const auto e = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders", with_raw({{"acks", "1"}})), {}, {{"acks", "all", "transactions need acks=all"}});
+  });
+  BOOST_TEST(e.key() == "acks");
+  BOOST_TEST((e.scope() == config_scope::subscriber));
+  BOOST_TEST(contains(e.what(), "transactions need acks=all"));
+  const auto owned_id = expect_config_error([&] {
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
+        subscriber("orders"), {}, {{"transactional.id", "x", "why"}});
+  });
+  BOOST_TEST(owned_id.key() == "transactional.id");
+  BOOST_TEST((owned_id.scope() == config_scope::library_owned));
+}
+
+BOOST_AUTO_TEST_CASE(compose_consumer_never_contains_transactional_id) {
+  const config_composer composer(broker_with_transactional_base());
+  const auto cfgs = composer.compose_consumers(
+      {subscriber("orders", {.transactional_id = "orders-tx"}),
+       subscriber("payments", with_raw({{"transactional.id", "payments-tx"}}))});
+  for (const auto& cfg : cfgs) {
+    BOOST_TEST(cfg.find("transactional.id") == nullptr, cfg.name());
+    BOOST_TEST(cfg.get("group.id").value_or("") == "orders-service");
+  }
+  // Listed as dropped: the broker-scope base as a producer-only key, the subscriber's id as
+  // its transactional producer's.
+  std::vector<std::string> dropped;
+  for (const auto& d : cfgs[0].dropped()) dropped.push_back(d.key + "@" + std::string(to_string(d.scope)));
+  const std::vector<std::string> expected{"transactional.id@broker", "transactional.id@subscriber"};
+  BOOST_TEST(dropped == expected, boost::test_tools::per_element());
+  BOOST_TEST(contains(cfgs[0].dropped()[1].note, "transactional producer"));
+}
+
+BOOST_AUTO_TEST_CASE(compose_producer_drops_broker_base_and_lists_it) {
+  const auto cfg = config_composer{broker_with_transactional_base()}.compose_producer();
+  BOOST_TEST(!cfg.get("transactional.id"));
+  const auto it = std::find_if(cfg.dropped().begin(), cfg.dropped().end(),
+                               [](const auto& d) { return d.key == "transactional.id"; });
+  BOOST_REQUIRE(it != cfg.dropped().end());
+  BOOST_TEST(it->value == "tx-base");
+  BOOST_TEST((it->scope == config_scope::broker));
+  BOOST_TEST(contains(it->note, "a base for exactly-once subscribers' transactional ids"));
+  BOOST_TEST(contains(cfg.explain(), "the shared producer is not transactional"));
+}
+
+BOOST_AUTO_TEST_CASE(compose_producer_rejects_transactional_id_in_producer_scope) {
+  const auto e = expect_config_error(
+      [&] { config_composer{broker_with_group()}.compose_producer({.transactional_id = "tx"}); });
+  BOOST_TEST(e.key() == "transactional.id");
+  BOOST_TEST((e.scope() == config_scope::producer));
+  BOOST_TEST(contains(e.what(), "not transactional"));
+}
+
+BOOST_AUTO_TEST_CASE(explain_shows_where_transactional_id_came_from) {
+  const config_composer composer(broker_with_transactional_base());
+  const std::string derived = composer.compose_transactional_producer(subscriber("orders")).explain();
+  BOOST_TEST_MESSAGE(derived);
+  BOOST_TEST(contains(derived,
+                      "effective configuration of the transactional producer of subscriber \"orders\""));
+  BOOST_TEST(explain_line(derived, "transactional.id") ==
+             "transactional.id tx-base-orders broker derived from broker-scope base \"tx-base\" and "
+             "subscriber name \"orders\" as <base>-<subscriber> (derive_from_broker_base)");
+  const std::string given =
+      composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "own-tx"})).explain();
+  BOOST_TEST(explain_line(given, "transactional.id") ==
+             "transactional.id own-tx subscriber set at subscriber scope, used as given "
+             "(derive_from_broker_base)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------------------
+// consumer_scope::defaults: features' defaults, above the library defaults, below the user.
+BOOST_AUTO_TEST_SUITE(test_config_feature_defaults)
+
+const owned_key read_committed{"isolation.level", "read_committed",
+                               "exactly-once reads only committed records"};
+
+consumer_scope with_defaults(std::string name, client_options options,
+                             std::vector<owned_key> defaults) {
+  consumer_scope c;
+  c.name = std::move(name);
+  c.options = std::move(options);
+  c.defaults = std::move(defaults);
+  return c;
+}
+
+BOOST_AUTO_TEST_CASE(default_applies_when_no_scope_sets_key) {
+  const auto cfg = config_composer{broker_with_group()}.compose_consumer(
+      with_defaults("orders", {}, {read_committed}));
+  const auto* e = cfg.find("isolation.level");
+  BOOST_REQUIRE(e != nullptr);
+  BOOST_TEST(e->value == "read_committed");
+  BOOST_TEST((e->scope == config_scope::library_default));
+  BOOST_TEST(e->note == "library default: exactly-once reads only committed records");
+}
+
+BOOST_AUTO_TEST_CASE(broker_scope_value_beats_default) {
+  client_options broker = broker_with_group();
+  broker.raw["isolation.level"] = "read_uncommitted";
+  const auto cfg = config_composer{broker}.compose_consumer(with_defaults("orders", {}, {read_committed}));
+  const auto* e = cfg.find("isolation.level");
+  BOOST_REQUIRE(e != nullptr);
+  BOOST_TEST(e->value == "read_uncommitted");
+  BOOST_TEST((e->scope == config_scope::broker));
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_scope_value_beats_default) {
+  const auto cfg = config_composer{broker_with_group()}.compose_consumer(
+      with_defaults("orders", with_raw({{"isolation.level", "read_uncommitted"}}), {read_committed}));
+  const auto* e = cfg.find("isolation.level");
+  BOOST_REQUIRE(e != nullptr);
+  BOOST_TEST(e->value == "read_uncommitted");
+  BOOST_TEST((e->scope == config_scope::subscriber));
+  BOOST_TEST(e->note == "subscriber scope beats library_default (more_specific_wins)");
+}
+
+BOOST_AUTO_TEST_CASE(broker_scope_wins_policy_also_puts_user_value_above_default) {
+  const config_composer composer(broker_with_group(), broker_scope_wins{});
+  const auto cfg = composer.compose_consumer(
+      with_defaults("orders", with_raw({{"isolation.level", "read_uncommitted"}}), {read_committed}));
+  BOOST_TEST(cfg.get("isolation.level").value_or("") == "read_uncommitted");
+}
+
+BOOST_AUTO_TEST_CASE(default_replaces_library_default_of_same_key) {
+  const auto cfg = config_composer{}.compose_consumer(
+      with_defaults("orders", {}, {{"client.id", "orders-feature", "a feature names its client"}}));
+  const auto* e = cfg.find("client.id");
+  BOOST_REQUIRE(e != nullptr);
+  BOOST_TEST(e->value == "orders-feature");
+  BOOST_TEST((e->scope == config_scope::library_default));
+}
+
+BOOST_AUTO_TEST_CASE(explain_shows_default_with_reason) {
+  const std::string text = config_composer{broker_with_group()}
+                               .compose_consumer(with_defaults("orders", {}, {read_committed}))
+                               .explain();
+  BOOST_TEST_MESSAGE(text);
+  BOOST_TEST(explain_line(text, "isolation.level") ==
+             "isolation.level read_committed library_default library default: exactly-once reads "
+             "only committed records");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_defaults_throw) {
+  const auto id = expect_config_error([&] {
+    config_composer{broker_with_group()}.compose_consumer(
+        with_defaults("orders", {}, {{"group.instance.id", "x", "why"}}));
+  });
+  BOOST_TEST(id.key() == "group.instance.id");
+  BOOST_TEST((id.scope() == config_scope::library_default));
+  const auto producer_key = expect_config_error([&] {
+    config_composer{broker_with_group()}.compose_consumer(
+        with_defaults("orders", {}, {{"linger.ms", "5", "why"}}));
+  });
+  BOOST_TEST(producer_key.key() == "linger.ms");
+  BOOST_TEST(contains(producer_key.what(), "producer-only"));
+  const auto two_values = expect_config_error([&] {
+    config_composer{broker_with_group()}.compose_consumer(
+        with_defaults("orders", {}, {read_committed, {"isolation.level", "read_uncommitted", "other"}}));
+  });
+  BOOST_TEST(two_values.key() == "isolation.level");
+  BOOST_TEST(contains(two_values.what(), "different values"));
+  consumer_scope against_owned = with_defaults("orders", {}, {read_committed});
+  against_owned.owned = {{"isolation.level", "read_uncommitted", "owner"}};
+  const auto owned = expect_config_error(
+      [&] { config_composer{broker_with_group()}.compose_consumer(against_owned); });
+  BOOST_TEST(owned.key() == "isolation.level");
+  BOOST_TEST(contains(owned.what(), "owner"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

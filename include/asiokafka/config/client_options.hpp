@@ -36,6 +36,13 @@ std::string_view to_string(offset_reset reset) noexcept;
 /// | max_poll_interval               | max.poll.interval.ms            | milliseconds       |
 /// | partition_assignment_strategy   | partition.assignment.strategy   | as given           |
 /// | enable_auto_commit              | enable.auto.commit              | "true" / "false"   |
+/// | transactional_id                | transactional.id                | as given           |
+///
+/// `transactional_id` names the transactional producer of an exactly-once subscriber and,
+/// like `group_instance_id`, follows the `static_id_policy` instead of the merge policy: at
+/// broker scope it is a base each subscriber derives its own id from, at subscriber scope the
+/// subscriber's id as given (see `config_composer::compose_transactional_producer`). It is
+/// never passed to a consumer or to the broker's shared producer.
 ///
 /// `raw` holds any other librdkafka property by its name, e.g. `{"group.instance.id",
 /// "pod-7"}` or `{"fetch.min.bytes", "1024"}`. librdkafka's aliases are accepted and
@@ -59,6 +66,8 @@ struct client_options {
   /// "range", "roundrobin", "cooperative-sticky", or a comma-separated list.
   std::optional<std::string> partition_assignment_strategy{};
   std::optional<bool> enable_auto_commit{};
+  /// A base (broker scope) or an exactly-once subscriber's own id (subscriber scope).
+  std::optional<std::string> transactional_id{};
   /// Other librdkafka properties, by name.
   std::map<std::string, std::string> raw{};
 };

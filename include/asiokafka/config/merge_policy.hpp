@@ -18,18 +18,21 @@ namespace asiokafka {
 
 /// One scope's value for a key, as offered to a merge policy.
 struct config_candidate {
-  /// library_default, broker or subscriber (never library_owned: owned keys are not merged).
+  /// library_default, broker, producer or subscriber (never library_owned: owned keys are not
+  /// merged).
   config_scope scope;
   std::string_view value;
 };
 
 /// What a merge policy type provides. A policy is consulted for every key that at least two
-/// scopes set (except `group.instance.id`, which follows the `static_id_policy`, and owned
-/// keys, which are fixed):
+/// scopes set (except `group.instance.id` and `transactional.id`, which follow the
+/// `static_id_policy`, and owned keys, which are fixed):
 ///
 ///  * `choose(key, candidates)` gets the canonical key and the candidates ordered lowest
-///    scope first (library_default, broker, subscriber; only the scopes that set the key,
-///    at least two) and returns the index of the winning candidate. It must be a pure
+///    scope first (library_default, broker, then the client's own scope: subscriber for a
+///    consumer, producer for the shared producer, producer then subscriber for a subscriber's
+///    transactional producer; only the scopes that set the key, at least two) and returns the
+///    index of the winning candidate. It must be a pure
 ///    function of its arguments (compositions must be deterministic). An index out of range
 ///    makes composition throw `std::logic_error`.
 ///  * `name()` names the policy in `explain()`.
@@ -55,7 +58,8 @@ concept merge_rule =
       { p.name() } -> std::convertible_to<std::string_view>;
     };
 
-/// Default policy: the more specific scope wins (subscriber > broker > library default).
+/// Default policy: the more specific scope wins (subscriber > producer > broker > library
+/// default).
 struct more_specific_wins {
   std::size_t choose(std::string_view key, std::span<const config_candidate> candidates) const;
   std::string_view name() const noexcept { return "more_specific_wins"; }
@@ -63,7 +67,7 @@ struct more_specific_wins {
 
 /// FastStream-compatible policy: a broker-scope value beats the subscriber's; a key the
 /// broker scope does not set goes to the more specific remaining scope (subscriber >
-/// library default). Does not apply to `group.instance.id`.
+/// library default). Does not apply to `group.instance.id` or `transactional.id`.
 struct broker_scope_wins {
   std::size_t choose(std::string_view key, std::span<const config_candidate> candidates) const;
   std::string_view name() const noexcept { return "broker_scope_wins"; }
@@ -130,7 +134,8 @@ class per_key_policy {
   explicit per_key_policy(merge_policy fallback = more_specific_wins{});
 
   /// Uses `rule` for `key` (replacing an earlier rule for it). Throws std::invalid_argument
-  /// for `group.instance.id`, which always follows the `static_id_policy`.
+  /// for `group.instance.id` and `transactional.id`, which always follow the
+  /// `static_id_policy`.
   per_key_policy& set(std::string_view key, merge_policy rule) &;
   per_key_policy set(std::string_view key, merge_policy rule) &&;
 

@@ -1,4 +1,4 @@
-// Static membership: how each consumer's group.instance.id is chosen.
+// Static ids: how each subscriber's group.instance.id and transactional.id are chosen.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,8 @@
 
 namespace asiokafka {
 
-/// Kafka's limit on the length of a group.instance.id.
+/// Kafka's limit on the length of a group.instance.id; asiokafka holds transactional ids to it
+/// too.
 inline constexpr std::size_t max_static_id_length = 249;
 
 /// The id a subscriber derives from a base: `<base>-<subscriber_name>`, where every
@@ -39,6 +40,8 @@ struct from_environment {
 };
 
 /// Static membership disallowed: any scope setting `group.instance.id` is an error.
+/// Transactional ids are not about group membership: under this rule they are chosen as under
+/// `derive_from_broker_base`.
 struct dynamic_membership {};
 
 /// How `group.instance.id` is chosen. It must be unique per consumer within a group
@@ -50,6 +53,14 @@ struct dynamic_membership {};
 ///  * a static id needs a `group.id`;
 ///  * `config_composer::compose_consumers` rejects two consumers of one group.id with the
 ///    same id, naming both subscribers.
+///
+/// The same policy chooses the `transactional.id` of an exactly-once subscriber's
+/// transactional producer (`config_composer::compose_transactional_producer`): unique per
+/// subscriber and stable across restarts, for the same reasons (producers sharing one fence
+/// each other). It follows the rules above with three differences: a transactional producer
+/// needs an id, so none from any scope is an error; `dynamic_membership` chooses it as
+/// `derive_from_broker_base` does; duplicates are rejected across all subscribers
+/// (`compose_transactional_producers`), not per group.
 class static_id_policy {
  public:
   using rule_type = std::variant<derive_from_broker_base, from_environment, dynamic_membership>;
