@@ -34,14 +34,14 @@ void consumer_impl::complete_receive(receive_waiter& w, const error_code& ec, co
   if (w.max == 0) {
     message m;
     if (!ec) m = take_message();
-    submit(executor(), mode, asio::append(w.single.take(), ec, std::move(m)));
+    core_.submit(mode, asio::append(w.single.take(), ec, std::move(m)));
   } else {
     std::vector<message> batch;
     if (!ec) {
       batch.reserve(std::min(w.max, buffer_.size()));
       while (batch.size() < w.max && !buffer_.empty()) batch.push_back(take_message());
     }
-    submit(executor(), mode, asio::append(w.batch.take(), ec, std::move(batch)));
+    core_.submit(mode, asio::append(w.batch.take(), ec, std::move(batch)));
   }
 }
 
@@ -87,7 +87,7 @@ void consumer_impl::submit_receive(receive_waiter w) {
     return;
   }
   w.id = next_id_++;
-  connect_cancellation(w.slot, weak_from_this(), w.id, &consumer_impl::cancel_receive);
+  connect_cancellation<&consumer_impl::cancel_receive>(w.slot, *this, w.id);
   waiters_.push_back(std::move(w));
 }
 

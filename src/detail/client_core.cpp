@@ -29,6 +29,7 @@ std::shared_ptr<rd_handle> create_handle(rd_kafka_type_t type, rd_conf_ptr conf,
 client_core::client_core(boost::asio::any_io_executor ex, rd_kafka_type_t type, rd_conf_ptr conf, int events,
                          client_sinks sinks, std::string_view label)
     : ex_(std::move(ex)),
+      completion_ex_(ex_),
       sinks_(std::move(sinks)),
       handle_(create_handle(type, std::move(conf), events, label)),
       rk_(handle_->rk),

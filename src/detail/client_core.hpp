@@ -6,11 +6,15 @@
 
 #include <asiokafka/sinks.hpp>
 
+#include "detail/pending_ops.hpp"
 #include "detail/queue_waker.hpp"
 #include "detail/rd_conf.hpp"
 #include "detail/rd_handle.hpp"
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 
 #include <librdkafka/rdkafka.h>
 
@@ -44,6 +48,16 @@ class client_core {
   const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
   rd_kafka_t* rk() const noexcept { return rk_; }
   const std::shared_ptr<rd_handle>& handle() const noexcept { return handle_; }
+
+  /// Completes `f` (a handler with its arguments bound, e.g. by asio::append) on the client's
+  /// executor as `mode` says.
+  template <class Function>
+  void submit(completion_mode mode, Function&& f) const {
+    if (mode == completion_mode::post)
+      boost::asio::post(ex_, std::forward<Function>(f));
+    else
+      boost::asio::dispatch(completion_ex_, std::forward<Function>(f));
+  }
 
   /// Takes ownership of `q` and makes its ops wake the event loop.
   rd_kafka_queue_t* bridge(rd_kafka_queue_t* q);
@@ -83,6 +97,13 @@ class client_core {
   void wait(std::shared_ptr<void> owner);
 
   boost::asio::any_io_executor ex_;
+  // ex_ wrapped once in the type of an any_completion_handler's associated executor. Dispatch
+  // asks the handler for its executor with the dispatching executor as the fallback, and
+  // converts that fallback to this type: from an any_io_executor a heap allocation and a free
+  // per completion, from this a reference count. The wrapper executes on ex_'s own target, so
+  // dispatching with it is dispatching with ex_. Posting keeps ex_: post requires
+  // blocking.never, which the wrapper's type cannot express.
+  boost::asio::any_completion_executor completion_ex_;
   client_sinks sinks_;
   std::shared_ptr<rd_handle> handle_;
   rd_kafka_t* rk_ = nullptr;

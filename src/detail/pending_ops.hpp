@@ -21,6 +21,9 @@ namespace asiokafka::detail {
 /// next operation costs no extra trip through the executor's queue.
 enum class completion_mode { post, dispatch };
 
+/// Completes `f` (a handler with its arguments bound) on `ex` as `mode` says. Clients on a
+/// client_core use client_core::submit, which dispatches more cheaply; this form is for the
+/// callers not yet moved (the producer, consumer commits).
 template <class Executor, class Function>
 void submit(const Executor& ex, completion_mode mode, Function&& f) {
   if (mode == completion_mode::post)
@@ -52,8 +55,21 @@ bool cancel_by_id(Container& ops, std::uint64_t id, Complete&& complete) {
 }
 
 /// Connects the operation's cancellation slot, when its handler has one, to
-/// `(client.*cancel)(id, type)`. The client is held weakly: a cancellation emitted after the
-/// client is gone does nothing.
+/// `(client.*Cancel)(id, type)`. The client (an enable_shared_from_this) is held weakly: a
+/// cancellation emitted after the client is gone does nothing. `Cancel` is a template argument,
+/// so the slot's handler holds only the weak reference and the id.
+template <auto Cancel, class Client>
+void connect_cancellation(boost::asio::cancellation_slot& slot, Client& client, std::uint64_t id) {
+  // Checked before the weak reference is taken: this runs for every receive, and most handlers
+  // have no slot (a plain callback; a coroutine spawned without one, as with detached).
+  if (!slot.is_connected()) return;
+  slot.assign([client = client.weak_from_this(), id](boost::asio::cancellation_type type) {
+    if (auto self = client.lock()) ((*self).*Cancel)(id, type);
+  });
+}
+
+/// The same with the cancel function as a member pointer, for the callers not yet moved to the
+/// form above (the producer, consumer commits).
 template <class Client>
 void connect_cancellation(boost::asio::cancellation_slot& slot, std::weak_ptr<Client> client, std::uint64_t id,
                           void (Client::*cancel)(std::uint64_t, boost::asio::cancellation_type)) {

@@ -24,7 +24,7 @@ struct pending_op {
   int value = 0;
 };
 
-struct client {
+struct client : std::enable_shared_from_this<client> {
   std::vector<std::pair<std::uint64_t, asio::cancellation_type>> cancelled;
   void cancel(std::uint64_t id, asio::cancellation_type type) { cancelled.emplace_back(id, type); }
 };
@@ -73,30 +73,39 @@ BOOST_AUTO_TEST_CASE(a_completion_that_starts_an_operation_keeps_it) {
   BOOST_TEST(ops.size() == 2u);  // the new ones, not completed
 }
 
+// Both forms: the cancel function as a template argument, and as a member pointer.
 BOOST_AUTO_TEST_CASE(cancellation_reaches_the_living_client_with_id_and_type) {
   auto c = std::make_shared<client>();
-  asio::cancellation_signal signal;
-  auto slot = signal.slot();
-  connect_cancellation(slot, std::weak_ptr<client>(c), 42, &client::cancel);
-  signal.emit(asio::cancellation_type::terminal);
-  BOOST_REQUIRE(c->cancelled.size() == 1u);
+  asio::cancellation_signal s1, s2;
+  auto slot1 = s1.slot(), slot2 = s2.slot();
+  connect_cancellation<&client::cancel>(slot1, *c, 42);
+  connect_cancellation(slot2, std::weak_ptr<client>(c), 43, &client::cancel);
+  s1.emit(asio::cancellation_type::terminal);
+  s2.emit(asio::cancellation_type::partial);
+  BOOST_REQUIRE(c->cancelled.size() == 2u);
   BOOST_TEST(c->cancelled[0].first == 42u);
   BOOST_TEST((c->cancelled[0].second == asio::cancellation_type::terminal));
+  BOOST_TEST(c->cancelled[1].first == 43u);
+  BOOST_TEST((c->cancelled[1].second == asio::cancellation_type::partial));
 }
 
 BOOST_AUTO_TEST_CASE(cancellation_after_the_client_is_gone_does_nothing) {
   auto c = std::make_shared<client>();
-  asio::cancellation_signal signal;
-  auto slot = signal.slot();
-  connect_cancellation(slot, std::weak_ptr<client>(c), 1, &client::cancel);
+  asio::cancellation_signal s1, s2;
+  auto slot1 = s1.slot(), slot2 = s2.slot();
+  connect_cancellation<&client::cancel>(slot1, *c, 1);
+  connect_cancellation(slot2, std::weak_ptr<client>(c), 2, &client::cancel);
   c.reset();
-  signal.emit(asio::cancellation_type::total);  // must not touch the destroyed client
+  // Must not touch the destroyed client.
+  s1.emit(asio::cancellation_type::total);
+  s2.emit(asio::cancellation_type::total);
   BOOST_TEST(!c);
 }
 
 BOOST_AUTO_TEST_CASE(a_handler_without_a_slot_connects_nothing) {
   auto c = std::make_shared<client>();
   asio::cancellation_slot none;
+  connect_cancellation<&client::cancel>(none, *c, 1);
   connect_cancellation(none, std::weak_ptr<client>(c), 1, &client::cancel);
   BOOST_TEST(!none.is_connected());
   BOOST_TEST(c->cancelled.empty());
