@@ -6,6 +6,9 @@
 //   asiokafka_bench receive            BROKERS TOPIC GROUP COUNT   contestant 3: async_receive
 //   asiokafka_bench receive-batch      BROKERS TOPIC GROUP COUNT   contestant 3b: async_receive_batch
 //   asiokafka_bench subscriber         BROKERS TOPIC GROUP COUNT   contestant 4: broker.subscriber<person>
+//   asiokafka_bench transform          BROKERS TOPIC GROUP COUNT OUT_TOPIC alo|eos
+//                                      subscriber<person> publishing each person to OUT_TOPIC
+//                                      (same partition), at-least-once or exactly-once
 //   asiokafka_bench latency-receive    BROKERS TOPIC GROUP COUNT   (print "ready" once assigned)
 //   asiokafka_bench latency-subscriber BROKERS TOPIC GROUP COUNT
 //   asiokafka_bench produce-rate       BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS
@@ -290,6 +293,47 @@ int subscriber(const std::string& brokers, const std::string& topic, const std::
   if (latency) extra += ", " + (*latency)->summary();
   t.print(join_s, extra);
   return status != 0 || stats.decode_failed.load() != 0;
+}
+
+// ---- consume-transform-produce: at-least-once against exactly-once -------------------------
+
+int transform(const std::string& brokers, const std::string& topic, const std::string& group, long long count,
+              const std::string& out_topic, bool exactly_once) {
+  asio::io_context io(1);
+  auto options = broker_options(brokers);
+  options.config.transactional_id = group;  // a base: the subscriber's id derives from it
+  asiokafka::broker app(io.get_executor(), options);
+  asiokafka::subscriber_options s;
+  s.name = "bench";
+  s.config.group_id = group;
+  s.config.raw = extra_consumer_config();
+  s.max_concurrency = 8;  // the partitions, in parallel
+  if (exactly_once) s.guarantee = asiokafka::processing_guarantee::exactly_once;
+  bench::tally t;
+  const auto& stats = app.subscriber<bench::person>(
+      {topic}, s, [&](bench::person p, asiokafka::context& ctx) -> asio::awaitable<void> {
+        asiokafka::publish_options po;
+        po.partition = ctx.partition();
+        co_await ctx.publish(out_topic, p, po);
+        t.add(ctx.partition(), ctx.offset(), ctx.raw().payload().size());
+        if (t.count() == count) {
+          t.finish();
+          app.stop();
+        }
+      });
+  int status = 0;
+  app.async_run([&](asiokafka::error_code ec) {
+    if (ec) {
+      std::fprintf(stderr, "asiokafka_bench: broker stopped: %s\n", ec.message().c_str());
+      status = 1;
+    }
+    io.stop();
+  });
+  status = run_io(io, consume_deadline, status);
+  t.print(0, "\"handled\": " + std::to_string(stats.handled.load()) + ", \"transactions\": " +
+                 std::to_string(stats.transactions_committed.load()) + ", \"aborted\": " +
+                 std::to_string(stats.transactions_aborted.load()));
+  return status != 0 || stats.failed.load() != 0;
 }
 
 // ---- the latency run's producer: a constant rate -------------------------------------------
@@ -636,7 +680,8 @@ int usage() {
                "       asiokafka_bench produce-rate BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS\n"
                "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n"
                "       asiokafka_bench request BROKERS TOPIC COUNT INFLIGHT\n"
-               "       asiokafka_bench respond BROKERS TOPIC GROUP\n");
+               "       asiokafka_bench respond BROKERS TOPIC GROUP\n"
+               "       asiokafka_bench transform BROKERS TOPIC GROUP COUNT OUT_TOPIC alo|eos\n");
   return 2;
 }
 
@@ -654,6 +699,8 @@ int main(int argc, char** argv) {
       return produce_rate(a[2], a[3], ll(4), dbl(5), dbl(6), static_cast<int>(ll(7)));
     if (mode == "respond" && a.size() == 5) return respond(a[2], a[3], a[4]);
     if (mode == "request" && a.size() == 6 && ll(4) > 0 && ll(5) > 0) return request(a[2], a[3], ll(4), ll(5));
+    if (mode == "transform" && a.size() == 8 && (a[7] == "alo" || a[7] == "eos"))
+      return transform(a[2], a[3], a[4], ll(5), a[6], a[7] == "eos");
     if (a.size() != 6) return usage();
     if (mode == "receive") return receive(a[2], a[3], a[4], ll(5), receive_kind::one, nullptr);
     if (mode == "receive-batch") return receive(a[2], a[3], a[4], ll(5), receive_kind::batch, nullptr);

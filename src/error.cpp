@@ -34,6 +34,36 @@ class kafka_category_impl final : public boost::system::error_category {
   }
 };
 
+class transaction_category_impl final : public boost::system::error_category {
+ public:
+  explicit transaction_category_impl(transaction_error_class c) noexcept : class_(c) {}
+  const char* name() const noexcept override {
+    switch (class_) {
+      case transaction_error_class::retriable: return "kafka.transaction.retriable";
+      case transaction_error_class::abortable: return "kafka.transaction.abortable";
+      case transaction_error_class::fatal: break;
+    }
+    return "kafka.transaction.fatal";
+  }
+  std::string message(int ev) const override {
+    std::string text = rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev));
+    switch (class_) {
+      case transaction_error_class::retriable: return text + " (retriable)";
+      case transaction_error_class::abortable: return text + " (the transaction must be aborted)";
+      case transaction_error_class::fatal: break;
+    }
+    return text + " (fatal: the producer is unusable)";
+  }
+  transaction_error_class error_class() const noexcept { return class_; }
+
+ private:
+  transaction_error_class class_;
+};
+
+const transaction_category_impl* transaction_category_of(const error_code& ec) noexcept {
+  return dynamic_cast<const transaction_category_impl*>(&ec.category());
+}
+
 bool is_retriable_code(rd_kafka_resp_err_t e) noexcept {
   switch (e) {
     case RD_KAFKA_RESP_ERR__TRANSPORT:
@@ -73,6 +103,27 @@ const boost::system::error_category& kafka_category() noexcept {
   return instance;
 }
 
+const boost::system::error_category& transaction_category(transaction_error_class c) noexcept {
+  static const transaction_category_impl retriable(transaction_error_class::retriable);
+  static const transaction_category_impl abortable(transaction_error_class::abortable);
+  static const transaction_category_impl fatal(transaction_error_class::fatal);
+  switch (c) {
+    case transaction_error_class::retriable: return retriable;
+    case transaction_error_class::abortable: return abortable;
+    case transaction_error_class::fatal: break;
+  }
+  return fatal;
+}
+
+error_code make_transaction_error_code(int rd_kafka_resp_err, transaction_error_class c) noexcept {
+  return {rd_kafka_resp_err, transaction_category(c)};
+}
+
+bool requires_abort(const error_code& ec) noexcept {
+  const auto* c = transaction_category_of(ec);
+  return c && c->error_class() == transaction_error_class::abortable;
+}
+
 error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept {
   if (rd_kafka_resp_err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   return {rd_kafka_resp_err, kafka_category()};
@@ -80,6 +131,7 @@ error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept {
 
 bool is_fatal(const error_code& ec) noexcept {
   if (ec.category() == error_category()) return ec.value() == static_cast<int>(error::fatal);
+  if (const auto* c = transaction_category_of(ec)) return c->error_class() == transaction_error_class::fatal;
   if (ec.category() != kafka_category()) return false;
   switch (static_cast<rd_kafka_resp_err_t>(ec.value())) {
     case RD_KAFKA_RESP_ERR__FATAL:
@@ -97,6 +149,7 @@ bool is_fatal(const error_code& ec) noexcept {
 }
 
 bool is_retriable(const error_code& ec) noexcept {
+  if (const auto* c = transaction_category_of(ec)) return c->error_class() == transaction_error_class::retriable;
   return ec.category() == kafka_category() &&
          is_retriable_code(static_cast<rd_kafka_resp_err_t>(ec.value()));
 }

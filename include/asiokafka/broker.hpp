@@ -92,6 +92,8 @@ class broker {
  public:
   using executor_type = boost::asio::any_io_executor;
 
+  /// Throws config_error when `options.producer_config` sets transactional.id (the broker's
+  /// publisher is shared, never transactional; see processing_guarantee::exactly_once).
   broker(executor_type ex, broker_options options);
   broker(const broker&) = delete;
   broker& operator=(const broker&) = delete;
@@ -298,6 +300,9 @@ class broker {
   void add_publisher(detail::operation_contract contract);
   // Composes every subscriber's configuration (throws config_error); pure.
   std::vector<composed_config> compose_subscribers() const;
+  // The transactional producers of the exactly-once subscribers, by subscriber (nullopt for
+  // the others); pure.
+  std::vector<std::optional<composed_config>> compose_transactional_producers() const;
   // The same, handed to each subscriber for its run.
   void configure_subscribers();
   void start_run(boost::asio::any_completion_handler<void(error_code)> handler);

@@ -53,12 +53,34 @@ inline error_code make_error_code(error e) noexcept {
 error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept;
 
 /// True for errors after which the client cannot continue (librdkafka fatal errors such as
-/// FENCED_INSTANCE_ID, and asiokafka's `error::fatal`).
+/// FENCED_INSTANCE_ID, asiokafka's `error::fatal`, and fatal transaction errors).
 bool is_fatal(const error_code& ec) noexcept;
 
 /// True for errors that librdkafka reports as transient (timeouts, transport failures,
-/// leader changes, ...); retrying the operation may succeed.
+/// leader changes, ...); retrying the operation may succeed. For a transaction operation's
+/// error: librdkafka classified it retriable (the same call may be made again).
 bool is_retriable(const error_code& ec) noexcept;
+
+/// How a transactional producer's operation failed, as librdkafka classifies it
+/// (`rd_kafka_error_is_retriable`, `rd_kafka_error_txn_requires_abort`,
+/// `rd_kafka_error_is_fatal`). The error_code's value is librdkafka's code (as in
+/// kafka_category()), its category one of the three below, so the classification travels with
+/// the code through any completion token:
+///  * retriable: the call may be made again (e.g. a commit that timed out);
+///  * abortable: the transaction must be aborted (async_abort_transaction), then the work
+///    redone in a new one;
+///  * fatal: the producer is unusable (e.g. fenced by a newer instance with the same
+///    transactional.id); a new producer is needed.
+/// An unclassified failure (e.g. a call in the wrong state) keeps kafka_category().
+enum class transaction_error_class { retriable, abortable, fatal };
+
+const boost::system::error_category& transaction_category(transaction_error_class c) noexcept;
+
+/// librdkafka's code `rd_kafka_resp_err` in the category of `c`.
+error_code make_transaction_error_code(int rd_kafka_resp_err, transaction_error_class c) noexcept;
+
+/// True for a transaction operation's error after which the open transaction must be aborted.
+bool requires_abort(const error_code& ec) noexcept;
 
 }  // namespace asiokafka
 

@@ -110,6 +110,8 @@ struct subscriber_counters {
   std::uint64_t replies_unroutable = 0;
   std::uint64_t replies_failed = 0;
   std::uint64_t invalid_trace_context = 0;
+  std::uint64_t transactions_committed = 0;
+  std::uint64_t transactions_aborted = 0;
 
   static subscriber_counters snapshot(std::string name, const subscriber_stats& stats) noexcept;
 };

@@ -8,6 +8,7 @@
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/sinks.hpp>
+#include <asiokafka/topic_partition.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -26,6 +27,7 @@
 namespace asiokafka {
 
 class composed_config;
+class consumer;
 
 namespace detail {
 class producer_impl;
@@ -127,6 +129,86 @@ class producer {
         token);
   }
 
+  // Transactions (exactly-once). They need a `transactional.id` in the configuration; see
+  // docs/exactly-once.md for the consume-transform-produce loop. librdkafka's transaction
+  // calls block, so each runs on a thread of its own, never on the event loop, which keeps
+  // serving this producer's delivery reports and any other I/O meanwhile.
+  //
+  // Common to the async_* transaction operations below:
+  //  * Completion signature `void(error_code)`; the handler runs on its associated executor
+  //    (the producer's by default), never inline.
+  //  * Errors keep librdkafka's classification (error.hpp, transaction_error_class):
+  //    is_retriable(ec) - the same call may be made again; requires_abort(ec) - abort the
+  //    transaction and redo its work; is_fatal(ec) - the producer is unusable (fenced by a
+  //    newer instance with the same transactional.id, ...), make a new one. Also
+  //    error::already_pending when another transaction operation is in flight, error::closed
+  //    after close, and unclassified librdkafka errors (kafka_category: a call in the wrong
+  //    state, no transactional.id configured).
+  //  * Cancellation: none. A call handed to librdkafka cannot be recalled (a commit may
+  //    already be committed by the broker); bound it with `timeout` instead. A commit or
+  //    abort that times out completes with a retriable error and may be called again: it
+  //    resumes the same commit or abort, it does not start another.
+  //  * Thread safety: like every producer call, from the producer's executor.
+
+  /// Registers the transactional.id with the transaction coordinator, fencing any older
+  /// producer with the same id and aborting the transaction it left open. Call once, before
+  /// the first transaction.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
+  auto async_init_transactions(std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
+                                   self.start_transaction_call(transaction_call::init, t, std::move(handler));
+                                 }},
+        token, timeout);
+  }
+
+  /// Begins a transaction: records produced from now until commit or abort belong to it.
+  /// Local (no broker round trip), so synchronous. Throws boost::system::system_error with
+  /// the classified error when librdkafka refuses (no init, one already open, fatal state).
+  void begin_transaction();
+
+  /// Adds the consumer's input positions to the transaction (KIP-447: with the consumer's
+  /// group metadata, so a zombie member of an older generation is fenced). `offsets` are the
+  /// NEXT offsets to consume (last processed + 1), as for a commit; they are committed for
+  /// the consumer's group if and only if the transaction commits. The consumer's group
+  /// metadata is read during the call; the consumer must outlive nothing after it.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
+  auto async_send_offsets_to_transaction(topic_partition_list offsets, const consumer& c,
+                                         std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        detail::bound_initiation{this,
+                                 [](producer& self, auto handler, topic_partition_list o, const consumer* from,
+                                    std::chrono::milliseconds t) {
+                                   self.start_send_offsets(std::move(o), *from, t, std::move(handler));
+                                 }},
+        token, std::move(offsets), &c, timeout);
+  }
+
+  /// Commits the transaction: first every record of it still waiting for queue space is
+  /// handed to librdkafka, then librdkafka flushes them all and commits. Completes with
+  /// success only when the records and the offsets sent are committed.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
+  auto async_commit_transaction(std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
+                                   self.start_transaction_call(transaction_call::commit, t, std::move(handler));
+                                 }},
+        token, timeout);
+  }
+
+  /// Aborts the transaction: its records are never seen by read_committed consumers and its
+  /// offsets are not committed. Its records not yet delivered fail with
+  /// RD_KAFKA_RESP_ERR__PURGE_QUEUE (kafka_category), both those in librdkafka's queue and
+  /// those still waiting here for queue space.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
+  auto async_abort_transaction(std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
+                                   self.start_transaction_call(transaction_call::abort, t, std::move(handler));
+                                 }},
+        token, timeout);
+  }
+
   /// Records produced but not yet reported (including those waiting for queue space).
   std::size_t in_flight() const noexcept;
   /// Records reported delivered / failed since construction.
@@ -137,6 +219,11 @@ class producer {
   void* native_handle() const noexcept;
 
  private:
+  enum class transaction_call { init, commit, abort };
+  void start_transaction_call(transaction_call call, std::chrono::milliseconds timeout,
+                              boost::asio::any_completion_handler<void(error_code)> handler);
+  void start_send_offsets(topic_partition_list offsets, const consumer& c, std::chrono::milliseconds timeout,
+                          boost::asio::any_completion_handler<void(error_code)> handler);
   void start_produce(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
   void start_flush(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_close(boost::asio::any_completion_handler<void(error_code)> handler);

@@ -48,6 +48,32 @@ enum class ack_policy {
 
 std::string_view to_string(ack_policy p) noexcept;
 
+/// What a subscriber guarantees about its input, its outputs and its offsets.
+enum class processing_guarantee {
+  /// Offsets are committed after handling (see ack_policy); after a crash or rebalance some
+  /// records are handled again and what their handlers published is published again.
+  at_least_once,
+  /// Consume-transform-produce in Kafka transactions: what the handlers publish (ctx.publish,
+  /// returned values, dead letters) and the input offsets commit atomically, once per batch
+  /// of records (transaction_options). A read_committed reader of the outputs sees each input
+  /// record's outputs exactly once, whatever crashes, rebalances or broker restarts happen.
+  /// The subscriber owns a transactional producer whose transactional.id is composed like
+  /// group.instance.id (docs/config.md); its consumer reads with isolation.level=
+  /// read_committed unless configured otherwise. See docs/exactly-once.md for the rules
+  /// (ack policies in a transaction, retries, rebalances, fencing).
+  exactly_once,
+};
+
+/// Transaction boundaries of an exactly-once subscriber.
+struct transaction_options {
+  /// A transaction commits after this many records were decided...
+  std::size_t max_records = 1000;
+  /// ...or this long after it began, whichever comes first.
+  std::chrono::milliseconds max_time{100};
+  /// The bound of each transaction call (init, send offsets, commit, abort).
+  std::chrono::milliseconds call_timeout{30000};
+};
+
 /// Headers added to dead letters.
 namespace dead_letter_headers {
 inline constexpr std::string_view error = "x-asiokafka-error";
@@ -81,6 +107,9 @@ struct subscriber_options {
   std::string output_topic{};
   /// Messages fetched per receive.
   std::size_t batch_size = 64;
+  processing_guarantee guarantee = processing_guarantee::at_least_once;
+  /// For processing_guarantee::exactly_once.
+  transaction_options transaction{};
 };
 
 /// Counters of one subscriber; readable from any thread.
@@ -99,6 +128,9 @@ struct subscriber_stats {
   /// Handler results that could not be published (an invalid reply_to topic, a delivery
   /// failure): logged, and the message follows the error policy as a handler failure.
   std::atomic<std::uint64_t> replies_failed{0};
+  /// Exactly-once: transactions committed, and aborted (their records handled again).
+  std::atomic<std::uint64_t> transactions_committed{0};
+  std::atomic<std::uint64_t> transactions_aborted{0};
   /// Messages whose traceparent header was malformed: logged, ignored (their handling
   /// starts a new trace).
   std::atomic<std::uint64_t> invalid_trace_context{0};

@@ -30,6 +30,22 @@ namespace {
 constexpr std::string_view offset_store_reason =
     "asiokafka stores offsets itself once the ack policy has decided (at-least-once)";
 
+constexpr std::string_view transactional_commit_reason =
+    "exactly-once commits the input offsets in the producer's transaction";
+
+// What a subscriber's options must be for exactly-once (the composer checks its keys).
+void check_exactly_once(const subscriber_options& o) {
+  if (o.ack == ack_policy::ack_first)
+    throw config_error("ack", config_scope::subscriber, o.name,
+                       "processing_guarantee::exactly_once cannot use ack_policy::ack_first (it acknowledges "
+                       "before handling, so nothing is left for the transaction to commit)");
+  if (o.transaction.max_records == 0)
+    throw config_error("transaction.max_records", config_scope::subscriber, o.name, "must be at least 1");
+  if (o.transaction.max_time.count() <= 0 || o.transaction.call_timeout.count() <= 0)
+    throw config_error(o.transaction.max_time.count() <= 0 ? "transaction.max_time" : "transaction.call_timeout",
+                       config_scope::subscriber, o.name, "must be positive");
+}
+
 std::string describe_exception(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -61,6 +77,15 @@ std::string default_reply_topic() {
 }
 
 }  // namespace
+
+// The broker's publisher is shared by every publish: it cannot be transactional.
+broker_options checked_publisher_scope(broker_options o) {
+  if (o.producer_config.transactional_id || o.producer_config.raw.contains("transactional.id"))
+    throw config_error("transactional.id", config_scope::producer, "",
+                       "the broker's publisher is not transactional; set transactional_id at broker scope (a base "
+                       "for exactly-once subscribers) or at a subscriber's scope");
+  return o;
+}
 
 struct broker::state : std::enable_shared_from_this<broker::state> {
   state(asio::any_io_executor executor, broker_options o)
@@ -202,7 +227,7 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
 };
 
 broker::broker(executor_type ex, broker_options options)
-    : state_(std::make_shared<state>(std::move(ex), std::move(options))) {}
+    : state_(std::make_shared<state>(std::move(ex), checked_publisher_scope(std::move(options)))) {}
 
 broker::~broker() {
   // Subscribers still running and the reply consumer keep their own state alive; stop them.
@@ -244,7 +269,13 @@ std::vector<composed_config> broker::compose_subscribers() const {
     if (o.ack == ack_policy::reject_on_error && o.dead_letter_topic.empty())
       throw config_error("dead_letter_topic", config_scope::subscriber, o.name,
                          "ack_policy::reject_on_error needs a dead_letter_topic");
-    scopes.push_back({o.name, o.config, {{"enable.auto.offset.store", "false", std::string(offset_store_reason)}}});
+    consumer_scope scope{o.name, o.config, {{"enable.auto.offset.store", "false", std::string(offset_store_reason)}}, {}};
+    if (o.guarantee == processing_guarantee::exactly_once) {
+      check_exactly_once(o);
+      scope.owned.push_back({"enable.auto.commit", "false", std::string(transactional_commit_reason)});
+      scope.defaults.push_back({"isolation.level", "read_committed", "exactly-once reads only committed records"});
+    }
+    scopes.push_back(std::move(scope));
   }
   auto configs = state_->composer.compose_consumers(scopes);
   for (std::size_t i = 0; i < configs.size(); ++i)
@@ -254,9 +285,27 @@ std::vector<composed_config> broker::compose_subscribers() const {
   return configs;
 }
 
+std::vector<std::optional<composed_config>> broker::compose_transactional_producers() const {
+  std::vector<consumer_scope> scopes;
+  std::vector<std::size_t> index;
+  for (std::size_t i = 0; i < state_->runners.size(); ++i) {
+    const auto& o = state_->runners[i]->options();
+    if (o.guarantee != processing_guarantee::exactly_once) continue;
+    scopes.push_back({o.name, o.config, {}, {}});
+    index.push_back(i);
+  }
+  std::vector<std::optional<composed_config>> out(state_->runners.size());
+  if (scopes.empty()) return out;
+  auto configs = state_->composer.compose_transactional_producers(scopes, state_->opts.producer_config);
+  for (std::size_t k = 0; k < configs.size(); ++k) out[index[k]] = std::move(configs[k]);
+  return out;
+}
+
 void broker::configure_subscribers() {
   auto configs = compose_subscribers();
-  for (std::size_t i = 0; i < configs.size(); ++i) state_->runners[i]->configure(std::move(configs[i]));
+  auto producers = compose_transactional_producers();
+  for (std::size_t i = 0; i < configs.size(); ++i)
+    state_->runners[i]->configure(std::move(configs[i]), std::move(producers[i]));
 }
 
 void broker::start_run(asio::any_completion_handler<void(error_code)> handler) {
@@ -311,6 +360,8 @@ const request_stats& broker::requests() const noexcept { return state_->request_
 std::string broker::explain() const {
   std::string out;
   for (const auto& c : compose_subscribers()) out += c.explain() + "\n";
+  for (const auto& c : compose_transactional_producers())
+    if (c) out += c->explain() + "\n";
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <asiokafka/wire.hpp>
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -129,7 +130,15 @@ publish_path::publish_path(asio::any_io_executor ex, std::function<composed_conf
       log_(std::move(log)),
       on_span_(std::move(on_span)) {}
 
-producer& publish_path::ensure_producer() {
+publish_path::publish_path(asio::strand<asio::any_io_executor> strand, std::function<composed_config()> make_config,
+                           log_sink log, span_sink on_span, enum completion c)
+    : completion_(c),
+      strand_(std::move(strand)),
+      make_config_(std::move(make_config)),
+      log_(std::move(log)),
+      on_span_(std::move(on_span)) {}
+
+producer& publish_path::producer_here() {
   if (!producer_) {
     producer_options popts;
     popts.log = log_;
@@ -159,7 +168,7 @@ void publish_path::start(outbound_record r, const publish_origin& origin, handle
   write_wire_headers(r, origin, span);
   if (!on_span_) {
     asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec), h = std::move(handler)]() mutable {
-      self->ensure_producer().async_produce(std::move(rec), std::move(h));
+      self->produce(std::move(rec), std::move(h));
     });
     return;
   }
@@ -168,8 +177,22 @@ void publish_path::start(outbound_record r, const publish_origin& origin, handle
   ps.emit(on_span_, span_event::phase::start);
   asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec),
                            h = traced_handler(std::move(handler), std::move(ps), on_span_)]() mutable {
-    self->ensure_producer().async_produce(std::move(rec), std::move(h));
+    self->produce(std::move(rec), std::move(h));
   });
+}
+
+template <class Handler>
+void publish_path::produce(record rec, Handler&& h) {
+  auto& p = producer_here();
+  if (completion_ == completion::delivered) {
+    p.async_produce(std::move(rec), std::forward<Handler>(h));
+    return;
+  }
+  // In a transaction the commit is the delivery: it flushes every record and fails if one
+  // failed, so the record is done once librdkafka (or the producer's queue) has it.
+  delivery_report accepted{rec.topic, rec.partition.value_or(-1), offsets::invalid};
+  p.produce(std::move(rec));
+  asio::dispatch(asio::append(std::forward<Handler>(h), error_code{}, std::move(accepted)));
 }
 
 asio::awaitable<delivery_report> publish_path::publish(outbound_record r, const publish_origin& origin) {

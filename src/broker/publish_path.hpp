@@ -54,6 +54,18 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   /// `make_config` composes the producer's configuration when the first record is published.
   publish_path(boost::asio::any_io_executor ex, std::function<composed_config()> make_config, log_sink log,
                span_sink on_span);
+  /// When a publish completes: when its delivery report arrives, or, in a transaction, once
+  /// the producer accepted the record (the commit flushes it and fails if it failed; the
+  /// report then has the partition asked for, or -1, and offset offsets::invalid).
+  enum class completion { delivered, accepted };
+
+  /// The same on an existing strand: an exactly-once subscriber's path, whose transactional
+  /// producer lives on the subscriber's strand.
+  publish_path(boost::asio::strand<boost::asio::any_io_executor> strand, std::function<composed_config()> make_config,
+               log_sink log, span_sink on_span, completion c);
+
+  /// On strand(): the producer, made now if there is none.
+  producer& producer_here();
 
   /// Any thread. Writes the headers at once (`origin` is read during the call only), then
   /// produces on the broker's strand. Completes like producer::async_produce: on the
@@ -74,8 +86,10 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   std::optional<client_metrics> statistics() const;
 
  private:
-  producer& ensure_producer();
+  template <class Handler>
+  void produce(record rec, Handler&& h);
 
+  completion completion_ = completion::delivered;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::function<composed_config()> make_config_;
   log_sink log_;

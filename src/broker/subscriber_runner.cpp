@@ -20,7 +20,8 @@ subscriber_runner::subscriber_runner(asio::any_io_executor ex, setup s)
       ack_rules_(ack_rules::of(setup_.options)),
       strand_(asio::make_strand(ex)),
       changed_(strand_),
-      released_(strand_) {
+      released_(strand_),
+      txn_({setup_.options.transaction.max_records, setup_.options.transaction.max_time}) {
   if (!setup_.log) setup_.log = log_to_stderr();
   health_.name = setup_.options.name;
 }
@@ -70,7 +71,7 @@ void subscriber_runner::unroutable_result(const message& msg) {
 
 void subscriber_runner::emit_process_span(context& ctx, span_event::phase phase, failure_kind failure,
                                           std::string_view error) {
-  const auto& sink = setup_.out->on_span();
+  const auto& sink = out().on_span();
   const message& msg = ctx.raw();
   const std::string name = std::string(msg.topic()) + " process";
   const auto incoming = ctx.incoming_trace();
@@ -94,6 +95,7 @@ void subscriber_runner::log(log_level level, std::string_view line) {
 void subscriber_runner::notify() {
   wake_receiver();
   wake_releaser();
+  wake_transactions();
 }
 
 void subscriber_runner::wake_receiver() {
@@ -164,17 +166,29 @@ asio::awaitable<error_code> subscriber_runner::run() {
   // Rebalance hooks receive the partitions that change hands (all of them with the eager
   // protocol, the increment with cooperative-sticky): the sum is the assignment's size.
   copts.hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+    forget_restarts(parts);
     std::lock_guard lock(observed_mutex_);
     health_.assigned_partitions += parts.size();
     co_return;
   };
+  // Exactly-once: the open transaction ends before partitions change hands; revoked
+  // partitions' work commits, lost partitions belong to another member already, so it aborts.
   copts.hooks.on_revoked = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     count_removed(parts);
     co_await release_partitions(parts, release::revoked);
+    if (exactly_once()) {
+      co_await end_transaction();
+      forget_restarts(parts);
+    }
   };
   copts.hooks.on_lost = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     count_removed(parts);
     co_await release_partitions(parts, release::lost);
+    if (exactly_once()) {
+      if (txn_.open()) txn_.discard();
+      co_await end_transaction();
+      forget_restarts(parts);
+    }
   };
   {
     std::lock_guard lock(observed_mutex_);
@@ -182,10 +196,22 @@ asio::awaitable<error_code> subscriber_runner::run() {
     health_.fatal_error.clear();
     health_.assigned_partitions = 0;
   }
+  error_code fatal;
+  if (exactly_once()) {
+    // Before joining the group: init fences an older instance with the same transactional.id.
+    fatal = co_await init_transactions();
+    if (fatal) {
+      log(log_level::error, "cannot initialise transactions: " + fatal.message());
+      std::lock_guard lock(observed_mutex_);
+      health_.running = false;
+      health_.fatal_error = "initialising transactions: " + fatal.message();
+      co_return fatal;
+    }
+  }
   consumer_ = std::make_unique<consumer>(strand_, config_.value(), std::move(copts));
   consumer_->subscribe(setup_.topics);
+  if (exactly_once()) asio::co_spawn(strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
 
-  error_code fatal;
   const auto& opts = setup_.options;
   // Receive ahead up to max_queued records, then wait until the handlers worked the queue
   // down to half of it: one wake-up per half-queue instead of one per record.
@@ -210,7 +236,8 @@ asio::awaitable<error_code> subscriber_runner::run() {
     }
     // Queue the whole batch before any lane starts: a lane started on the strand runs at once,
     // and would otherwise take the batch one record at a time.
-    for (auto& m : batch) enqueue(std::move(m));
+    for (auto& m : batch)
+      if (!superseded(m)) enqueue(std::move(m));
     start_lanes();
     if (queued_ >= max_queued)
       while (queued_ > resume_receiving_at_ && !stopping_) co_await wait_for_change(asio::steady_timer::time_point::max());
@@ -226,7 +253,13 @@ asio::awaitable<error_code> subscriber_runner::run() {
   if (active_lanes_ > 0)
     log(log_level::warning, std::to_string(active_lanes_) +
                                 " handler(s) still running after the graceful timeout; their messages will be redelivered");
-  if (!fatal) {
+  if (exactly_once()) {
+    // Handlers still running after the graceful timeout, or a fatal error: nothing commits.
+    if (txn_.open() && (active_lanes_ > 0 || fatal || txn_fatal_)) txn_.discard();
+    if (!txn_fatal_) co_await end_transaction();
+    if (auto ec = co_await txn_out_->close(); ec) log(log_level::warning, "closing the transactional producer: " + ec.message());
+    if (!fatal) fatal = txn_fatal_;
+  } else if (!fatal) {
     auto [cec] = co_await consumer_->async_commit(asio::as_tuple(asio::use_awaitable));
     if (cec) log(log_level::warning, "final commit failed: " + cec.message());
   }
@@ -236,7 +269,10 @@ asio::awaitable<error_code> subscriber_runner::run() {
     std::lock_guard lock(observed_mutex_);
     health_.running = false;
     health_.assigned_partitions = 0;
-    if (fatal) health_.fatal_error = fatal.message() + ": " + consumer_->fatal_reason();
+    if (txn_fatal_)
+      health_.fatal_error = txn_fatal_what_ + ": " + txn_fatal_.message();
+    else if (fatal)
+      health_.fatal_error = fatal.message() + ": " + consumer_->fatal_reason();
   }
   co_return fatal;
 }
@@ -269,6 +305,10 @@ void subscriber_runner::start_lanes() {
 // fed, so a busy lane lives across many batches.
 asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
   for (;;) {
+    if (txn_ending_ && !stopping_) {  // exactly-once: no record starts while a transaction ends
+      co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
+      continue;
+    }
     auto it = lanes_.find(key);
     if (stopping_ || it == lanes_.end() || it->second.queue.empty()) break;
     message msg = std::move(it->second.queue.front());
@@ -295,6 +335,13 @@ asio::awaitable<void> subscriber_runner::call_chain(context& ctx, std::size_t in
   co_await setup_.handler(const_cast<message&>(ctx.raw()), ctx);
 }
 
+void subscriber_runner::decided(const message& msg) {
+  if (exactly_once())
+    txn_.done({msg.topic(), msg.partition()}, msg.offset());
+  else
+    store(msg);
+}
+
 void subscriber_runner::store(const message& msg) {
   if (auto ec = consumer_->store_offset(msg)) {
     // Revoked partitions (and messages of a closed consumer) are redelivered to their owner.
@@ -312,14 +359,17 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   else
     ++in_flight->second;
   context ctx(*this, msg);
-  const bool traced = static_cast<bool>(setup_.out->on_span());
+  const bool traced = static_cast<bool>(out().on_span());
   if (traced) emit_process_span(ctx, span_event::phase::start);
   if (stores_before_handling(ack_rules_)) store(msg);
+  if (exactly_once()) begin_in_transaction(msg);
 
   failure_kind failure = failure_kind::none;
   std::string error_text;
   ack_step step;
-  for (int attempt = 0;; ++attempt) {
+  // Exactly-once counts attempts across the transactions a record's failures aborted.
+  const int first_attempt = exactly_once() ? txn_.attempts({msg.topic(), msg.partition()}, msg.offset()) : 0;
+  for (int attempt = first_attempt;; ++attempt) {
     ctx.reset_decision();
     failure = failure_kind::none;
     try {
@@ -340,12 +390,18 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
     step = decide_ack(ack_rules_, {failure, ctx.current_decision(), attempt, stopping_});
     if (step.action != ack_action::retry) break;
     ++stats_.retried;
+    // Exactly-once retries by aborting: the failed attempt's publishes are discarded with the
+    // transaction, and the record is handled again after the backoff.
+    if (exactly_once()) break;
     asio::steady_timer backoff(strand_, step.backoff);
     co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
   const bool failed = failure != failure_kind::none;
-  if (failed) {
+  if (failed && step.action == ack_action::retry) {  // exactly-once: counted when it is final
+    log(log_level::warning, std::string(to_string(failure)) + " error on " + msg.describe() + ": " + error_text +
+                                "; the transaction aborts and the record is handled again");
+  } else if (failed) {
     (failure == failure_kind::decode ? stats_.decode_failed : stats_.failed)++;
     log(log_level::error, std::string(to_string(failure)) + " error on " + msg.describe() + ": " + error_text);
   } else {
@@ -355,7 +411,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
 
   switch (step.action) {
     case ack_action::store:
-      store(msg);
+      decided(msg);
       break;
     case ack_action::dead_letter_then_store: {
       // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
@@ -363,11 +419,18 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
                                  : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
                                                                                         : "retries exhausted";
       const failure_kind kind = failed ? failure : failure_kind::handler;
-      if (co_await dead_letter(ctx, to_string(kind), reason)) store(msg);
+      if (co_await dead_letter(ctx, to_string(kind), reason))
+        decided(msg);
+      else if (exactly_once())
+        txn_.discard();  // a record without its dead letter must not commit
       break;
     }
-    case ack_action::retry:  // not left by the loop
+    case ack_action::retry:  // only exactly-once leaves the loop with a retry
+      txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), step.backoff);
+      break;
     case ack_action::hold_back:
+      if (exactly_once()) txn_.discard();  // an undecided record cannot commit; it comes again
+      break;
     case ack_action::none:
       break;
   }
@@ -376,42 +439,7 @@ asio::awaitable<void> subscriber_runner::process(message& msg) {
   in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
   if (--in_flight->second == 0) in_flight_.erase(in_flight);
   wake_releaser();
-}
-
-asio::awaitable<bool> subscriber_runner::dead_letter(context& ctx, std::string_view kind, const std::string& error) {
-  const message& msg = ctx.raw();
-  record r;
-  r.topic = setup_.options.dead_letter_topic;
-  if (auto k = msg.key()) r.key = std::string(*k);
-  if (msg.has_payload()) r.value = std::string(msg.payload());  // a tombstone stays null
-  for (const auto& h : msg.headers())
-    r.headers.push_back({std::string(h.name), h.value ? std::optional<std::string>(std::string(*h.value)) : std::nullopt});
-  r.headers.push_back({std::string(dead_letter_headers::error), error});
-  r.headers.push_back({std::string(dead_letter_headers::error_kind), std::string(kind)});
-  r.headers.push_back({std::string(dead_letter_headers::original_topic), std::string(msg.topic())});
-  r.headers.push_back({std::string(dead_letter_headers::original_partition), std::to_string(msg.partition())});
-  r.headers.push_back({std::string(dead_letter_headers::original_offset), std::to_string(msg.offset())});
-  r.headers.push_back({std::string(dead_letter_headers::subscriber), name()});
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string failure;
-    try {
-      // The original's headers (content-type, correlation_id) are kept; the publish path adds
-      // what is missing and a traceparent that is a child of this handling.
-      outbound_record copy{r, {}, {}, {}};
-      const publish_origin origin{ctx.correlation_id(), &ctx.trace()};
-      co_await setup_.out->publish(std::move(copy), origin);
-      ++stats_.dead_lettered;
-      co_return true;
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    log(log_level::warning, "dead letter for " + msg.describe() + " to \"" + r.topic + "\" failed: " + failure);
-    asio::steady_timer backoff(strand_, setup_.options.retry_backoff * (1 << attempt));
-    co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  ++stats_.dead_letter_failed;
-  log(log_level::error, "giving up on dead letter for " + msg.describe() + "; its offset is not stored");
-  co_return false;
+  wake_transactions();
 }
 
 }  // namespace asiokafka::detail

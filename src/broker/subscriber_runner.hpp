@@ -5,6 +5,8 @@
 
 #include "broker/ack_decision.hpp"
 #include "broker/publish_path.hpp"
+#include "broker/transaction_batch.hpp"
+#include "detail/partition_key.hpp"
 
 #include <asiokafka/broker.hpp>
 #include <asiokafka/consumer.hpp>
@@ -50,8 +52,12 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   /// run() ended with an exception: the subscriber is no longer running.
   void stopped_by_exception(const std::string& what);
 
-  /// The subscriber's composed configuration, for the next run().
-  void configure(composed_config config) { config_ = std::move(config); }
+  /// The subscriber's composed configuration, for the next run(); an exactly-once subscriber
+  /// also gets its transactional producer's.
+  void configure(composed_config config, std::optional<composed_config> transactional_producer = std::nullopt) {
+    config_ = std::move(config);
+    txn_config_ = std::move(transactional_producer);
+  }
   /// Runs on the strand until stop(): creates the consumer from the configuration, subscribes,
   /// receives, dispatches, then stops gracefully. Returns the fatal error that ended it, if any.
   boost::asio::awaitable<error_code> run();
@@ -60,7 +66,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
 
   /// Publishes through the broker's publish path as part of handling a message.
   boost::asio::awaitable<delivery_report> publish(outbound_record r, const publish_origin& origin) {
-    return setup_.out->publish(std::move(r), origin);
+    return out().publish(std::move(r), origin);
   }
   /// A message's traceparent could not be parsed: logged and counted.
   void invalid_trace_context(const message& msg, std::string_view value);
@@ -68,6 +74,33 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   void unroutable_result(const message& msg);
 
  private:
+  // Where this subscriber's records go: its transactional path (exactly-once), else the broker's.
+  publish_path& out() noexcept { return txn_out_ ? *txn_out_ : *setup_.out; }
+  bool exactly_once() const noexcept { return setup_.options.guarantee == processing_guarantee::exactly_once; }
+  // The message's offset is decided: stored (at-least-once) or part of the transaction.
+  void decided(const message& msg);
+
+  // Exactly-once (exactly_once.cpp). One transaction at a time; lanes start no record while
+  // it ends, and it ends only when no handler runs.
+  boost::asio::awaitable<error_code> init_transactions();
+  void begin_in_transaction(const message& msg);
+  boost::asio::awaitable<void> run_transaction_clock();
+  // Commits the open transaction (aborts it when discarded or when the commit fails); stops
+  // the subscriber on a fatal error.
+  boost::asio::awaitable<void> end_transaction();
+  boost::asio::awaitable<error_code> commit_transaction();
+  boost::asio::awaitable<error_code> abort_transaction();
+  // After an abort: every partition with records in the transaction or queued restarts at
+  // its first one; what was received beyond it is dropped until the restart arrives.
+  void restart_partitions();
+  bool superseded(const message& msg);
+  void forget_restarts(const topic_partition_list& parts);
+  void stop_fatally(const error_code& ec, const std::string& what);
+  // Waiters on transaction state (the clock, lanes at the gate, an ending transaction) wake on
+  // any change and check again; each has its own timer, so deadlines never disturb each other.
+  boost::asio::awaitable<void> wait_transaction_change(std::chrono::steady_clock::time_point deadline);
+  void wake_transactions();
+
   // A partition as a number: the index of its topic in topic_names_ and the partition
   // (the hot path builds no strings). The sequential subscriber's single lane is sequential_lane.
   using lane_key = std::uint64_t;
@@ -121,6 +154,16 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   int receiver_waiting_ = 0;
   int releaser_waiting_ = 0;
   bool stopping_ = false;
+
+  // Exactly-once state (on the strand).
+  std::optional<composed_config> txn_config_;
+  std::shared_ptr<publish_path> txn_out_;
+  transaction_batch txn_;
+  std::vector<boost::asio::steady_timer*> txn_waiters_;
+  bool txn_ending_ = false;
+  std::map<detail::partition_key, std::int64_t, partition_less> restarted_at_;
+  error_code txn_fatal_;
+  std::string txn_fatal_what_;  // what failed fatally, for health()
 
   // Written on the strand, read from any thread (health(), metrics()).
   mutable std::mutex observed_mutex_;

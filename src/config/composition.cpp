@@ -60,6 +60,7 @@ class composition {
     merge_ordinary_keys(defaults, owned);
     if (in_.kind == composition_kind::consumer) add_static_id();
     if (in_.kind == composition_kind::transactional_producer) add_transactional_id(owned);
+    if (in_.kind == composition_kind::producer) add_standalone_transactional_id(owned);
     for (const auto& [key, v] : owned)
       effective_[key] = entry{key, v.value, config_scope::library_owned,
                               "owned by the library: " + v.reason};
@@ -94,7 +95,10 @@ class composition {
   fate fate_of(const user_scope& s, std::string_view key) const {
     if (key == transactional_id_key) {
       if (in_.kind == composition_kind::consumer) return fate::drop;
-      if (s.scope == config_scope::producer) return fate::reject;
+      // A producer's own scope makes it a standalone transactional producer; a broker-scope
+      // value is a base for exactly-once subscribers, never the shared producer's id.
+      if (s.scope == config_scope::producer)
+        return in_.kind == composition_kind::producer ? fate::use : fate::reject;
       return in_.kind == composition_kind::producer ? fate::drop : fate::use;
     }
     if (applies_to(catalog_kind(), key)) return fate::use;
@@ -148,10 +152,6 @@ class composition {
   }
 
   std::string rejection(const std::string& key, const scope_value& v) const {
-    if (key == transactional_id_key && in_.kind == composition_kind::producer)
-      return describe_origin(v) +
-             ": the broker's shared producer is not transactional; a transactional.id belongs at "
-             "broker scope (a base for exactly-once subscribers) or at a subscriber's scope";
     if (key == transactional_id_key)
       return describe_origin(v) +
              " does not belong in the producer scope of a transactional producer: a base belongs "
@@ -268,6 +268,17 @@ class composition {
     const id_inputs ids{transactional_id_key, value_at(config_scope::broker, transactional_id_key),
                         value_at(config_scope::subscriber, transactional_id_key), in_.name};
     resolved_id id = resolve_transactional_id(in_.ids, ids);
+    check_idempotence(id.value, owned);
+    const std::string key(transactional_id_key);
+    effective_[key] = entry{key, std::move(id.value), id.scope, std::move(id.note)};
+  }
+
+  // compose_producer with a transactional.id in its own scope: the id as given.
+  void add_standalone_transactional_id(const feature_map& owned) {
+    const scope_value* v = value_at(config_scope::producer, transactional_id_key);
+    if (!v) return;
+    const id_inputs ids{transactional_id_key, nullptr, nullptr, in_.name};
+    resolved_id id = id_rules(ids, "a standalone transactional producer").given_at(*v, config_scope::producer);
     check_idempotence(id.value, owned);
     const std::string key(transactional_id_key);
     effective_[key] = entry{key, std::move(id.value), id.scope, std::move(id.note)};

@@ -81,6 +81,12 @@ void id_rules::check_length(const std::string& id, config_scope scope) const {
                     std::to_string(max_static_id_length));
 }
 
+resolved_id id_rules::given_at(const scope_value& v, config_scope scope) const {
+  if (v.value.empty()) fail(scope, "empty value; omit the key for a producer without transactions");
+  check_as_given(v.value, scope, v.given_as);
+  return {v.value, scope, "set at " + std::string(to_string(scope)) + " scope, used as given (" + std::string(rule_name_) + ")"};
+}
+
 resolved_id id_rules::as_given() const {
   check_as_given(in_.subscriber->value, config_scope::subscriber, in_.subscriber->given_as);
   return {in_.subscriber->value, config_scope::subscriber,

@@ -44,6 +44,9 @@ class id_rules {
   /// The subscriber-scope value (which must be set), checked: [A-Za-z0-9._-], not "." or
   /// "..", at most max_static_id_length characters.
   resolved_id as_given() const;
+  /// `v`, set at `scope`, checked as as_given() checks (and non-empty): a standalone
+  /// transactional producer's id.
+  resolved_id given_at(const scope_value& v, config_scope scope) const;
   /// `derive_static_id(<broker-scope base>, subscriber name)`; the broker value must be set.
   resolved_id derived_from_broker_base() const;
   /// The from_environment rule: a broker-scope value is an error, a subscriber-scope value is

@@ -37,7 +37,7 @@ void consumer_impl::start_commit(topic_partition_list offsets, commit_scope scop
   const std::uint64_t id = next_id_++;
   commit_waiter c{std::move(h), {}};
   c.slot = c.handler.slot();
-  connect_cancellation(c.slot, weak_from_this(), id, &consumer_impl::cancel_commit);
+  connect_cancellation<&consumer_impl::cancel_commit>(c.slot, *this, id);
   commits_.emplace(id, std::move(c));
   send_commit(offsets, scope, id);
 }
@@ -69,7 +69,7 @@ bool consumer_impl::complete_commit(std::uint64_t id, const error_code& ec, comp
   auto c = std::move(it->second);
   commits_.erase(it);
   c.slot.clear();
-  submit(executor(), mode, asio::append(c.handler.take(), ec));
+  core_.submit(mode, asio::append(c.handler.take(), ec));
   return true;
 }
 

@@ -3,6 +3,8 @@
 // Pure logic, no I/O.
 #pragma once
 
+#include "detail/partition_key.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -16,9 +18,9 @@ namespace asiokafka::detail {
 
 class offset_tracker {
  public:
-  using key = std::pair<std::string, std::int32_t>;
+  using key = partition_key;
   /// A partition named without owning its topic: lookups allocate nothing.
-  using view = std::pair<std::string_view, std::int32_t>;
+  using view = partition_view;
 
   /// Records that `offset` of the partition was handed out. Offsets of one partition are
   /// handed out in increasing order (a seek or revoke calls forget() first).
@@ -74,16 +76,7 @@ class offset_tracker {
     std::int64_t offset;
     bool done;
   };
-  // Orders keys and views alike, so that find() takes a view.
-  struct key_less {
-    using is_transparent = void;
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-      const std::string_view at(a.first), bt(b.first);
-      return at < bt || (at == bt && a.second < b.second);
-    }
-  };
-  using map_type = std::map<key, std::deque<entry>, key_less>;
+  using map_type = std::map<key, std::deque<entry>, partition_less>;
 
   // Records of one partition come in runs: the partition looked up last is checked first.
   std::deque<entry>* find(const view& tp) {

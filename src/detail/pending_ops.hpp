@@ -21,17 +21,6 @@ namespace asiokafka::detail {
 /// next operation costs no extra trip through the executor's queue.
 enum class completion_mode { post, dispatch };
 
-/// Completes `f` (a handler with its arguments bound) on `ex` as `mode` says. Clients on a
-/// client_core use client_core::submit, which dispatches more cheaply; this form is for the
-/// callers not yet moved (the producer, consumer commits).
-template <class Executor, class Function>
-void submit(const Executor& ex, completion_mode mode, Function&& f) {
-  if (mode == completion_mode::post)
-    boost::asio::post(ex, std::forward<Function>(f));
-  else
-    boost::asio::dispatch(ex, std::forward<Function>(f));
-}
-
 /// Removes and returns the pending operation with this id (cancellation paths), if present.
 template <class Container>
 std::optional<typename Container::value_type> take_by_id(Container& ops, std::uint64_t id) {
@@ -65,17 +54,6 @@ void connect_cancellation(boost::asio::cancellation_slot& slot, Client& client, 
   if (!slot.is_connected()) return;
   slot.assign([client = client.weak_from_this(), id](boost::asio::cancellation_type type) {
     if (auto self = client.lock()) ((*self).*Cancel)(id, type);
-  });
-}
-
-/// The same with the cancel function as a member pointer, for the callers not yet moved to the
-/// form above (the producer, consumer commits).
-template <class Client>
-void connect_cancellation(boost::asio::cancellation_slot& slot, std::weak_ptr<Client> client, std::uint64_t id,
-                          void (Client::*cancel)(std::uint64_t, boost::asio::cancellation_type)) {
-  if (!slot.is_connected()) return;
-  slot.assign([client = std::move(client), id, cancel](boost::asio::cancellation_type type) {
-    if (auto self = client.lock()) ((*self).*cancel)(id, type);
   });
 }
 

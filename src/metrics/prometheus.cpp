@@ -115,6 +115,10 @@ constexpr subscriber_family subscriber_families[] = {
     {"asiokafka_subscriber_invalid_trace_context_total", "counter",
      "Messages with a malformed traceparent header (ignored; a new trace started).",
      &subscriber_counters::invalid_trace_context},
+    {"asiokafka_subscriber_transactions_committed_total", "counter",
+     "Exactly-once: transactions committed (outputs and input offsets).", &subscriber_counters::transactions_committed},
+    {"asiokafka_subscriber_transactions_aborted_total", "counter",
+     "Exactly-once: transactions aborted (their records handled again).", &subscriber_counters::transactions_aborted},
 };
 
 struct request_family {

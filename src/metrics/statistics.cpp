@@ -145,6 +145,8 @@ subscriber_counters subscriber_counters::snapshot(std::string name, const subscr
   c.replies_unroutable = s.replies_unroutable.load();
   c.replies_failed = s.replies_failed.load();
   c.invalid_trace_context = s.invalid_trace_context.load();
+  c.transactions_committed = s.transactions_committed.load();
+  c.transactions_aborted = s.transactions_aborted.load();
   return c;
 }
 

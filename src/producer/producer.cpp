@@ -2,6 +2,8 @@
 
 #include "producer/producer_impl.hpp"
 
+#include <asiokafka/consumer.hpp>
+
 namespace asiokafka {
 
 producer::producer(executor_type ex, const composed_config& config, producer_options options)
@@ -34,6 +36,23 @@ void producer::start_produce(record r,
                              boost::asio::any_completion_handler<void(error_code, delivery_report)> handler) {
   impl_->start_produce(std::move(r), std::move(handler));
 }
+void producer::begin_transaction() { impl_->begin_transaction(); }
+
+void producer::start_transaction_call(transaction_call call, std::chrono::milliseconds timeout,
+                                      boost::asio::any_completion_handler<void(error_code)> handler) {
+  switch (call) {
+    case transaction_call::init: return impl_->start_init_transactions(timeout, std::move(handler));
+    case transaction_call::commit: return impl_->start_commit_transaction(timeout, std::move(handler));
+    case transaction_call::abort: return impl_->start_abort_transaction(timeout, std::move(handler));
+  }
+}
+
+void producer::start_send_offsets(topic_partition_list offsets, const consumer& c, std::chrono::milliseconds timeout,
+                                  boost::asio::any_completion_handler<void(error_code)> handler) {
+  impl_->start_send_offsets(std::move(offsets), static_cast<rd_kafka_t*>(c.native_handle()), timeout,
+                            std::move(handler));
+}
+
 void producer::start_flush(boost::asio::any_completion_handler<void(error_code)> handler) {
   impl_->start_flush(std::move(handler));
 }

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <utility>
 
 namespace asio = boost::asio;
 
@@ -42,6 +43,7 @@ void producer_impl::shutdown() {
   complete_all(waiting_, fail);
   complete_all(pending_, fail);
   complete_flushes(closed);
+  start_deferred_commit();  // fails: closed
   if (close_handler_) asio::post(executor(), asio::append(close_handler_.take(), closed));
 }
 
@@ -137,10 +139,11 @@ void producer_impl::send_waiting() {
     if (!try_send(waiting_.front())) return;
     waiting_.pop_front();
   }
+  start_deferred_commit();
 }
 
 void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, completion_mode mode) {
-  if (op.handler) submit(executor(), mode, asio::append(op.handler.take(), ec, std::move(dr)));
+  if (op.handler) core_.submit(mode, asio::append(op.handler.take(), ec, std::move(dr)));
 }
 
 void producer_impl::start_produce(record r, report_handler h) {
@@ -156,7 +159,7 @@ void producer_impl::start_produce(record r, report_handler h) {
   if (waiting_.empty() && try_send(op)) return;
   if (op.handler) {
     op.slot = op.handler.slot();
-    connect_cancellation(op.slot, weak_from_this(), op.id, &producer_impl::cancel_waiting);
+    connect_cancellation<&producer_impl::cancel_waiting>(op.slot, *this, op.id);
   }
   waiting_.push_back(std::move(op));
 }
@@ -175,7 +178,7 @@ void producer_impl::start_flush(plain_handler h) {
   }
   flush_waiter f{next_id_++, std::move(h), {}};
   f.slot = f.handler.slot();
-  connect_cancellation(f.slot, weak_from_this(), f.id, &producer_impl::cancel_flush);
+  connect_cancellation<&producer_impl::cancel_flush>(f.slot, *this, f.id);
   flushes_.push_back(std::move(f));
 }
 

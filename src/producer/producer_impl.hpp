@@ -13,7 +13,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <deque>
+#include <functional>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 namespace asiokafka::detail {
@@ -38,6 +42,15 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void start_produce(record r, report_handler h);  // h may be empty: fire-and-forget
   void start_flush(plain_handler h);
   void start_close(plain_handler h);
+
+  // Transactions (producer_transactions.cpp): each blocking librdkafka call runs on a thread
+  // of its own; one at a time.
+  void start_init_transactions(std::chrono::milliseconds timeout, plain_handler h);
+  void begin_transaction();
+  void start_send_offsets(topic_partition_list offsets, rd_kafka_t* consumer_rk, std::chrono::milliseconds timeout,
+                          plain_handler h);
+  void start_commit_transaction(std::chrono::milliseconds timeout, plain_handler h);
+  void start_abort_transaction(std::chrono::milliseconds timeout, plain_handler h);
 
   std::size_t in_flight() const noexcept { return waiting_.size() + sent_; }
   std::uint64_t delivered() const noexcept { return delivered_; }
@@ -67,6 +80,15 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void cancel_waiting(std::uint64_t id, boost::asio::cancellation_type type);
   void cancel_flush(std::uint64_t id, boost::asio::cancellation_type type);
 
+  // Refuses a transaction call (posting the error) while another is in flight or after close.
+  bool refuse_transaction_call(plain_handler& h);
+  // Runs `call(rk)` (a blocking librdkafka transaction call returning rd_kafka_error_t*) on a
+  // thread of its own and completes `h` with its classified error on the event loop.
+  void commit_now(std::chrono::milliseconds timeout, plain_handler h);
+  // Starts the commit that waited for waiting_ to empty, if any.
+  void start_deferred_commit();
+  void run_transaction_call(std::string what, std::function<rd_kafka_error_t*(rd_kafka_t*)> call, plain_handler h);
+
   client_core core_;
   rd_kafka_t* rk_;
   rd_kafka_queue_t* main_q_;
@@ -77,6 +99,13 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   std::deque<flush_waiter> flushes_;
   handler_box<void(error_code)> close_handler_;
   bool closed_ = false;
+  bool transaction_call_pending_ = false;
+  // A commit waiting for the records still in waiting_ to reach librdkafka.
+  struct deferred_commit {
+    std::chrono::milliseconds timeout;
+    plain_handler handler;
+  };
+  std::optional<deferred_commit> commit_when_sent_;
   std::uint64_t next_id_ = 1;
   std::uint64_t delivered_ = 0;
   std::uint64_t failed_ = 0;

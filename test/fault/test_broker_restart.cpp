@@ -11,6 +11,7 @@
 #include "fault_support.hpp"
 #include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
+#include "output_check.hpp"
 #include "test_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -145,6 +146,87 @@ BOOST_AUTO_TEST_CASE(broker_restart_mid_stream_loses_nothing) {
   BOOST_TEST(c.lost == 0);
   BOOST_TEST(stats.failed == 0u);
   BOOST_TEST(stats.decode_failed == 0u);
+}
+
+// An exactly-once transform while its only broker is stopped and restarted mid-stream: the
+// subscriber recovers by itself (aborting and redoing what the outage broke) and the
+// read_committed output holds each input record once.
+BOOST_AUTO_TEST_CASE(exactly_once_transform_recovers_from_a_broker_restart) {
+  constexpr std::int64_t n = 50000;
+  constexpr int partitions = 4;
+  const node_restorer restorer;
+  const std::string brokers = fault_bootstrap();
+  const std::string in = test::unique_name("eos-restart-in"), out = test::unique_name("eos-restart-out");
+  test::create_topic(brokers, in, partitions);
+  test::create_topic(brokers, out, partitions);
+  asio::io_context io;
+
+  log_counter logs;
+  asiokafka::broker_options options;
+  options.config.bootstrap_servers = brokers;
+  options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  options.config.transactional_id = test::unique_name("pod");
+  options.graceful_timeout = 20s;
+  options.log = logs.sink();
+  asiokafka::broker app(io.get_executor(), options);
+  asiokafka::subscriber_options s;
+  s.name = "transform";
+  s.config.group_id = test::unique_name("eos-restart");
+  s.guarantee = asiokafka::processing_guarantee::exactly_once;
+  std::vector<std::uint16_t> times(n, 0);
+  std::int64_t handled_total = 0;
+  const auto& stats = app.subscriber<test::sequenced_event>(
+      {in}, s, [&](test::sequenced_event e, asiokafka::context& ctx) -> asio::awaitable<void> {
+        asiokafka::publish_options po;
+        po.partition = ctx.partition();
+        const std::string value = std::to_string(e.seq);
+        co_await ctx.publish(out, value, po);
+        if (e.seq >= 0 && e.seq < n) ++times[static_cast<std::size_t>(e.seq)];
+        ++handled_total;
+      });
+
+  std::uint64_t produce_failed = 0;
+  int stop_status = -1, start_status = -1;
+  std::int64_t handled_at_stop = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto ex = co_await asio::this_coro::executor;
+      asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
+                                                                {"message.timeout.ms", "180000"}}));
+      bool restarted = false;
+      produce_failed = co_await test::produce_paced(p, in, partitions, n, [&](std::int64_t seq) {
+        if (restarted || seq != n / 3) return;
+        restarted = true;
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+          handled_at_stop = handled_total;
+          stop_status = co_await kafka_node("stop-node");
+          co_await test::sleep_for(3s);
+          start_status = co_await kafka_node("start-node");
+        }, asio::detached);
+      });
+      BOOST_CHECK(co_await test::wait_until([&] { return start_status >= 0; }, 180s));
+      BOOST_CHECK(co_await test::all_handled(times, 240s));
+      app.stop();
+    }, asio::detached);
+    co_await app.async_run(asio::use_awaitable);
+  }, 480s);
+
+  std::vector<asiokafka::message> records;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    records = co_await test::read_topic(brokers, out, partitions, "read_committed", n);
+  }, 300s);
+  const auto c = test::count_payload_sequences(records, n);
+  test::print_report_line("broker restart mid-stream (50k, exactly-once transform): %s; %llu transactions "
+                          "committed, %llu aborted",
+                          test::describe(c).c_str(), static_cast<unsigned long long>(stats.transactions_committed),
+                          static_cast<unsigned long long>(stats.transactions_aborted));
+  BOOST_TEST_MESSAGE("handled when the node was stopped: " << handled_at_stop << "; log lines " << logs.total());
+  BOOST_TEST(stop_status == 0);
+  BOOST_TEST(start_status == 0);
+  BOOST_TEST(produce_failed == 0u);
+  BOOST_TEST(handled_at_stop < n);
+  BOOST_TEST(c.exactly_once());
+  BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
 }
 
 // A producer loses its only broker for 10 s: records produced meanwhile queue up, are

@@ -1157,12 +1157,19 @@ BOOST_AUTO_TEST_CASE(compose_producer_drops_broker_base_and_lists_it) {
   BOOST_TEST(contains(cfg.explain(), "the shared producer is not transactional"));
 }
 
-BOOST_AUTO_TEST_CASE(compose_producer_rejects_transactional_id_in_producer_scope) {
-  const auto e = expect_config_error(
-      [&] { config_composer{broker_with_group()}.compose_producer({.transactional_id = "tx"}); });
-  BOOST_TEST(e.key() == "transactional.id");
-  BOOST_TEST((e.scope() == config_scope::producer));
-  BOOST_TEST(contains(e.what(), "not transactional"));
+// A standalone transactional producer (no broker layer): its own scope's id, as given.
+BOOST_AUTO_TEST_CASE(compose_producer_uses_a_producer_scope_transactional_id_as_given) {
+  const auto c = config_composer{broker_with_group()}.compose_producer({.transactional_id = "pipeline-1"});
+  BOOST_TEST(c.get("transactional.id").value_or("") == "pipeline-1");
+  BOOST_TEST(contains(c.explain(), "used as given"));
+  const auto bad = expect_config_error(
+      [&] { config_composer{broker_with_group()}.compose_producer({.transactional_id = "a b"}); });
+  BOOST_TEST(bad.key() == "transactional.id");
+  BOOST_TEST((bad.scope() == config_scope::producer));
+  client_options no_idempotence{.transactional_id = "pipeline-1"};
+  no_idempotence.raw["enable.idempotence"] = "false";
+  const auto e = expect_config_error([&] { config_composer{broker_with_group()}.compose_producer(no_idempotence); });
+  BOOST_TEST(e.key() == "enable.idempotence");
 }
 
 BOOST_AUTO_TEST_CASE(explain_shows_where_transactional_id_came_from) {

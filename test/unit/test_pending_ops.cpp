@@ -73,13 +73,12 @@ BOOST_AUTO_TEST_CASE(a_completion_that_starts_an_operation_keeps_it) {
   BOOST_TEST(ops.size() == 2u);  // the new ones, not completed
 }
 
-// Both forms: the cancel function as a template argument, and as a member pointer.
 BOOST_AUTO_TEST_CASE(cancellation_reaches_the_living_client_with_id_and_type) {
   auto c = std::make_shared<client>();
   asio::cancellation_signal s1, s2;
   auto slot1 = s1.slot(), slot2 = s2.slot();
   connect_cancellation<&client::cancel>(slot1, *c, 42);
-  connect_cancellation(slot2, std::weak_ptr<client>(c), 43, &client::cancel);
+  connect_cancellation<&client::cancel>(slot2, *c, 43);
   s1.emit(asio::cancellation_type::terminal);
   s2.emit(asio::cancellation_type::partial);
   BOOST_REQUIRE(c->cancelled.size() == 2u);
@@ -94,7 +93,7 @@ BOOST_AUTO_TEST_CASE(cancellation_after_the_client_is_gone_does_nothing) {
   asio::cancellation_signal s1, s2;
   auto slot1 = s1.slot(), slot2 = s2.slot();
   connect_cancellation<&client::cancel>(slot1, *c, 1);
-  connect_cancellation(slot2, std::weak_ptr<client>(c), 2, &client::cancel);
+  connect_cancellation<&client::cancel>(slot2, *c, 2);
   c.reset();
   // Must not touch the destroyed client.
   s1.emit(asio::cancellation_type::total);
@@ -106,7 +105,6 @@ BOOST_AUTO_TEST_CASE(a_handler_without_a_slot_connects_nothing) {
   auto c = std::make_shared<client>();
   asio::cancellation_slot none;
   connect_cancellation<&client::cancel>(none, *c, 1);
-  connect_cancellation(none, std::weak_ptr<client>(c), 1, &client::cancel);
   BOOST_TEST(!none.is_connected());
   BOOST_TEST(c->cancelled.empty());
 }

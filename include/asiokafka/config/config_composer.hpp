@@ -85,9 +85,10 @@ class config_composer {
   /// max.poll.interval.ms, partition.assignment.strategy, enable.auto.commit, fetch.*, ...)
   /// are dropped and listed in `dropped()`; setting one in `producer_scope` throws
   /// config_error. A broker-scope `transactional.id` is a base for exactly-once subscribers:
-  /// dropped and listed in `dropped()` with that reason; one in `producer_scope` throws
-  /// config_error (this producer is not transactional). Otherwise throws like
-  /// `compose_consumer`.
+  /// dropped and listed in `dropped()` with that reason. A `transactional.id` in `producer_scope`
+  /// makes a standalone transactional producer (producer::async_init_transactions and the
+  /// rest, without the broker layer): used as given, checked like a subscriber-scope id, and
+  /// `enable.idempotence` may not be false. Otherwise throws like `compose_consumer`.
   composed_config compose_producer(const client_options& producer_scope = {},
                                    const std::vector<owned_key>& owned = {}) const;
 

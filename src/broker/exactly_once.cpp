@@ -1,0 +1,202 @@
+// The exactly-once subscriber's transactions: the runner's side of transaction_batch. What
+// handlers publish goes through the subscriber's own transactional producer (on its strand);
+// decided offsets join the open transaction; the clock ends it when transaction_batch says it
+// is due, after every running handler finished; an abort restarts the transaction's
+// partitions at their first record.
+#include "broker/subscriber_runner.hpp"
+
+#include <asiokafka/cancel_after.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+
+namespace asio = boost::asio;
+
+namespace asiokafka::detail {
+
+namespace {
+
+// Retriable transaction calls (a coordinator moving, a timeout) are made again this often.
+constexpr int max_call_attempts = 5;
+
+}  // namespace
+
+asio::awaitable<void> subscriber_runner::wait_transaction_change(std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer timer(strand_, deadline);
+  txn_waiters_.push_back(&timer);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  std::erase(txn_waiters_, &timer);
+}
+
+void subscriber_runner::wake_transactions() {
+  for (auto* t : txn_waiters_) t->cancel();
+}
+
+void subscriber_runner::stop_fatally(const error_code& ec, const std::string& what) {
+  if (!txn_fatal_) {
+    txn_fatal_ = ec;
+    txn_fatal_what_ = what;
+  }
+  log(log_level::error, what + ": " + ec.message() + "; the subscriber stops");
+  stopping_ = true;
+  if (consumer_) consumer_->cancel();
+  notify();
+}
+
+asio::awaitable<error_code> subscriber_runner::init_transactions() {
+  txn_out_ = std::make_shared<publish_path>(
+      strand_, [config = txn_config_.value()] { return config; }, setup_.log, setup_.out->on_span(),
+      publish_path::completion::accepted);
+  auto& producer = txn_out_->producer_here();
+  for (int attempt = 1;; ++attempt) {
+    auto [ec] = co_await producer.async_init_transactions(setup_.options.transaction.call_timeout,
+                                                          asio::as_tuple(asio::use_awaitable));
+    if (!ec) co_return ec;
+    if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
+    log(log_level::warning, "initialising transactions: " + ec.message() + "; trying again");
+  }
+}
+
+void subscriber_runner::begin_in_transaction(const message& msg) {
+  if (!txn_.starting({msg.topic(), msg.partition()}, msg.offset(), std::chrono::steady_clock::now())) return;
+  try {
+    txn_out_->producer_here().begin_transaction();
+  } catch (const boost::system::system_error& e) {
+    if (is_fatal(e.code())) stop_fatally(e.code(), "cannot begin a transaction");
+    else {
+      log(log_level::error, std::string("cannot begin a transaction: ") + e.what());
+      txn_.discard();
+    }
+  }
+  wake_transactions();  // the clock now has a deadline
+}
+
+asio::awaitable<void> subscriber_runner::run_transaction_clock() {
+  auto self = shared_from_this();
+  while (!stopping_) {
+    if (!txn_ending_ && txn_.due(std::chrono::steady_clock::now())) {
+      co_await end_transaction();
+      continue;
+    }
+    co_await wait_transaction_change(txn_ending_ ? std::chrono::steady_clock::time_point::max() : txn_.deadline());
+  }
+}
+
+asio::awaitable<void> subscriber_runner::end_transaction() {
+  while (txn_ending_) co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
+  if (!txn_.open() || txn_fatal_) co_return;
+  txn_ending_ = true;
+  // Running handlers may still publish into the transaction: it ends after them. One still
+  // running after the graceful timeout makes it abort: its outputs may be incomplete.
+  const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
+  while (!in_flight_.empty() && std::chrono::steady_clock::now() < deadline) co_await wait_transaction_change(deadline);
+  if (!in_flight_.empty()) {
+    log(log_level::warning, "handlers still running after the graceful timeout: the transaction aborts");
+    txn_.discard();
+  }
+  error_code ec;
+  if (!txn_.discarded()) ec = co_await commit_transaction();
+  if (ec && is_fatal(ec)) {
+    stop_fatally(ec, "committing the transaction");
+  } else if (ec || txn_.discarded()) {
+    if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
+    if (auto aec = co_await abort_transaction()) stop_fatally(aec, "aborting the transaction");
+  }
+  txn_ending_ = false;
+  wake_transactions();
+  start_lanes();
+}
+
+asio::awaitable<error_code> subscriber_runner::commit_transaction() {
+  auto& producer = txn_out_->producer_here();
+  const auto timeout = setup_.options.transaction.call_timeout;
+  const topic_partition_list offsets = txn_.offsets();
+  if (!offsets.empty()) {
+    for (int attempt = 1;; ++attempt) {
+      auto [ec] = co_await producer.async_send_offsets_to_transaction(offsets, *consumer_, timeout,
+                                                                      asio::as_tuple(asio::use_awaitable));
+      if (!ec) break;
+      if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
+      log(log_level::warning, "sending offsets to the transaction: " + ec.message() + "; trying again");
+    }
+  }
+  for (int attempt = 1;; ++attempt) {
+    auto [ec] = co_await producer.async_commit_transaction(timeout, asio::as_tuple(asio::use_awaitable));
+    if (!ec) break;
+    if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
+    log(log_level::warning, "committing the transaction: " + ec.message() + "; trying again");
+  }
+  ++stats_.transactions_committed;
+  txn_.committed();
+  co_return error_code{};
+}
+
+asio::awaitable<error_code> subscriber_runner::abort_transaction() {
+  auto& producer = txn_out_->producer_here();
+  // The transaction's records go out before the abort marks them aborted (bounded: with the
+  // broker away they may not): an abort that purged queued records was seen to leave the
+  // group's transactional offsets pending, which blocks the next offset fetch.
+  const auto timeout = setup_.options.transaction.call_timeout;
+  co_await producer.async_flush(cancel_after(timeout, asio::as_tuple(asio::use_awaitable)));
+  for (int attempt = 1;; ++attempt) {
+    auto [ec] = co_await producer.async_abort_transaction(timeout, asio::as_tuple(asio::use_awaitable));
+    if (!ec) break;
+    if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
+    log(log_level::warning, "aborting the transaction: " + ec.message() + "; trying again");
+  }
+  ++stats_.transactions_aborted;
+  log(log_level::info, "transaction aborted: " + std::to_string(txn_.records()) + " record(s) are handled again");
+  restart_partitions();
+  const auto backoff = txn_.backoff();
+  txn_.aborted();
+  if (backoff.count() > 0) {
+    asio::steady_timer timer(strand_, backoff);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return error_code{};
+}
+
+void subscriber_runner::restart_partitions() {
+  std::map<detail::partition_key, std::int64_t, partition_less> points;
+  for (const auto& p : txn_.restart_points()) points[{p.topic, p.partition}] = p.offset;
+  for (auto& [key, l] : lanes_) {
+    for (const auto& m : l.queue) {
+      auto [it, added] = points.try_emplace(detail::partition_key{std::string(m.topic()), m.partition()}, m.offset());
+      if (!added) it->second = std::min(it->second, m.offset());
+    }
+    l.queue.clear();
+  }
+  queued_ = 0;
+  waiting_lanes_.clear();
+  for (const auto& [p, offset] : points) {
+    try {
+      consumer_->seek({p.first, p.second, offset});
+      restarted_at_[p] = offset;
+    } catch (const std::exception& e) {  // revoked meanwhile: its next owner starts at the commit
+      log(log_level::debug, std::string("no restart: ") + e.what());
+    }
+  }
+  notify();
+}
+
+bool subscriber_runner::superseded(const message& msg) {
+  if (restarted_at_.empty()) return false;
+  auto it = restarted_at_.find(partition_view{msg.topic(), msg.partition()});
+  if (it == restarted_at_.end()) return false;
+  // Received before the seek took effect: dropped until the restart record arrives.
+  if (msg.offset() != it->second) return true;
+  restarted_at_.erase(it);
+  return false;
+}
+
+void subscriber_runner::forget_restarts(const topic_partition_list& parts) {
+  for (const auto& p : parts)
+    if (auto it = restarted_at_.find(partition_view{p.topic, p.partition}); it != restarted_at_.end())
+      restarted_at_.erase(it);
+}
+
+}  // namespace asiokafka::detail

@@ -1,0 +1,450 @@
+// Exactly-once on the real broker: the transactional producer's own operations, and
+// consume-transform-produce subscribers whose outputs a read_committed reader sees exactly
+// once per input record (handler failures, dead letters, a graceful restart, a rebalance,
+// fencing). Each case prints its counts.
+#define BOOST_TEST_MODULE test_exactly_once
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/broker.hpp>
+#include <asiokafka/consumer.hpp>
+#include <asiokafka/json.hpp>
+#include <asiokafka/producer.hpp>
+
+#include "kafka_helpers.hpp"
+#include "output_check.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/describe.hpp>
+
+#include <atomic>
+#include <map>
+#include <set>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using asiokafka::ack_policy;
+using asiokafka::broker;
+using asiokafka::context;
+using asiokafka::error_code;
+using asiokafka::message;
+using asiokafka::processing_guarantee;
+using asiokafka::subscriber_options;
+namespace test = asiokafka::test;
+
+namespace eos_model {
+struct event {
+  int seq = 0;
+  std::string body;
+};
+BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
+}  // namespace eos_model
+
+namespace {
+
+constexpr auto call_timeout = 30s;
+
+struct eos_fixture {
+  asio::io_context io;
+  std::string brokers = test::real_brokers();
+  std::string in = test::unique_name("eos-in");
+  std::string out = test::unique_name("eos-out");
+
+  asiokafka::broker_options options(const std::string& base = "pod-a") {
+    asiokafka::broker_options o;
+    o.config.bootstrap_servers = brokers;
+    o.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+    o.config.transactional_id = test::unique_name(base);
+    o.graceful_timeout = 10s;
+    return o;
+  }
+
+  subscriber_options exactly_once(const std::string& name, const std::string& group) {
+    subscriber_options s;
+    s.name = name;
+    s.config.group_id = group;
+    s.guarantee = processing_guarantee::exactly_once;
+    s.transaction.max_time = 50ms;
+    return s;
+  }
+
+  // The transform: each input event becomes its sequence number on the same partition of `out`.
+  static asio::awaitable<void> transform(const std::string& topic, const eos_model::event& e, context& ctx) {
+    asiokafka::publish_options po;
+    po.partition = ctx.partition();
+    po.key = std::to_string(e.seq);
+    const std::string value = std::to_string(e.seq);
+    co_await ctx.publish(topic, value, po);
+  }
+
+  asio::awaitable<void> fill(int from, int to, int partitions) {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"}}));
+    for (int i = from; i < to; ++i) {
+      eos_model::event e{i, "payload-" + std::to_string(i)};
+      p.produce(asiokafka::record{in, i % partitions, std::to_string(i), asiokafka::json::encode(e), {}, {}});
+    }
+    co_await p.async_flush(asio::use_awaitable);
+    BOOST_REQUIRE_EQUAL(p.failed(), 0u);
+  }
+
+  test::sequence_count committed_output(int n, int partitions) {
+    std::vector<message> records;
+    test::run(io, [&]() -> asio::awaitable<void> {
+      records = co_await test::read_topic(brokers, out, partitions, "read_committed", static_cast<std::size_t>(n));
+    }, 180s);
+    return test::count_payload_sequences(records, n);
+  }
+
+  std::size_t uncommitted_records(int n, int partitions) {
+    std::vector<message> records;
+    test::run(io, [&]() -> asio::awaitable<void> {
+      records = co_await test::read_topic(brokers, out, partitions, "read_uncommitted", static_cast<std::size_t>(n));
+    }, 180s);
+    return records.size();
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(test_exactly_once_real_broker, eos_fixture)
+
+// The producer's transaction calls: committed records and offsets are seen, aborted ones not.
+BOOST_AUTO_TEST_CASE(producer_commits_and_aborts_records_and_offsets) {
+  test::create_topic(brokers, out, 1);
+  const auto group = test::unique_name("txn-group");
+  std::int64_t committed_after_commit = -1, committed_after_abort = -1;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"transactional.id", test::unique_name("txn")}}));
+    asiokafka::consumer c(ex, test::consumer_config(brokers, group, {{"enable.auto.commit", "false"}}));
+    c.subscribe({out});
+    co_await p.async_init_transactions(call_timeout, asio::use_awaitable);
+    // The group metadata sent with the offsets must be of a member that joined (a generation).
+    BOOST_REQUIRE(co_await test::wait_until([&] { return !c.assignment().empty(); }, 60s));
+    const auto send = [&](int count) {
+      for (int i = 0; i < count; ++i) p.produce({out, 0, {}, std::to_string(i), {}, {}});
+    };
+    // Named, not braced temporaries in the co_await expressions: GCC 12 mis-compiles those.
+    const asiokafka::topic_partition_list first{{out, 0, 42}}, second{{out, 0, 77}}, query{{out, 0}};
+    p.begin_transaction();
+    send(100);
+    co_await p.async_send_offsets_to_transaction(first, c, call_timeout, asio::use_awaitable);
+    co_await p.async_commit_transaction(call_timeout, asio::use_awaitable);
+    p.begin_transaction();
+    send(50);
+    co_await p.async_send_offsets_to_transaction(second, c, call_timeout, asio::use_awaitable);
+    co_await p.async_flush(asio::use_awaitable);  // written, so the abort marks them aborted
+    co_await p.async_abort_transaction(call_timeout, asio::use_awaitable);
+    p.begin_transaction();
+    send(10);
+    co_await p.async_commit_transaction(call_timeout, asio::use_awaitable);
+    // A commit with no open transaction is refused, unclassified (a call in the wrong state).
+    auto [ec] = co_await p.async_commit_transaction(call_timeout, asio::as_tuple(asio::use_awaitable));
+    BOOST_TEST_MESSAGE("commit without a transaction: " << ec.message() << " [" << ec.category().name() << "]");
+    BOOST_TEST(static_cast<bool>(ec));
+    BOOST_TEST(!asiokafka::is_fatal(ec));
+    // The aborted records were written before the abort (delivered), then marked aborted.
+    BOOST_TEST(p.delivered() == 160u);
+    BOOST_TEST(p.failed() == 0u);
+    auto committed = co_await c.async_committed(query, 10s, asio::use_awaitable);
+    committed_after_abort = committed.at(0).offset;
+    committed_after_commit = 42;
+    co_await p.async_close(asio::use_awaitable);
+    co_await c.async_close(asio::use_awaitable);
+  }, 120s);
+  BOOST_TEST(committed_after_abort == committed_after_commit);  // the aborted offsets were not committed
+  std::vector<message> committed_records, all_records;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    committed_records = co_await test::read_topic(brokers, out, 1, "read_committed", 110);
+    all_records = co_await test::read_topic(brokers, out, 1, "read_uncommitted", 160);
+  }, 120s);
+  BOOST_TEST_MESSAGE("read_committed " << committed_records.size() << ", read_uncommitted " << all_records.size()
+                                       << ", group offset " << committed_after_abort);
+  BOOST_TEST(committed_records.size() == 110u);
+  BOOST_TEST(all_records.size() == 160u);
+}
+
+// The blocking commit runs off the event loop: a 5 ms timer on the same io_context keeps firing
+// while a commit that flushes 200,000 records is in flight.
+BOOST_AUTO_TEST_CASE(event_loop_stays_responsive_while_a_commit_is_in_flight) {
+  test::create_topic(brokers, out, 4);
+  std::chrono::steady_clock::duration commit_time{}, worst_lateness{};
+  int ticks_during_commit = 0;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer p(ex, test::producer_config(brokers, {{"transactional.id", test::unique_name("txn")},
+                                                              {"linger.ms", "100"}}));
+    co_await p.async_init_transactions(call_timeout, asio::use_awaitable);
+    p.begin_transaction();
+    for (int i = 0; i < 200000; ++i) p.produce({out, i % 4, {}, std::string(100, 'x'), {}, {}});
+    bool committing = true;
+    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+      asio::steady_timer t(ex);
+      auto due = std::chrono::steady_clock::now() + 5ms;
+      while (committing) {
+        t.expires_at(due);
+        co_await t.async_wait(asio::use_awaitable);
+        worst_lateness = std::max(worst_lateness, std::chrono::steady_clock::now() - due);
+        if (committing) ++ticks_during_commit;
+        due += 5ms;
+      }
+    }, asio::detached);
+    const auto start = std::chrono::steady_clock::now();
+    co_await p.async_commit_transaction(call_timeout, asio::use_awaitable);
+    commit_time = std::chrono::steady_clock::now() - start;
+    committing = false;
+    BOOST_TEST(p.delivered() == 200000u);
+    co_await p.async_close(asio::use_awaitable);
+    co_await test::sleep_for(20ms);
+  }, 120s);
+  const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  BOOST_TEST_MESSAGE("commit of 200,000 records took " << ms(commit_time) << " ms; the 5 ms timer fired "
+                                                       << ticks_during_commit << " times meanwhile, worst lateness "
+                                                       << ms(worst_lateness) << " ms");
+  BOOST_TEST(ticks_during_commit >= std::max<long long>(1, ms(commit_time) / 5 / 4));
+  BOOST_TEST(ms(worst_lateness) < 250);
+}
+
+// A producer whose transactional.id a newer producer registered is fenced: fatal, not hanging.
+BOOST_AUTO_TEST_CASE(a_newer_producer_with_the_same_id_fences_the_older) {
+  test::create_topic(brokers, out, 1);
+  const auto id = test::unique_name("txn");
+  error_code older_ec;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer older(ex, test::producer_config(brokers, {{"transactional.id", id}}));
+    asiokafka::producer newer(ex, test::producer_config(brokers, {{"transactional.id", id}}));
+    co_await older.async_init_transactions(call_timeout, asio::use_awaitable);
+    co_await newer.async_init_transactions(call_timeout, asio::use_awaitable);
+    older.begin_transaction();
+    older.produce({out, 0, {}, "zombie", {}, {}});
+    auto [ec] = co_await older.async_commit_transaction(call_timeout, asio::as_tuple(asio::use_awaitable));
+    older_ec = ec;
+    newer.begin_transaction();
+    newer.produce({out, 0, {}, "alive", {}, {}});
+    co_await newer.async_commit_transaction(call_timeout, asio::use_awaitable);
+    co_await newer.async_close(asio::use_awaitable);
+  }, 120s);
+  BOOST_TEST_MESSAGE("the fenced producer's commit: " << older_ec.message() << " [" << older_ec.category().name()
+                                                      << "]");
+  BOOST_TEST(asiokafka::is_fatal(older_ec));
+}
+
+// Consume-transform-produce over a graceful restart in the middle of the stream.
+BOOST_AUTO_TEST_CASE(each_input_record_is_transformed_exactly_once_across_a_restart) {
+  constexpr int n = 20000, partitions = 4;
+  test::create_topic(brokers, in, partitions);
+  test::create_topic(brokers, out, partitions);
+  const auto group = test::unique_name("eos");
+  auto opts = options();
+  std::atomic<int> handled{0};
+  std::uint64_t committed_transactions = 0;
+  for (int run = 0; run < 2; ++run) {
+    broker app(io.get_executor(), opts);
+    auto s = exactly_once("transform", group);
+    s.max_concurrency = 4;
+    const auto& stats = app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+      co_await transform(out, e, ctx);
+      ++handled;
+    });
+    test::run_app(io, app, [&]() -> asio::awaitable<void> {
+      if (run == 0) {
+        co_await fill(0, n, partitions);
+        BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n / 2; }, 120s));
+      } else {
+        BOOST_REQUIRE(co_await test::wait_until([&] { return stats.transactions_committed > 0 && handled >= n; }, 120s));
+        co_await test::sleep_for(1s);
+      }
+    }, 240s);
+    committed_transactions += stats.transactions_committed;
+  }
+  const auto c = committed_output(n, partitions);
+  BOOST_TEST_MESSAGE("20,000 records over a graceful restart: handled " << handled << " times, " << committed_transactions
+                                                                        << " transactions committed; read_committed output: " << c);
+  BOOST_TEST(c.exactly_once());
+  BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
+}
+
+// nack_on_error in a transaction: the failed attempt's outputs are aborted with the transaction
+// and the batch is handled again; a read_uncommitted reader sees the aborted outputs.
+BOOST_AUTO_TEST_CASE(a_throwing_handler_aborts_the_transaction_and_the_batch_is_handled_again) {
+  constexpr int n = 5000, partitions = 2;
+  test::create_topic(brokers, in, partitions);
+  test::create_topic(brokers, out, partitions);
+  broker app(io.get_executor(), options());
+  auto s = exactly_once("retrying", test::unique_name("eos"));
+  s.ack = ack_policy::nack_on_error;
+  s.retry_backoff = 10ms;
+  std::set<int> thrown;
+  std::atomic<int> handled{0};
+  const auto& stats = app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+    co_await transform(out, e, ctx);  // published, then the handler fails: the output must vanish
+    if (e.seq % 1000 == 500 && thrown.insert(e.seq).second) throw std::runtime_error("once");
+    ++handled;
+  });
+  test::run_app(io, app, [&]() -> asio::awaitable<void> {
+    co_await fill(0, n, partitions);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n; }, 120s));
+    co_await test::sleep_for(1s);
+  }, 240s);
+  const auto c = committed_output(n, partitions);
+  const auto all = uncommitted_records(n, partitions);
+  BOOST_TEST_MESSAGE(thrown.size() << " failures: " << stats.transactions_aborted << " transactions aborted, "
+                                   << stats.transactions_committed << " committed, retried " << stats.retried
+                                   << "; read_uncommitted sees " << all << " records, read_committed: " << c);
+  BOOST_TEST(thrown.size() == 5u);
+  BOOST_TEST(stats.transactions_aborted >= 5u);
+  BOOST_TEST(stats.failed == 0u);
+  BOOST_TEST(all > static_cast<std::size_t>(n));  // the aborted outputs are in the log
+  BOOST_TEST(c.exactly_once());
+  BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
+}
+
+// reject_on_error in a transaction: the dead letter commits with the transaction, once.
+BOOST_AUTO_TEST_CASE(dead_letters_commit_with_the_transaction) {
+  constexpr int n = 5000, partitions = 2;
+  test::create_topic(brokers, in, partitions);
+  test::create_topic(brokers, out, partitions);
+  const auto dlq = test::unique_name("eos-dlq");
+  test::create_topic(brokers, dlq, 1);
+  broker app(io.get_executor(), options());
+  auto s = exactly_once("rejecting", test::unique_name("eos"));
+  s.ack = ack_policy::reject_on_error;
+  s.dead_letter_topic = dlq;
+  const auto& stats = app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+    if (e.seq % 100 == 0) throw std::runtime_error("bad event");
+    co_await transform(out, e, ctx);
+  });
+  test::run_app(io, app, [&]() -> asio::awaitable<void> {
+    co_await fill(0, n, partitions);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled + stats.failed >= n; }, 120s));
+    co_await test::sleep_for(1s);
+  }, 240s);
+  std::vector<message> dead;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    dead = co_await test::read_topic(brokers, dlq, 1, "read_committed", n / 100);
+  }, 120s);
+  const auto dc = test::count_sequences(dead, n, [](const message& m) { return *m.key(); });
+  std::vector<message> outputs;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    outputs = co_await test::read_topic(brokers, out, partitions, "read_committed", n - n / 100);
+  }, 120s);
+  const auto oc = test::count_payload_sequences(outputs, n);
+  BOOST_TEST_MESSAGE("dead letters (read_committed): " << dc << "; outputs: " << oc);
+  BOOST_TEST(dc.distinct == static_cast<std::size_t>(n / 100));
+  BOOST_TEST(dc.duplicated == 0u);
+  BOOST_TEST(stats.dead_lettered == static_cast<std::uint64_t>(n / 100));
+  BOOST_TEST(oc.distinct == static_cast<std::size_t>(n - n / 100));
+  BOOST_TEST(oc.duplicated == 0u);
+  BOOST_TEST(oc.lost == static_cast<std::size_t>(n / 100));  // exactly the dead-lettered ones
+}
+
+// A second member joins, then leaves, while records flow: the open transaction commits before
+// partitions change hands, so the output holds each record once.
+BOOST_AUTO_TEST_CASE(a_rebalance_mid_stream_loses_and_duplicates_nothing) {
+  constexpr int n = 20000, partitions = 4;
+  test::create_topic(brokers, in, partitions);
+  test::create_topic(brokers, out, partitions);
+  const auto group = test::unique_name("eos");
+  std::atomic<int> handled_a{0}, handled_b{0};
+  auto slow_transform = [&](std::atomic<int>& counter) {
+    return [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+      co_await transform(out, e, ctx);
+      if (e.seq % 50 == 0) co_await test::sleep_for(2ms);
+      ++counter;
+    };
+  };
+  broker a(io.get_executor(), options("pod-a"));
+  const auto& stats_a = a.subscriber<eos_model::event>({in}, exactly_once("transform", group), slow_transform(handled_a));
+  std::uint64_t b_committed = 0;
+  test::run_app(io, a, [&]() -> asio::awaitable<void> {
+    co_await fill(0, n / 2, partitions);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled_a >= n / 8; }, 120s));
+    {
+      broker b(io.get_executor(), options("pod-b"));
+      const auto& stats_b =
+          b.subscriber<eos_model::event>({in}, exactly_once("transform", group), slow_transform(handled_b));
+      bool b_done = false;
+      error_code b_result;
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto [ec] = co_await b.async_run(asio::as_tuple(asio::use_awaitable));
+        b_result = ec;
+        b_done = true;
+      }, asio::detached);
+      co_await fill(n / 2, n, partitions);
+      BOOST_REQUIRE(co_await test::wait_until([&] { return handled_b >= 1000; }, 120s));
+      b.stop();  // leaves mid-stream
+      BOOST_REQUIRE(co_await test::wait_until([&] { return b_done; }, 60s));
+      BOOST_TEST(!b_result);
+      b_committed = stats_b.transactions_committed;
+    }
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled_a + handled_b >= n; }, 180s));
+    co_await test::sleep_for(1s);
+  }, 400s);
+  const auto c = committed_output(n, partitions);
+  BOOST_TEST_MESSAGE("member a handled " << handled_a << " (" << stats_a.transactions_committed
+                                         << " transactions), member b handled " << handled_b << " (" << b_committed
+                                         << " transactions) before leaving; read_committed output: " << c);
+  BOOST_TEST(handled_b > 0);
+  BOOST_TEST(c.exactly_once());
+  BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
+}
+
+// Two instances given the same transactional.id (a copied POD_NAME): the newer fences the
+// older, which stops with a fatal error instead of hanging; the output stays exactly-once.
+BOOST_AUTO_TEST_CASE(a_second_instance_with_the_same_transactional_id_fences_the_first) {
+  constexpr int n = 6000, partitions = 2;
+  test::create_topic(brokers, in, partitions);
+  test::create_topic(brokers, out, partitions);
+  const auto group = test::unique_name("eos");
+  const auto opts = options("shared-pod");  // one base for both: the same derived id
+  std::atomic<int> handled{0};
+  auto handler = [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+    co_await transform(out, e, ctx);
+    ++handled;
+  };
+  broker older(io.get_executor(), opts);
+  const auto& older_stats = older.subscriber<eos_model::event>({in}, exactly_once("transform", group), handler);
+  broker newer(io.get_executor(), opts);
+  const auto& newer_stats = newer.subscriber<eos_model::event>({in}, exactly_once("transform", group), handler);
+  error_code older_result, newer_result;
+  bool older_done = false, newer_done = false;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto [ec] = co_await older.async_run(asio::as_tuple(asio::use_awaitable));
+      older_result = ec;
+      older_done = true;
+    }, asio::detached);
+    co_await fill(0, n / 2, partitions);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 120s));
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto [ec] = co_await newer.async_run(asio::as_tuple(asio::use_awaitable));
+      newer_result = ec;
+      newer_done = true;
+    }, asio::detached);
+    co_await fill(n / 2, n, partitions);
+    BOOST_REQUIRE_MESSAGE(co_await test::wait_until([&] { return older_done; }, 120s), "the fenced instance hangs");
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n; }, 120s));
+    co_await test::sleep_for(1s);
+    newer.stop();
+    BOOST_REQUIRE(co_await test::wait_until([&] { return newer_done; }, 60s));
+  }, 400s);
+  const auto health = older.health();
+  const auto c = committed_output(n, partitions);
+  BOOST_TEST_MESSAGE("older instance ended with: " << older_result.message() << " ["
+                                                   << older_result.category().name() << "], health: \""
+                                                   << health.subscribers.at(0).fatal_error << "\"; newer committed "
+                                                   << newer_stats.transactions_committed
+                                                   << " transactions; read_committed output: " << c);
+  BOOST_TEST(asiokafka::is_fatal(older_result));
+  BOOST_TEST(!health.subscribers.at(0).fatal_error.empty());
+  BOOST_TEST(!newer_result);
+  BOOST_TEST(c.exactly_once());
+  BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
