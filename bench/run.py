@@ -2,8 +2,9 @@
 process in interleaved rounds, measures it (its rusage from wait4, its own first-to-last
 record clock), then the latency and idle runs, and writes results.json, results.md and
 results.png. After the latency run, a request/reply run: asiokafka's broker::async_request
-against an asiokafka responder and a FastStream responder. See docs/benchmarks.md for the
-method.
+against an asiokafka responder and a FastStream responder; then consume-transform-produce:
+the same subscriber<person> publishing each record to an output topic, at-least-once against
+exactly-once, interleaved rounds. See docs/benchmarks.md for the method.
 
     python bench/run.py --brokers HOST:PORT --build BUILD_DIR --out OUT_DIR [--quick]
 """
@@ -34,9 +35,9 @@ LIFTED_PREFETCH = "queued.min.messages=10000000,queued.max.messages.kbytes=20971
 
 SETTINGS = {
     "full": {"count": 2_000_000, "rounds": 3, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10,
-             "rr_count": 20_000, "rr_latency_count": 2_000},
+             "rr_count": 20_000, "rr_latency_count": 2_000, "transform_count": 200_000},
     "quick": {"count": 300_000, "rounds": 2, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5,
-              "rr_count": 3_000, "rr_latency_count": 500},
+              "rr_count": 3_000, "rr_latency_count": 500, "transform_count": 50_000},
 }
 # Request/reply: requests at most this many in flight for throughput (rr_count requests),
 # and one at a time for latency (rr_latency_count requests). Each responder runs with the
@@ -320,6 +321,75 @@ def request_reply_runs(args, settings, log_dir, progress, python):
     return rows
 
 
+# Consume-transform-produce: both guarantees publish through producers with linger.ms=0. An
+# at-least-once handler waits for each output's delivery report before its offset is stored,
+# so with librdkafka's default linger (5 ms) it measures the linger, not the client.
+TRANSFORM_PRODUCER = "linger.ms=0"
+
+
+def transform_runs(args, settings, topic, log_dir, progress):
+    """`asiokafka_bench transform` over the first transform_count records of the filled topic,
+    at-least-once and exactly-once alternately (rounds each), each into a new output topic."""
+    b = f"{args.build}/bench"
+    count = settings["transform_count"]
+    runs = {"alo": [], "eos": []}
+    for r in range(settings["rounds"]):
+        for mode in (("alo", "eos") if r % 2 == 0 else ("eos", "alo")):
+            out = f"bench-out-{mode}-{uuid.uuid4().hex[:8]}"
+            run_tool([f"{b}/raw_poll", "create-topic", args.brokers, out, str(PARTITIONS)],
+                     os.path.join(log_dir, "create-topic.log"))
+            group = f"bench-transform-{mode}-{r + 1}-{uuid.uuid4().hex[:8]}"
+            log = os.path.join(log_dir, f"transform-{mode}-r{r + 1}.log")
+            child = Child([f"{b}/asiokafka_bench", "transform", args.brokers, topic, group, str(count), out, mode],
+                          log, {"BENCH_CONSUMER_CONFIG": LIFTED_PREFETCH, "BENCH_PRODUCER_CONFIG": TRANSFORM_PRODUCER})
+            result, usage, code, timed_out = child.wait(count / 500 + 300)
+            cpu = usage.ru_utime + usage.ru_stime
+            run = {"ok": False, "exit": code, "timed_out": timed_out, "cpu_s": cpu, "log": log}
+            if result and result.get("elapsed_s", 0) > 0:
+                run.update(result)
+                run["ok"] = code == 0 and not timed_out and result.get("count", 0) >= count
+                run["msgs_per_s"] = result["count"] / result["elapsed_s"]
+                run["cpu_s_per_million"] = cpu / result["count"] * 1e6
+            runs[mode].append(run)
+            progress.step(f"transform {mode}, round {r + 1}: {fmt_rate(run.get('msgs_per_s', 0))} records/s, "
+                          f"{run.get('cpu_s_per_million', 0):.2f} CPU s/M, "
+                          f"{run.get('transactions', 0)} transactions {'ok' if run['ok'] else 'FAILED, see ' + log}")
+    rows = []
+    for mode, label in (("alo", "at-least-once"), ("eos", "exactly-once")):
+        good = [x for x in runs[mode] if x["ok"]]
+        row = {"name": f"transform {label}", "kind": "transform", "guarantee": label, "count": count,
+               "rounds": len(runs[mode]), "rounds_ok": len(good), "ok": len(good) == len(runs[mode]),
+               "runs": runs[mode]}
+        if good:
+            row["msgs_per_s"] = statistics.median(x["msgs_per_s"] for x in good)
+            row["cpu_s_per_million"] = statistics.median(x["cpu_s_per_million"] for x in good)
+            row["transactions"] = statistics.median(x.get("transactions", 0) for x in good)
+        rows.append(row)
+    return rows
+
+
+def transform_markdown(rows):
+    by = {r["guarantee"]: r for r in rows}
+    alo, eos = by.get("at-least-once", {}), by.get("exactly-once", {})
+    ratio = eos.get("msgs_per_s", 0) / alo["msgs_per_s"] if alo.get("msgs_per_s") else None
+    lines = [
+        "",
+        f"Consume-transform-produce: subscriber<person> (max_concurrency 8) publishing each record to the "
+        f"same partition of an output topic, {rows[0]['count']:,} records, producers at linger.ms=0; medians "
+        "of interleaved rounds. At-least-once waits for each output's delivery before storing its offset; "
+        "exactly-once commits outputs and offsets in transactions (max 1000 records / 100 ms).",
+        "",
+        "| guarantee | records/s | CPU s / M records | transactions | rounds ok |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['guarantee']} | {fmt(r.get('msgs_per_s'), 0)} | {fmt(r.get('cpu_s_per_million'), 2)} | "
+                     f"{fmt(r.get('transactions'), 0)} | {r['rounds_ok']}/{r['rounds']} |")
+    lines.append("")
+    lines.append(f"exactly-once / at-least-once throughput: {fmt(ratio, 2) if ratio else '-'}")
+    return "\n".join(lines) + "\n"
+
+
 def idle_run(label, argv, seconds, log_dir, progress):
     result = run_tool(argv, os.path.join(log_dir, f"idle-{label}.log"), timeout=seconds + 120)
     progress.step(f"idle {label}: {result['cpu_pct']:.3f}% of a core over {result['idle_s']:.1f} s")
@@ -528,7 +598,7 @@ def main():
     cs = contestants(args.build, python)
     rounds = settings["rounds"]
     defaults_cs = [c for c in cs if c.in_defaults_table]
-    total_steps = 1 + rounds * (len(cs) + len(defaults_cs)) + 3 + 8 + 3
+    total_steps = 1 + rounds * (len(cs) + len(defaults_cs)) + 3 + 8 + 2 * rounds + 3
     progress = Progress(total_steps)
     machine_info = machine(args)
 
@@ -567,6 +637,7 @@ def main():
                            args, settings, log_dir, progress)
 
     rr = request_reply_runs(args, settings, log_dir, progress, python)
+    tx = transform_runs(args, settings, topic, log_dir, progress)
 
     idle_topic = f"bench-idle-{uuid.uuid4().hex[:8]}"
     run_tool([f"{b}/raw_poll", "create-topic", args.brokers, idle_topic, str(PARTITIONS)],
@@ -603,10 +674,11 @@ def main():
     settings_obj = {"name": "settings", "kind": "settings", "mode": settings_name, **settings,
                     "rr_in_flight": RR_IN_FLIGHT, "rr_linger": RR_LINGER, "latency_rate": LATENCY_RATE, "latency_warmup_s": LATENCY_WARMUP_S,
                     "lifted_prefetch": LIFTED_PREFETCH, "partitions": PARTITIONS}
-    results = table + rr + [idle, fill_obj, ratio_obj, settings_obj, machine_info]
+    results = table + rr + tx + [idle, fill_obj, ratio_obj, settings_obj, machine_info]
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     md = markdown(machine_info, settings_name, settings, fill_obj, table, defaults_table, lat, idle, ratios, rr)
+    md += transform_markdown(tx)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(md)
     chart(os.path.join(args.out, "results.png"), table,
@@ -621,7 +693,10 @@ def main():
     rr_failed = [r["name"] for r in rr if not r["ok"]]
     if rr_failed:
         print("some request/reply runs failed: " + ", ".join(rr_failed), file=sys.stderr)
-    return 1 if failed or rr_failed else 0
+    tx_failed = [r["name"] for r in tx if not r["ok"]]
+    if tx_failed:
+        print("some transform runs failed: " + ", ".join(tx_failed), file=sys.stderr)
+    return 1 if failed or rr_failed or tx_failed else 0
 
 
 if __name__ == "__main__":

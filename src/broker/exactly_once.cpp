@@ -8,6 +8,7 @@
 #include <asiokafka/cancel_after.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -47,18 +48,22 @@ void subscriber_runner::stop_fatally(const error_code& ec, const std::string& wh
   notify();
 }
 
+template <class MakeCall>
+asio::awaitable<error_code> subscriber_runner::with_retries(std::string_view what, MakeCall make_call) {
+  for (int attempt = 1;; ++attempt) {
+    auto [ec] = co_await make_call()(asio::as_tuple(asio::use_awaitable));
+    if (!ec || recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
+    log(log_level::warning, std::string(what) + ": " + ec.message() + "; trying again");
+  }
+}
+
 asio::awaitable<error_code> subscriber_runner::init_transactions() {
   txn_out_ = std::make_shared<publish_path>(
       strand_, [config = txn_config_.value()] { return config; }, setup_.log, setup_.out->on_span(),
       publish_path::completion::accepted);
   auto& producer = txn_out_->producer_here();
-  for (int attempt = 1;; ++attempt) {
-    auto [ec] = co_await producer.async_init_transactions(setup_.options.transaction.call_timeout,
-                                                          asio::as_tuple(asio::use_awaitable));
-    if (!ec) co_return ec;
-    if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
-    log(log_level::warning, "initialising transactions: " + ec.message() + "; trying again");
-  }
+  const auto init = [&] { return producer.async_init_transactions(setup_.options.transaction.call_timeout, asio::deferred); };
+  co_return co_await with_retries("initialising transactions", init);
 }
 
 void subscriber_runner::begin_in_transaction(const message& msg) {
@@ -115,21 +120,13 @@ asio::awaitable<error_code> subscriber_runner::commit_transaction() {
   auto& producer = txn_out_->producer_here();
   const auto timeout = setup_.options.transaction.call_timeout;
   const topic_partition_list offsets = txn_.offsets();
-  if (!offsets.empty()) {
-    for (int attempt = 1;; ++attempt) {
-      auto [ec] = co_await producer.async_send_offsets_to_transaction(offsets, *consumer_, timeout,
-                                                                      asio::as_tuple(asio::use_awaitable));
-      if (!ec) break;
-      if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
-      log(log_level::warning, "sending offsets to the transaction: " + ec.message() + "; trying again");
-    }
-  }
-  for (int attempt = 1;; ++attempt) {
-    auto [ec] = co_await producer.async_commit_transaction(timeout, asio::as_tuple(asio::use_awaitable));
-    if (!ec) break;
-    if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
-    log(log_level::warning, "committing the transaction: " + ec.message() + "; trying again");
-  }
+  const auto send_offsets = [&] {
+    return producer.async_send_offsets_to_transaction(offsets, *consumer_, timeout, asio::deferred);
+  };
+  if (!offsets.empty())
+    if (auto ec = co_await with_retries("sending offsets to the transaction", send_offsets)) co_return ec;
+  const auto commit = [&] { return producer.async_commit_transaction(timeout, asio::deferred); };
+  if (auto ec = co_await with_retries("committing the transaction", commit)) co_return ec;
   ++stats_.transactions_committed;
   txn_.committed();
   co_return error_code{};
@@ -142,12 +139,8 @@ asio::awaitable<error_code> subscriber_runner::abort_transaction() {
   // group's transactional offsets pending, which blocks the next offset fetch.
   const auto timeout = setup_.options.transaction.call_timeout;
   co_await producer.async_flush(cancel_after(timeout, asio::as_tuple(asio::use_awaitable)));
-  for (int attempt = 1;; ++attempt) {
-    auto [ec] = co_await producer.async_abort_transaction(timeout, asio::as_tuple(asio::use_awaitable));
-    if (!ec) break;
-    if (recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
-    log(log_level::warning, "aborting the transaction: " + ec.message() + "; trying again");
-  }
+  const auto abort = [&] { return producer.async_abort_transaction(timeout, asio::deferred); };
+  if (auto ec = co_await with_retries("aborting the transaction", abort)) co_return ec;
   ++stats_.transactions_aborted;
   log(log_level::info, "transaction aborted: " + std::to_string(txn_.records()) + " record(s) are handled again");
   restart_partitions();

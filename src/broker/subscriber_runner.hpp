@@ -82,6 +82,10 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
 
   // Exactly-once (exactly_once.cpp). One transaction at a time; lanes start no record while
   // it ends, and it ends only when no handler runs.
+  // Makes the call `make_call()` returns (a deferred transaction call) again while
+  // recover_from says retry; returns its last error.
+  template <class MakeCall>
+  boost::asio::awaitable<error_code> with_retries(std::string_view what, MakeCall make_call);
   boost::asio::awaitable<error_code> init_transactions();
   void begin_in_transaction(const message& msg);
   boost::asio::awaitable<void> run_transaction_clock();

@@ -50,6 +50,21 @@ struct node_restorer {
   }
 };
 
+// The node stopped, and started again 3 s later, while the stream flows; what the handlers
+// had done at each point.
+struct node_restart {
+  int stop_status = -1, start_status = -1;
+  std::int64_t handled_at_stop = 0, handled_at_start = 0;
+};
+
+asio::awaitable<void> restart_node(node_restart& r, const std::int64_t& handled) {
+  r.handled_at_stop = handled;
+  r.stop_status = co_await kafka_node("stop-node");
+  co_await test::sleep_for(3s);
+  r.handled_at_start = handled;
+  r.start_status = co_await kafka_node("start-node");
+}
+
 using test::report;
 using test::tally;
 using counts = test::delivery_counts;
@@ -101,8 +116,7 @@ BOOST_AUTO_TEST_CASE(broker_restart_mid_stream_loses_nothing) {
   });
 
   std::uint64_t produce_failed = 0;
-  int stop_status = -1, start_status = -1;
-  std::int64_t handled_at_stop = 0, handled_at_start = 0;
+  node_restart restart;
   test::run(io, [&]() -> asio::awaitable<void> {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       auto ex = co_await asio::this_coro::executor;
@@ -120,15 +134,9 @@ BOOST_AUTO_TEST_CASE(broker_restart_mid_stream_loses_nothing) {
         if (restarted || seq != n / 3) return;
         restarted = true;
         // Restart in the background; production goes on and queues up meanwhile.
-        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-          handled_at_stop = handled_total;
-          stop_status = co_await kafka_node("stop-node");
-          co_await test::sleep_for(3s);
-          handled_at_start = handled_total;
-          start_status = co_await kafka_node("start-node");
-        }, asio::detached);
+        asio::co_spawn(ex, restart_node(restart, handled_total), asio::detached);
       });
-      BOOST_CHECK(co_await test::wait_until([&] { return start_status >= 0; }, 180s));
+      BOOST_CHECK(co_await test::wait_until([&] { return restart.start_status >= 0; }, 180s));
       BOOST_CHECK(co_await test::all_handled(times, 180s));
       app.stop();
     }, asio::detached);
@@ -137,12 +145,12 @@ BOOST_AUTO_TEST_CASE(broker_restart_mid_stream_loses_nothing) {
 
   const counts c = tally(times, n);
   report("broker restart mid-stream (500k, at-least-once)", c);
-  BOOST_TEST_MESSAGE("handled when the node was stopped: " << handled_at_stop << ", when it was started again: "
-                     << handled_at_start << "; log lines " << logs.total());
-  BOOST_TEST(stop_status == 0);
-  BOOST_TEST(start_status == 0);
+  BOOST_TEST_MESSAGE("handled when the node was stopped: " << restart.handled_at_stop
+                     << ", when it was started again: " << restart.handled_at_start << "; log lines " << logs.total());
+  BOOST_TEST(restart.stop_status == 0);
+  BOOST_TEST(restart.start_status == 0);
   BOOST_TEST(produce_failed == 0u);
-  BOOST_TEST(handled_at_stop < n);  // the outage really was mid-stream
+  BOOST_TEST(restart.handled_at_stop < n);  // the outage really was mid-stream
   BOOST_TEST(c.lost == 0);
   BOOST_TEST(stats.failed == 0u);
   BOOST_TEST(stats.decode_failed == 0u);
@@ -186,8 +194,7 @@ BOOST_AUTO_TEST_CASE(exactly_once_transform_recovers_from_a_broker_restart) {
       });
 
   std::uint64_t produce_failed = 0;
-  int stop_status = -1, start_status = -1;
-  std::int64_t handled_at_stop = 0;
+  node_restart restart;
   test::run(io, [&]() -> asio::awaitable<void> {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       auto ex = co_await asio::this_coro::executor;
@@ -197,14 +204,9 @@ BOOST_AUTO_TEST_CASE(exactly_once_transform_recovers_from_a_broker_restart) {
       produce_failed = co_await test::produce_paced(p, in, partitions, n, [&](std::int64_t seq) {
         if (restarted || seq != n / 3) return;
         restarted = true;
-        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-          handled_at_stop = handled_total;
-          stop_status = co_await kafka_node("stop-node");
-          co_await test::sleep_for(3s);
-          start_status = co_await kafka_node("start-node");
-        }, asio::detached);
+        asio::co_spawn(ex, restart_node(restart, handled_total), asio::detached);
       });
-      BOOST_CHECK(co_await test::wait_until([&] { return start_status >= 0; }, 180s));
+      BOOST_CHECK(co_await test::wait_until([&] { return restart.start_status >= 0; }, 180s));
       BOOST_CHECK(co_await test::all_handled(times, 240s));
       app.stop();
     }, asio::detached);
@@ -220,11 +222,12 @@ BOOST_AUTO_TEST_CASE(exactly_once_transform_recovers_from_a_broker_restart) {
                           "committed, %llu aborted",
                           test::describe(c).c_str(), static_cast<unsigned long long>(stats.transactions_committed),
                           static_cast<unsigned long long>(stats.transactions_aborted));
-  BOOST_TEST_MESSAGE("handled when the node was stopped: " << handled_at_stop << "; log lines " << logs.total());
-  BOOST_TEST(stop_status == 0);
-  BOOST_TEST(start_status == 0);
+  BOOST_TEST_MESSAGE("handled when the node was stopped: " << restart.handled_at_stop << "; log lines "
+                     << logs.total());
+  BOOST_TEST(restart.stop_status == 0);
+  BOOST_TEST(restart.start_status == 0);
   BOOST_TEST(produce_failed == 0u);
-  BOOST_TEST(handled_at_stop < n);
+  BOOST_TEST(restart.handled_at_stop < n);
   BOOST_TEST(c.exactly_once());
   BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
 }

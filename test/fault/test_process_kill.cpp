@@ -12,6 +12,7 @@
 #include <asiokafka/json.hpp>
 #include <asiokafka/producer.hpp>
 
+#include "child_process.hpp"
 #include "fault_support.hpp"
 #include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
@@ -19,7 +20,6 @@
 
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,8 +32,6 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
@@ -43,15 +41,6 @@ namespace {
 constexpr std::int64_t record_count = 1000000;
 constexpr int kills = 5;
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-  BOOST_REQUIRE_MESSAGE(rc == 0, "posix_spawn " << args[0] << ": " << std::strerror(rc));
-  return pid;
-}
 
 // Reads what the consumer runs appended to their files since the last call.
 class handled_log {
@@ -135,7 +124,7 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
     const std::string out = dir + "/run-" + std::to_string(run) + ".bin";
     log.add_file(out);
     const auto started = std::chrono::steady_clock::now();
-    const pid_t pid = spawn({ASIOKAFKA_KILLABLE_SUBSCRIBER, brokers, topic, group, instance_id, out});
+    const pid_t pid = test::spawn({ASIOKAFKA_KILLABLE_SUBSCRIBER, brokers, topic, group, instance_id, out});
     // Runs 0..4 are killed once the stream has advanced another sixth; the last one runs to
     // the end and is stopped gracefully.
     const std::int64_t target = run < kills ? (run + 1) * record_count / (kills + 1) : record_count;

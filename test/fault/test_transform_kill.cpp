@@ -9,6 +9,7 @@
 #include <asiokafka/json.hpp>
 #include <asiokafka/producer.hpp>
 
+#include "child_process.hpp"
 #include "fault_support.hpp"
 #include "kafka_helpers.hpp"
 #include "output_check.hpp"
@@ -16,7 +17,6 @@
 #include "test_support.hpp"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,8 +28,6 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
@@ -40,15 +38,6 @@ constexpr std::int64_t record_count = 100000;
 constexpr int partitions = 4;
 constexpr int kills = 5;
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-  BOOST_REQUIRE_MESSAGE(rc == 0, "posix_spawn " << args[0] << ": " << std::strerror(rc));
-  return pid;
-}
 
 // Distinct sequence numbers the runs' progress files hold.
 class progress_files {
@@ -110,7 +99,7 @@ outcome run_killed(const std::string& brokers, const std::string& mode) {
   for (int run = 0; run <= kills; ++run) {
     const std::string file = dir + "/run-" + std::to_string(run) + ".bin";
     progress.add(file);
-    const pid_t pid = spawn({ASIOKAFKA_TRANSFORM_SUBSCRIBER, brokers, in, out, group, base, mode, file});
+    const pid_t pid = test::spawn({ASIOKAFKA_TRANSFORM_SUBSCRIBER, brokers, in, out, group, base, mode, file});
     const auto target = static_cast<std::size_t>(run < kills ? (run + 1) * record_count / (kills + 1) : record_count);
     const auto deadline = std::chrono::steady_clock::now() + 180s;
     while (std::chrono::steady_clock::now() < deadline && progress.distinct() < target) {

@@ -1,0 +1,29 @@
+// Starting a test's helper process (posix_spawn, the test's environment), for the fault tests
+// that SIGKILL and restart a consumer process.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <spawn.h>
+#include <sys/types.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace asiokafka::test {
+
+/// Starts `args[0]` with `args`; fails the test when it cannot.
+inline pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  BOOST_REQUIRE_MESSAGE(rc == 0, "posix_spawn " << args[0] << ": " << std::strerror(rc));
+  return pid;
+}
+
+}  // namespace asiokafka::test
