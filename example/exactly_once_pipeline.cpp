@@ -100,7 +100,7 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
       std::cerr << "fatal: " << ec.message() << "\n";
       co_return 1;
     }
-    if (ec) {  // abortable (or retries of a retriable error exhausted): redo the batch
+    if (ec) {  // abortable, or retriable (this example does not retry): redo the batch
       ++aborted;
       std::cerr << "transaction failed (" << ec.message() << "): aborting, the batch is read again\n";
       co_await producer.async_abort_transaction(call_timeout, use_awaitable);

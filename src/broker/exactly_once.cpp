@@ -119,6 +119,13 @@ asio::awaitable<void> subscriber_runner::end_transaction() {
 asio::awaitable<error_code> subscriber_runner::commit_transaction() {
   auto& producer = txn_out_->producer_here();
   const auto timeout = setup_.options.transaction.call_timeout;
+  // Every record of the transaction reported first: one that failed (or was refused at once
+  // and never joined the transaction) must not commit without its output.
+  co_await producer.async_flush(cancel_after(timeout, asio::as_tuple(asio::use_awaitable)));
+  if (auto failed = txn_out_->take_failure()) {
+    log(log_level::warning, "a record published in the transaction failed: " + failed.message());
+    co_return failed;  // not fatal, not retriable: the transaction aborts
+  }
   const topic_partition_list offsets = txn_.offsets();
   const auto send_offsets = [&] {
     return producer.async_send_offsets_to_transaction(offsets, *consumer_, timeout, asio::deferred);
@@ -139,6 +146,7 @@ asio::awaitable<error_code> subscriber_runner::abort_transaction() {
   // group's transactional offsets pending, which blocks the next offset fetch.
   const auto timeout = setup_.options.transaction.call_timeout;
   co_await producer.async_flush(cancel_after(timeout, asio::as_tuple(asio::use_awaitable)));
+  txn_out_->take_failure();  // the aborted records' failures are the abort's
   const auto abort = [&] { return producer.async_abort_transaction(timeout, asio::deferred); };
   if (auto ec = co_await with_retries("aborting the transaction", abort)) co_return ec;
   ++stats_.transactions_aborted;

@@ -188,10 +188,13 @@ void publish_path::produce(record rec, Handler&& h) {
     p.async_produce(std::move(rec), std::forward<Handler>(h));
     return;
   }
-  // In a transaction the commit is the delivery: it flushes every record and fails if one
-  // failed, so the record is done once librdkafka (or the producer's queue) has it.
+  // In a transaction the commit is the delivery, so the record is done once the producer has
+  // it. A record refused at once (no such partition, too large) never joins the transaction:
+  // the commit would succeed without it, so its failure is kept for take_failure().
   delivery_report accepted{rec.topic, rec.partition.value_or(-1), offsets::invalid};
-  p.produce(std::move(rec));
+  p.async_produce(std::move(rec), [self = shared_from_this()](error_code ec, delivery_report) {
+    if (ec && !self->failure_) self->failure_ = ec;
+  });
   asio::dispatch(asio::append(std::forward<Handler>(h), error_code{}, std::move(accepted)));
 }
 

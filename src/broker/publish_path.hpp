@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace asiokafka::detail {
 
@@ -66,6 +67,9 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
 
   /// On strand(): the producer, made now if there is none.
   producer& producer_here();
+  /// completion::accepted: the first failure of a record since the last call (refused or not
+  /// delivered), if any. Read after a flush, it tells whether a transaction lost a record.
+  error_code take_failure() noexcept { return std::exchange(failure_, error_code{}); }
 
   /// Any thread. Writes the headers at once (`origin` is read during the call only), then
   /// produces on the broker's strand. Completes like producer::async_produce: on the
@@ -90,6 +94,7 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   void produce(record rec, Handler&& h);
 
   completion completion_ = completion::delivered;
+  error_code failure_{};  // completion::accepted, on strand_
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::function<composed_config()> make_config_;
   log_sink log_;

@@ -1,6 +1,9 @@
 // The transactional producer: librdkafka's transaction calls block (they wait for the
 // transaction coordinator), so each runs on a thread of its own while the event loop keeps
 // serving delivery reports; the result comes back to the loop as a classified error_code.
+// Not the shared blocking_pool: it has one thread for every client's short queries, and a
+// commit may block for its whole timeout; one thread per call keeps one subscriber's commit
+// from delaying another's.
 #include "producer/producer_impl.hpp"
 
 #include "detail/partition_list.hpp"
