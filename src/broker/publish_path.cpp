@@ -125,10 +125,8 @@ std::string_view written_correlation_id(const record& r) noexcept {
 
 publish_path::publish_path(asio::any_io_executor ex, std::function<composed_config()> make_config, log_sink log,
                            span_sink on_span)
-    : strand_(asio::make_strand(std::move(ex))),
-      make_config_(std::move(make_config)),
-      log_(std::move(log)),
-      on_span_(std::move(on_span)) {}
+    : publish_path(asio::make_strand(std::move(ex)), std::move(make_config), std::move(log), std::move(on_span),
+                   completion::delivered) {}
 
 publish_path::publish_path(asio::strand<asio::any_io_executor> strand, std::function<composed_config()> make_config,
                            log_sink log, span_sink on_span, enum completion c)
