@@ -1,6 +1,7 @@
 // Umbrella header: everything a user of asiokafka needs.
 #pragma once
 
+#include <asiokafka/admin.hpp>
 #include <asiokafka/asyncapi.hpp>
 #include <asiokafka/broker.hpp>
 #include <asiokafka/cancel_after.hpp>

@@ -76,29 +76,6 @@ std::vector<input> one_round(int round) {
   };
 }
 
-// Creates a one-partition topic through the admin API with topic-level configs.
-void create_topic_with_config(const std::string& brokers, const std::string& topic,
-                              const std::map<std::string, std::string>& config) {
-  auto admin = rdk::make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", brokers}});
-  char errstr[512];
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), 1, 1, errstr, sizeof errstr);
-  BOOST_REQUIRE_MESSAGE(nt, errstr);
-  for (const auto& [k, v] : config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
-  rd_kafka_queue_t* q = rd_kafka_queue_new(admin.get());
-  rd_kafka_CreateTopics(admin.get(), &nt, 1, nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 60000);
-  rd_kafka_NewTopic_destroy(nt);
-  rd_kafka_queue_destroy(q);
-  BOOST_REQUIRE_MESSAGE(ev, "CreateTopics(" << topic << ") got no result");
-  std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> guard(ev, &rd_kafka_event_destroy);
-  BOOST_REQUIRE_MESSAGE(!rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
-  std::size_t n = 0;
-  const auto** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-  BOOST_REQUIRE_EQUAL(n, 1u);
-  BOOST_REQUIRE_MESSAGE(!rd_kafka_topic_result_error(results[0]),
-                        "CreateTopics(" << topic << "): " << rdk::error_string(rd_kafka_topic_result_error_string(results[0])));
-}
-
 // Writes `inputs` in order to partition 0 with librdkafka directly (asiokafka's producer cannot
 // write a null value) and returns each record's offset.
 std::vector<std::int64_t> write_all(const std::string& brokers, const std::string& topic, const std::vector<input>& inputs) {
@@ -156,7 +133,7 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
   const std::string dlq = test::unique_name("bad-input-dlq");
   const std::string group = test::unique_name("bad-input");
   // The broker's default message.max.bytes (~1 MiB) would refuse the 1 MiB event.
-  create_topic_with_config(brokers, topic, {{"max.message.bytes", "4000000"}});
+  test::create_topic(brokers, topic, 1, 1, {{"max.message.bytes", "4000000"}});
   test::create_topic(brokers, dlq, 1);
 
   std::vector<input> inputs;

@@ -23,40 +23,31 @@ composed_config producer_config(const std::string& brokers, raw_config raw) {
 
 }  // namespace asiokafka::test
 
-#include <librdkafka/rdkafka.h>
+#include <asiokafka/admin.hpp>
 
-#include <memory>
 #include <stdexcept>
 
 namespace asiokafka::test {
 
-void create_topic(const std::string& brokers, const std::string& topic, int partitions, int replication_factor) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof errstr);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (!rk) throw std::runtime_error(std::string("create_topic: ") + errstr);
-  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, rd_kafka_destroy);
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof errstr);
-  if (!nt) throw std::runtime_error(std::string("create_topic: ") + errstr);
-  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 60000);
-  std::string error;
-  if (!ev) {
-    error = "timed out";
-  } else if (rd_kafka_event_error(ev)) {
-    error = rd_kafka_event_error_string(ev);
-  } else {
-    size_t n = 0;
-    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-    for (size_t i = 0; i < n; ++i)
-      if (rd_kafka_topic_result_error(results[i])) error = rd_kafka_topic_result_error_string(results[i]);
-  }
-  if (ev) rd_kafka_event_destroy(ev);
-  rd_kafka_queue_destroy(q);
-  rd_kafka_NewTopic_destroy(nt);
-  if (!error.empty()) throw std::runtime_error("create_topic \"" + topic + "\": " + error);
+void create_topic(const std::string& brokers, const std::string& topic, int partitions, int replication_factor,
+                  const raw_config& configs) {
+  boost::asio::io_context io;
+  admin a(io.get_executor(), producer_config(brokers));
+  new_topic t{topic, partitions, replication_factor, {configs.begin(), configs.end()}};
+  std::string failure = "no answer within 60 s";
+  a.async_create_topics({std::move(t)}, admin_call_options{std::chrono::seconds(60)},
+                        [&](error_code ec, std::vector<item_result> results) {
+                          if (ec)
+                            failure = ec.message();
+                          else if (results.size() != 1)
+                            failure = std::to_string(results.size()) + " results";
+                          else if (results[0].error)
+                            failure = results[0].error.message() + ": " + results[0].message;
+                          else
+                            failure.clear();
+                        });
+  io.run_for(std::chrono::seconds(90));
+  if (!failure.empty()) throw std::runtime_error("create_topic \"" + topic + "\": " + failure);
 }
 
 }  // namespace asiokafka::test

@@ -69,9 +69,11 @@ class log_capture {
   std::vector<std::string> lines_;
 };
 
-/// Creates a topic on a real cluster through librdkafka's admin API (blocking; tests only).
-/// Throws std::runtime_error with the broker's message on failure.
-void create_topic(const std::string& brokers, const std::string& topic, int partitions, int replication_factor = 1);
+/// Creates a topic with topic-level `configs` through asiokafka's admin client, on an
+/// io_context of its own (blocks; tests only). Throws std::runtime_error with the broker's
+/// message on failure.
+void create_topic(const std::string& brokers, const std::string& topic, int partitions, int replication_factor = 1,
+                  const raw_config& configs = {});
 
 }  // namespace asiokafka::test
 

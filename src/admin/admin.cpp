@@ -1,0 +1,312 @@
+// The admin operations: each builds librdkafka's request objects from asiokafka's types and
+// hands them to admin_impl::request with the parser of its result.
+#include <asiokafka/admin.hpp>
+
+#include "admin/admin_impl.hpp"
+#include "admin/admin_results.hpp"
+#include "detail/blocking_pool.hpp"
+#include "detail/partition_list.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace asio = boost::asio;
+
+namespace asiokafka {
+
+namespace {
+
+/// Owns request objects and frees them with librdkafka's `destroy_array` function.
+template <class T, void (*Destroy)(T**, std::size_t)>
+struct rd_objects {
+  std::vector<T*> items;
+  rd_objects() = default;
+  rd_objects(const rd_objects&) = delete;
+  rd_objects& operator=(const rd_objects&) = delete;
+  ~rd_objects() { Destroy(items.data(), items.size()); }
+};
+
+item_result refusal(std::string name, const char* reason) {
+  return {std::move(name), make_kafka_error_code(RD_KAFKA_RESP_ERR__INVALID_ARG), reason};
+}
+
+std::vector<std::string> names_of(const std::vector<std::string>& names) { return names; }
+template <class T>
+std::vector<std::string> names_of(const std::vector<T>& items) {
+  std::vector<std::string> out;
+  for (const auto& i : items) {
+    if constexpr (requires { i.resource; })
+      out.push_back(i.resource.name);
+    else if constexpr (requires { i.topic; })
+      out.push_back(i.topic);
+    else
+      out.push_back(i.name);
+  }
+  return out;
+}
+
+/// The item results parser for operations where librdkafka may refuse items locally.
+std::function<std::vector<item_result>(rd_kafka_event_t*)> item_parser(
+    std::vector<std::string> names, std::vector<item_result> refused,
+    std::vector<item_result> (*parse)(rd_kafka_event_t*)) {
+  return [names = std::move(names), refused = std::move(refused), parse](rd_kafka_event_t* ev) {
+    return detail::in_input_order(names, parse(ev), refused);
+  };
+}
+
+std::vector<item_result> config_item_results(rd_kafka_event_t* ev) {
+  std::vector<item_result> out;
+  for (auto& rc : detail::config_results(ev))
+    out.push_back({std::move(rc.resource.name), rc.error, std::move(rc.message)});
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(resource_type t) noexcept {
+  switch (t) {
+    case resource_type::broker: return "broker";
+    case resource_type::group: return "group";
+    case resource_type::topic: break;
+  }
+  return "topic";
+}
+
+admin::admin(executor_type ex, const composed_config& config, admin_options options)
+    : impl_(std::make_shared<detail::admin_impl>(std::move(ex), config, std::move(options))) {
+  impl_->start();
+}
+
+admin::admin(admin&&) noexcept = default;
+
+admin& admin::operator=(admin&& other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->shutdown();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+admin::~admin() {
+  if (impl_) impl_->shutdown();
+}
+
+admin::executor_type admin::get_executor() const noexcept { return impl_->executor(); }
+void* admin::native_handle() const noexcept { return impl_->rk(); }
+
+void admin::start_create_topics(std::vector<new_topic> topics, admin_call_options call,
+                                handler<std::vector<item_result>> h) {
+  rd_objects<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy_array> objs;
+  std::vector<item_result> refused;
+  for (const auto& t : topics) {
+    char errstr[512] = "";
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr,
+                                                    sizeof errstr);
+    if (!nt) {
+      refused.push_back(refusal(t.name, errstr));
+      continue;
+    }
+    objs.items.push_back(nt);
+    for (const auto& [key, value] : t.configs) {
+      if (rd_kafka_NewTopic_set_config(nt, key.c_str(), value.c_str()) == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      refused.push_back(refusal(t.name, ("config " + key + " refused").c_str()));
+      objs.items.pop_back();
+      rd_kafka_NewTopic_destroy(nt);
+      break;
+    }
+  }
+  auto names = names_of(topics);
+  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
+  impl_->request(RD_KAFKA_ADMIN_OP_CREATETOPICS, call, item_parser(std::move(names), refused, &detail::topic_results),
+                 std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                   rd_kafka_CreateTopics(rk, objs.items.data(), objs.items.size(), o, q);
+                 });
+}
+
+void admin::start_delete_topics(std::vector<std::string> topics, admin_call_options call,
+                                handler<std::vector<item_result>> h) {
+  rd_objects<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy_array> objs;
+  for (const auto& t : topics) objs.items.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
+  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<item_result>{});
+  impl_->request(RD_KAFKA_ADMIN_OP_DELETETOPICS, call, item_parser(names_of(topics), {}, &detail::topic_results),
+                 std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                   rd_kafka_DeleteTopics(rk, objs.items.data(), objs.items.size(), o, q);
+                 });
+}
+
+void admin::start_create_partitions(std::vector<new_partitions> topics, admin_call_options call,
+                                    handler<std::vector<item_result>> h) {
+  rd_objects<rd_kafka_NewPartitions_t, rd_kafka_NewPartitions_destroy_array> objs;
+  std::vector<item_result> refused;
+  for (const auto& t : topics) {
+    char errstr[512] = "";
+    auto* np = rd_kafka_NewPartitions_new(t.topic.c_str(), static_cast<std::size_t>(std::max(t.total, 0)), errstr,
+                                          sizeof errstr);
+    if (np)
+      objs.items.push_back(np);
+    else
+      refused.push_back(refusal(t.topic, errstr));
+  }
+  auto names = names_of(topics);
+  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
+  impl_->request(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, call,
+                 item_parser(std::move(names), refused, &detail::topic_results), std::move(h),
+                 [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                   rd_kafka_CreatePartitions(rk, objs.items.data(), objs.items.size(), o, q);
+                 });
+}
+
+void admin::start_describe_configs(std::vector<config_resource> resources, admin_call_options call,
+                                   handler<std::vector<resource_configs>> h) {
+  rd_objects<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy_array> objs;
+  for (const auto& r : resources)
+    objs.items.push_back(rd_kafka_ConfigResource_new(detail::to_rd_resource_type(r.type), r.name.c_str()));
+  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<resource_configs>{});
+  impl_->request<std::vector<resource_configs>>(
+      RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, call, &detail::config_results, std::move(h),
+      [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+        rd_kafka_DescribeConfigs(rk, objs.items.data(), objs.items.size(), o, q);
+      });
+}
+
+void admin::start_alter_configs(std::vector<config_change> changes, admin_call_options call,
+                                handler<std::vector<item_result>> h) {
+  rd_objects<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy_array> objs;
+  std::vector<item_result> refused;
+  for (const auto& c : changes) {
+    auto* r = rd_kafka_ConfigResource_new(detail::to_rd_resource_type(c.resource.type), c.resource.name.c_str());
+    objs.items.push_back(r);
+    for (const auto& [key, value] : c.set) {
+      if (rd_kafka_ConfigResource_set_config(r, key.c_str(), value.c_str()) == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      refused.push_back(refusal(c.resource.name, ("config " + key + " refused").c_str()));
+      objs.items.pop_back();
+      rd_kafka_ConfigResource_destroy(r);
+      break;
+    }
+  }
+  auto names = names_of(changes);
+  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
+  impl_->request(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, call, item_parser(std::move(names), refused, &config_item_results),
+                 std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                   rd_kafka_AlterConfigs(rk, objs.items.data(), objs.items.size(), o, q);
+                 });
+}
+
+void admin::start_delete_records(topic_partition_list before, admin_call_options call,
+                                 handler<topic_partition_list> h) {
+  if (before.empty()) return impl_->complete_now(std::move(h), {}, topic_partition_list{});
+  auto list = detail::to_rd_list(before);
+  rd_objects<rd_kafka_DeleteRecords_t, rd_kafka_DeleteRecords_destroy_array> objs;
+  objs.items.push_back(rd_kafka_DeleteRecords_new(list.get()));
+  impl_->request<topic_partition_list>(RD_KAFKA_ADMIN_OP_DELETERECORDS, call, &detail::delete_records_result,
+                                       std::move(h),
+                                       [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                                         rd_kafka_DeleteRecords(rk, objs.items.data(), objs.items.size(), o, q);
+                                       });
+}
+
+void admin::start_list_groups(admin_call_options call, handler<group_list> h) {
+  impl_->request<group_list>(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, call, &detail::list_groups_result, std::move(h),
+                             [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                               rd_kafka_ListConsumerGroups(rk, o, q);
+                             });
+}
+
+void admin::start_describe_groups(std::vector<std::string> groups, admin_call_options call,
+                                  handler<std::vector<group_description>> h) {
+  if (groups.empty()) return impl_->complete_now(std::move(h), {}, std::vector<group_description>{});
+  std::vector<const char*> ids;
+  for (const auto& g : groups) ids.push_back(g.c_str());
+  impl_->request<std::vector<group_description>>(
+      RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, call, &detail::describe_groups_result, std::move(h),
+      [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+        rd_kafka_DescribeConsumerGroups(rk, ids.data(), ids.size(), o, q);
+      });
+}
+
+void admin::start_delete_groups(std::vector<std::string> groups, admin_call_options call,
+                                handler<std::vector<item_result>> h) {
+  rd_objects<rd_kafka_DeleteGroup_t, rd_kafka_DeleteGroup_destroy_array> objs;
+  for (const auto& g : groups) objs.items.push_back(rd_kafka_DeleteGroup_new(g.c_str()));
+  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<item_result>{});
+  impl_->request(RD_KAFKA_ADMIN_OP_DELETEGROUPS, call, item_parser(groups, {}, &detail::group_results), std::move(h),
+                 [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                   rd_kafka_DeleteGroups(rk, objs.items.data(), objs.items.size(), o, q);
+                 });
+}
+
+void admin::start_list_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+                                     handler<group_offsets> h) {
+  auto list = partitions.empty() ? nullptr : detail::to_rd_list(partitions);
+  rd_objects<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy_array> objs;
+  objs.items.push_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list.get()));
+  impl_->request<group_offsets>(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, call, &detail::group_offsets_result,
+                                std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                                  rd_kafka_ListConsumerGroupOffsets(rk, objs.items.data(), objs.items.size(), o, q);
+                                });
+}
+
+void admin::start_alter_group_offsets(std::string group, topic_partition_list offsets, admin_call_options call,
+                                      handler<group_offsets> h) {
+  auto list = detail::to_rd_list(offsets);
+  rd_objects<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy_array> objs;
+  objs.items.push_back(rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get()));
+  impl_->request<group_offsets>(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, call, &detail::group_offsets_result,
+                                std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                                  rd_kafka_AlterConsumerGroupOffsets(rk, objs.items.data(), objs.items.size(), o, q);
+                                });
+}
+
+void admin::start_delete_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+                                       handler<group_offsets> h) {
+  auto list = detail::to_rd_list(partitions);
+  rd_objects<rd_kafka_DeleteConsumerGroupOffsets_t, rd_kafka_DeleteConsumerGroupOffsets_destroy_array> objs;
+  objs.items.push_back(rd_kafka_DeleteConsumerGroupOffsets_new(group.c_str(), list.get()));
+  impl_->request<group_offsets>(RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, call, &detail::group_offsets_result,
+                                std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                                  rd_kafka_DeleteConsumerGroupOffsets(rk, objs.items.data(), objs.items.size(), o, q);
+                                });
+}
+
+void admin::start_group_lag(std::string group, admin_call_options call, handler<std::vector<partition_lag>> h) {
+  // The committed offsets through the event loop (the user's cancellation slot applies to
+  // them), then the watermarks on the blocking pool, then the completion on the handler's
+  // executor.
+  auto slot = asio::get_associated_cancellation_slot(h);
+  auto on_offsets = [handle = impl_->handle(), ex = impl_->executor(), h = std::move(h), call](
+                        error_code ec, group_offsets committed) mutable {
+    if (!ec) ec = committed.error;
+    if (ec) {
+      asio::post(ex, asio::append(std::move(h), ec, std::vector<partition_lag>{}));
+      return;
+    }
+    asio::post(detail::blocking_pool(), [handle, ex, parts = std::move(committed.partitions), call,
+                                         h = std::move(h)]() mutable {
+      std::vector<partition_lag> lags;
+      for (const auto& p : parts) {
+        partition_lag l{p.topic, p.partition, p.offset};
+        l.error = p.error;
+        std::int64_t low = 0;
+        if (!l.error)
+          l.error = make_kafka_error_code(rd_kafka_query_watermark_offsets(
+              handle->rk, p.topic.c_str(), p.partition, &low, &l.high_watermark, static_cast<int>(call.timeout.count())));
+        if (!l.error && l.committed >= 0 && l.high_watermark >= 0) l.lag = l.high_watermark - l.committed;
+        lags.push_back(std::move(l));
+      }
+      std::sort(lags.begin(), lags.end(), [](const partition_lag& a, const partition_lag& b) {
+        return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+      });
+      asio::post(ex, asio::append(std::move(h), error_code{}, std::move(lags)));
+    });
+  };
+  start_list_group_offsets(std::move(group), {}, call,
+                           asio::bind_cancellation_slot(slot, std::move(on_offsets)));
+}
+
+}  // namespace asiokafka

@@ -1,0 +1,131 @@
+#include "admin/admin_impl.hpp"
+
+#include <asiokafka/config.hpp>
+
+#include "detail/rd_conf.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace asio = boost::asio;
+
+namespace asiokafka::detail {
+
+namespace {
+
+constexpr int admin_result_events =
+    RD_KAFKA_EVENT_CREATETOPICS_RESULT | RD_KAFKA_EVENT_DELETETOPICS_RESULT | RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT |
+    RD_KAFKA_EVENT_ALTERCONFIGS_RESULT | RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT | RD_KAFKA_EVENT_DELETERECORDS_RESULT |
+    RD_KAFKA_EVENT_DELETEGROUPS_RESULT | RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT |
+    RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT | RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT |
+    RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT | RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT;
+
+bool is_admin_result(rd_kafka_event_type_t type) {
+  switch (type) {
+    case RD_KAFKA_EVENT_CREATETOPICS_RESULT:
+    case RD_KAFKA_EVENT_DELETETOPICS_RESULT:
+    case RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT:
+    case RD_KAFKA_EVENT_ALTERCONFIGS_RESULT:
+    case RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT:
+    case RD_KAFKA_EVENT_DELETERECORDS_RESULT:
+    case RD_KAFKA_EVENT_DELETEGROUPS_RESULT:
+    case RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT:
+    case RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT:
+    case RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT:
+    case RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT:
+    case RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+admin_impl::admin_impl(asio::any_io_executor ex, const composed_config& config, admin_options options)
+    : core_(std::move(ex), RD_KAFKA_PRODUCER, make_rd_conf(config), admin_result_events,
+            {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log)},
+            "asiokafka admin"),
+      main_q_(core_.bridge(rd_kafka_queue_get_main(core_.rk()))) {}
+
+void admin_impl::start() {
+  core_.start(
+      shared_from_this(), [this] { drain(); }, [this] { return !closed_; });
+}
+
+void admin_impl::shutdown() {
+  closed_ = true;
+  core_.stop();
+  complete_all(pending_, [this](pending_op& p) {
+    p.op->finish(*this, make_error_code(error::closed), nullptr, completion_mode::post);
+  });
+}
+
+admin_options_ptr admin_impl::make_options(rd_kafka_admin_op_t kind, admin_call_options call, std::uint64_t id,
+                                           error_code& ec) {
+  admin_options_ptr options(rd_kafka_AdminOptions_new(rk(), kind));
+  rd_kafka_AdminOptions_set_opaque(options.get(), reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
+  const int ms = static_cast<int>(std::clamp<std::int64_t>(call.timeout.count(), -1, INT32_MAX));
+  char errstr[256] = "";
+  auto err = rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr);
+  // Only the operations the controller completes later take an operation timeout.
+  if (!err && (kind == RD_KAFKA_ADMIN_OP_CREATETOPICS || kind == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+               kind == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS || kind == RD_KAFKA_ADMIN_OP_DELETERECORDS))
+    err = rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, errstr, sizeof errstr);
+  if (err) {
+    ec = make_kafka_error_code(err);
+    core_.log(log_level::warning, "ADMIN", std::string("admin timeout refused: ") + errstr);
+    return nullptr;
+  }
+  return options;
+}
+
+void admin_impl::enlist(std::uint64_t id, std::unique_ptr<op_base> op) {
+  auto slot = op->slot();
+  pending_.push_back({id, slot, std::move(op)});
+  connect_cancellation<&admin_impl::cancel>(slot, *this, id);
+}
+
+void admin_impl::cancel(std::uint64_t id, asio::cancellation_type type) {
+  if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
+               asio::cancellation_type::total)) == asio::cancellation_type::none)
+    return;
+  cancel_by_id(pending_, id, [this](pending_op& p) {
+    p.op->finish(*this, asio::error::operation_aborted, nullptr, completion_mode::post);
+  });
+}
+
+void admin_impl::drain() {
+  auto self = shared_from_this();
+  core_.drain(main_q_, [this](rd_kafka_event_t* ev) {
+    const auto type = rd_kafka_event_type(ev);
+    if (is_admin_result(type))
+      handle_result(ev);
+    else if (type == RD_KAFKA_EVENT_ERROR)
+      core_.report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+    else
+      core_.serve_common_event(ev);
+    rd_kafka_event_destroy(ev);
+    return !closed_;
+  });
+}
+
+void admin_impl::handle_result(rd_kafka_event_t* ev) {
+  const auto id = reinterpret_cast<std::uintptr_t>(rd_kafka_event_opaque(ev));
+  auto op = take_by_id(pending_, id);
+  if (!op) return;  // cancelled: the answer is discarded
+  op->slot.clear();
+  op->op->finish(*this, {}, ev, completion_mode::dispatch);
+}
+
+error_code admin_impl::request_error(rd_kafka_event_t* ev) {
+  const auto err = rd_kafka_event_error(ev);
+  if (!err) return {};
+  core_.log(log_level::info, "ADMIN",
+            std::string(rd_kafka_event_name(ev)) + " failed: " + rd_kafka_event_error_string(ev));
+  return make_kafka_error_code(err);
+}
+
+}  // namespace asiokafka::detail
