@@ -45,6 +45,7 @@ void create_topic(const std::string& brokers, const std::string& topic, int part
                             failure = results[0].error.message() + ": " + results[0].message;
                           else
                             failure.clear();
+                          io.stop();
                         });
   io.run_for(std::chrono::seconds(90));
   if (!failure.empty()) throw std::runtime_error("create_topic \"" + topic + "\": " + failure);
