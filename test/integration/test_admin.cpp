@@ -15,6 +15,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <sys/wait.h>
 #include <map>
 #include <set>
 
@@ -63,6 +68,29 @@ asio::awaitable<bool> eventually(Predicate pred, std::chrono::seconds timeout) {
     co_await test::sleep_for(200ms);
   }
   co_return false;
+}
+
+struct tool_run {
+  int status = -1;
+  std::string output;
+};
+
+/// Runs a command line on a thread of its own (the event loop keeps serving the group) and
+/// returns its exit status and output (stdout and stderr).
+asio::awaitable<tool_run> run_tool(std::string command) {
+  auto result = std::make_shared<tool_run>();
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread([command, result, done] {
+    if (FILE* f = ::popen((command + " 2>&1").c_str(), "r")) {
+      char buf[4096];
+      while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) result->output.append(buf, n);
+      const int status = ::pclose(f);
+      result->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    done->store(true);
+  }).detach();
+  BOOST_REQUIRE(co_await test::wait_until([&] { return done->load(); }, 60s));
+  co_return *result;
 }
 
 }  // namespace
@@ -224,6 +252,29 @@ BOOST_AUTO_TEST_CASE(groups_show_the_composed_static_ids_offsets_and_lag) {
     auto [ec, l] = co_await a.async_list_groups(call, use_tuple);
     BOOST_REQUIRE(!ec);
     listed = std::move(l);
+#ifdef ASIOKAFKA_KAFKA_GROUPS
+    // Once the members committed everything they handled (auto-commit runs every 5 s)...
+    BOOST_REQUIRE(co_await eventually([&]() -> asio::awaitable<bool> {
+      auto [e, lag] = co_await a.async_group_lag(group, call, use_tuple);
+      co_return !e && lag.size() == 3 && std::all_of(lag.begin(), lag.end(), [](const auto& p) { return p.lag == 0; });
+    }, 60s));
+    // ...the operator's tool on the same group: its members, their static ids and the lag.
+    const std::string tool = std::string(ASIOKAFKA_KAFKA_GROUPS) + " --brokers " + brokers;
+    auto shown = co_await run_tool(tool + " describe " + group);
+    BOOST_TEST_MESSAGE("kafka_groups describe: exit " << shown.status << "\n" << shown.output);
+    BOOST_TEST(shown.status == 0);
+    BOOST_TEST(shown.output.find("state Stable") != std::string::npos);
+    BOOST_TEST(shown.output.find("instance " + asiokafka::derive_static_id("pod-7", "orders")) != std::string::npos);
+    BOOST_TEST(shown.output.find("instance audit-fixed") != std::string::npos);
+    BOOST_TEST(shown.output.find("total lag 0 over 3 partitions") != std::string::npos);
+    auto all = co_await run_tool(tool + " list");
+    BOOST_TEST(all.status == 0);
+    BOOST_TEST(all.output.find(group) != std::string::npos);
+    auto missing = co_await run_tool(tool + " describe");  // no group: usage error
+    BOOST_TEST(missing.status == 2);
+#else
+    BOOST_TEST_MESSAGE("kafka_groups not built (ASIOKAFKA_BUILD_EXAMPLES=OFF): its part of the case is left out");
+#endif
   }, 240s);
 
   const auto& g = described[0];
