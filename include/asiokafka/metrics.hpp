@@ -82,6 +82,10 @@ struct client_metrics {
   std::int64_t rebalances = 0;
   std::string group_state{};
   std::int64_t assigned_partitions = 0;
+  /// The last rebalance: librdkafka's reason (`cgrp.rebalance_reason`, e.g. "group is
+  /// rebalancing") and how long ago it started (`cgrp.rebalance_age`, -1: none yet).
+  std::string last_rebalance_reason{};
+  std::int64_t last_rebalance_age_ms = -1;
   /// Sorted by topic, then partition. librdkafka's internal unassigned partition (-1) is left
   /// out.
   std::vector<partition_metrics> partitions{};
@@ -112,6 +116,10 @@ struct subscriber_counters {
   std::uint64_t invalid_trace_context = 0;
   std::uint64_t transactions_committed = 0;
   std::uint64_t transactions_aborted = 0;
+  std::uint64_t rebalances = 0;
+  std::uint64_t partitions_assigned = 0;
+  std::uint64_t partitions_revoked = 0;
+  std::uint64_t partitions_lost = 0;
 
   static subscriber_counters snapshot(std::string name, const subscriber_stats& stats) noexcept;
 };

@@ -134,6 +134,13 @@ struct subscriber_stats {
   /// Messages whose traceparent header was malformed: logged, ignored (their handling
   /// starts a new trace).
   std::atomic<std::uint64_t> invalid_trace_context{0};
+  /// Rebalance events of the subscriber's consumer (partitions assigned, revoked or lost: one
+  /// event per rebalance callback; with cooperative-sticky a rebalance that moves nothing to
+  /// or from this member is no event here), and the partitions each kind moved.
+  std::atomic<std::uint64_t> rebalances{0};
+  std::atomic<std::uint64_t> partitions_assigned{0};
+  std::atomic<std::uint64_t> partitions_revoked{0};
+  std::atomic<std::uint64_t> partitions_lost{0};
 };
 
 /// Thrown by decoders; routed to the subscriber's error policy as a "decode" error.

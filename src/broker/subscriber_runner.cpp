@@ -36,9 +36,18 @@ std::optional<client_metrics> subscriber_runner::latest_statistics() const {
   return statistics_;
 }
 
-void subscriber_runner::count_removed(const topic_partition_list& parts) {
+void subscriber_runner::record_rebalance(rebalance_kind kind, const topic_partition_list& parts) {
+  static constexpr std::string_view names[] = {"assigned", "revoked", "lost"};
+  const auto name = names[static_cast<int>(kind)];
+  const auto number = ++stats_.rebalances;
+  (kind == rebalance_kind::assigned ? stats_.partitions_assigned
+   : kind == rebalance_kind::revoked ? stats_.partitions_revoked
+                                     : stats_.partitions_lost) += parts.size();
   std::lock_guard lock(observed_mutex_);
-  health_.assigned_partitions -= std::min(health_.assigned_partitions, parts.size());
+  auto& assigned = health_.assigned_partitions;
+  assigned = kind == rebalance_kind::assigned ? assigned + parts.size() : assigned - std::min(assigned, parts.size());
+  health_.rebalances = number;
+  health_.last_rebalance = rebalance_event{std::chrono::system_clock::now(), std::string(name), parts.size(), assigned};
 }
 
 void subscriber_runner::stopped_by_exception(const std::string& what) {
@@ -158,6 +167,9 @@ asio::awaitable<error_code> subscriber_runner::run() {
     try {
       auto parsed = parse_statistics(json);
       std::lock_guard lock(observed_mutex_);
+      health_.last_rebalance_reason = parsed.last_rebalance_reason;
+      if (parsed.last_rebalance_age_ms >= 0)
+        health_.last_rebalance_age = std::chrono::milliseconds(parsed.last_rebalance_age_ms);
       statistics_ = std::move(parsed);
     } catch (const std::exception& e) {
       log(log_level::warning, std::string("unreadable statistics: ") + e.what());
@@ -167,14 +179,13 @@ asio::awaitable<error_code> subscriber_runner::run() {
   // protocol, the increment with cooperative-sticky): the sum is the assignment's size.
   copts.hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     forget_restarts(parts);
-    std::lock_guard lock(observed_mutex_);
-    health_.assigned_partitions += parts.size();
+    record_rebalance(rebalance_kind::assigned, parts);
     co_return;
   };
   // Exactly-once: the open transaction ends before partitions change hands; revoked
   // partitions' work commits, lost partitions belong to another member already, so it aborts.
   copts.hooks.on_revoked = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
-    count_removed(parts);
+    record_rebalance(rebalance_kind::revoked, parts);
     co_await release_partitions(parts, release::revoked);
     if (exactly_once()) {
       co_await end_transaction();
@@ -182,7 +193,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
     }
   };
   copts.hooks.on_lost = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
-    count_removed(parts);
+    record_rebalance(rebalance_kind::lost, parts);
     co_await release_partitions(parts, release::lost);
     if (exactly_once()) {
       if (txn_.open()) txn_.discard();

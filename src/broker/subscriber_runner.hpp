@@ -126,7 +126,9 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
                          std::string_view error = {});
   void store(const message& msg);
   void log(log_level level, std::string_view line);
-  void count_removed(const topic_partition_list& parts);
+  enum class rebalance_kind { assigned, revoked, lost };
+  /// Counts a rebalance event and updates health (the consumer logs it).
+  void record_rebalance(rebalance_kind kind, const topic_partition_list& parts);
   // Wakes whoever waits on changed_ (the receive loop, the graceful stop) / released_
   // (release_partitions); a no-op without waiters, so the per-record path stays cheap.
   void notify();

@@ -138,6 +138,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   void start_rebalance_driver();
   boost::asio::awaitable<void> rebalance_driver();
   boost::asio::awaitable<void> run_rebalance(rd_kafka_event_t* ev);
+  std::size_t assignment_size() const;
+  void log_rebalance(std::string_view kind, const topic_partition_list& parts, std::size_t assigned_after);
   boost::asio::awaitable<void> run_hook(const partition_hook& hook, const topic_partition_list& parts,
                                         const char* name);
 
@@ -170,6 +172,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   std::deque<rd_kafka_event_t*> rebalances_;
   bool rebalancing_ = false;
+  std::uint64_t rebalance_events_ = 0;
 
   close_sequence close_seq_;
   handler_box<void(error_code)> close_handler_;

@@ -80,6 +80,22 @@ asio::awaitable<void> consumer_impl::run_hook(const partition_hook& hook, const 
   }
 }
 
+std::size_t consumer_impl::assignment_size() const {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(rk_, &list) || !list) return 0;
+  const auto n = static_cast<std::size_t>(list->cnt);
+  rd_kafka_topic_partition_list_destroy(list);
+  return n;
+}
+
+// One line per rebalance event, for operators watching a fleet (docs: README, operations).
+void consumer_impl::log_rebalance(std::string_view kind, const topic_partition_list& parts, std::size_t assigned_after) {
+  core_.log(log_level::info, "REBALANCE",
+            std::string(kind) + " " + describe(parts) + " (rebalance event #" + std::to_string(++rebalance_events_) +
+                ": " + std::to_string(parts.size()) + " partition(s), " + std::to_string(assigned_after) +
+                " assigned after it)");
+}
+
 asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
   const auto err = rd_kafka_event_error(ev);
   const rd_kafka_topic_partition_list_t* rd_parts = rd_kafka_event_topic_partition_list(ev);
@@ -97,7 +113,7 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
     }
     rd_kafka_event_destroy(ev);
     if (flow_.paused()) pause_for_flow(parts);
-    core_.log(log_level::info, "REBALANCE", "assigned " + describe(parts));
+    log_rebalance("assigned", parts, assignment_size());
     co_await run_hook(opts_.hooks.on_assigned, parts, "on_assigned");
     co_return;
   }
@@ -107,7 +123,8 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
     // Undelivered messages go to the next owner; messages already handed out may still be
     // finished (and stored) by the hook, which runs before the commit.
     drop_buffered(parts);
-    core_.log(log_level::info, "REBALANCE", (lost ? "lost " : "revoked ") + describe(parts));
+    const std::size_t size = assignment_size();
+    log_rebalance(lost ? "lost" : "revoked", parts, cooperative ? size - std::min(size, parts.size()) : 0);
     co_await run_hook(lost ? opts_.hooks.on_lost : opts_.hooks.on_revoked, parts, lost ? "on_lost" : "on_revoked");
     if (!lost && !fatal_) {
       // Offsets of finished messages are committed before the partitions go to another member.

@@ -119,6 +119,16 @@ constexpr subscriber_family subscriber_families[] = {
      "Exactly-once: transactions committed (outputs and input offsets).", &subscriber_counters::transactions_committed},
     {"asiokafka_subscriber_transactions_aborted_total", "counter",
      "Exactly-once: transactions aborted (their records handled again).", &subscriber_counters::transactions_aborted},
+    {"asiokafka_subscriber_rebalances_total", "counter",
+     "Rebalance events of the subscriber's consumer (partitions assigned, revoked or lost).",
+     &subscriber_counters::rebalances},
+    {"asiokafka_subscriber_partitions_assigned_total", "counter", "Partitions assigned to the subscriber by rebalances.",
+     &subscriber_counters::partitions_assigned},
+    {"asiokafka_subscriber_partitions_revoked_total", "counter", "Partitions revoked from the subscriber by rebalances.",
+     &subscriber_counters::partitions_revoked},
+    {"asiokafka_subscriber_partitions_lost_total", "counter",
+     "Partitions the subscriber lost (its membership expired: another member may own them).",
+     &subscriber_counters::partitions_lost},
 };
 
 struct request_family {
@@ -160,6 +170,9 @@ constexpr client_family client_families[] = {
      &client_metrics::rebalances},
     {"asiokafka_assigned_partitions", "gauge", "Partitions assigned to the consumer (librdkafka cgrp.assignment_size).",
      &client_metrics::assigned_partitions},
+    {"asiokafka_last_rebalance_age_milliseconds", "gauge",
+     "Time since the consumer's last rebalance started (librdkafka cgrp.rebalance_age; -1: none yet).",
+     &client_metrics::last_rebalance_age_ms},
 };
 
 struct partition_family {

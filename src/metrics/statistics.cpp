@@ -96,6 +96,8 @@ client_metrics parse_statistics(std::string_view json) {
     m.rebalances = int_field(*cgrp, "rebalance_cnt");
     m.group_state = string_field(*cgrp, "state");
     m.assigned_partitions = int_field(*cgrp, "assignment_size");
+    m.last_rebalance_reason = string_field(*cgrp, "rebalance_reason");
+    if (m.rebalances > 0) m.last_rebalance_age_ms = int_field(*cgrp, "rebalance_age");
   }
   if (const auto* topics = object_field(*root, "topics")) {
     for (const auto& [key, value] : *topics) {
@@ -147,6 +149,10 @@ subscriber_counters subscriber_counters::snapshot(std::string name, const subscr
   c.invalid_trace_context = s.invalid_trace_context.load();
   c.transactions_committed = s.transactions_committed.load();
   c.transactions_aborted = s.transactions_aborted.load();
+  c.rebalances = s.rebalances.load();
+  c.partitions_assigned = s.partitions_assigned.load();
+  c.partitions_revoked = s.partitions_revoked.load();
+  c.partitions_lost = s.partitions_lost.load();
   return c;
 }
 

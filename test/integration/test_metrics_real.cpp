@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE test_metrics_real
 #include <boost/test/unit_test.hpp>
 
+#include <asiokafka/broker.hpp>
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/metrics.hpp>
 #include <asiokafka/producer.hpp>
@@ -9,6 +10,7 @@
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
+#include <mutex>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -70,6 +72,76 @@ BOOST_AUTO_TEST_CASE(statistics_report_lag_against_committed_and_stored_offsets)
     BOOST_TEST(!latest->brokers.empty());
     co_await c.async_close(asio::use_awaitable);
   }, 90s);
+}
+
+// A subscriber alone on two partitions; a second member joins, then leaves. With the eager
+// default assignor each change revokes everything and assigns anew: 5 events in all.
+BOOST_AUTO_TEST_CASE(rebalance_counters_health_and_log_follow_a_member_joining_and_leaving) {
+  asio::io_context io;
+  const std::string brokers = test::real_brokers();
+  const std::string topic = test::unique_name("rebalances");
+  const std::string group = test::unique_name("g");
+  test::create_topic(brokers, topic, 2);
+
+  std::mutex log_mutex;
+  std::vector<std::string> rebalance_lines;
+  asiokafka::broker_options o;
+  o.config.bootstrap_servers = brokers;
+  o.statistics_interval = 200ms;
+  o.graceful_timeout = 5s;
+  o.log = [&](asiokafka::log_level, std::string_view facility, std::string_view line) {
+    std::lock_guard lock(log_mutex);
+    if (facility == "REBALANCE") rebalance_lines.emplace_back(line);
+  };
+  asiokafka::broker app(io.get_executor(), o);
+  asiokafka::subscriber_options s;
+  s.name = "watched";
+  s.config.group_id = group;
+  const auto& stats = app.subscriber<std::string>({topic}, s, [](std::string) -> asio::awaitable<void> { co_return; });
+
+  auto health = [&] { return app.health().subscribers.at(0); };
+  test::run_app(io, app, [&]() -> asio::awaitable<void> {
+    BOOST_REQUIRE(co_await test::wait_until([&] { return health().assigned_partitions == 2; }, 60s));
+    {
+      asiokafka::consumer other(co_await asio::this_coro::executor, test::consumer_config(brokers, group));
+      other.subscribe({topic});
+      // The other member polls (its receive keeps it in the group) until the split.
+      auto receiving = other.async_receive(asio::as_tuple(asio::use_awaitable));
+      (void)receiving;
+      BOOST_REQUIRE(co_await test::wait_until([&] { return health().assigned_partitions == 1 && stats.rebalances == 3; },
+                                              60s));
+      co_await other.async_close(asio::use_awaitable);
+    }
+    BOOST_REQUIRE(co_await test::wait_until([&] { return health().assigned_partitions == 2 && stats.rebalances == 5; },
+                                            60s));
+    // A statistics report after the last rebalance carries its reason and age.
+    BOOST_REQUIRE(co_await test::wait_until([&] {
+      const auto h = health();
+      return !h.last_rebalance_reason.empty() && h.last_rebalance_age && *h.last_rebalance_age < 10s;
+    }, 20s));
+    const auto h = health();
+    BOOST_TEST_MESSAGE("rebalances " << stats.rebalances << ", assigned " << stats.partitions_assigned << ", revoked "
+                                     << stats.partitions_revoked << ", lost " << stats.partitions_lost
+                                     << "; last reason \"" << h.last_rebalance_reason << "\" "
+                                     << h.last_rebalance_age->count() << " ms ago");
+    BOOST_TEST(h.rebalances == 5u);
+    BOOST_REQUIRE(h.last_rebalance.has_value());
+    BOOST_TEST(h.last_rebalance->kind == "assigned");
+    BOOST_TEST(h.last_rebalance->partitions == 2u);
+    BOOST_TEST(h.last_rebalance->assigned_after == 2u);
+    const auto text = app.metrics_text();
+    BOOST_TEST(text.find("asiokafka_subscriber_rebalances_total{subscriber=\"watched\"} 5") != std::string::npos);
+    BOOST_TEST(text.find("asiokafka_last_rebalance_age_milliseconds{subscriber=\"watched\"") != std::string::npos);
+  });
+  // The graceful stop revokes the last assignment: a sixth event.
+  BOOST_TEST(stats.rebalances == 6u);
+  BOOST_TEST(stats.partitions_assigned == 5u);  // 2, then 1, then 2
+  BOOST_TEST(stats.partitions_revoked == 5u);   // 2, then 1, then 2 at the stop
+  BOOST_TEST(stats.partitions_lost == 0u);
+  std::lock_guard lock(log_mutex);
+  for (const auto& l : rebalance_lines) BOOST_TEST_MESSAGE("log: " << l);
+  BOOST_TEST(rebalance_lines.size() == 6u);
+  BOOST_TEST(rebalance_lines.at(0).find("rebalance event #1: 2 partition(s), 2 assigned after it") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -179,6 +179,8 @@ BOOST_AUTO_TEST_CASE(statistics_parse_into_typed_metrics) {
   BOOST_TEST(m.rebalances == 1);
   BOOST_TEST(m.group_state == "up");
   BOOST_TEST(m.assigned_partitions == 2);
+  BOOST_TEST(m.last_rebalance_age_ms == 2910);
+  BOOST_TEST(m.last_rebalance_reason == "");
 
   BOOST_TEST_REQUIRE(m.partitions.size() == 2u);  // -1 left out, sorted
   const auto& p0 = m.partitions[0];
@@ -298,6 +300,12 @@ BOOST_AUTO_TEST_CASE(health_renders_as_json) {
   asiokafka::broker_health h;
   h.subscribers.push_back({"a", true, 3, std::chrono::system_clock::time_point(std::chrono::milliseconds(1234)), ""});
   h.subscribers.push_back({"b", false, 0, std::nullopt, "fenced: instance id"});
+  auto& a = h.subscribers[0];
+  a.rebalances = 2;
+  a.last_rebalance = asiokafka::rebalance_event{std::chrono::system_clock::time_point(std::chrono::milliseconds(999)),
+                                                "revoked", 3, 0};
+  a.last_rebalance_reason = "group rejoin";
+  a.last_rebalance_age = std::chrono::milliseconds(42);
   BOOST_TEST(!h.healthy());
   const auto doc = boost::json::parse(asiokafka::to_json(h)).as_object();
   BOOST_TEST(doc.at("healthy").as_bool() == false);
@@ -308,6 +316,16 @@ BOOST_AUTO_TEST_CASE(health_renders_as_json) {
   BOOST_TEST(subs[0].at("assigned_partitions").to_number<int>() == 3);
   BOOST_TEST(subs[0].at("last_receive_ms").to_number<std::int64_t>() == 1234);
   BOOST_TEST(subs[0].at("fatal_error").is_null());
+  BOOST_TEST(subs[0].at("rebalances").to_number<int>() == 2);
+  BOOST_TEST(subs[0].at("last_rebalance").at("at_ms").to_number<std::int64_t>() == 999);
+  BOOST_TEST(subs[0].at("last_rebalance").at("kind").as_string() == "revoked");
+  BOOST_TEST(subs[0].at("last_rebalance").at("partitions").to_number<int>() == 3);
+  BOOST_TEST(subs[0].at("last_rebalance").at("assigned_after").to_number<int>() == 0);
+  BOOST_TEST(subs[0].at("last_rebalance_reason").as_string() == "group rejoin");
+  BOOST_TEST(subs[0].at("last_rebalance_age_ms").to_number<int>() == 42);
+  BOOST_TEST(subs[1].at("last_rebalance").is_null());
+  BOOST_TEST(subs[1].at("last_rebalance_reason").is_null());
+  BOOST_TEST(subs[1].at("last_rebalance_age_ms").is_null());
   BOOST_TEST(subs[1].at("last_receive_ms").is_null());
   BOOST_TEST(subs[1].at("fatal_error").as_string() == "fenced: instance id");
   h.subscribers.pop_back();
