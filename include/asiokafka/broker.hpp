@@ -209,9 +209,10 @@ class broker {
 
   /// Publishes `value`: described structs and JSON values as JSON (content-type
   /// application/json; with broker_options::encoder, as it writes them), strings as they are
-  /// (text/plain), asiokafka::bytes as they are (an empty content-type), with a correlation_id (options.correlation_id, else a new UUID) and
-  /// a traceparent starting a trace (wire.hpp). Inside a handler, use context::publish, which
-  /// propagates the handled message's correlation id and trace.
+  /// (text/plain), asiokafka::bytes as they are (an empty content-type), with a correlation_id
+  /// (options.correlation_id, else a new UUID) and a traceparent starting a trace (wire.hpp).
+  /// Inside a handler, use context::publish, which propagates the handled message's
+  /// correlation id and trace.
   ///
   /// Completion signature: `void(error_code, delivery_report)`. Executor: the handler's
   /// associated executor, else the broker's. Errors: the delivery's (kafka category);
@@ -243,7 +244,8 @@ class broker {
   /// Completion signature: `void(error_code, Reply)`. Executor: the handler's associated
   /// executor, else the broker's. Errors: error::timeout when no reply arrived within
   /// options.timeout; error::decode_failed when the reply cannot be decoded (logged);
-  /// the publish's error (kafka category) when the request cannot be produced; the reply
+  /// the publish's error (kafka category, or error::encode_failed as for async_publish) when
+  /// the request cannot be produced; the reply
   /// topic's creation or positioning error; error::already_pending for a correlation id that
   /// is already in flight; error::closed when the broker stops first.
   /// Cancellation: terminal, partial and total, all meaning the same: the request completes
