@@ -1,8 +1,11 @@
 # Script mode (cmake -P), the command of every example test:
-#   cmake -D EXPECT_OUTPUT=<regex> [-D EXPECT_EXIT=<code>] [-D TIMEOUT=<s>] -P check_example.cmake -- <example> <args>...
+#   cmake -D EXPECT_OUTPUT=<regex> [-D EXPECT_EXIT=<code>] [-D TIMEOUT=<s>] [-D REAL_BROKER=ON]
+#         -P check_example.cmake -- <example> <args>...
 # Runs the example, showing its output, and fails unless it exits with EXPECT_EXIT (default 0)
 # AND its output (stdout and stderr) matches EXPECT_OUTPUT. (ctest's pass-on-output regex
 # alone would ignore the exit status: an example printing its phrase and then failing passed.)
+# REAL_BROKER: `--brokers <address>` is appended, the real Kafka that scripts/test started
+# (ASIOKAFKA_TEST_BROKERS, or the first line of the file named by ASIOKAFKA_TEST_BROKERS_FILE).
 include(${CMAKE_CURRENT_LIST_DIR}/../cmake/run_checked.cmake)
 
 if(NOT DEFINED EXPECT_OUTPUT OR EXPECT_OUTPUT STREQUAL "")
@@ -25,6 +28,17 @@ foreach(i RANGE ${last})
 endforeach()
 if(NOT command)
   message(FATAL_ERROR "check_example.cmake: no command after --")
+endif()
+if(REAL_BROKER)
+  set(brokers "$ENV{ASIOKAFKA_TEST_BROKERS}")
+  if(brokers STREQUAL "" AND NOT "$ENV{ASIOKAFKA_TEST_BROKERS_FILE}" STREQUAL "")
+    file(STRINGS "$ENV{ASIOKAFKA_TEST_BROKERS_FILE}" brokers LIMIT_COUNT 1)
+  endif()
+  if(brokers STREQUAL "")
+    message(FATAL_ERROR "check_example.cmake: this example needs a Kafka broker: run it through scripts/test, or "
+                        "start one with `scripts/kafka start` and export ASIOKAFKA_TEST_BROKERS=<host:port>")
+  endif()
+  list(APPEND command --brokers "${brokers}")
 endif()
 
 set(timeout)

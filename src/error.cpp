@@ -21,6 +21,7 @@ class asiokafka_category_impl final : public boost::system::error_category {
       case error::hook_failed: return "a startup, shutdown or rebalance hook failed";
       case error::timeout: return "no reply within the request timeout";
       case error::handler_failed: return "the handler failed";
+      case error::encode_failed: return "the value could not be encoded";
     }
     return "unknown asiokafka error " + std::to_string(ev);
   }

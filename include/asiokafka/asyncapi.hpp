@@ -31,8 +31,12 @@ struct message_contract {
   std::string name;          // the schema name of the type ("raw", "string", "json" for those)
   std::string content_type;  // what the codec reads or writes
   std::function<boost::json::value(json::schema_set&)> payload;
+  /// A JSON type: sent as broker_options::encoder writes it when the broker has one.
+  bool json_encoded = false;
 };
 
+/// A type's message contract: JSON types with their schema, strings as text; a type the JSON
+/// codec does not know (one read by a custom decoder) as bytes named after the type.
 template <class T>
 message_contract contract_of() {
   using U = std::remove_cvref_t<T>;
@@ -41,9 +45,13 @@ message_contract contract_of() {
   } else if constexpr (std::is_convertible_v<const U&, std::string_view>) {
     return {"string", "text/plain", [](json::schema_set&) { return boost::json::value(boost::json::object{{"type", "string"}}); }};
   } else if constexpr (std::is_same_v<U, boost::json::value>) {
-    return {"json", "application/json", [](json::schema_set& s) { return s.schema_of<U>(); }};
+    return {"json", "application/json", [](json::schema_set& s) { return s.schema_of<U>(); }, true};
+  } else if constexpr (json::detail::is_codable<U>::value) {
+    return {json::schema_name<U>(), "application/json", [](json::schema_set& s) { return s.schema_of<U>(); }, true};
   } else {
-    return {json::schema_name<U>(), "application/json", [](json::schema_set& s) { return s.schema_of<U>(); }};
+    return {json::schema_name<U>(), "application/octet-stream", [](json::schema_set&) {
+              return boost::json::value(boost::json::object{{"type", "string"}, {"format", "binary"}});
+            }};
   }
 }
 

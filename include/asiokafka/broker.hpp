@@ -32,6 +32,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -66,6 +67,11 @@ struct broker_options {
   /// JSON, checked against their content-type header. Called on the subscribers' strands,
   /// possibly concurrently: it must be thread-safe.
   message_decoder decoder;
+  /// Broker-wide encoder, the decoder's other half: what the broker publishes as JSON (values
+  /// of async_publish, async_request, ctx.publish, publishers without an encoder of their own,
+  /// handler results) is converted to its JSON value and written by it, with its content type
+  /// (see payload_encoder). Empty (the default): JSON text, application/json.
+  payload_encoder encoder;
   /// Receives the start and end of every span: each handled record (`process`), each publish,
   /// each request (see span_event). Empty (the default): traces are still propagated (every
   /// publish carries a traceparent), nothing is reported.
@@ -134,9 +140,31 @@ class broker {
   /// async_run(); the publisher's async_publish is as thread-safe as broker::async_publish.
   template <class T>
   asiokafka::publisher<T> publisher(std::string topic, std::string description = {}) {
+    static_assert(detail::broker_encodable_v<T>,
+                  "asiokafka: the broker encodes strings, asiokafka::bytes and JSON types; a publisher of "
+                  "another type needs a message_encoder");
     add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, detail::contract_of<T>(),
                    std::move(description), {}});
-    return asiokafka::publisher<T>(*this, std::move(topic));
+    return asiokafka::publisher<T>(*this, std::move(topic), {});
+  }
+
+  /// The same with an encoder of its own (message_encoder: T -> bytes and a content type),
+  /// used for every value it publishes instead of the broker's encoding; the AsyncAPI
+  /// document gives the publisher's messages the encoder's content type. An encoder without
+  /// an encode function is the broker's encoding (std::invalid_argument for a T that the
+  /// broker cannot encode).
+  template <class T>
+  asiokafka::publisher<T> publisher(std::string topic, message_encoder<T> encoder, std::string description = {}) {
+    if (!detail::broker_encodable_v<T> && !encoder.encode)
+      throw std::invalid_argument("asiokafka: the publisher of \"" + topic + "\" needs an encode function");
+    auto contract = detail::contract_of<T>();
+    if (encoder.encode) {
+      contract.content_type = encoder.content_type;
+      contract.json_encoded = false;
+    }
+    add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, std::move(contract),
+                   std::move(description), {}});
+    return asiokafka::publisher<T>(*this, std::move(topic), std::move(encoder));
   }
 
   /// The AsyncAPI 3.0.0 document (JSON text) describing this application: its servers (from
@@ -180,24 +208,23 @@ class broker {
   void stop();
 
   /// Publishes `value`: described structs and JSON values as JSON (content-type
-  /// application/json), strings as they are (text/plain), asiokafka::bytes as they are (an
-  /// empty content-type), with a correlation_id (options.correlation_id, else a new UUID) and
-  /// a traceparent starting a trace (wire.hpp). Inside a handler, use context::publish, which
-  /// propagates the handled message's correlation id and trace.
+  /// application/json; with broker_options::encoder, as it writes them), strings as they are
+  /// (text/plain), asiokafka::bytes as they are (an empty content-type), with a correlation_id
+  /// (options.correlation_id, else a new UUID) and a traceparent starting a trace (wire.hpp).
+  /// Inside a handler, use context::publish, which propagates the handled message's
+  /// correlation id and trace.
   ///
   /// Completion signature: `void(error_code, delivery_report)`. Executor: the handler's
-  /// associated executor, else the broker's. Cancellation: as producer::async_produce.
-  /// Thread-safe.
+  /// associated executor, else the broker's. Errors: the delivery's (kafka category);
+  /// error::encode_failed when the value cannot be encoded (an encoder threw, or JSON refused
+  /// it): nothing is produced and the reason is logged and is the publish span's error text.
+  /// Cancellation: as producer::async_produce. Thread-safe.
   template <class V, BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
                          CompletionToken = boost::asio::deferred_t>
   auto async_publish(std::string topic, const V& value, publish_options options = {},
                      CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
-        detail::bound_initiation{this,
-                                 [](broker& self, auto handler, detail::outbound_record rec) {
-                                   self.start_publish(std::move(rec), std::move(handler));
-                                 }},
-        token, detail::make_outbound(std::move(topic), value, std::move(options)));
+    return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options), broker_encoder()),
+                            std::forward<CompletionToken>(token));
   }
 
   /// Request/reply over Kafka: publishes `request` to `topic` (as async_publish) with
@@ -217,7 +244,8 @@ class broker {
   /// Completion signature: `void(error_code, Reply)`. Executor: the handler's associated
   /// executor, else the broker's. Errors: error::timeout when no reply arrived within
   /// options.timeout; error::decode_failed when the reply cannot be decoded (logged);
-  /// the publish's error (kafka category) when the request cannot be produced; the reply
+  /// the publish's error (kafka category, or error::encode_failed as for async_publish) when
+  /// the request cannot be produced; the reply
   /// topic's creation or positioning error; error::already_pending for a correlation id that
   /// is already in flight; error::closed when the broker stops first.
   /// Cancellation: terminal, partial and total, all meaning the same: the request completes
@@ -232,7 +260,8 @@ class broker {
     publish_options po{std::move(options.key), std::move(options.headers), options.partition,
                        std::move(options.correlation_id), std::nullopt, std::move(options.content_type)};
     return boost::asio::async_compose<CompletionToken, void(error_code, Reply)>(
-        request_op<Reply>{this, detail::make_outbound(std::move(topic), request, std::move(po)), timeout},
+        request_op<Reply>{this, detail::make_outbound(std::move(topic), request, std::move(po), broker_encoder()),
+                          timeout},
         token, get_executor());
   }
 
@@ -256,8 +285,24 @@ class broker {
   broker_health health() const;
 
  private:
+  template <class T>
+  friend class asiokafka::publisher;
+
   // broker_options::decoder.
   const message_decoder& broker_decoder() const noexcept;
+  // broker_options::encoder.
+  const payload_encoder& broker_encoder() const noexcept;
+
+  // async_publish of a record already encoded.
+  template <class CompletionToken>
+  auto publish_outbound(detail::outbound_record rec, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
+        detail::bound_initiation{this,
+                                 [](broker& self, auto handler, detail::outbound_record r) {
+                                   self.start_publish(std::move(r), std::move(handler));
+                                 }},
+        token, std::move(rec));
+  }
 
   template <class Reply>
   struct request_op {
@@ -317,27 +362,37 @@ class broker {
   std::shared_ptr<state> state_{};
 };
 
-/// A declared publisher of T on one topic (broker::publisher<T>()).
+/// A declared publisher of T on one topic (broker::publisher<T>()), with its encoder if it
+/// was given one.
 template <class T>
 class publisher {
  public:
   const std::string& topic() const noexcept { return topic_; }
+  /// The publisher's own encoder (no encode function: the broker's encoding).
+  const message_encoder<T>& encoder() const noexcept { return encoder_; }
 
-  /// Publishes `value` to topic(): broker::async_publish(topic(), value, options, token), with
-  /// the same completion signature `void(error_code, delivery_report)`, executor,
-  /// cancellation and errors.
+  /// Publishes `value` to topic(), encoded by encoder() when it has one, else as
+  /// broker::async_publish(topic(), value, options, token) does; the same completion
+  /// signature `void(error_code, delivery_report)`, executor, cancellation and errors
+  /// (error::encode_failed when the encoder throws). Inside a handler, use
+  /// context::publish(publisher, value), which propagates the handled message's correlation
+  /// id and trace.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
                 CompletionToken = boost::asio::deferred_t>
   auto async_publish(const T& value, publish_options options = {}, CompletionToken&& token = {}) {
-    return broker_->async_publish(topic_, value, std::move(options), std::forward<CompletionToken>(token));
+    return broker_->publish_outbound(
+        detail::make_outbound(topic_, value, std::move(options), encoder_, broker_->broker_encoder()),
+        std::forward<CompletionToken>(token));
   }
 
  private:
   friend class broker;
-  publisher(broker& b, std::string topic) : broker_(&b), topic_(std::move(topic)) {}
+  publisher(broker& b, std::string topic, message_encoder<T> encoder)
+      : broker_(&b), topic_(std::move(topic)), encoder_(std::move(encoder)) {}
 
   broker* broker_;
   std::string topic_;
+  message_encoder<T> encoder_;
 };
 
 }  // namespace asiokafka

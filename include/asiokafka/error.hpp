@@ -39,6 +39,10 @@ enum class error {
   /// A subscriber's handler threw (the error of its span, see broker_options::on_span; the
   /// message follows the ack policy).
   handler_failed,
+  /// A value could not be encoded (its encoder threw, or JSON refused it: NaN, an unnamed
+  /// enumerator): the publish produced nothing. The encoder's message is logged and is the
+  /// publish span's error text; a context::publish throws it in its system_error.
+  encode_failed,
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -1,10 +1,12 @@
 // What a publish carries besides its value: options for publishes and requests, raw bytes,
-// and the span events of the broker's tracing hook.
+// encoders, and the span events of the broker's tracing hook.
 #pragma once
 
 #include <asiokafka/error.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/trace_context.hpp>
+
+#include <boost/json/value.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +26,39 @@ struct bytes {
   std::string data{};
 };
 
+/// A publisher's encoder (broker::publisher<T>(topic, encoder)): turns each T it publishes
+/// into the record's value, written with `content_type` as its content-type header (the one
+/// header convention, wire.hpp) and named as the content type of the publisher's messages in
+/// broker::asyncapi(). The symmetric half of a subscriber's decoder.
+///
+/// `encode` throws to refuse a value: that publish completes with error::encode_failed, the
+/// exception's message is logged (and is the publish span's error text), and nothing is
+/// produced. Called on the publishing thread, possibly concurrently: it must be thread-safe.
+template <class T>
+struct message_encoder {
+  /// E.g. "application/x-protobuf". Written as it is (an empty one: an empty header).
+  std::string content_type{};
+  /// T -> payload bytes. Empty: the broker's encoding (JSON, or broker_options::encoder).
+  std::function<std::string(const T&)> encode{};
+};
+
+/// The broker-wide encoder (broker_options::encoder), the symmetric half of the broker-wide
+/// decoder: every value the broker would publish as JSON (described structs, JSON values, and
+/// the results of handlers) is first converted to its JSON value by the asiokafka::json rules,
+/// then `encode`d; the record's content-type header is `content_type`. Strings and
+/// asiokafka::bytes are still published as they are, and a publisher with its own encoder
+/// uses that one. Throwing refuses the value as message_encoder does. Called on the
+/// publishing thread or a subscriber's strand, possibly concurrently: it must be thread-safe.
+struct payload_encoder {
+  /// E.g. "application/cbor".
+  std::string content_type{};
+  /// JSON value -> payload bytes. Empty (the default): values are published as JSON text with
+  /// the content-type application/json.
+  std::function<std::string(const boost::json::value&)> encode{};
+
+  explicit operator bool() const noexcept { return static_cast<bool>(encode); }
+};
+
 /// Options of a publish: key, headers, partition and the wire headers (see wire.hpp).
 struct publish_options {
   std::optional<std::string> key{};
@@ -39,7 +74,7 @@ struct publish_options {
   /// Written as the `reply_to` header: where the receiver should send its reply.
   std::optional<std::string> reply_to{};
   /// Overrides the value type's content type (application/json for JSON values, text/plain
-  /// for strings, "" for asiokafka::bytes).
+  /// for strings, "" for asiokafka::bytes) and an encoder's.
   std::optional<std::string> content_type{};
 };
 

@@ -154,8 +154,13 @@ class subscriber_runner;
 }
 
 class context;
+template <class T>
+class publisher;
 namespace detail {
 boost::asio::awaitable<void> publish_result(context& ctx, outbound_record result);
+// The broker-wide encoder (broker_options::encoder) of the broker the context's subscriber
+// belongs to.
+const payload_encoder& broker_encoder_of(const context& ctx) noexcept;
 }
 
 /// Per-message view given to handlers that take `(T, context&)`. Valid until the handler's
@@ -203,10 +208,21 @@ class context {
   /// Publishes `value` through the broker (encoded as broker::async_publish does) as part of
   /// this handling: the record carries this message's correlation id (unless options give
   /// one) and a traceparent that is a child of trace(). Completes with the delivery report;
-  /// throws boost::system::system_error naming the topic on delivery failure.
+  /// throws boost::system::system_error naming the topic on delivery failure, and with
+  /// error::encode_failed and the encoder's message when the value cannot be encoded.
   template <class V>
   boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
-    return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options)));
+    return publish_outbound(
+        detail::make_outbound(std::move(topic), value, std::move(options), detail::broker_encoder_of(*this)));
+  }
+
+  /// The same through a declared publisher (broker::publisher<T>()): to its topic, encoded by
+  /// its encoder when it has one.
+  template <class T>
+  boost::asio::awaitable<delivery_report> publish(const asiokafka::publisher<T>& to, const T& value,
+                                                  publish_options options = {}) {
+    return publish_outbound(
+        detail::make_outbound(to.topic(), value, std::move(options), to.encoder(), detail::broker_encoder_of(*this)));
   }
 
   /// A manual-mode handler's decision (ack(), nack(), reject()).
@@ -216,6 +232,7 @@ class context {
   // Made and read by the subscriber that runs the handler.
   friend class detail::subscriber_runner;
   friend boost::asio::awaitable<void> detail::publish_result(context& ctx, detail::outbound_record result);
+  friend const payload_encoder& detail::broker_encoder_of(const context& ctx) noexcept;
 
   context(detail::subscriber_runner& runner, message& msg) noexcept : runner_(&runner), msg_(&msg) {}
   decision current_decision() const noexcept { return decision_; }

@@ -5,9 +5,10 @@
 //   header            written                          read
 //   content-type      application/json for JSON        absent or "": try JSON
 //                     values, text/plain for strings,  text/plain: text (typed: try JSON)
-//                     "" for asiokafka::bytes          application/json, *+json, with
-//                                                      parameters: JSON; anything else:
-//                                                      a decode failure
+//                     "" for asiokafka::bytes; an      application/json, *+json, with
+//                     encoder's own (message_encoder,  parameters: JSON; anything else:
+//                     broker_options::encoder)         a decode failure (a custom decoder
+//                                                      reads what it knows)
 //   correlation_id    always (given, propagated from   correlation_id, else correlation-id
 //                     the message being handled, or
 //                     a new UUID)

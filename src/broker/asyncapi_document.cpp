@@ -43,6 +43,14 @@ bool uses_tls(std::string protocol) {
   return protocol == "ssl" || protocol == "sasl_ssl";
 }
 
+// A message's id: its type's name, followed by its content type when an encoder writes it in
+// another than the codec's own (the same type may travel as JSON and, e.g., as protobuf).
+std::string message_key(const message_contract& m) {
+  const std::string& ct = m.content_type;
+  if (ct == "application/json" || ct == "text/plain" || ct == "application/octet-stream") return to_id(m.name);
+  return to_id(m.name + "." + ct);
+}
+
 bj::object string_enum(const std::string& value) {
   return bj::object{{"type", "string"}, {"enum", bj::array{bj::string(value)}}};
 }
@@ -75,7 +83,7 @@ std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<
   json::schema_set schemas;
   bj::object channels, ops, messages;
   for (const auto& op : operations) {
-    const std::string message_id = to_id(op.message.name);
+    const std::string message_id = message_key(op.message);
     if (!messages.contains(message_id)) {
       bj::object m{{"name", op.message.name},
                    {"contentType", op.message.content_type},

@@ -250,7 +250,7 @@ const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, 
   for (auto& c : contracts) state_->operations.push_back(std::move(c));
   detail::subscriber_runner::setup s{std::move(topics),    std::move(options), std::move(handler),
                                      state_->middlewares, state_->out,        state_->opts.log,
-                                     state_->opts.graceful_timeout};
+                                     state_->opts.graceful_timeout, state_->opts.encoder};
   auto runner = std::make_shared<detail::subscriber_runner>(state_->ex, std::move(s));
   state_->runners.push_back(runner);
   return runner->stats();
@@ -339,6 +339,8 @@ const message_decoder& broker::broker_decoder() const noexcept {
   return state_->opts.decoder;
 }
 
+const payload_encoder& broker::broker_encoder() const noexcept { return state_->opts.encoder; }
+
 void broker::start_publish(detail::outbound_record r,
                            asio::any_completion_handler<void(error_code, delivery_report)> handler) {
   state_->out->start(std::move(r), {}, std::move(handler));
@@ -380,7 +382,13 @@ std::string broker::asyncapi(const asyncapi_info& info) const {
     endpoints.push_back({broker_scope.bootstrap_servers.value_or(""),
                          protocol == broker_scope.raw.end() ? "plaintext" : protocol->second});
   }
-  return detail::make_asyncapi_document(info, state_->operations, endpoints, by_subscriber);
+  // What the broker publishes as JSON, its encoder writes (with its content type).
+  auto operations = state_->operations;
+  if (state_->opts.encoder)
+    for (auto& op : operations)
+      if (op.kind == detail::operation_contract::action::send && op.message.json_encoded)
+        op.message.content_type = state_->opts.encoder.content_type;
+  return detail::make_asyncapi_document(info, operations, endpoints, by_subscriber);
 }
 
 const subscriber_stats* broker::stats(std::string_view name) const {

@@ -7,6 +7,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -28,11 +29,12 @@ struct publish_span {
   std::optional<trace_context::span_id_type> parent;
   std::string topic;
   std::string correlation_id;
+  std::optional<std::string> encode_failure;  // the encoder's message, the span's error text
 
   void emit(const span_sink& sink, span_event::phase phase, const delivery_report* report = nullptr,
             error_code ec = {}) const {
     const std::string name = topic + " publish";
-    const std::string what = ec ? ec.message() : std::string();
+    const std::string what = !ec ? std::string() : encode_failure ? *encode_failure : ec.message();
     span_event e = make_span_event(span_event::kind::publish, phase, name, context, parent, topic, correlation_id);
     if (report) {
       e.partition = report->partition;
@@ -164,19 +166,40 @@ void publish_path::start(outbound_record r, const publish_origin& origin, handle
   const trace_context* parent = origin.span ? origin.span : given ? &*given : nullptr;
   const trace_context span = parent ? parent->child() : trace_context::new_root();
   write_wire_headers(r, origin, span);
+  // A value its encoder refused: the publish fails, nothing is produced.
+  std::optional<std::string> failure = std::move(r.encode_failure);
+  if (failure)
+    log_(log_level::error, "BROKER",
+         "publish to \"" + r.rec.topic + "\" failed, nothing produced: the value could not be encoded: " + *failure);
   if (!on_span_) {
-    asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec), h = std::move(handler)]() mutable {
-      self->produce(std::move(rec), std::move(h));
+    asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec), h = std::move(handler),
+                             refused = failure.has_value()]() mutable {
+      if (refused)
+        self->refuse(std::move(rec.topic), std::move(h));
+      else
+        self->produce(std::move(rec), std::move(h));
     });
     return;
   }
   publish_span ps{span, parent ? std::optional(parent->span_id()) : std::nullopt, r.rec.topic,
-                  std::string(written_correlation_id(r.rec))};
+                  std::string(written_correlation_id(r.rec)), std::move(failure)};
   ps.emit(on_span_, span_event::phase::start);
+  const bool refused = ps.encode_failure.has_value();
   asio::dispatch(strand_, [self = shared_from_this(), rec = std::move(r.rec),
-                           h = traced_handler(std::move(handler), std::move(ps), on_span_)]() mutable {
-    self->produce(std::move(rec), std::move(h));
+                           h = traced_handler(std::move(handler), std::move(ps), on_span_), refused]() mutable {
+    if (refused)
+      self->refuse(std::move(rec.topic), std::move(h));
+    else
+      self->produce(std::move(rec), std::move(h));
   });
+}
+
+template <class Handler>
+void publish_path::refuse(std::string topic, Handler&& h) {
+  // Posted: never completes inside the initiating call. On the handler's executor, else the
+  // strand (the broker's executor).
+  asio::post(strand_, asio::append(std::forward<Handler>(h), make_error_code(error::encode_failed),
+                                   delivery_report{std::move(topic), -1, offsets::invalid}));
 }
 
 template <class Handler>
@@ -198,11 +221,14 @@ void publish_path::produce(record rec, Handler&& h) {
 
 asio::awaitable<delivery_report> publish_path::publish(outbound_record r, const publish_origin& origin) {
   const std::string topic = r.rec.topic;
+  const std::optional<std::string> encode_failure = r.encode_failure;
   constexpr auto token = asio::as_tuple(asio::use_awaitable);
   auto [ec, report] = co_await asio::async_initiate<decltype(token), void(error_code, delivery_report)>(
       [this, &origin](auto handler, outbound_record rec) { start(std::move(rec), origin, std::move(handler)); }, token,
       std::move(r));
-  if (ec) throw boost::system::system_error(ec, "asiokafka: publish to \"" + topic + "\"");
+  if (ec)
+    throw boost::system::system_error(
+        ec, "asiokafka: publish to \"" + topic + "\"" + (encode_failure ? ": " + *encode_failure : std::string()));
   co_return report;
 }
 

@@ -73,10 +73,13 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
 
   /// Any thread. Writes the headers at once (`origin` is read during the call only), then
   /// produces on the broker's strand. Completes like producer::async_produce: on the
-  /// handler's associated executor, cancellable while waiting for queue space.
+  /// handler's associated executor, cancellable while waiting for queue space. A record whose
+  /// encoder failed (encode_failure) is logged and not produced: it completes with
+  /// error::encode_failed, its span's error text the encoder's message.
   void start(outbound_record r, const publish_origin& origin, handler_type handler);
 
-  /// The same as a coroutine; throws boost::system::system_error naming the topic on failure.
+  /// The same as a coroutine; throws boost::system::system_error naming the topic (and the
+  /// encoder's message) on failure.
   boost::asio::awaitable<delivery_report> publish(outbound_record r, const publish_origin& origin);
 
   /// On the broker's strand: flushes and closes the producer (if one was made); later
@@ -92,6 +95,9 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
  private:
   template <class Handler>
   void produce(record rec, Handler&& h);
+  // Completes a publish whose value could not be encoded with error::encode_failed.
+  template <class Handler>
+  void refuse(std::string topic, Handler&& h);
 
   completion completion_ = completion::delivered;
   error_code failure_{};  // completion::accepted, on strand_

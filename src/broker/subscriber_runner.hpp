@@ -36,6 +36,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
     std::shared_ptr<publish_path> out;
     log_sink log;
     std::chrono::milliseconds graceful_timeout;
+    payload_encoder encoder{};  // broker_options::encoder
   };
 
   subscriber_runner(boost::asio::any_io_executor ex, setup s);
@@ -44,6 +45,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   subscriber_stats& stats() noexcept { return stats_; }
   const subscriber_options& options() const noexcept { return setup_.options; }
   const std::vector<std::string>& topics() const noexcept { return setup_.topics; }
+  const payload_encoder& encoder() const noexcept { return setup_.encoder; }
   boost::asio::strand<boost::asio::any_io_executor>& strand() noexcept { return strand_; }
 
   /// Thread-safe copies of what the run observed.

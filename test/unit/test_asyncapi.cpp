@@ -61,6 +61,11 @@ struct node {  // recursive
   std::vector<node> children;
 };
 BOOST_DESCRIBE_STRUCT(node, (), (name, children))
+
+// Not a JSON type: published by its own encoder, read by a custom decoder.
+struct parcel {
+  std::string wire;
+};
 }  // namespace shop
 
 namespace {
@@ -100,6 +105,12 @@ struct app_fixture {
                           return o;
                         }()};
   asiokafka::publisher<shop::receipt> receipts = app.publisher<shop::receipt>("receipts", "Receipts of paid orders");
+  asiokafka::publisher<shop::receipt> csv_receipts = app.publisher<shop::receipt>(
+      "receipts.csv",
+      {"text/csv", [](const shop::receipt& r) { return std::to_string(r.order_id) + (r.paid ? ",paid" : ",due"); }},
+      "Receipts as CSV rows");
+  asiokafka::publisher<shop::parcel> parcels = app.publisher<shop::parcel>(
+      "parcels", {"application/x-protobuf", [](const shop::parcel& p) { return p.wire; }});
   std::string text;
   bj::value doc;
 
@@ -139,6 +150,13 @@ struct app_fixture {
     trees.name = "trees";
     trees.config.group_id = "trees";
     app.subscriber<shop::node>({"trees"}, trees, [](shop::node) -> asio::awaitable<void> { co_return; });
+
+    asiokafka::subscriber_options unpacker;
+    unpacker.name = "unpacker";
+    unpacker.config.group_id = "unpacker";
+    app.subscriber<shop::parcel>(
+        {"parcels"}, unpacker, [](shop::parcel) -> asio::awaitable<void> { co_return; },
+        [](const asiokafka::message& m) { return shop::parcel{std::string(m.payload())}; });
 
     text = app.asyncapi({.title = "shop", .version = "2.1.0", .description = "An example shop"});
     doc = bj::parse(text);
@@ -213,7 +231,7 @@ BOOST_AUTO_TEST_CASE(one_operation_per_subscriber_channel_and_publisher) {
   BOOST_TEST(operation("raw.bytes").at("channel").at("$ref").as_string() == "#/channels/bytes");
   BOOST_TEST(operation("raw.more-bytes").at("channel").at("$ref").as_string() == "#/channels/more-bytes");
   BOOST_TEST(doc.at("channels").at("orders").at("address").as_string() == "orders");
-  BOOST_TEST(doc.at("operations").as_object().size() == 10u);
+  BOOST_TEST(doc.at("operations").as_object().size() == 13u);
 }
 
 BOOST_AUTO_TEST_CASE(messages_carry_content_type_and_payload) {
@@ -255,6 +273,64 @@ BOOST_AUTO_TEST_CASE(schemas_say_what_the_codec_reads) {
   BOOST_TEST(schema("shop.node").at("properties").at("children").at("items").at("$ref").as_string() ==
              "#/components/schemas/shop.node");
   BOOST_TEST(schema("shop.receipt").at("properties").at("paid").at("type").as_string() == "boolean");
+}
+
+// A publisher's encoder gives its messages the encoder's content type: a message of their
+// own beside the type's JSON one (with the type's schema), or bytes for a type JSON does not
+// know.
+BOOST_AUTO_TEST_CASE(encoders_give_their_messages_their_content_type) {
+  const auto& messages = doc.at("components").at("messages");
+  const auto& csv = messages.at("shop.receipt.text_csv");
+  BOOST_TEST(csv.at("name").as_string() == "shop.receipt");
+  BOOST_TEST(csv.at("contentType").as_string() == "text/csv");
+  BOOST_TEST(csv.at("payload").at("$ref").as_string() == "#/components/schemas/shop.receipt");
+  BOOST_TEST(messages.at("shop.receipt").at("contentType").as_string() == "application/json");
+  BOOST_TEST(operation("publish.receipts.csv").at("messages").at(0).at("$ref").as_string() ==
+             "#/channels/receipts.csv/messages/shop.receipt.text_csv");
+  BOOST_TEST(operation("publish.receipts.csv").at("description").as_string() == "Receipts as CSV rows");
+
+  const auto& sent = messages.at("shop.parcel.application_x-protobuf");
+  BOOST_TEST(sent.at("contentType").as_string() == "application/x-protobuf");
+  BOOST_TEST(sent.at("payload").at("type").as_string() == "string");
+  BOOST_TEST(sent.at("payload").at("format").as_string() == "binary");
+  // Read by a custom decoder: bytes, whatever their content type.
+  BOOST_TEST(messages.at("shop.parcel").at("contentType").as_string() == "application/octet-stream");
+  BOOST_TEST(operation("unpacker").at("messages").at(0).at("$ref").as_string() ==
+             "#/channels/parcels/messages/shop.parcel");
+  BOOST_TEST(operation("publish.parcels").at("messages").at(0).at("$ref").as_string() ==
+             "#/channels/parcels/messages/shop.parcel.application_x-protobuf");
+}
+
+// With a broker-wide encoder, what the broker sends as JSON (declared publishers without an
+// encoder, handler results) has the encoder's content type; what it receives is unchanged,
+// and a publisher's own encoder wins.
+BOOST_AUTO_TEST_CASE(broker_wide_encoder_gives_sent_json_types_its_content_type) {
+  asiokafka::broker_options o;
+  o.config.bootstrap_servers = "127.0.0.1:9092";
+  o.encoder = {"application/cbor", [](const bj::value&) { return std::string(); }};
+  asiokafka::broker cbor(io.get_executor(), o);
+  cbor.publisher<shop::receipt>("receipts");
+  cbor.publisher<std::string>("notes");
+  cbor.publisher<shop::receipt>("receipts.csv", {"text/csv", [](const shop::receipt&) { return std::string(); }});
+  asiokafka::subscriber_options payer;
+  payer.name = "payer";
+  payer.config.group_id = "payer";
+  payer.output_topic = "receipts";
+  cbor.subscriber<shop::order>({"orders"}, payer, [](shop::order o) -> asio::awaitable<shop::receipt> {
+    co_return shop::receipt{o.id, true};
+  });
+  const bj::value d = bj::parse(cbor.asyncapi());
+  const auto& ops = d.at("operations");
+  BOOST_TEST(ops.at("publish.receipts").at("messages").at(0).at("$ref").as_string() ==
+             "#/channels/receipts/messages/shop.receipt.application_cbor");
+  BOOST_TEST(ops.at("payer.result").at("messages").at(0).at("$ref").as_string() ==
+             "#/channels/receipts/messages/shop.receipt.application_cbor");
+  BOOST_TEST(ops.at("payer").at("messages").at(0).at("$ref").as_string() == "#/channels/orders/messages/shop.order");
+  const auto& messages = d.at("components").at("messages");
+  BOOST_TEST(messages.at("shop.receipt.application_cbor").at("contentType").as_string() == "application/cbor");
+  BOOST_TEST(messages.at("shop.order").at("contentType").as_string() == "application/json");
+  BOOST_TEST(messages.at("string").at("contentType").as_string() == "text/plain");
+  BOOST_TEST(messages.at("shop.receipt.text_csv").at("contentType").as_string() == "text/csv");
 }
 
 // A document a decoder accepts: the codec reads what the schema describes.

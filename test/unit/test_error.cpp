@@ -19,7 +19,7 @@ BOOST_AUTO_TEST_SUITE(test_error)
 
 BOOST_AUTO_TEST_CASE(own_codes_have_distinct_messages_in_the_asiokafka_category) {
   const error all[] = {error::closed,          error::fatal,        error::invalid_config, error::decode_failed,
-                       error::already_pending, error::not_assigned, error::hook_failed};
+                       error::already_pending, error::not_assigned, error::hook_failed,    error::encode_failed};
   std::set<std::string> messages;
   for (error e : all) {
     const error_code ec = e;  // implicit: error is an error code enum

@@ -120,7 +120,7 @@ template <class R>
 boost::asio::awaitable<void> publish_handler_result(boost::asio::awaitable<R> call, context& ctx) {
   R result = co_await std::move(call);
   // A local, not a temporary, across co_await: GCC 12 mis-destroys such temporaries.
-  outbound_record out = make_outbound(std::string(), result, publish_options{});
+  outbound_record out = make_outbound(std::string(), result, publish_options{}, broker_encoder_of(ctx));
   co_await publish_result(ctx, std::move(out));
 }
 

@@ -5,10 +5,15 @@
 #include <asiokafka/json.hpp>
 #include <asiokafka/publish.hpp>
 
+#include <boost/core/type_name.hpp>
+
+#include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace asiokafka::detail {
 
@@ -19,7 +24,16 @@ struct outbound_record {
   std::optional<std::string> content_type{};
   std::optional<std::string> correlation_id{};
   std::optional<std::string> reply_to{};
+  /// The value's encoder threw: its message. The publish path produces nothing and completes
+  /// with error::encode_failed.
+  std::optional<std::string> encode_failure{};
 };
+
+/// True when V is published as JSON (through broker_options::encoder when there is one): all
+/// but strings and asiokafka::bytes.
+template <class V>
+inline constexpr bool published_as_json_v =
+    !std::is_same_v<V, bytes> && !std::is_convertible_v<const V&, std::string_view>;
 
 /// As FastStream writes them: application/json for JSON values, text/plain for strings, an
 /// empty content-type for asiokafka::bytes.
@@ -44,15 +58,74 @@ std::string serialize_value(const V& value) {
     return json::encode(value);
 }
 
-template <class V>
-outbound_record make_outbound(std::string topic, const V& value, publish_options options) {
+/// The record of a publish whose value `encode(content_type)` returns (setting the content
+/// type); what `encode` throws becomes the record's encode_failure. A content type in
+/// `options` wins over the encoder's.
+template <class Encode>
+outbound_record make_outbound_by(std::string topic, publish_options options, Encode&& encode) {
   outbound_record out;
-  out.rec = record{std::move(topic), options.partition, std::move(options.key), serialize_value(value),
+  std::optional<std::string> payload;
+  std::string content_type;
+  try {
+    payload = std::forward<Encode>(encode)(content_type);
+  } catch (const std::exception& e) {
+    out.encode_failure = e.what();
+  } catch (...) {
+    out.encode_failure = "unknown exception";
+  }
+  out.rec = record{std::move(topic), options.partition, std::move(options.key), std::move(payload),
                    std::move(options.headers), {}};
-  out.content_type = options.content_type ? std::move(*options.content_type) : std::string(default_content_type<V>());
+  out.content_type = options.content_type ? std::move(*options.content_type) : std::move(content_type);
   out.correlation_id = std::move(options.correlation_id);
   out.reply_to = std::move(options.reply_to);
   return out;
+}
+
+/// True when the broker's encoding can publish V: strings, bytes and the JSON codec's types.
+template <class V>
+inline constexpr bool broker_encodable_v = !published_as_json_v<V> || json::is_json_codable_v<V>;
+
+/// The broker's encoding: bytes and strings as they are, every other value as JSON, or, with
+/// a broker-wide encoder, as that encoder writes its JSON value.
+template <class V>
+outbound_record make_outbound(std::string topic, const V& value, publish_options options,
+                              const payload_encoder& broker_encoder = {}) {
+  return make_outbound_by(std::move(topic), std::move(options), [&](std::string& content_type) {
+    if constexpr (published_as_json_v<V>) {
+      if (broker_encoder) {
+        content_type = broker_encoder.content_type;
+        return broker_encoder.encode(json::to_value(value));
+      }
+    }
+    content_type = default_content_type<V>();
+    return serialize_value(value);
+  });
+}
+
+/// A publisher's own encoder (which must have an encode function).
+template <class V>
+outbound_record make_outbound(std::string topic, const V& value, publish_options options,
+                              const message_encoder<V>& encoder) {
+  return make_outbound_by(std::move(topic), std::move(options), [&](std::string& content_type) {
+    content_type = encoder.content_type;
+    return encoder.encode(value);
+  });
+}
+
+/// A declared publisher's record: its own encoder when it has an encode function, else the
+/// broker's encoding (which a type the JSON codec does not know cannot have).
+template <class V>
+outbound_record make_outbound(std::string topic, const V& value, publish_options options,
+                              const message_encoder<V>& own, const payload_encoder& broker_encoder) {
+  if (own.encode) return make_outbound(std::move(topic), value, std::move(options), own);
+  if constexpr (broker_encodable_v<V>) {
+    return make_outbound(std::move(topic), value, std::move(options), broker_encoder);
+  } else {
+    return make_outbound_by(std::move(topic), std::move(options), [](std::string&) -> std::string {
+      throw std::invalid_argument("no encoder: " + std::string(boost::core::type_name<V>()) +
+                                  " is not a type asiokafka::json encodes");
+    });
+  }
 }
 
 }  // namespace asiokafka::detail
