@@ -7,7 +7,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <chrono>
 #include <exception>
+#include <optional>
 #include <utility>
 
 namespace asiokafka::detail {
@@ -115,54 +117,57 @@ bool client_core::serve_common_event(rd_kafka_event_t* ev) {
 // librdkafka asks again only after a token or a failure is set, so one call is in flight at
 // most; the flag guards against a stray event all the same. The provider's std::function is
 // copied into co_spawn's frame, which keeps it (and a coroutine lambda's captures) alive until
-// it finishes. librdkafka reports a failure itself (an _AUTHENTICATION error event, served as
-// any error of the client); asiokafka adds nothing that could carry the token.
+// it finishes.
 void client_core::refresh_token() {
   if (refreshing_) return;
   refreshing_ = true;
-  boost::asio::co_spawn(
-      ex_, sinks_.token_provider,
-      [this, owner = owner_](std::exception_ptr e, oauthbearer_token token) {
-        const auto alive = owner.lock();
-        if (!alive) return;  // the client is gone, and its handle with it
-        refreshing_ = false;
-        std::optional<std::string> problem;
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            problem = std::string("the token provider threw: ") + ex.what();
-          } catch (...) {
-            problem = "the token provider threw a non-standard exception";
-          }
-        } else {
-          problem = token_problem(token, std::chrono::system_clock::now());
-        }
-        if (!problem) {
-          std::vector<const char*> ext;
-          for (const auto& [k, v] : token.extensions) {
-            ext.push_back(k.c_str());
-            ext.push_back(v.c_str());
-          }
-          const auto lifetime_ms =
-              std::chrono::duration_cast<std::chrono::milliseconds>(token.expiry.time_since_epoch()).count();
-          char errstr[512];
-          const auto err = rd_kafka_oauthbearer_set_token(rk_, token.value.c_str(), lifetime_ms, token.principal.c_str(),
-                                                          ext.data(), ext.size(), errstr, sizeof errstr);
-          // librdkafka's errstr may quote the token: only its error name is passed on.
-          if (err) problem = std::string("librdkafka refused the token: ") + rd_kafka_err2name(err);
-        }
-        if (problem) {
-          ++token_failures_;
-          rd_kafka_oauthbearer_set_token_failure(rk_, refresh_failure_reason(*problem, token_failures_).c_str());
-          return;
-        }
-        token_failures_ = 0;
-        const auto left =
-            std::chrono::duration_cast<std::chrono::seconds>(token.expiry - std::chrono::system_clock::now()).count();
-        log(log_level::info, "OAUTHBEARER",
-            "token set for principal \"" + token.principal + "\", expires in " + std::to_string(left) + " s");
-      });
+  boost::asio::co_spawn(ex_, sinks_.token_provider,
+                        [this, owner = owner_](std::exception_ptr e, oauthbearer_token token) {
+                          // Gone: the client, and its handle with it.
+                          if (const auto alive = owner.lock()) finish_refresh(e, token);
+                        });
+}
+
+// librdkafka reports a failure itself (an _AUTHENTICATION error event, served as any error of
+// the client) and asks again 10 s later; nothing said here can carry the token.
+void client_core::finish_refresh(std::exception_ptr e, const oauthbearer_token& token) {
+  refreshing_ = false;
+  std::optional<std::string> problem;
+  if (e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      problem = std::string("the token provider threw: ") + ex.what();
+    } catch (...) {
+      problem = "the token provider threw a non-standard exception";
+    }
+  } else {
+    problem = token_problem(token, std::chrono::system_clock::now());
+  }
+  if (!problem) {
+    std::vector<const char*> ext;
+    for (const auto& [k, v] : token.extensions) {
+      ext.push_back(k.c_str());
+      ext.push_back(v.c_str());
+    }
+    const auto lifetime_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(token.expiry.time_since_epoch()).count();
+    char errstr[512];
+    const auto err = rd_kafka_oauthbearer_set_token(rk_, token.value.c_str(), lifetime_ms, token.principal.c_str(),
+                                                    ext.data(), ext.size(), errstr, sizeof errstr);
+    // librdkafka's errstr may quote the token: only the error's name is passed on.
+    if (err) problem = std::string("librdkafka refused the token: ") + rd_kafka_err2name(err);
+  }
+  if (problem) {
+    ++token_failures_;
+    rd_kafka_oauthbearer_set_token_failure(rk_, refresh_failure_reason(*problem, token_failures_).c_str());
+    return;
+  }
+  token_failures_ = 0;
+  const auto left =
+      std::chrono::duration_cast<std::chrono::seconds>(token.expiry - std::chrono::system_clock::now()).count();
+  log(log_level::info, "OAUTHBEARER",
+      "token set for principal \"" + token.principal + "\", expires in " + std::to_string(left) + " s");
 }
 
 void client_core::report(const error_code& ec, std::string_view context) {

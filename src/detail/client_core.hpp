@@ -20,6 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -99,8 +100,9 @@ class client_core {
 
  private:
   void wait(std::shared_ptr<void> owner);
-  // Runs the token provider and hands its token (or its failure) to librdkafka.
+  // Runs the token provider; finish_refresh hands its token (or its failure) to librdkafka.
   void refresh_token();
+  void finish_refresh(std::exception_ptr e, const oauthbearer_token& token);
 
   boost::asio::any_io_executor ex_;
   // ex_ wrapped once in the type of an any_completion_handler's associated executor. Dispatch
@@ -119,8 +121,8 @@ class client_core {
   std::function<bool()> serving_;
   std::weak_ptr<void> owner_;  // from start(): a token refresh completes only while it lives
   bool waiting_ = false;
-  bool refreshing_ = false;             // a token provider call is in flight
-  unsigned token_failures_ = 0;         // refresh failures in a row
+  bool refreshing_ = false;      // a token provider call is in flight
+  unsigned token_failures_ = 0;  // refresh failures in a row
 };
 
 }  // namespace asiokafka::detail

@@ -3,8 +3,8 @@
 // token expires). Test tokens are unsigned JWTs built here. A provider of 10 s tokens keeps a
 // broker's subscriber and publisher working for 40 s without losing a record; a provider that
 // throws, then returns an expired token, is a clear authentication error each time and is
-// called again at librdkafka's next refresh, after which the consumer works; no token text
-// reaches any log line, error or explain().
+// called again at librdkafka's next refresh, after which the consumer works; a client without
+// a provider says so; no token text reaches any log line, error or explain().
 #include <boost/test/unit_test.hpp>
 
 #include <asiokafka/broker.hpp>
@@ -225,6 +225,26 @@ BOOST_AUTO_TEST_CASE(failing_provider_is_an_authentication_error_retried_at_the_
   BOOST_TEST(failures[1].find("expired token") != std::string::npos);
   BOOST_TEST(failures[1].find("asiokafka-retry") != std::string::npos);  // which principal
   BOOST_TEST(issued.leaks(rec) == 0u);
+}
+
+// Without a provider (and without librdkafka's own token makers) the client does not wait
+// silently for a token that never comes: its first refresh fails, saying what is missing.
+BOOST_AUTO_TEST_CASE(oauthbearer_without_a_provider_says_what_is_missing) {
+  const oauth_cluster s;
+  recorder rec;
+  asio::io_context io;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    asiokafka::producer_options o;
+    o.log = rec.log();
+    o.on_error = rec.on_error();
+    asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(s.bootstrap, s.client_config()),
+                          std::move(o));
+    const auto told = [&] { return rec.lines_containing("set token_provider in the client's options") > 0; };
+    co_await test::wait_until(told, 20s, 20ms);
+  }, 60s);
+  for (const auto& [ec, context] : rec.errors) BOOST_TEST_MESSAGE(ec.message() << " (" << context << ")");
+  BOOST_TEST(rec.saw(RD_KAFKA_RESP_ERR__AUTHENTICATION));
+  BOOST_TEST(rec.lines_containing("set token_provider in the client's options") > 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
