@@ -27,8 +27,10 @@ struct oauthbearer_token {
 
 /// Fetches a token when librdkafka needs one: at the client's start and at 80% of each
 /// token's lifetime. A coroutine run with co_spawn on the client's executor, one call at a
-/// time per client; the client keeps serving its queues meanwhile. The provider must not
-/// outlive what it captures beyond the client.
+/// time per client; the client keeps serving its queues meanwhile. librdkafka asks for no
+/// other token until this call completes, so bound its I/O with a timeout. What it captures
+/// must live as long as the client. Each token set is logged at info level with its principal
+/// and remaining lifetime.
 ///
 /// Failures: if it throws, or returns a token that is expired or malformed, asiokafka tells
 /// librdkafka the refresh failed (set_token_failure) with a reason that names the problem
