@@ -79,8 +79,10 @@ struct broker_options {
   std::string reply_topic;
   /// SASL/OAUTHBEARER tokens for every client of the broker (each subscriber's consumer and
   /// transactional producer, the publisher, the reply consumer), each calling it when its own
-  /// token needs a refresh; see oauthbearer_token_provider. Refresh failures reach the log.
-  /// Empty: no provider (sasl.mechanism OAUTHBEARER then needs librdkafka's own token maker).
+  /// token needs a refresh; see oauthbearer_token_provider. Each call runs on that client's
+  /// strand, so on a multi-threaded io_context calls for different clients may overlap: it
+  /// must be thread-safe. Refresh failures reach the log. Empty: no provider
+  /// (sasl.mechanism OAUTHBEARER then needs librdkafka's own token maker).
   oauthbearer_token_provider token_provider;
 };
 
