@@ -15,6 +15,7 @@
 #include <asiokafka/message.hpp>
 #include <asiokafka/message_stream.hpp>
 #include <asiokafka/metrics.hpp>
+#include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/sinks.hpp>
 #include <asiokafka/subscriber.hpp>

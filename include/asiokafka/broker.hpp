@@ -16,6 +16,7 @@
 #include <asiokafka/log.hpp>
 #include <asiokafka/message.hpp>
 #include <asiokafka/metrics.hpp>
+#include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/publish.hpp>
 #include <asiokafka/subscriber.hpp>
@@ -82,6 +83,13 @@ struct broker_options {
   /// (empty): "asiokafka-replies-" followed by a random id, new for each broker object; set
   /// a stable name per instance (e.g. from the pod name) so restarts reuse one topic.
   std::string reply_topic;
+  /// SASL/OAUTHBEARER tokens for every client of the broker (each subscriber's consumer and
+  /// transactional producer, the publisher, the reply consumer), each calling it when its own
+  /// token needs a refresh; see oauthbearer_token_provider. Each call runs on that client's
+  /// strand, so on a multi-threaded io_context calls for different clients may overlap: it
+  /// must be thread-safe. Refresh failures reach the log. Empty: no provider
+  /// (sasl.mechanism OAUTHBEARER then needs librdkafka's own token maker).
+  oauthbearer_token_provider token_provider;
 };
 
 

@@ -1,9 +1,10 @@
 // Behaviour of a consumer beyond librdkafka's configuration: rebalance hooks, error, log and
-// statistics sinks, local buffering.
+// statistics sinks, the OAUTHBEARER token provider, local buffering.
 #pragma once
 
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
+#include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/sinks.hpp>
 #include <asiokafka/topic_partition.hpp>
 
@@ -40,6 +41,8 @@ struct consumer_options {
   statistics_sink on_statistics{};
   /// librdkafka's and asiokafka's log lines. Default: log_to_stderr (warnings and worse).
   log_sink log{};
+  /// SASL/OAUTHBEARER tokens (sasl.mechanism=OAUTHBEARER); see oauthbearer_token_provider.
+  oauthbearer_token_provider token_provider{};
   /// Flow control: when this many fetched messages wait in the local buffer, fetching is
   /// paused until the buffer is half empty, so an application that stops receiving neither
   /// grows memory nor drops out of the group. What librdkafka had already fetched when the

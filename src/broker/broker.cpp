@@ -98,7 +98,7 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
     if (!opts.log) opts.log = log_to_stderr();
     out = std::make_shared<detail::publish_path>(
         ex, [composer = composer, producer_scope = opts.producer_config] { return composer.compose_producer(producer_scope); },
-        opts.log, opts.on_span);
+        opts.log, opts.token_provider, opts.on_span);
     const std::string reply_topic = opts.reply_topic.empty() ? default_reply_topic() : opts.reply_topic;
     requests = std::make_shared<detail::request_client>(
         out, reply_topic,

@@ -59,8 +59,8 @@ asio::awaitable<error_code> subscriber_runner::with_retries(std::string_view wha
 
 asio::awaitable<error_code> subscriber_runner::init_transactions() {
   txn_out_ = std::make_shared<publish_path>(
-      strand_, [config = txn_config_.value()] { return config; }, setup_.log, setup_.out->on_span(),
-      publish_path::completion::accepted);
+      strand_, [config = txn_config_.value()] { return config; }, setup_.log, setup_.out->token_provider(),
+      setup_.out->on_span(), publish_path::completion::accepted);
   auto& producer = txn_out_->producer_here();
   const auto init = [&] { return producer.async_init_transactions(setup_.options.transaction.call_timeout, asio::deferred); };
   co_return co_await with_retries("initialising transactions", init);

@@ -126,22 +126,25 @@ std::string_view written_correlation_id(const record& r) noexcept {
 }
 
 publish_path::publish_path(asio::any_io_executor ex, std::function<composed_config()> make_config, log_sink log,
-                           span_sink on_span)
-    : publish_path(asio::make_strand(std::move(ex)), std::move(make_config), std::move(log), std::move(on_span),
-                   completion::delivered) {}
+                           oauthbearer_token_provider token_provider, span_sink on_span)
+    : publish_path(asio::make_strand(std::move(ex)), std::move(make_config), std::move(log), std::move(token_provider),
+                   std::move(on_span), completion::delivered) {}
 
 publish_path::publish_path(asio::strand<asio::any_io_executor> strand, std::function<composed_config()> make_config,
-                           log_sink log, span_sink on_span, enum completion c)
+                           log_sink log, oauthbearer_token_provider token_provider, span_sink on_span,
+                           enum completion c)
     : completion_(c),
       strand_(std::move(strand)),
       make_config_(std::move(make_config)),
       log_(std::move(log)),
+      token_provider_(std::move(token_provider)),
       on_span_(std::move(on_span)) {}
 
 producer& publish_path::producer_here() {
   if (!producer_) {
     producer_options popts;
     popts.log = log_;
+    popts.token_provider = token_provider_;
     popts.on_statistics = [this](std::string_view json) {
       try {
         auto parsed = parse_statistics(json);

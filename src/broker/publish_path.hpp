@@ -52,9 +52,10 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
  public:
   using handler_type = boost::asio::any_completion_handler<void(error_code, delivery_report)>;
 
-  /// `make_config` composes the producer's configuration when the first record is published.
+  /// `make_config` composes the producer's configuration when the first record is published;
+  /// `token_provider` (may be empty) makes its OAUTHBEARER tokens.
   publish_path(boost::asio::any_io_executor ex, std::function<composed_config()> make_config, log_sink log,
-               span_sink on_span);
+               oauthbearer_token_provider token_provider, span_sink on_span);
   /// When a publish completes: when its delivery report arrives, or, in a transaction, once
   /// the producer accepted the record (the commit flushes it and fails if it failed; the
   /// report then has the partition asked for, or -1, and offset offsets::invalid).
@@ -63,7 +64,7 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   /// The same on an existing strand: an exactly-once subscriber's path, whose transactional
   /// producer lives on the subscriber's strand.
   publish_path(boost::asio::strand<boost::asio::any_io_executor> strand, std::function<composed_config()> make_config,
-               log_sink log, span_sink on_span, completion c);
+               log_sink log, oauthbearer_token_provider token_provider, span_sink on_span, completion c);
 
   /// On strand(): the producer, made now if there is none.
   producer& producer_here();
@@ -89,6 +90,8 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept { return strand_; }
   const span_sink& on_span() const noexcept { return on_span_; }
   const log_sink& log() const noexcept { return log_; }
+  /// The broker's token provider, for every client the broker makes (may be empty).
+  const oauthbearer_token_provider& token_provider() const noexcept { return token_provider_; }
   /// The producer's latest librdkafka statistics, if any. Thread-safe.
   std::optional<client_metrics> statistics() const;
 
@@ -104,6 +107,7 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::function<composed_config()> make_config_;
   log_sink log_;
+  oauthbearer_token_provider token_provider_;
   span_sink on_span_;
   std::unique_ptr<producer> producer_;  // on strand_
   mutable std::mutex statistics_mutex_;

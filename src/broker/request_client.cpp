@@ -158,6 +158,7 @@ asio::awaitable<void> request_client::run_consumer() {
   try {
     consumer_options copts;
     copts.log = out_->log();
+    copts.token_provider = out_->token_provider();
     consumer_ = std::make_unique<consumer>(out_->strand(), make_consumer_config_(), std::move(copts));
   } catch (const std::exception& e) {
     state_ = reply_state::idle;

@@ -160,6 +160,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
   auto self = shared_from_this();
   consumer_options copts;
   copts.log = setup_.log;
+  copts.token_provider = setup_.out->token_provider();
   copts.on_error = [this](const error_code& ec, std::string_view ctx) {
     log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
   };

@@ -24,7 +24,7 @@ rd_conf_ptr consumer_conf(const composed_config& config) {
   return conf;
 }
 
-client_sinks sinks_of(const consumer_options& o) { return {o.on_error, o.on_statistics, o.log}; }
+client_sinks sinks_of(const consumer_options& o) { return {o.on_error, o.on_statistics, o.log, o.token_provider}; }
 
 }  // namespace
 

@@ -1,9 +1,11 @@
 // What every librdkafka client (consumer, producer, later the admin client) needs once: the
 // handle created from a composed configuration, its queues bridged to the reactor through one
 // waker, the event loop that drains them after every wake-up, and the error, statistics and
-// log sinks. The clients above it only handle the events that are theirs.
+// log sinks, and the OAUTHBEARER token refresh. The clients above it only handle the events
+// that are theirs.
 #pragma once
 
+#include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/sinks.hpp>
 
 #include "detail/pending_ops.hpp"
@@ -18,6 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,14 +33,16 @@ struct client_sinks {
   error_sink on_error{};
   statistics_sink on_statistics{};
   log_sink log{};  // empty: log_to_stderr()
+  oauthbearer_token_provider token_provider{};
 };
 
 class client_core {
  public:
   /// Creates the handle. Every callback librdkafka offers becomes an event on a bridged
-  /// queue: `events` (the client's own kinds) plus errors, statistics and logs, which the
-  /// core serves. Throws system_error (error::invalid_config) as "<label>: <librdkafka's
-  /// reason>" when librdkafka refuses the configuration.
+  /// queue: `events` (the client's own kinds) plus errors, statistics, logs and OAUTHBEARER
+  /// token refreshes, which the core serves. Throws system_error (error::invalid_config) as
+  /// "<label>: <reason>" when librdkafka refuses the configuration or a token provider is
+  /// set for a configuration that cannot use one.
   client_core(boost::asio::any_io_executor ex, rd_kafka_type_t type, rd_conf_ptr conf, int events,
               client_sinks sinks, std::string_view label);
   client_core(const client_core&) = delete;
@@ -85,8 +90,8 @@ class client_core {
     }
   }
 
-  /// Serves the events every client has (logs, statistics); false for any other kind. The
-  /// caller still owns (and destroys) the event.
+  /// Serves the events every client has (logs, statistics, token refreshes); false for any
+  /// other kind. The caller still owns (and destroys) the event.
   bool serve_common_event(rd_kafka_event_t* ev);
 
   /// To the error sink, else to the log sink at warning level.
@@ -95,6 +100,9 @@ class client_core {
 
  private:
   void wait(std::shared_ptr<void> owner);
+  // Runs the token provider; finish_refresh hands its token (or its failure) to librdkafka.
+  void refresh_token();
+  void finish_refresh(std::exception_ptr e, const oauthbearer_token& token);
 
   boost::asio::any_io_executor ex_;
   // ex_ wrapped once in the type of an any_completion_handler's associated executor. Dispatch
@@ -111,7 +119,10 @@ class client_core {
   std::vector<rd_kafka_queue_t*> queues_;
   std::function<void()> drain_;
   std::function<bool()> serving_;
+  std::weak_ptr<void> owner_;  // from start(): a token refresh completes only while it lives
   bool waiting_ = false;
+  bool refreshing_ = false;      // a token provider call is in flight
+  unsigned token_failures_ = 0;  // refresh failures in a row
 };
 
 }  // namespace asiokafka::detail

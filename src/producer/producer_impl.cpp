@@ -17,7 +17,8 @@ namespace asiokafka::detail {
 
 producer_impl::producer_impl(asio::any_io_executor ex, const composed_config& config, producer_options options)
     : core_(std::move(ex), RD_KAFKA_PRODUCER, make_rd_conf(config), RD_KAFKA_EVENT_DR,
-            {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log)},
+            {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log),
+             std::move(options.token_provider)},
             "asiokafka producer"),
       rk_(core_.rk()),
       main_q_(core_.bridge(rd_kafka_queue_get_main(rk_))) {}

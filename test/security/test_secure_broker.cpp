@@ -13,6 +13,7 @@
 #include <asiokafka/producer.hpp>
 
 #include "kafka_helpers.hpp"
+#include "security_helpers.hpp"
 #include "sequenced_event.hpp"
 #include "test_support.hpp"
 
@@ -33,15 +34,11 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
 
-namespace {
+using asiokafka::test::read_line;
+using asiokafka::test::lower;
+using asiokafka::test::recorder;
 
-std::string read_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  BOOST_REQUIRE_MESSAGE(std::getline(in, line) && !line.empty(),
-                        "cannot read " << path << ": the secure1 fixture did not start the cluster");
-  return line;
-}
+namespace {
 
 // What `scripts/kafka start --secure` wrote for the secure1 cluster.
 struct secure_cluster {
@@ -57,38 +54,6 @@ struct secure_cluster {
                                                    const std::string& mechanism = "PLAIN") const {
     return {{"security.protocol", "SASL_SSL"}, {"sasl.mechanism", mechanism}, {"sasl.username", username},
             {"sasl.password", pass},           {"ssl.ca.location", ca_file}};
-  }
-};
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// Everything a log sink or error sink received.
-struct recorder {
-  std::vector<std::string> lines;
-  std::vector<std::pair<asiokafka::error_code, std::string>> errors;
-
-  asiokafka::log_sink log() {
-    return [this](asiokafka::log_level, std::string_view facility, std::string_view line) {
-      lines.push_back(std::string(facility) + " " + std::string(line));
-    };
-  }
-  asiokafka::error_sink on_error() {
-    return [this](const asiokafka::error_code& ec, std::string_view context) {
-      errors.emplace_back(ec, std::string(context));
-      lines.push_back(ec.message() + " (" + std::string(context) + ")");
-    };
-  }
-  bool saw(int rd_error) const {
-    return std::any_of(errors.begin(), errors.end(),
-                       [&](const auto& e) { return e.first == asiokafka::make_kafka_error_code(rd_error); });
-  }
-  std::size_t lines_containing(const std::string& needle) const {
-    return static_cast<std::size_t>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
-      return l.find(needle) != std::string::npos;
-    }));
   }
 };
 

@@ -8,10 +8,12 @@
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/producer.hpp>
 
+#include "detail/oauthbearer_check.hpp"
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <map>
@@ -174,6 +176,74 @@ BOOST_AUTO_TEST_CASE(logs_and_errors_of_failing_clients_never_show_the_password)
     check_no_secret("log line", line);
   }
   BOOST_TEST(mentions_sasl > 0);  // the lines that could have shown it were there
+}
+
+// OAUTHBEARER: what is wrong with a token is named by field, never by the token's text.
+BOOST_AUTO_TEST_CASE(token_problems_name_the_field_never_the_token) {
+  using asiokafka::detail::token_problem;
+  const auto now = std::chrono::system_clock::now();
+  const std::string value = "eyJ-secret-token-Qz81";
+  auto good = asiokafka::oauthbearer_token{value, now + 60s, "svc", {{"traceid", "abc 1"}}};
+  BOOST_TEST(!token_problem(good, now));
+
+  std::vector<std::pair<asiokafka::oauthbearer_token, std::string>> bad;
+  auto t = good;
+  t.value.clear();
+  bad.emplace_back(t, "empty token");
+  t = good;
+  t.principal.clear();
+  bad.emplace_back(t, "without a principal");
+  t = good;
+  t.expiry = now - 2s;
+  bad.emplace_back(t, "expired token (principal \"svc\", expired 2000 ms ago)");
+  t = good;
+  t.expiry = now;
+  bad.emplace_back(t, "expired token");
+  t = good;
+  t.value += "\x01";
+  bad.emplace_back(t, "characters outside printable ASCII (principal \"svc\")");
+  t = good;
+  t.extensions = {{"auth", "x"}};
+  bad.emplace_back(t, "invalid SASL extension key \"auth\"");
+  t = good;
+  t.extensions = {{"trace-id", "x"}};
+  bad.emplace_back(t, "invalid SASL extension key \"trace-id\"");
+  t = good;
+  t.extensions = {{"traceid", value + "\x7f"}};
+  bad.emplace_back(t, "SASL extension \"traceid\" with characters outside printable ASCII");
+  for (const auto& [token, expected] : bad) {
+    const auto problem = token_problem(token, now);
+    BOOST_TEST_REQUIRE(problem.has_value(), "accepted: " << expected);
+    BOOST_TEST(problem->find(expected) != std::string::npos, *problem << " | expected: " << expected);
+    BOOST_TEST(problem->find(value) == std::string::npos);
+  }
+  BOOST_TEST(asiokafka::detail::refresh_failure_reason("boom", 3) ==
+             "boom (refresh failure 3 in a row; retried in about 10 s)");
+}
+
+BOOST_AUTO_TEST_CASE(token_provider_without_oauthbearer_is_a_config_error) {
+  using asiokafka::detail::oauthbearer_settings;
+  using asiokafka::detail::provider_conflict;
+  BOOST_TEST(!provider_conflict(oauthbearer_settings{"OAUTHBEARER", "default", false}));
+  BOOST_TEST(provider_conflict(oauthbearer_settings{"OAUTHBEARER", "default", true})->find("unsecure.jwt") !=
+             std::string::npos);
+  BOOST_TEST(provider_conflict(oauthbearer_settings{"OAUTHBEARER", "oidc", false})->find("oidc") !=
+             std::string::npos);
+
+  // Through a client: the constructor throws before anything connects.
+  asio::io_context io;
+  asiokafka::producer_options o;
+  o.token_provider = []() -> asio::awaitable<asiokafka::oauthbearer_token> { co_return asiokafka::oauthbearer_token{}; };
+  const config_composer composer(sasl_options("127.0.0.1:1"));
+  try {
+    asiokafka::producer p(io.get_executor(), composer.compose_producer(), o);
+    BOOST_FAIL("a token provider with sasl.mechanism PLAIN was accepted");
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    BOOST_TEST(e.code() == asiokafka::make_error_code(asiokafka::error::invalid_config));
+    BOOST_TEST(std::string(e.what()).find("sasl.mechanism is \"PLAIN\", not OAUTHBEARER") != std::string::npos);
+    check_no_secret("the error", e.what());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
