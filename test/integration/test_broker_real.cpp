@@ -342,4 +342,31 @@ BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) 
   });
 }
 
+// A partition beyond the topic's count, or of a topic that does not exist, ends async_run with
+// UNKNOWN_PARTITION and health() names it; the metadata lookup creates no topic.
+BOOST_AUTO_TEST_CASE(missing_partitions_end_the_run_naming_them) {
+  test::create_topic(brokers, topic, 2);
+  const std::string absent = test::unique_name("absent");
+  for (const auto& [t, partition] : std::vector<std::pair<std::string, std::int32_t>>{{topic, 2}, {absent, 0}}) {
+    broker app(io.get_executor(), options());
+    subscriber_options s;
+    s.name = "missing";
+    s.partitions = {{topic, 0, {}}, {t, partition, {}}};
+    app.subscriber<std::string>({}, s, [](std::string) -> asio::awaitable<void> { co_return; });
+    const auto ec = test::run_app_for_result(io, app, [&]() -> asio::awaitable<void> { co_await test::sleep_for(30s); });
+    const std::string why = app.health().subscribers.at(0).fatal_error;
+    BOOST_TEST_MESSAGE("async_run: " << ec.message() << "; health: " << why);
+    BOOST_TEST(ec == asiokafka::make_kafka_error_code(-190));  // _UNKNOWN_PARTITION
+    BOOST_TEST(why.find(t + "[" + std::to_string(partition) + "] does not exist") != std::string::npos);
+  }
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::consumer c(ex, test::consumer_config(brokers, test::unique_name("probe")));
+    auto [ec, w] = co_await c.async_watermarks(absent, 0, 5s, asio::as_tuple(asio::use_awaitable));
+    BOOST_TEST_MESSAGE("watermarks of the absent topic afterwards: " << ec.message());
+    BOOST_TEST(!!ec);
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
