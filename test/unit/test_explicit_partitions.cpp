@@ -161,6 +161,10 @@ BOOST_AUTO_TEST_CASE(no_group_needed_and_no_static_id_derived) {
              std::string::npos);
   BOOST_TEST(explained.find("static membership does not apply") != std::string::npos);
   BOOST_TEST(explained.find("pod-7-sub") == std::string::npos);
+  // The AsyncAPI document lists the partitions' topic and no Kafka group for the subscriber.
+  const std::string document = app.asyncapi();
+  BOOST_TEST(document.find("\"" + topic + "\"") != std::string::npos);
+  BOOST_TEST(document.find("groupId") == std::string::npos);
 
   // A static id at the subscriber's own scope is a mistake; so is a committed start with no group.
   broker own_id(io.get_executor(), options());
