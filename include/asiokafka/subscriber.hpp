@@ -118,7 +118,7 @@ struct partition_start {
 struct partition_assignment {
   std::string topic{};
   std::int32_t partition = 0;
-  partition_start start{};
+  partition_start start{};  // default: earliest()
 };
 
 struct subscriber_options {

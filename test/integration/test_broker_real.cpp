@@ -313,6 +313,12 @@ BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) 
   BOOST_TEST_MESSAGE("from base+4.5 s: " << between.size() << " records from offset " << between.front()
                                         << "; from base+5 s: " << exact.size() << " from offset " << exact.front()
                                         << "; from base+2 h: " << future.size() << " at offset " << future.front());
+  // Without a group.id nothing is committed: the library's group.id never appears on the broker.
+  const auto unjoined = test::describe_group(brokers, "asiokafka-partitions-between");
+  BOOST_TEST_MESSAGE("group asiokafka-partitions-between: state " << unjoined.state << ", " << unjoined.members
+                                                                   << " members");
+  BOOST_TEST(unjoined.state == "Dead");
+  BOOST_TEST(unjoined.members == 0);
   BOOST_TEST(between.front() == 5);
   BOOST_TEST(exact.front() == 5);
   BOOST_TEST(between.back() == 10);
