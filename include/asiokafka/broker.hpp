@@ -115,7 +115,8 @@ class broker {
 
   executor_type get_executor() const noexcept;
 
-  /// Registers a subscriber for `topics` (names starting with '^' are patterns).
+  /// Registers a subscriber for `topics` (names starting with '^' are patterns), or, with no
+  /// topics, for the explicit partitions of `options.partitions` (no group membership).
   ///
   /// `handler` is a coroutine taking `T` or `(T, context&)`; `T` is a described struct (or
   /// any type asiokafka::json decodes), boost::json::value, std::string (payload bytes) or

@@ -187,6 +187,53 @@ class consumer {
         token, std::move(topic), partition, timeout);
   }
 
+  /// Looks up, per partition, the earliest offset whose record timestamp is at or after the
+  /// given time (librdkafka's offsets_for_times, a ListOffsets request to each leader).
+  ///
+  /// `partitions`: each entry's `offset` holds the time in milliseconds since the epoch (not an
+  /// offset). The result has one entry per partition, in order, whose `offset` is the offset
+  /// found, or offsets::end (-1) when no record is that recent; a partition-level failure (e.g.
+  /// UNKNOWN_TOPIC_OR_PART) is in its `error`.
+  ///
+  /// Completion signature: `void(error_code, topic_partition_list)`; the error_code is the
+  /// request's error (e.g. `_TIMED_OUT`, kafka category), success when each partition got its
+  /// answer. Executor: the handler's associated executor, else the consumer's; never completes
+  /// inline. The blocking librdkafka call runs on an internal helper thread, never on the
+  /// caller's or the event loop's. Cancellation: none (the request is bounded by `timeout`).
+  /// Thread safety: like every member function, call it from the consumer's executor. Works
+  /// with and without a subscription: the partitions need not be assigned.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
+  auto async_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                               CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
+                                   self.start_offsets_for_times(std::move(p), t, std::move(handler));
+                                 }},
+        token, std::move(partitions), timeout);
+  }
+
+  /// Seek to a time: async_offsets_for_times, then seek() of each assigned partition to the
+  /// offset found (to the end when no record is that recent). `partitions` as for
+  /// async_offsets_for_times (`offset` = milliseconds since the epoch); each must be in the
+  /// assignment.
+  ///
+  /// Completion signature: `void(error_code, topic_partition_list)` with the offsets sought.
+  /// Errors: the lookup's error, a partition's lookup error (nothing is sought then), or the
+  /// seek's error (kafka category); error::closed when the consumer closed or was destroyed
+  /// during the lookup. Executor, cancellation and thread safety as async_offsets_for_times;
+  /// the seeks happen on the consumer's executor, with seek()'s effect on buffered messages.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
+  auto async_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                          CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
+                                   self.start_seek_to_time(std::move(p), t, std::move(handler));
+                                 }},
+        token, std::move(partitions), timeout);
+  }
+
   /// Leaves the group gracefully: revokes partitions through the rebalance hooks (committing
   /// stored offsets first), closes the group membership and completes when librdkafka reports
   /// the consumer closed. A static member (group.instance.id) does not send LeaveGroup, so a
@@ -236,6 +283,10 @@ class consumer {
                        boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler);
   void start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                         boost::asio::any_completion_handler<void(error_code, watermarks)> handler);
+  void start_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                               boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler);
+  void start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                          boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler);
   void start_close(boost::asio::any_completion_handler<void(error_code)> handler);
 
   std::shared_ptr<detail::consumer_impl> impl_;

@@ -84,14 +84,51 @@ inline constexpr std::string_view original_offset = "x-asiokafka-original-offset
 inline constexpr std::string_view subscriber = "x-asiokafka-subscriber";
 }  // namespace dead_letter_headers
 
+/// Where a subscriber of explicit partitions (subscriber_options::partitions) starts reading
+/// a partition.
+struct partition_start {
+  enum class kind {
+    /// The first record still in the log.
+    earliest,
+    /// The end: only records produced after the start.
+    latest,
+    /// The offset committed for the partition by the subscriber's group.id (which it then
+    /// needs); without a committed offset, auto.offset.reset decides.
+    committed,
+    /// `value` is the offset.
+    offset,
+    /// `value` is a time in milliseconds since the epoch: the first record whose timestamp
+    /// is at or after it (the end when there is none yet), looked up at start
+    /// (consumer::async_offsets_for_times).
+    timestamp,
+  };
+  kind from = kind::earliest;
+  std::int64_t value = 0;
+
+  static partition_start earliest() noexcept { return {kind::earliest, 0}; }
+  static partition_start latest() noexcept { return {kind::latest, 0}; }
+  static partition_start committed() noexcept { return {kind::committed, 0}; }
+  static partition_start at_offset(std::int64_t offset) noexcept { return {kind::offset, offset}; }
+  static partition_start at_time(std::chrono::system_clock::time_point t) noexcept {
+    return {kind::timestamp, std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count()};
+  }
+};
+
+/// One partition a subscriber of explicit partitions reads, and where it starts.
+struct partition_assignment {
+  std::string topic{};
+  std::int32_t partition = 0;
+  partition_start start{};  // default: earliest()
+};
+
 struct subscriber_options {
   /// Stable name: used in derived group.instance.ids, logs and errors. Default: the topics
-  /// joined with '+'.
+  /// joined with '+' (explicit partitions: "topic[partition]" joined with '+').
   std::string name{};
   /// What the subscriber does, for broker::asyncapi().
   std::string description{};
-  /// Subscriber scope of the config composer: group_id (required), group_instance_id,
-  /// auto_offset_reset, raw librdkafka properties, ...
+  /// Subscriber scope of the config composer: group_id (required, except with explicit
+  /// partitions), group_instance_id, auto_offset_reset, raw librdkafka properties, ...
   client_options config{};
   ack_policy ack = ack_policy::ack_after_success;
   /// Handlers running at once. 1: strictly sequential. >1: up to that many partitions are
@@ -110,6 +147,19 @@ struct subscriber_options {
   processing_guarantee guarantee = processing_guarantee::at_least_once;
   /// For processing_guarantee::exactly_once.
   transaction_options transaction{};
+  /// Explicit partitions instead of topics: pass no topics to broker::subscriber and name
+  /// the partitions here, each with its start. The subscriber is assigned exactly these
+  /// partitions: it joins no group, takes part in no rebalance and has no static membership
+  /// (a broker-scope group.instance.id is not used for it, one at its scope is a
+  /// config_error). A group.id is optional: with one (broker or subscriber scope) the ack
+  /// policy's offsets are committed to that group as usual and partition_start::committed
+  /// reads them; without one nothing is committed (librdkafka's consumer still needs a
+  /// group.id: asiokafka gives it "asiokafka-partitions-<name>" as a library default, never
+  /// joined, never committed to). Every partition must exist when async_run starts: a
+  /// missing one stops the subscriber and async_run with UNKNOWN_PARTITION (kafka
+  /// category), logging and reporting in health() the topic and partition. Not with
+  /// processing_guarantee::exactly_once.
+  std::vector<partition_assignment> partitions{};
 };
 
 /// Counters of one subscriber; readable from any thread.

@@ -1,6 +1,8 @@
 // The AsyncAPI 3.0.0 document of a broker (broker::asyncapi()).
 #include "broker/asyncapi_document.hpp"
 
+#include "broker/explicit_partitions.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -131,7 +133,8 @@ std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<
       if (op.kind == operation_contract::action::receive) {
         bj::object binding{{"bindingVersion", "0.5.0"}};
         if (auto it = subscriber_configs.find(op.subscriber); it != subscriber_configs.end()) {
-          if (auto group = it->second->get("group.id")) binding["groupId"] = string_enum(*group);
+          // Not the library's group.id of explicit partitions: no one joins or reads it.
+          if (has_user_group(*it->second)) binding["groupId"] = string_enum(*it->second->get("group.id"));
           if (auto client = it->second->get("client.id")) binding["clientId"] = string_enum(*client);
         }
         o["bindings"] = bj::object{{"kafka", std::move(binding)}};

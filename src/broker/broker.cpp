@@ -1,6 +1,7 @@
 #include <asiokafka/broker.hpp>
 
 #include "broker/asyncapi_document.hpp"
+#include "broker/explicit_partitions.hpp"
 #include "broker/publish_path.hpp"
 #include "broker/request_client.hpp"
 #include "broker/subscriber_runner.hpp"
@@ -29,6 +30,10 @@ namespace {
 
 constexpr std::string_view offset_store_reason =
     "asiokafka stores offsets itself once the ack policy has decided (at-least-once)";
+
+constexpr std::string_view unjoined_group_reason =
+    "explicit partitions without a group: librdkafka's consumer needs a group.id; this one is never joined "
+    "and nothing is committed to it";
 
 constexpr std::string_view transactional_commit_reason =
     "exactly-once commits the input offsets in the producer's transaction";
@@ -237,7 +242,14 @@ broker::~broker() {
 broker::executor_type broker::get_executor() const noexcept { return state_->ex; }
 
 void broker::name_subscriber(subscriber_options& options, const std::vector<std::string>& topics) {
-  if (options.name.empty()) options.name = default_name(topics);
+  if (!options.name.empty()) return;
+  if (!topics.empty() || options.partitions.empty()) {
+    options.name = default_name(topics);
+    return;
+  }
+  std::vector<std::string> partitions;
+  for (const auto& p : options.partitions) partitions.push_back(p.topic + "[" + std::to_string(p.partition) + "]");
+  options.name = default_name(partitions);
 }
 
 void broker::add_publisher(detail::operation_contract contract) {
@@ -269,7 +281,12 @@ std::vector<composed_config> broker::compose_subscribers() const {
     if (o.ack == ack_policy::reject_on_error && o.dead_letter_topic.empty())
       throw config_error("dead_letter_topic", config_scope::subscriber, o.name,
                          "ack_policy::reject_on_error needs a dead_letter_topic");
+    detail::check_subscription(r->topics(), o);
     consumer_scope scope{o.name, o.config, {{"enable.auto.offset.store", "false", std::string(offset_store_reason)}}, {}};
+    if (!o.partitions.empty()) {
+      scope.group_membership = false;
+      scope.defaults.push_back({"group.id", detail::unjoined_group_id(o.name), std::string(unjoined_group_reason)});
+    }
     if (o.guarantee == processing_guarantee::exactly_once) {
       check_exactly_once(o);
       scope.owned.push_back({"enable.auto.commit", "false", std::string(transactional_commit_reason)});
@@ -278,10 +295,14 @@ std::vector<composed_config> broker::compose_subscribers() const {
     scopes.push_back(std::move(scope));
   }
   auto configs = state_->composer.compose_consumers(scopes);
-  for (std::size_t i = 0; i < configs.size(); ++i)
-    if (!configs[i].get("group.id"))
-      throw config_error("group.id", config_scope::subscriber, state_->runners[i]->name(),
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const auto& o = state_->runners[i]->options();
+    if (!o.partitions.empty())
+      detail::check_committed_starts(o, detail::has_user_group(configs[i]));
+    else if (!configs[i].get("group.id"))
+      throw config_error("group.id", config_scope::subscriber, o.name,
                          "a subscriber needs a group_id (at broker or subscriber scope)");
+  }
   return configs;
 }
 

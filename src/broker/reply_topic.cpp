@@ -1,11 +1,12 @@
 #include "broker/reply_topic.hpp"
 
+#include "broker/explicit_partitions.hpp"
+
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
-#include <tuple>
-#include <utility>
 #include <thread>
+#include <vector>
 
 namespace asiokafka::detail {
 
@@ -52,48 +53,30 @@ reply_topic_position create_topic(rd_kafka_t* rk, const std::string& topic, std:
 
 }  // namespace
 
-namespace {
-
-// The topic's partition count from metadata; 0 with UNKNOWN_TOPIC_OR_PART when it does not exist.
-std::pair<rd_kafka_resp_err_t, int> partition_count(rd_kafka_t* rk, rd_kafka_topic_t* rkt, std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* md = nullptr;
-  auto err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
-  int partitions = 0;
-  if (!err && md->topic_cnt == 1) {
-    err = md->topics[0].err;
-    partitions = md->topics[0].partition_cnt;
-  }
-  if (md) rd_kafka_metadata_destroy(md);
-  if (!err && partitions == 0) err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-  return {err, partitions};
-}
-
-}  // namespace
-
 reply_topic_position position_reply_topic(void* handle, const std::string& topic, std::chrono::milliseconds timeout) {
   auto* rk = static_cast<rd_kafka_t*>(handle);
-  std::unique_ptr<rd_kafka_topic_t, deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>> rkt(
-      rd_kafka_topic_new(rk, topic.c_str(), nullptr));
-  auto [err, partitions] = partition_count(rk, rkt.get(), timeout);
-  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+  const std::vector<std::string> topics{topic};
+  auto counted = lookup_partition_counts(rk, topics, timeout);
+  if (!counted.error && counted.counts[topic] == 0) {
     if (auto created = create_topic(rk, topic, timeout); created.error) return created;
     // A topic that was just created may take a moment to appear in every broker's metadata.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     do {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a pool thread
-      std::tie(err, partitions) = partition_count(rk, rkt.get(), timeout);
-    } while (err && std::chrono::steady_clock::now() < deadline);
+      counted = lookup_partition_counts(rk, topics, timeout);
+    } while ((counted.error || counted.counts[topic] == 0) && std::chrono::steady_clock::now() < deadline);
   }
   reply_topic_position out;
-  if (err) {
-    out.error = make_kafka_error_code(err);
+  const int partitions = counted.error ? 0 : counted.counts[topic];
+  if (counted.error || partitions == 0) {
+    out.error = counted.error ? counted.error : make_kafka_error_code(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
     out.what = "metadata of reply topic \"" + topic + "\"";
     return out;
   }
   for (int p = 0; p < partitions; ++p) {
     std::int64_t low = 0;
     std::int64_t high = 0;
-    err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, static_cast<int>(timeout.count()));
+    const auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, static_cast<int>(timeout.count()));
     if (err) {
       out.error = make_kafka_error_code(err);
       out.what = "high watermark of reply topic \"" + topic + "\" [" + std::to_string(p) + "]";

@@ -1,6 +1,7 @@
 #include "broker/subscriber_runner.hpp"
 
 #include "broker/ack_decision.hpp"
+#include "broker/explicit_partitions.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -206,6 +207,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
     std::lock_guard lock(observed_mutex_);
     health_.running = true;
     health_.fatal_error.clear();
+    start_failure_.clear();
     health_.assigned_partitions = 0;
   }
   error_code fatal;
@@ -221,7 +223,11 @@ asio::awaitable<error_code> subscriber_runner::run() {
     }
   }
   consumer_ = std::make_unique<consumer>(strand_, config_.value(), std::move(copts));
-  consumer_->subscribe(setup_.topics);
+  commits_offsets_ = setup_.options.partitions.empty() || has_user_group(*config_);
+  if (setup_.options.partitions.empty())
+    consumer_->subscribe(setup_.topics);
+  else
+    fatal = co_await assign_partitions();
   if (exactly_once()) asio::co_spawn(strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
 
   const auto& opts = setup_.options;
@@ -271,7 +277,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
     if (!txn_fatal_) co_await end_transaction();
     if (auto ec = co_await txn_out_->close(); ec) log(log_level::warning, "closing the transactional producer: " + ec.message());
     if (!fatal) fatal = txn_fatal_;
-  } else if (!fatal) {
+  } else if (!fatal && commits_offsets_) {
     auto [cec] = co_await consumer_->async_commit(asio::as_tuple(asio::use_awaitable));
     if (cec) log(log_level::warning, "final commit failed: " + cec.message());
   }
@@ -283,6 +289,8 @@ asio::awaitable<error_code> subscriber_runner::run() {
     health_.assigned_partitions = 0;
     if (txn_fatal_)
       health_.fatal_error = txn_fatal_what_ + ": " + txn_fatal_.message();
+    else if (!start_failure_.empty())
+      health_.fatal_error = start_failure_;
     else if (fatal)
       health_.fatal_error = fatal.message() + ": " + consumer_->fatal_reason();
   }
@@ -355,6 +363,7 @@ void subscriber_runner::decided(const message& msg) {
 }
 
 void subscriber_runner::store(const message& msg) {
+  if (!commits_offsets_) return;
   if (auto ec = consumer_->store_offset(msg)) {
     // Revoked partitions (and messages of a closed consumer) are redelivered to their owner.
     log(ec == error::not_assigned ? log_level::debug : log_level::warning,

@@ -82,6 +82,12 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // The message's offset is decided: stored (at-least-once) or part of the transaction.
   void decided(const message& msg);
 
+  // Explicit partitions (partition_assignment.cpp): checks the partitions exist, resolves
+  // their starts and assigns them; the error that stops the subscriber, if any.
+  boost::asio::awaitable<error_code> assign_partitions();
+  // Logs why the subscriber cannot start, keeps it for health() and stops; returns `ec`.
+  error_code start_failed(const error_code& ec, std::string what);
+
   // Exactly-once (exactly_once.cpp). One transaction at a time; lanes start no record while
   // it ends, and it ends only when no handler runs.
   // Makes the call `make_call()` returns (a deferred transaction call) again while
@@ -162,6 +168,10 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   int receiver_waiting_ = 0;
   int releaser_waiting_ = 0;
   bool stopping_ = false;
+  // False for explicit partitions without a group.id of the user's: nothing is stored or
+  // committed (the consumer's group.id is a library default no one reads).
+  bool commits_offsets_ = true;
+  std::string start_failure_;  // why the start failed (explicit partitions), for health()
 
   // Exactly-once state (on the strand).
   std::optional<composed_config> txn_config_;

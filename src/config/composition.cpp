@@ -58,7 +58,7 @@ class composition {
     for (auto s = in_.scopes.rbegin(); s != in_.scopes.rend(); ++s) check_owned_against(owned, *s);
     drop_inapplicable_keys();
     merge_ordinary_keys(defaults, owned);
-    if (in_.kind == composition_kind::consumer) add_static_id();
+    if (in_.kind == composition_kind::consumer && in_.group_membership) add_static_id();
     if (in_.kind == composition_kind::transactional_producer) add_transactional_id(owned);
     if (in_.kind == composition_kind::producer) add_standalone_transactional_id(owned);
     for (const auto& [key, v] : owned)
@@ -101,6 +101,9 @@ class composition {
         return in_.kind == composition_kind::producer ? fate::use : fate::reject;
       return in_.kind == composition_kind::producer ? fate::drop : fate::use;
     }
+    // Static membership is membership of a group: a consumer without it has no static id.
+    if (key == static_id_key && in_.kind == composition_kind::consumer && !in_.group_membership)
+      return s.scope == config_scope::subscriber ? fate::reject : fate::drop;
     if (applies_to(catalog_kind(), key)) return fate::use;
     return s.drops_inapplicable ? fate::drop : fate::reject;
   }
@@ -152,6 +155,10 @@ class composition {
   }
 
   std::string rejection(const std::string& key, const scope_value& v) const {
+    if (key == static_id_key)
+      return describe_origin(v) +
+             " does not apply: this subscriber reads explicit partitions without group membership, so "
+             "there is no static membership (remove the key)";
     if (key == transactional_id_key)
       return describe_origin(v) +
              " does not belong in the producer scope of a transactional producer: a base belongs "
@@ -179,6 +186,8 @@ class composition {
   }
 
   std::string drop_note(const user_scope& s, const std::string& key) const {
+    if (key == static_id_key)
+      return "explicit partitions without group membership: static membership does not apply";
     if (key == transactional_id_key && s.scope == config_scope::subscriber)
       return "for this subscriber's transactional producer (compose_transactional_producer); "
              "not passed to a consumer";

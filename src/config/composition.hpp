@@ -46,6 +46,9 @@ struct composition_input {
   std::span<const owned_key> owned;
   const merge_policy& policy;
   const static_id_policy& ids;
+  /// consumer_scope::group_membership: without it group.instance.id is not chosen (dropped at
+  /// broker scope, an error at subscriber scope).
+  bool group_membership = true;
 };
 
 struct composition_output {

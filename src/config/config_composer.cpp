@@ -67,7 +67,7 @@ composed_config config_composer::compose_consumer(const consumer_scope& consumer
   const std::array scopes{user_scope{config_scope::broker, broker, true},
                           user_scope{config_scope::subscriber, own, false}};
   auto out = detail::compose({composition_kind::consumer, consumer.name, scopes, consumer.defaults,
-                              consumer.owned, policy_, ids_});
+                              consumer.owned, policy_, ids_, consumer.group_membership});
   return composed_config(consumer.name, title(composition_kind::consumer, consumer.name, policy_, ids_),
                          std::move(out.entries), std::move(out.dropped));
 }

@@ -65,6 +65,15 @@ void consumer::start_watermarks(std::string topic, std::int32_t partition, std::
                                 boost::asio::any_completion_handler<void(error_code, watermarks)> handler) {
   impl_->start_watermarks(std::move(topic), partition, timeout, std::move(handler));
 }
+void consumer::start_offsets_for_times(
+    topic_partition_list partitions, std::chrono::milliseconds timeout,
+    boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler) {
+  impl_->start_offsets_for_times(std::move(partitions), timeout, std::move(handler));
+}
+void consumer::start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                                  boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler) {
+  impl_->start_seek_to_time(std::move(partitions), timeout, std::move(handler));
+}
 void consumer::start_close(boost::asio::any_completion_handler<void(error_code)> handler) {
   impl_->start_close(std::move(handler));
 }

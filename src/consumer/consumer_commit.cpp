@@ -8,6 +8,9 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <utility>
 
 namespace asio = boost::asio;
 
@@ -116,6 +119,54 @@ void consumer_impl::start_watermarks(std::string topic, std::int32_t partition, 
     const auto err = rd_kafka_query_watermark_offsets(handle->rk, topic.c_str(), partition, &w.low, &w.high,
                                                       static_cast<int>(timeout.count()));
     asio::post(ex, asio::append(std::move(h), make_kafka_error_code(err), w));
+  });
+}
+
+namespace {
+
+// On a pool thread. librdkafka answers "no record that recent" with offset -1, which is
+// offsets::end.
+std::pair<error_code, topic_partition_list> offsets_for_times(rd_kafka_t* rk, const topic_partition_list& parts,
+                                                              std::chrono::milliseconds timeout) {
+  auto list = to_rd_list(parts);
+  const auto err = rd_kafka_offsets_for_times(rk, list.get(), static_cast<int>(timeout.count()));
+  return {make_kafka_error_code(err), from_rd_list(list.get())};
+}
+
+}  // namespace
+
+void consumer_impl::start_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                                            asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), parts = std::move(partitions), timeout,
+                               h = std::move(h)]() mutable {
+    auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
+    asio::post(ex, asio::append(std::move(h), ec, std::move(found)));
+  });
+}
+
+void consumer_impl::start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                                       asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
+  asio::post(blocking_pool(), [handle = core_.handle(), weak = weak_from_this(), ex = executor(),
+                               parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
+    auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
+    // Back on the consumer's executor, where seek() may be called.
+    asio::post(ex, [weak, ex, ec = ec, found = std::move(found), h = std::move(h)]() mutable {
+      auto self = weak.lock();
+      if (!self || !self->close_seq_.open() || self->fatal_) {
+        const error_code why = self && self->fatal_ ? self->fatal_ : make_error_code(error::closed);
+        asio::post(ex, asio::append(std::move(h), why, topic_partition_list{}));
+        return;
+      }
+      for (const auto& p : found)
+        if (!ec && p.error) ec = p.error;
+      try {
+        for (const auto& p : found)
+          if (!ec) self->seek(p);
+      } catch (const boost::system::system_error& e) {
+        ec = e.code();
+      }
+      self->core_.submit(completion_mode::dispatch, asio::append(std::move(h), ec, std::move(found)));
+    });
   });
 }
 

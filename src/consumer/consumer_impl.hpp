@@ -83,6 +83,10 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
                        boost::asio::any_completion_handler<void(error_code, topic_partition_list)> h);
   void start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                         boost::asio::any_completion_handler<void(error_code, watermarks)> h);
+  void start_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                               boost::asio::any_completion_handler<void(error_code, topic_partition_list)> h);
+  void start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
+                          boost::asio::any_completion_handler<void(error_code, topic_partition_list)> h);
 
   void start_close(plain_handler h);
 

@@ -1,5 +1,6 @@
 // A small pool for the few librdkafka calls that only exist in blocking form (committed
-// offsets, watermark queries): they run here, never on an application thread.
+// offsets, watermark queries, offsets for times, metadata): they run here, never on an
+// application thread.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>

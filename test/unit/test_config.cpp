@@ -532,6 +532,34 @@ BOOST_AUTO_TEST_CASE(dynamic_membership_rejects_static_id_at_any_scope) {
   BOOST_TEST(!none.get("group.instance.id"));
 }
 
+// A consumer assigned its partitions (no group membership) gets no static id under any
+// policy: a broker-scope base is dropped with a note, an id at its own scope is an error, and
+// from_environment does not read its variable for it.
+BOOST_AUTO_TEST_CASE(consumer_without_membership_gets_no_static_id) {
+  client_options broker = broker_with_group();
+  broker.group_instance_id = "pod-7";
+  auto assigned = subscriber("assigned");
+  assigned.group_membership = false;
+  const auto cfgs = config_composer{broker}.compose_consumers({subscriber("member"), assigned});
+  BOOST_TEST(cfgs[0].get("group.instance.id").value_or("") == "pod-7-member");
+  BOOST_TEST(!cfgs[1].get("group.instance.id"));
+  BOOST_REQUIRE(cfgs[1].dropped().size() == 1u);
+  BOOST_TEST(cfgs[1].dropped()[0].key == "group.instance.id");
+  BOOST_TEST(contains(cfgs[1].dropped()[0].note, "static membership does not apply"));
+
+  auto own_id = subscriber("assigned", {.group_instance_id = "x"});
+  own_id.group_membership = false;
+  const auto e = expect_config_error([&] { config_composer{broker_with_group()}.compose_consumer(own_id); });
+  BOOST_TEST((e.scope() == config_scope::subscriber));
+  BOOST_TEST(e.key() == "group.instance.id");
+  BOOST_TEST(contains(e.what(), "explicit partitions without group membership"));
+
+  // The variable is unset: a member would fail, the assigned consumer does not need it.
+  const config_composer in_pod{broker_with_group(), more_specific_wins{}, from_environment{"ASIOKAFKA_TEST_UNSET_POD"}};
+  expect_config_error([&] { in_pod.compose_consumer(subscriber("member")); });
+  BOOST_TEST(!in_pod.compose_consumer(assigned).get("group.instance.id"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------------------

@@ -31,6 +31,12 @@ struct consumer_scope {
   /// for a default of group.instance.id or transactional.id or of a producer-only key, for two
   /// different defaults of one key, and for a default that differs from an owned value.
   std::vector<owned_key> defaults{};
+  /// False for a consumer that is assigned its partitions instead of joining its group
+  /// (a subscriber of explicit partitions): static membership does not apply, so no
+  /// group.instance.id is chosen. A broker-scope group.instance.id (a base for the other
+  /// subscribers) is dropped and listed in `dropped()`; one at subscriber scope is a
+  /// config_error.
+  bool group_membership = true;
 };
 
 /// Composes librdkafka configurations from scopes (lowest to highest precedence):

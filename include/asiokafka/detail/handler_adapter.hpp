@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -45,6 +46,14 @@ using handler_result_t = typename awaitable_result<
 template <class T>
 using handler_arg_t = std::conditional_t<std::is_same_v<std::remove_cvref_t<T>, message>, const message&, T>;
 
+// The topics of a subscriber of explicit partitions, each once, in order of appearance.
+inline std::vector<std::string> topics_of(const std::vector<partition_assignment>& partitions) {
+  std::vector<std::string> topics;
+  for (const auto& p : partitions)
+    if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) topics.push_back(p.topic);
+  return topics;
+}
+
 // A subscriber's operations for broker::asyncapi(): it receives T and, when its handler
 // returns a value, sends that to its output topic (or to the reply_to header's topic).
 template <class T, class Handler>
@@ -52,7 +61,8 @@ std::vector<operation_contract> subscriber_contracts(const std::vector<std::stri
                                                      const subscriber_options& options) {
   using R = handler_result_t<Handler, handler_arg_t<T>>;
   std::vector<operation_contract> out;
-  out.push_back({operation_contract::action::receive, options.name, topics, contract_of<T>(), options.description,
+  out.push_back({operation_contract::action::receive, options.name,
+                 topics.empty() ? topics_of(options.partitions) : topics, contract_of<T>(), options.description,
                  options.name});
   if constexpr (!std::is_void_v<R>) {
     std::vector<std::string> to;
