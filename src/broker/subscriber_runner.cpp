@@ -253,6 +253,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
   for (auto& [key, l] : lanes_) l.queue.clear();
   queued_ = 0;
   waiting_lanes_.clear();
+  wake_batch_lanes();  // lanes collecting a batch end now, not at their max_wait
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
   while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) co_await wait_for_change(deadline);
   if (active_lanes_ > 0)

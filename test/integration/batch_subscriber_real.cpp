@@ -11,6 +11,7 @@
 #include <boost/describe.hpp>
 
 #include <algorithm>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <set>
@@ -160,7 +161,8 @@ BOOST_AUTO_TEST_CASE(every_record_once_in_partition_order_within_batch_bounds) {
     for (const auto& [seq, times] : o->times) duplicates += times - 1;
     BOOST_TEST_MESSAGE((o == &seq_run ? "max_concurrency=1" : "max_concurrency=4")
                        << ": " << o->sizes.records << " records in " << o->sizes.batches << " batches, sizes "
-                       << o->sizes.smallest << ".." << o->sizes.largest << " (mean " << o->sizes.mean()
+                       << o->sizes.smallest << ".." << o->sizes.largest << " (mean " << std::fixed << std::setprecision(1)
+                       << o->sizes.mean()
                        << "), duplicates " << duplicates << ", order violations " << o->order_violations);
     BOOST_TEST(o->times.size() == std::size_t{n});
     BOOST_TEST(duplicates == 0);
@@ -178,16 +180,22 @@ BOOST_AUTO_TEST_CASE(every_record_once_in_partition_order_within_batch_bounds) {
   BOOST_TEST(seq_stats.failed == 0u);
 }
 
-// A lone record waits for company no longer than max_wait.
+// A lone record waits for company no longer than max_wait. The handler publishes each batch's
+// size through its batch_context.
 BOOST_AUTO_TEST_CASE(lone_record_is_handled_within_max_wait) {
   constexpr auto max_wait = 300ms;
   test::create_topic(brokers, topic, 1);
+  const auto out = test::unique_name("batch-sizes");
+  test::create_topic(brokers, out, 1);
   broker app(io.get_executor(), options());
   std::vector<std::pair<steady::time_point, std::size_t>> calls;  // when, batch size
-  app.subscriber<event>({topic}, sub("thin", 500, max_wait), [&](std::vector<event> events) -> asio::awaitable<void> {
-    calls.emplace_back(steady::now(), events.size());
-    co_return;
-  });
+  app.subscriber<event>({topic}, sub("thin", 500, max_wait),
+                        [&](std::vector<event> events, batch_context& ctx) -> asio::awaitable<void> {
+                          calls.emplace_back(steady::now(), events.size());
+                          const event summary{events.front().seq, std::to_string(ctx.size())};
+                          co_await ctx.publish(out, summary);
+                        });
+  std::vector<message> published;
   std::vector<std::chrono::milliseconds> latencies;
   run_app(app, [&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
@@ -202,7 +210,15 @@ BOOST_AUTO_TEST_CASE(lone_record_is_handled_within_max_wait) {
       co_await test::sleep_for(200ms);
     }
     co_await p.async_flush(asio::use_awaitable);
+    published = co_await test::read_partition0(brokers, out, 6);
   });
+  for (std::size_t i = 0; i < published.size(); ++i) {
+    const auto e = asiokafka::json::decode<event>(published[i].payload());
+    BOOST_TEST(e.seq == static_cast<int>(i));
+    BOOST_TEST(e.body == "1");
+    BOOST_TEST(published[i].header("traceparent").has_value());
+    BOOST_TEST(published[i].header("correlation_id").has_value());
+  }
   std::string figures;
   for (auto l : latencies) figures += std::to_string(l.count()) + " ";
   BOOST_TEST_MESSAGE("max_wait " << max_wait.count() << " ms: lone records handled after " << figures << "ms");
