@@ -11,7 +11,6 @@
 #include <boost/describe.hpp>
 
 #include <algorithm>
-#include <iomanip>
 #include <limits>
 #include <map>
 #include <set>
@@ -103,7 +102,7 @@ struct batch_sizes {
     smallest = std::min(smallest, n);
     largest = std::max(largest, n);
   }
-  double mean() const { return batches ? static_cast<double>(records) / static_cast<double>(batches) : 0; }
+  std::size_t mean() const { return batches ? records / batches : 0; }
 };
 
 }  // namespace
@@ -161,8 +160,7 @@ BOOST_AUTO_TEST_CASE(every_record_once_in_partition_order_within_batch_bounds) {
     for (const auto& [seq, times] : o->times) duplicates += times - 1;
     BOOST_TEST_MESSAGE((o == &seq_run ? "max_concurrency=1" : "max_concurrency=4")
                        << ": " << o->sizes.records << " records in " << o->sizes.batches << " batches, sizes "
-                       << o->sizes.smallest << ".." << o->sizes.largest << " (mean " << std::fixed << std::setprecision(1)
-                       << o->sizes.mean()
+                       << o->sizes.smallest << ".." << o->sizes.largest << " (mean " << o->sizes.mean()
                        << "), duplicates " << duplicates << ", order violations " << o->order_violations);
     BOOST_TEST(o->times.size() == std::size_t{n});
     BOOST_TEST(duplicates == 0);
