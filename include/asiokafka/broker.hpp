@@ -123,13 +123,33 @@ class broker {
   /// `const message&` (raw). If it returns `awaitable<R>` with R non-void, the result is
   /// published (JSON, or as-is for strings) to the message's reply-to header topic, else to
   /// `options.output_topic`, with the input's key.
+  ///
+  /// A handler taking `std::vector<T>` or `(std::vector<T>, batch_context&)` (and not a
+  /// single T) makes a batch subscriber, FastStream's `batch=True`: it gets up to
+  /// `options.batch.max_records` records, or what arrived within `options.batch.max_wait`,
+  /// in partition order (with max_concurrency > 1, each batch is one partition's). A record
+  /// that cannot be decoded follows the error policy on its own and the handler gets the
+  /// others; a handler that throws applies the policy to the whole batch (nack_on_error: the
+  /// batch is handled again; reject_on_error: each of its records is dead-lettered); offsets
+  /// are stored once the batch is done. It returns `awaitable<void>`; statistics count
+  /// records. async_run throws config_error for a batch subscriber with ack_policy::manual or
+  /// processing_guarantee::exactly_once, or with max_records 0 or max_wait not positive.
+  /// Middlewares do not wrap batch handlers.
+  ///
   /// Returns the subscriber's statistics, valid for the broker's lifetime.
   template <class T, class Handler>
   const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler) {
     name_subscriber(options, topics);
-    auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
-    return add_subscriber(std::move(topics), std::move(options),
-                          detail::make_handler<T>(std::move(handler), broker_decoder()), std::move(contracts));
+    if constexpr (detail::is_batch_handler_v<T, Handler>) {
+      auto contracts = detail::batch_subscriber_contracts<T>(topics, options);
+      return add_batch_subscriber(std::move(topics), std::move(options),
+                                  detail::make_batch_handler<T>(std::move(handler), broker_decoder()),
+                                  std::move(contracts));
+    } else {
+      auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
+      return add_subscriber(std::move(topics), std::move(options),
+                            detail::make_handler<T>(std::move(handler), broker_decoder()), std::move(contracts));
+    }
   }
 
   /// The same with a custom decoder: `decode(const message&) -> T`, throwing on bad input.
@@ -137,9 +157,16 @@ class broker {
   const subscriber_stats& subscriber(std::vector<std::string> topics, subscriber_options options, Handler handler,
                                      Decoder decode) {
     name_subscriber(options, topics);
-    auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
-    return add_subscriber(std::move(topics), std::move(options),
-                          detail::make_handler<T>(std::move(handler), std::move(decode)), std::move(contracts));
+    if constexpr (detail::is_batch_handler_v<T, Handler>) {
+      auto contracts = detail::batch_subscriber_contracts<T>(topics, options);
+      return add_batch_subscriber(std::move(topics), std::move(options),
+                                  detail::make_batch_handler<T>(std::move(handler), std::move(decode)),
+                                  std::move(contracts));
+    } else {
+      auto contracts = detail::subscriber_contracts<T, Handler>(topics, options);
+      return add_subscriber(std::move(topics), std::move(options),
+                            detail::make_handler<T>(std::move(handler), std::move(decode)), std::move(contracts));
+    }
   }
 
   /// Declares that the application publishes T to `topic` (FastStream's
@@ -351,6 +378,9 @@ class broker {
   const subscriber_stats& add_subscriber(std::vector<std::string> topics, subscriber_options options,
                                          detail::erased_handler handler,
                                          std::vector<detail::operation_contract> contracts);
+  const subscriber_stats& add_batch_subscriber(std::vector<std::string> topics, subscriber_options options,
+                                               detail::erased_batch_handler handler,
+                                               std::vector<detail::operation_contract> contracts);
   void add_publisher(detail::operation_contract contract);
   // Composes every subscriber's configuration (throws config_error); pure.
   std::vector<composed_config> compose_subscribers() const;

@@ -74,6 +74,16 @@ struct transaction_options {
   std::chrono::milliseconds call_timeout{30000};
 };
 
+/// How a batch subscriber (a handler taking `std::vector<T>`, see broker::subscriber) groups
+/// records. Not used by handlers that take one record.
+struct batch_options {
+  /// A batch holds at most this many records...
+  std::size_t max_records = 500;
+  /// ...and is handed over at the latest this long after the subscriber started collecting it
+  /// (when fewer than max_records are there by then, it holds what arrived).
+  std::chrono::milliseconds max_wait{100};
+};
+
 /// Headers added to dead letters.
 namespace dead_letter_headers {
 inline constexpr std::string_view error = "x-asiokafka-error";
@@ -142,8 +152,10 @@ struct subscriber_options {
   std::string dead_letter_topic{};
   /// Where a handler's return value is published when the message has no reply-to header.
   std::string output_topic{};
-  /// Messages fetched per receive.
+  /// Messages fetched per receive (a consumer setting, also for batch subscribers).
   std::size_t batch_size = 64;
+  /// For batch subscribers (a handler taking `std::vector<T>`): how records are grouped.
+  batch_options batch{};
   processing_guarantee guarantee = processing_guarantee::at_least_once;
   /// For processing_guarantee::exactly_once.
   transaction_options transaction{};
@@ -299,8 +311,49 @@ class context {
   mutable std::unique_ptr<trace_context> span_{};
 };
 
+/// The view given to batch handlers that take `(std::vector<T>, batch_context&)`: the records
+/// behind the handler's values, in the same order (raw(i) is the record of the i-th value).
+/// Valid until the handler's coroutine finishes. Not thread-safe (it lives on the
+/// subscriber's strand).
+class batch_context {
+ public:
+  batch_context(const batch_context&) = delete;
+  batch_context& operator=(const batch_context&) = delete;
+
+  /// The number of values the handler got (records that could not be decoded are not part
+  /// of the batch: they follow the error policy on their own).
+  std::size_t size() const noexcept { return msgs_.size(); }
+  /// The record of the i-th value: topic, partition, offset, key, headers.
+  const message& raw(std::size_t i) const { return *msgs_.at(i); }
+  const std::string& subscriber_name() const noexcept;
+  /// This batch's span: a new trace for each batch (its records may come from many traces).
+  /// Publishes made through this context are its children.
+  const trace_context& trace() const noexcept { return span_; }
+
+  /// Publishes `value` through the broker (encoded as broker::async_publish does) as part of
+  /// this batch's handling, with a traceparent that is a child of trace() and, unless options
+  /// give one, a new correlation id. Completes with the delivery report; throws
+  /// boost::system::system_error naming the topic on delivery failure.
+  template <class V>
+  boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
+    return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options)));
+  }
+
+ private:
+  friend class detail::subscriber_runner;
+
+  batch_context(detail::subscriber_runner& runner, std::vector<const message*> msgs)
+      : runner_(&runner), msgs_(std::move(msgs)), span_(trace_context::new_root()) {}
+  boost::asio::awaitable<delivery_report> publish_outbound(detail::outbound_record r);
+
+  detail::subscriber_runner* runner_;
+  std::vector<const message*> msgs_;
+  trace_context span_;
+};
+
 /// A middleware wraps every handler call of a broker: call `next()` to continue the chain.
-/// Registered order is outermost first. An exception thrown out of it counts as a handler
+/// Registered order is outermost first. Batch handlers (which have no per-record context)
+/// are not wrapped. An exception thrown out of it counts as a handler
 /// failure.
 using middleware = std::function<boost::asio::awaitable<void>(context&, std::function<boost::asio::awaitable<void>()> next)>;
 

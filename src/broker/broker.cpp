@@ -51,6 +51,21 @@ void check_exactly_once(const subscriber_options& o) {
                        config_scope::subscriber, o.name, "must be positive");
 }
 
+// What a batch subscriber's options must be.
+void check_batch(const subscriber_options& o) {
+  if (o.ack == ack_policy::manual)
+    throw config_error("ack", config_scope::subscriber, o.name,
+                       "a batch subscriber cannot use ack_policy::manual (a batch handler has no per-record "
+                       "ack/nack; it throws to fail the batch)");
+  if (o.guarantee == processing_guarantee::exactly_once)
+    throw config_error("guarantee", config_scope::subscriber, o.name,
+                       "a batch subscriber cannot use processing_guarantee::exactly_once (not supported yet)");
+  if (o.batch.max_records == 0)
+    throw config_error("batch.max_records", config_scope::subscriber, o.name, "must be at least 1");
+  if (o.batch.max_wait.count() <= 0)
+    throw config_error("batch.max_wait", config_scope::subscriber, o.name, "must be positive");
+}
+
 std::string describe_exception(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -231,6 +246,18 @@ struct broker::state : std::enable_shared_from_this<broker::state> {
   }
 };
 
+namespace {
+// Registers a subscriber's runner and its AsyncAPI operations (State: broker::state).
+template <class State>
+const subscriber_stats& add_runner(State& st, detail::subscriber_runner::setup s,
+                                   std::vector<detail::operation_contract> contracts) {
+  for (auto& c : contracts) st.operations.push_back(std::move(c));
+  auto runner = std::make_shared<detail::subscriber_runner>(st.ex, std::move(s));
+  st.runners.push_back(runner);
+  return runner->stats();
+}
+}  // namespace
+
 broker::broker(executor_type ex, broker_options options)
     : state_(std::make_shared<state>(std::move(ex), checked_publisher_scope(std::move(options)))) {}
 
@@ -259,13 +286,19 @@ void broker::add_publisher(detail::operation_contract contract) {
 const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, subscriber_options options,
                                                detail::erased_handler handler,
                                                std::vector<detail::operation_contract> contracts) {
-  for (auto& c : contracts) state_->operations.push_back(std::move(c));
-  detail::subscriber_runner::setup s{std::move(topics),    std::move(options), std::move(handler),
-                                     state_->middlewares, state_->out,        state_->opts.log,
-                                     state_->opts.graceful_timeout, state_->opts.encoder};
-  auto runner = std::make_shared<detail::subscriber_runner>(state_->ex, std::move(s));
-  state_->runners.push_back(runner);
-  return runner->stats();
+  return add_runner(*state_, {std::move(topics),    std::move(options), std::move(handler),
+                              state_->middlewares, state_->out,        state_->opts.log,
+                              state_->opts.graceful_timeout, state_->opts.encoder},
+                    std::move(contracts));
+}
+
+const subscriber_stats& broker::add_batch_subscriber(std::vector<std::string> topics, subscriber_options options,
+                                                     detail::erased_batch_handler handler,
+                                                     std::vector<detail::operation_contract> contracts) {
+  return add_runner(*state_, {std::move(topics), std::move(options), {}, state_->middlewares, state_->out,
+                              state_->opts.log, state_->opts.graceful_timeout, state_->opts.encoder,
+                              std::move(handler)},
+                    std::move(contracts));
 }
 
 void broker::use(middleware m) { state_->middlewares->push_back(std::move(m)); }
@@ -282,6 +315,7 @@ std::vector<composed_config> broker::compose_subscribers() const {
       throw config_error("dead_letter_topic", config_scope::subscriber, o.name,
                          "ack_policy::reject_on_error needs a dead_letter_topic");
     detail::check_subscription(r->topics(), o);
+    if (r->batch_mode()) check_batch(o);
     consumer_scope scope{o.name, o.config, {{"enable.auto.offset.store", "false", std::string(offset_store_reason)}}, {}};
     if (!o.partitions.empty()) {
       scope.group_membership = false;

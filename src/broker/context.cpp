@@ -51,6 +51,13 @@ boost::asio::awaitable<delivery_report> context::publish_outbound(detail::outbou
   co_return co_await runner_->publish(std::move(r), origin);
 }
 
+const std::string& batch_context::subscriber_name() const noexcept { return runner_->name(); }
+
+boost::asio::awaitable<delivery_report> batch_context::publish_outbound(detail::outbound_record r) {
+  const detail::publish_origin origin{std::nullopt, &span_};
+  co_return co_await runner_->publish(std::move(r), origin);
+}
+
 namespace detail {
 
 const payload_encoder& broker_encoder_of(const context& ctx) noexcept { return ctx.runner_->encoder(); }

@@ -106,6 +106,7 @@ void subscriber_runner::notify() {
   wake_receiver();
   wake_releaser();
   wake_transactions();
+  wake_batch_lanes();
 }
 
 void subscriber_runner::wake_receiver() {
@@ -231,9 +232,12 @@ asio::awaitable<error_code> subscriber_runner::run() {
   if (exactly_once()) asio::co_spawn(strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
 
   const auto& opts = setup_.options;
-  // Receive ahead up to max_queued records, then wait until the handlers worked the queue
-  // down to half of it: one wake-up per half-queue instead of one per record.
-  const std::size_t max_queued = std::max<std::size_t>(opts.batch_size * 2, opts.max_concurrency * 2);
+  // Receive ahead up to max_queued records (batch subscribers: room for full batches), then
+  // wait until the handlers worked the queue down to half of it: one wake-up per half-queue
+  // instead of one per record.
+  const batch_limits batching{opts.batch.max_records, opts.batch.max_wait};
+  const std::size_t max_queued =
+      max_queued_records(opts.batch_size, opts.max_concurrency, batch_mode() ? &batching : nullptr);
   resume_receiving_at_ = max_queued / 2;
   while (!stopping_) {
     auto [ec, batch] = co_await consumer_->async_receive_batch(opts.batch_size, asio::as_tuple(asio::use_awaitable));
@@ -257,6 +261,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
     for (auto& m : batch)
       if (!superseded(m)) enqueue(std::move(m));
     start_lanes();
+    wake_batch_lanes();  // lanes collecting a batch see the new records
     if (queued_ >= max_queued)
       while (queued_ > resume_receiving_at_ && !stopping_) co_await wait_for_change(asio::steady_timer::time_point::max());
   }
@@ -266,6 +271,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
   for (auto& [key, l] : lanes_) l.queue.clear();
   queued_ = 0;
   waiting_lanes_.clear();
+  wake_batch_lanes();  // lanes collecting a batch end now, not at their max_wait
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
   while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) co_await wait_for_change(deadline);
   if (active_lanes_ > 0)
@@ -325,6 +331,10 @@ void subscriber_runner::start_lanes() {
 // fed, so a busy lane lives across many batches.
 asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
   for (;;) {
+    if (batch_mode()) {  // collects and handles batches until the lane is empty or stopping
+      co_await run_batch_lane(key);
+      break;
+    }
     if (txn_ending_ && !stopping_) {  // exactly-once: no record starts while a transaction ends
       co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
       continue;

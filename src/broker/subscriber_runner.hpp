@@ -4,6 +4,7 @@
 #pragma once
 
 #include "broker/ack_decision.hpp"
+#include "broker/batch_window.hpp"
 #include "broker/publish_path.hpp"
 #include "broker/transaction_batch.hpp"
 #include "detail/partition_key.hpp"
@@ -37,6 +38,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
     log_sink log;
     std::chrono::milliseconds graceful_timeout;
     payload_encoder encoder{};  // broker_options::encoder
+    /// Set for a batch subscriber (then `handler` is empty).
+    erased_batch_handler batch_handler{};
   };
 
   subscriber_runner(boost::asio::any_io_executor ex, setup s);
@@ -46,6 +49,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   const subscriber_options& options() const noexcept { return setup_.options; }
   const std::vector<std::string>& topics() const noexcept { return setup_.topics; }
   const payload_encoder& encoder() const noexcept { return setup_.encoder; }
+  bool batch_mode() const noexcept { return static_cast<bool>(setup_.batch_handler); }
   boost::asio::strand<boost::asio::any_io_executor>& strand() noexcept { return strand_; }
 
   /// Thread-safe copies of what the run observed.
@@ -122,6 +126,17 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
     bool active = false;
   };
 
+  // Batch subscribers (batch_subscriber.cpp): a lane collects its batch (batch_window), then
+  // decodes it, settles the undecodable records one by one and runs the handler on the rest.
+  boost::asio::awaitable<void> run_batch_lane(lane_key key);
+  boost::asio::awaitable<void> process_batch(std::vector<message>& batch);
+  boost::asio::awaitable<void> settle_undecodable(const message& msg, const std::string& error);
+  void count_in_flight(const std::vector<message>& batch, bool starting);
+  // Lanes collecting a batch wait on their own timers (like the transaction waiters) for new
+  // records, a stop or their deadline.
+  boost::asio::awaitable<void> wait_batch_change(std::chrono::steady_clock::time_point deadline);
+  void wake_batch_lanes();
+
   lane_key partition_key(std::string_view topic, std::int32_t partition);
   void enqueue(message msg);
   // Starts waiting lanes while concurrency slots are free.
@@ -172,6 +187,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // committed (the consumer's group.id is a library default no one reads).
   bool commits_offsets_ = true;
   std::string start_failure_;  // why the start failed (explicit partitions), for health()
+  std::vector<boost::asio::steady_timer*> batch_waiters_;
 
   // Exactly-once state (on the strand).
   std::optional<composed_config> txn_config_;

@@ -1,8 +1,9 @@
-// The ack policy table, step by step, without Kafka or timers.
+// The ack policy table and the batch subscriber's batching, step by step, without Kafka or timers.
 #define BOOST_TEST_MODULE test_ack_decision
 #include <boost/test/unit_test.hpp>
 
 #include "broker/ack_decision.hpp"
+#include "broker/batch_window.hpp"
 
 using namespace std::chrono_literals;
 using asiokafka::ack_policy;
@@ -89,6 +90,59 @@ BOOST_AUTO_TEST_CASE(manual_follows_the_handlers_decision) {
 BOOST_AUTO_TEST_CASE(failure_kinds_name_the_dead_letter_header_values) {
   BOOST_TEST(to_string(failure_kind::decode) == "decode");
   BOOST_TEST(to_string(failure_kind::handler) == "handler");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A batch subscriber's batching (batch_window.hpp), step by step with made-up clocks.
+BOOST_AUTO_TEST_SUITE(test_batch_window)
+
+using clock_type = batch_window::clock;
+const clock_type::time_point t0{std::chrono::seconds(1000)};
+
+BOOST_AUTO_TEST_CASE(full_batch_is_due_at_once_and_takes_max_records) {
+  batch_window w({500, 100ms});
+  BOOST_TEST(!w.is_collecting());
+  BOOST_TEST((w.deadline() == clock_type::time_point::max()));
+  w.collecting(t0);
+  BOOST_TEST(!w.due(499, t0));
+  BOOST_TEST(w.due(500, t0));
+  BOOST_TEST(w.due(1200, t0));
+  BOOST_TEST(w.take(1200) == 500u);  // the oldest 500; the rest wait for the next batch
+  BOOST_TEST(!w.is_collecting());
+}
+
+BOOST_AUTO_TEST_CASE(partial_batch_is_due_when_max_wait_ran_out_since_collecting_began) {
+  batch_window w({500, 100ms});
+  w.collecting(t0);
+  w.collecting(t0 + 60ms);  // more records arrived: the window does not restart
+  BOOST_TEST((w.deadline() == t0 + 100ms));
+  BOOST_TEST(!w.due(1, t0 + 99ms));
+  BOOST_TEST(w.due(1, t0 + 100ms));
+  BOOST_TEST(w.take(1) == 1u);
+  // The next batch's window starts when records wait again.
+  w.collecting(t0 + 500ms);
+  BOOST_TEST((w.deadline() == t0 + 600ms));
+  BOOST_TEST(!w.due(3, t0 + 599ms));
+  BOOST_TEST(w.due(3, t0 + 600ms));
+}
+
+BOOST_AUTO_TEST_CASE(nothing_queued_is_never_due) {
+  batch_window w({1, 10ms});
+  BOOST_TEST(!w.due(0, t0));
+  w.collecting(t0);
+  BOOST_TEST(!w.due(0, t0 + 1s));
+  BOOST_TEST(w.due(1, t0));  // max_records 1: every record is a batch
+}
+
+BOOST_AUTO_TEST_CASE(receive_ahead_leaves_room_for_full_batches) {
+  BOOST_TEST(max_queued_records(64, 1, nullptr) == 128u);  // per-record subscribers as before
+  BOOST_TEST(max_queued_records(64, 8, nullptr) == 128u);
+  const batch_limits limits{500, 100ms};
+  BOOST_TEST(max_queued_records(64, 1, &limits) == 1000u);  // two full batches
+  BOOST_TEST(max_queued_records(64, 4, &limits) == 4000u);  // two per concurrency slot
+  const batch_limits small{10, 100ms};
+  BOOST_TEST(max_queued_records(64, 1, &small) == 128u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -158,6 +158,14 @@ struct app_fixture {
         {"parcels"}, unpacker, [](shop::parcel) -> asio::awaitable<void> { co_return; },
         [](const asiokafka::message& m) { return shop::parcel{std::string(m.payload())}; });
 
+    asiokafka::subscriber_options ledger;  // a batch subscriber
+    ledger.name = "ledger";
+    ledger.config.group_id = "ledger";
+    app.subscriber<shop::order>({"orders"}, ledger,
+                                [](std::vector<shop::order>, asiokafka::batch_context&) -> asio::awaitable<void> {
+                                  co_return;
+                                });
+
     text = app.asyncapi({.title = "shop", .version = "2.1.0", .description = "An example shop"});
     doc = bj::parse(text);
   }
@@ -231,7 +239,7 @@ BOOST_AUTO_TEST_CASE(one_operation_per_subscriber_channel_and_publisher) {
   BOOST_TEST(operation("raw.bytes").at("channel").at("$ref").as_string() == "#/channels/bytes");
   BOOST_TEST(operation("raw.more-bytes").at("channel").at("$ref").as_string() == "#/channels/more-bytes");
   BOOST_TEST(doc.at("channels").at("orders").at("address").as_string() == "orders");
-  BOOST_TEST(doc.at("operations").as_object().size() == 13u);
+  BOOST_TEST(doc.at("operations").as_object().size() == 14u);
 }
 
 BOOST_AUTO_TEST_CASE(messages_carry_content_type_and_payload) {
@@ -242,6 +250,20 @@ BOOST_AUTO_TEST_CASE(messages_carry_content_type_and_payload) {
   BOOST_TEST(messages.at("string").at("payload").at("type").as_string() == "string");
   BOOST_TEST(messages.at("raw").at("contentType").as_string() == "application/octet-stream");
   BOOST_TEST(messages.at("json").at("payload").as_object().empty());  // any JSON
+}
+
+BOOST_AUTO_TEST_CASE(batch_subscriber_receives_an_array_of_its_type) {
+  const auto& ledger = operation("ledger");
+  BOOST_TEST(ledger.at("action").as_string() == "receive");
+  BOOST_TEST(ledger.at("channel").at("$ref").as_string() == "#/channels/orders");
+  BOOST_TEST(ledger.at("messages").at(0).at("$ref").as_string() == "#/channels/orders/messages/shop.order_batch");
+  const auto& batch = doc.at("components").at("messages").at("shop.order_batch");
+  BOOST_TEST(batch.at("contentType").as_string() == "application/json");
+  BOOST_TEST(batch.at("payload").at("type").as_string() == "array");
+  BOOST_TEST(batch.at("payload").at("items").at("$ref").as_string() == "#/components/schemas/shop.order");
+  // The per-record subscribers of the same topic keep their own message.
+  BOOST_TEST(operation("billing").at("messages").at(0).at("$ref").as_string() ==
+             "#/channels/orders/messages/shop.order");
 }
 
 BOOST_AUTO_TEST_CASE(schemas_say_what_the_codec_reads) {

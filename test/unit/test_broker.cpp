@@ -657,6 +657,38 @@ BOOST_AUTO_TEST_CASE(bad_configuration_fails_at_startup) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(batch_subscriber_refuses_manual_exactly_once_and_empty_limits_at_startup) {
+  const auto batch_handler = [](std::vector<shop::person>) -> asio::awaitable<void> { co_return; };
+  const auto refused = [&](subscriber_options s, const std::string& key) {
+    broker app(io.get_executor(), options());
+    s.name = "batcher";
+    app.subscriber<shop::person>({topic}, s, batch_handler);
+    try {
+      app.explain();
+      BOOST_ERROR(key << " was accepted");
+    } catch (const asiokafka::config_error& e) {
+      BOOST_TEST_MESSAGE(e.what());
+      BOOST_TEST(e.key() == key);
+      BOOST_TEST(e.subscriber() == "batcher");
+    }
+  };
+  refused(sub(ack_policy::manual), "ack");
+  auto eos = sub();
+  eos.guarantee = asiokafka::processing_guarantee::exactly_once;
+  eos.config.transactional_id = "tx";
+  refused(eos, "guarantee");
+  auto empty = sub();
+  empty.batch.max_records = 0;
+  refused(empty, "batch.max_records");
+  auto no_wait = sub();
+  no_wait.batch.max_wait = 0ms;
+  refused(no_wait, "batch.max_wait");
+  // The same options with a per-record handler are fine (batch options are not used).
+  broker per_record(io.get_executor(), options());
+  per_record.subscriber<shop::person>({topic}, empty, [](shop::person) -> asio::awaitable<void> { co_return; });
+  BOOST_CHECK_NO_THROW(per_record.explain());
+}
+
 BOOST_AUTO_TEST_CASE(subscribers_on_multithreaded_context_never_overlap_themselves) {
   asio::thread_pool pool(4);
   broker app(pool.get_executor(), options());

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -28,6 +29,26 @@ using message_decoder = std::function<boost::json::value(const message&)>;
 namespace detail {
 
 using erased_handler = std::function<boost::asio::awaitable<void>(message&, context&)>;
+
+/// A record of a batch that could not be decoded: its index in the batch and why.
+struct undecodable_record {
+  std::size_t index;
+  std::string error;
+};
+
+/// One batch, decoded: calls the handler with the values that decoded (again on a retry).
+class batch_call {
+ public:
+  virtual ~batch_call() = default;
+  /// `again`: a retry may follow, so the values are kept (the handler gets a copy).
+  virtual boost::asio::awaitable<void> invoke(batch_context& ctx, bool again) = 0;
+};
+
+/// Decodes a batch: the records that fail are reported in `failed` (index order) and left out
+/// of the call.
+using erased_batch_handler =
+    std::function<std::unique_ptr<batch_call>(const std::vector<const message*>& batch,
+                                              std::vector<undecodable_record>& failed)>;
 
 template <class>
 struct awaitable_result;
@@ -143,6 +164,89 @@ boost::asio::awaitable<void> invoke_handler(Handler& handler, Arg&& value, conte
     return call_handler(handler, std::forward<Arg>(value), ctx);
   else
     return publish_handler_result<R>(call_handler(handler, std::forward<Arg>(value), ctx), ctx);
+}
+
+/// A handler that takes `std::vector<T>` (or `(std::vector<T>, batch_context&)`) and not a
+/// single T: the subscriber hands it batches (subscriber_options::batch).
+template <class T, class Handler>
+inline constexpr bool is_batch_handler_v =
+    !std::is_invocable_v<Handler&, handler_arg_t<T>> && !std::is_invocable_v<Handler&, handler_arg_t<T>, context&> &&
+    (std::is_invocable_v<Handler&, std::vector<T>> || std::is_invocable_v<Handler&, std::vector<T>, batch_context&>);
+
+// A batch subscriber's operation for broker::asyncapi(): it receives T, documented as an
+// array of T (FastStream's batch subscribers are documented so).
+template <class T>
+std::vector<operation_contract> batch_subscriber_contracts(const std::vector<std::string>& topics,
+                                                           const subscriber_options& options) {
+  message_contract item = contract_of<T>();
+  message_contract batch{item.name + "_batch", item.content_type,
+                         [payload = std::move(item.payload)](json::schema_set& s) {
+                           return boost::json::value(boost::json::object{{"type", "array"}, {"items", payload(s)}});
+                         }};
+  return {{operation_contract::action::receive, options.name, topics, std::move(batch), options.description,
+           options.name}};
+}
+
+template <class Handler, class Values>
+auto call_batch_handler(Handler& handler, Values&& values, batch_context& ctx) {
+  if constexpr (std::is_invocable_v<Handler&, Values, batch_context&>)
+    return handler(std::forward<Values>(values), ctx);
+  else
+    return handler(std::forward<Values>(values));
+}
+
+template <class T, class Handler>
+class typed_batch_call final : public batch_call {
+ public:
+  typed_batch_call(Handler& handler, std::vector<T> values) : handler_(handler), values_(std::move(values)) {}
+
+  boost::asio::awaitable<void> invoke(batch_context& ctx, bool again) override {
+    if (again) {
+      std::vector<T> copy = values_;
+      co_await call_batch_handler(handler_, std::move(copy), ctx);
+    } else {
+      co_await call_batch_handler(handler_, std::move(values_), ctx);
+    }
+  }
+
+ private:
+  Handler& handler_;
+  std::vector<T> values_;
+};
+
+/// A batch handler of T, each record decoded by `decode(const message&) -> T`.
+template <class T, class Handler, class Decode>
+erased_batch_handler make_batch_handler(Handler handler, Decode decode) {
+  static_assert(!std::is_same_v<std::remove_cvref_t<T>, message>,
+                "batch handlers take decoded values; use batch_context::raw(i) for the records");
+  using R = typename awaitable_result<decltype(call_batch_handler(
+      handler, std::declval<std::vector<T>>(), std::declval<batch_context&>()))>::type;
+  static_assert(std::is_void_v<R>, "a batch handler returns awaitable<void> (publish with batch_context::publish)");
+  auto shared = std::make_shared<Handler>(std::move(handler));
+  return [shared, decode = std::move(decode)](const std::vector<const message*>& batch,
+                                              std::vector<undecodable_record>& failed) -> std::unique_ptr<batch_call> {
+    std::vector<T> values;
+    values.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      try {
+        values.push_back(decode(*batch[i]));
+      } catch (const std::exception& e) {
+        failed.push_back({i, e.what()});
+      }
+    }
+    return std::make_unique<typed_batch_call<T, Handler>>(*shared, std::move(values));
+  };
+}
+
+/// The same with the content-type rules (payload_decoder).
+template <class T, class Handler>
+erased_batch_handler make_batch_handler(Handler handler, const message_decoder& broker_decode) {
+  auto decoder = std::make_shared<payload_decoder<T>>(broker_decode);
+  return make_batch_handler<T>(std::move(handler), [decoder](const message& msg) {
+    T value{};
+    decoder->decode(msg, value);
+    return value;
+  });
 }
 
 /// A handler of T decoded by `decode(const message&) -> T`.
