@@ -89,9 +89,11 @@ std::size_t consumer_impl::assignment_size() const {
 }
 
 // One line per rebalance event, for operators watching a fleet (docs: README, operations).
+// With cooperative-sticky every member gets an event per rebalance, also when nothing of its
+// own moves ("assigned nothing").
 void consumer_impl::log_rebalance(std::string_view kind, const topic_partition_list& parts, std::size_t assigned_after) {
   core_.log(log_level::info, "REBALANCE",
-            std::string(kind) + " " + describe(parts) + " (rebalance event #" + std::to_string(++rebalance_events_) +
+            std::string(kind) + " " + (parts.empty() ? std::string("nothing") : describe(parts)) + " (rebalance event #" + std::to_string(++rebalance_events_) +
                 ": " + std::to_string(parts.size()) + " partition(s), " + std::to_string(assigned_after) +
                 " assigned after it)");
 }

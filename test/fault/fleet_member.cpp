@@ -1,0 +1,107 @@
+// One pod of a deployment, for test_rolling_deployment: a broker subscriber process whose
+// group.instance.id comes from POD_NAME (broker-scope static_ids = from_environment), as on
+// Kubernetes. It records every handled event as {seq, partition, CLOCK_MONOTONIC ns} (24
+// bytes, one write(2) each) in HANDLED_FILE and every rebalance event as a line
+// "<monotonic ns> <log line>" in REBALANCE_FILE. SIGTERM stops it gracefully (what it handled
+// is committed; a static member does not leave the group) and it exits 0.
+//
+//   fleet_member BROKERS TOPIC GROUP static|dynamic ASSIGNOR HANDLED_FILE REBALANCE_FILE
+#include <asiokafka/broker.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "sequenced_event.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using event = asiokafka::test::sequenced_event;
+
+namespace {
+
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void write_all(int fd, const void* data, std::size_t size) {
+  if (::write(fd, data, size) != static_cast<ssize_t>(size)) {
+    std::fprintf(stderr, "fleet_member: write failed: %s\n", std::strerror(errno));
+    std::_Exit(4);  // never let the offset of an unrecorded record be committed
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 8) {
+    std::fprintf(stderr, "usage: %s BROKERS TOPIC GROUP static|dynamic ASSIGNOR HANDLED_FILE REBALANCE_FILE\n",
+                 argv[0]);
+    return 2;
+  }
+  const bool static_membership = std::string(argv[4]) == "static";
+  const int handled = ::open(argv[6], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int rebalances = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (handled < 0 || rebalances < 0) {
+    std::fprintf(stderr, "fleet_member: cannot open its files: %s\n", std::strerror(errno));
+    return 2;
+  }
+
+  asio::io_context io;
+  asiokafka::broker_options options;
+  options.config.bootstrap_servers = argv[1];
+  options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  options.config.raw = {{"partition.assignment.strategy", argv[5]}, {"auto.commit.interval.ms", "200"}};
+  // Longer than a restart: a static member coming back within it gets its partitions back
+  // without a rebalance.
+  options.config.session_timeout = 20s;
+  if (static_membership) options.static_ids = asiokafka::from_environment{"POD_NAME"};
+  options.graceful_timeout = 10s;
+  options.log = [&](asiokafka::log_level level, std::string_view facility, std::string_view line) {
+    if (facility == "REBALANCE") {
+      const std::string entry = std::to_string(monotonic_ns()) + " " + std::string(line) + "\n";
+      write_all(rebalances, entry.data(), entry.size());
+    } else if (level <= asiokafka::log_level::warning) {
+      std::fprintf(stderr, "fleet_member %s: %.*s %.*s\n", std::getenv("POD_NAME") ? std::getenv("POD_NAME") : "?",
+                   static_cast<int>(facility.size()), facility.data(), static_cast<int>(line.size()), line.data());
+    }
+  };
+  int status = 0;
+  asiokafka::broker app(io.get_executor(), options);
+  asiokafka::subscriber_options s;
+  s.name = "fleet";
+  s.config.group_id = argv[3];
+  app.subscriber<event>({argv[2]}, s, [&](event e, asiokafka::context& ctx) -> asio::awaitable<void> {
+    const std::int64_t entry[3] = {e.seq, ctx.partition(), monotonic_ns()};
+    write_all(handled, entry, sizeof entry);
+    co_return;
+  });
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const asiokafka::error_code& ec, int) {
+    if (!ec) app.stop();
+  });
+  app.async_run([&](asiokafka::error_code ec) {
+    if (ec) {
+      std::fprintf(stderr, "fleet_member: %s\n", ec.message().c_str());
+      status = 3;
+    }
+    signals.cancel();
+  });
+  io.run();
+  ::close(handled);
+  ::close(rebalances);
+  return status;
+}

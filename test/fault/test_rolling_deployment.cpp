@@ -1,0 +1,379 @@
+// A deployment of 6 pods (fleet_member processes) in one group on a 12-partition topic under a
+// steady stream, restarted one by one as a rolling update does: each pod is stopped gracefully
+// and started again with the same POD_NAME, well within session.timeout.ms. With static
+// membership (group.instance.id from POD_NAME) the other pods see no rebalance; the control
+// run with dynamic membership shows what the update costs without it. Then the static fleet
+// scales out to 7 pods with cooperative-sticky: only the partitions that move are revoked.
+//
+// Each pod records what it handled (sequence number, partition, monotonic time) and its
+// rebalance log lines; this test reads those files, and polls the group's lag through the
+// admin client while the update runs.
+#define BOOST_TEST_MODULE test_rolling_deployment
+#include <boost/test/unit_test.hpp>
+
+#include <asiokafka/admin.hpp>
+#include <asiokafka/json.hpp>
+#include <asiokafka/producer.hpp>
+
+#include "child_process.hpp"
+#include "fault_support.hpp"
+#include "kafka_helpers.hpp"
+#include "sequenced_event.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+namespace test = asiokafka::test;
+
+namespace {
+
+constexpr int pods = 6;
+constexpr int partitions = 12;
+
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+struct handled_entry {
+  std::int64_t seq, partition, at_ns;
+};
+
+std::vector<handled_entry> read_handled(const std::string& path) {
+  std::vector<handled_entry> out;
+  std::ifstream in(path, std::ios::binary);
+  handled_entry e{};
+  while (in.read(reinterpret_cast<char*>(&e), sizeof e)) out.push_back(e);
+  return out;
+}
+
+struct rebalance_line {
+  std::int64_t at_ns = 0;
+  std::string kind;  // assigned, revoked, lost
+  std::size_t partitions = 0;
+};
+
+std::vector<rebalance_line> read_rebalances(const std::string& path) {
+  std::vector<rebalance_line> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream s(line);
+    rebalance_line r;
+    s >> r.at_ns >> r.kind;
+    // "<ns> <kind> <partitions> (rebalance event #N: K partition(s), M assigned after it)"
+    const auto event = line.find("(rebalance event #");
+    const auto colon = event == std::string::npos ? event : line.find(": ", event);
+    if (colon != std::string::npos) r.partitions = std::stoul(line.substr(colon + 2));
+    out.push_back(r);
+  }
+  return out;
+}
+
+/// One pod: its POD_NAME and the processes it ran (files of each run, in order).
+struct pod {
+  std::string name;
+  pid_t pid = -1;
+  std::vector<std::string> handled_files, rebalance_files;
+};
+
+struct fleet_figures {
+  test::delivery_counts counts;
+  int bystander_rebalances = 0;      // rebalance events of pods not being restarted, during restarts
+  double longest_pause_ms = 0;       // longest gap between two handled records of one partition
+  std::int64_t max_lag = 0;          // the group's largest total lag seen during the update
+  std::vector<long long> restart_ms; // each pod: SIGTERM to its new process's first record
+  int bad_exits = 0;
+  // scale-out (static run only)
+  int scale_revoke_events = 0;
+  std::size_t scale_revoked = 0, scale_new_assigned = 0;
+  int scale_full_revocations = 0;    // old pods that gave up every partition they had
+};
+
+class fleet {
+ public:
+  fleet(std::string brokers, std::string mode, std::string assignor)
+      : brokers_(std::move(brokers)),
+        mode_(std::move(mode)),
+        assignor_(assignor),
+        topic_(test::unique_name("fleet-" + mode_)),
+        group_(test::unique_name("fleet-" + mode_)),
+        dir_(std::string(ASIOKAFKA_FAULT_STATE) + "/" + topic_) {
+    std::filesystem::create_directories(dir_);
+    test::create_topic(brokers_, topic_, partitions);
+  }
+
+  ~fleet() {
+    for (auto& p : pods_)
+      if (p.pid > 0) {
+        ::kill(p.pid, SIGKILL);
+        ::waitpid(p.pid, nullptr, 0);
+      }
+    stop_producing();
+    std::filesystem::remove_all(dir_);
+  }
+
+  /// Starts producing ~2,000 records/s (round-robin over the partitions) and polling the lag.
+  void start_producing() {
+    producer_thread_ = std::thread([this] {
+      asio::io_context io;
+      asiokafka::producer p(io.get_executor(), test::producer_config(brokers_, {{"linger.ms", "5"}}));
+      asiokafka::admin a(io.get_executor(), test::producer_config(brokers_));
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        asio::steady_timer pace(io);
+        while (!stop_.load()) {
+          for (int i = 0; i < 50; ++i) {
+            const std::int64_t seq = produced_++;
+            p.produce(asiokafka::record{topic_, static_cast<std::int32_t>(seq % partitions), std::to_string(seq),
+                                        asiokafka::json::encode(test::sequenced_event{seq, "fleet"}), {}, {}});
+          }
+          pace.expires_after(25ms);
+          co_await pace.async_wait(asio::use_awaitable);
+        }
+        co_await p.async_flush(asio::use_awaitable);
+        produce_failed_ = p.failed();
+        // The clients keep the io_context busy: stop it once the lag poller is done too.
+        asio::steady_timer wait(io);
+        while (!lag_done_.load()) {
+          wait.expires_after(10ms);
+          co_await wait.async_wait(asio::use_awaitable);
+        }
+        io.stop();
+      }, asio::detached);
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        asio::steady_timer tick(io);
+        const asiokafka::admin_call_options call{5s};
+        while (!stop_.load()) {
+          auto [ec, lags] = co_await a.async_group_lag(group_, call, asio::as_tuple(asio::use_awaitable));
+          std::int64_t total = 0;
+          for (const auto& l : lags) total += std::max<std::int64_t>(l.lag, 0);
+          if (!ec && measuring_lag_.load()) max_lag_ = std::max(max_lag_.load(), total);
+          tick.expires_after(250ms);
+          co_await tick.async_wait(asio::use_awaitable);
+        }
+        lag_done_ = true;
+      }, asio::detached);
+      io.run();
+    });
+  }
+
+  void stop_producing() {
+    stop_ = true;
+    if (producer_thread_.joinable()) producer_thread_.join();
+  }
+
+  void start_pod(int i) {
+    if (static_cast<int>(pods_.size()) <= i) pods_.resize(static_cast<std::size_t>(i) + 1);
+    auto& p = pods_[static_cast<std::size_t>(i)];
+    p.name = "deploy-" + std::to_string(i);
+    const auto run = std::to_string(p.handled_files.size());
+    p.handled_files.push_back(dir_ + "/" + p.name + "-" + run + ".bin");
+    p.rebalance_files.push_back(dir_ + "/" + p.name + "-" + run + ".log");
+    p.pid = test::spawn({ASIOKAFKA_FLEET_MEMBER, brokers_, topic_, group_, mode_, assignor_, p.handled_files.back(),
+                         p.rebalance_files.back()},
+                        {"POD_NAME=" + p.name});
+  }
+
+  /// SIGTERM and wait; the exit status counts against bad_exits unless 0.
+  void stop_pod(int i) {
+    auto& p = pods_[static_cast<std::size_t>(i)];
+    int status = 0;
+    ::kill(p.pid, SIGTERM);
+    ::waitpid(p.pid, &status, 0);
+    p.pid = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++figures_.bad_exits;
+  }
+
+  bool wait_first_record(int i, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (std::filesystem::exists(pods_[static_cast<std::size_t>(i)].handled_files.back()) &&
+          std::filesystem::file_size(pods_[static_cast<std::size_t>(i)].handled_files.back()) > 0)
+        return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  fleet_figures run(bool scale_out) {
+    start_producing();
+    for (int i = 0; i < pods; ++i) start_pod(i);
+    for (int i = 0; i < pods; ++i) BOOST_REQUIRE_MESSAGE(wait_first_record(i, 90s), "pod " << i << " handled nothing");
+    std::this_thread::sleep_for(3s);  // the fleet settles
+
+    measuring_lag_ = true;
+    const std::int64_t roll_start = monotonic_ns();
+    std::vector<std::pair<std::int64_t, std::int64_t>> windows;  // per pod: its restart
+    for (int i = 0; i < pods; ++i) {
+      const std::int64_t begin = monotonic_ns();
+      stop_pod(i);
+      start_pod(i);
+      BOOST_REQUIRE_MESSAGE(wait_first_record(i, 60s), "restarted pod " << i << " handled nothing");
+      figures_.restart_ms.push_back((monotonic_ns() - begin) / 1000000);
+      std::this_thread::sleep_for(2s);  // what the restart set off shows up in this window
+      windows.emplace_back(begin, monotonic_ns());
+    }
+    const std::int64_t roll_end = monotonic_ns();
+    measuring_lag_ = false;
+
+    std::int64_t scale_start = 0, scale_end = 0;
+    if (scale_out) {
+      scale_start = monotonic_ns();
+      start_pod(pods);
+      BOOST_REQUIRE_MESSAGE(wait_first_record(pods, 90s), "the seventh pod handled nothing");
+      std::this_thread::sleep_for(5s);
+      scale_end = monotonic_ns();
+    }
+
+    stop_producing();
+    BOOST_REQUIRE_EQUAL(produce_failed_, 0u);
+    const std::int64_t produced = produced_.load();
+    const auto all_handled = [&] {
+      std::vector<std::uint16_t> times(static_cast<std::size_t>(produced), 0);
+      for (const auto& p : pods_)
+        for (const auto& f : p.handled_files)
+          for (const auto& e : read_handled(f))
+            if (e.seq >= 0 && e.seq < produced) ++times[static_cast<std::size_t>(e.seq)];
+      return times;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    auto times = all_handled();
+    while (std::find(times.begin(), times.end(), std::uint16_t{0}) != times.end() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(500ms);
+      times = all_handled();
+    }
+    std::this_thread::sleep_for(1s);
+    for (int i = 0; i < static_cast<int>(pods_.size()); ++i) stop_pod(i);
+    figures_.counts = test::tally(all_handled(), produced);
+    figures_.max_lag = max_lag_.load();
+    analyse(roll_start, roll_end, windows, scale_start, scale_end);
+    return figures_;
+  }
+
+ private:
+  void analyse(std::int64_t roll_start, std::int64_t roll_end,
+               const std::vector<std::pair<std::int64_t, std::int64_t>>& windows, std::int64_t scale_start,
+               std::int64_t scale_end) {
+    // Longest pause: per partition, the largest gap between records handled during the update.
+    std::map<std::int64_t, std::vector<std::int64_t>> at_by_partition;
+    for (const auto& p : pods_)
+      for (const auto& f : p.handled_files)
+        for (const auto& e : read_handled(f))
+          if (e.at_ns >= roll_start && e.at_ns <= roll_end) at_by_partition[e.partition].push_back(e.at_ns);
+    for (auto& [partition, at] : at_by_partition) {
+      std::sort(at.begin(), at.end());
+      for (std::size_t k = 1; k < at.size(); ++k)
+        figures_.longest_pause_ms = std::max(figures_.longest_pause_ms, (at[k] - at[k - 1]) / 1e6);
+    }
+    // Rebalance events of the other pods while pod i restarted.
+    for (int i = 0; i < pods; ++i)
+      for (int j = 0; j < static_cast<int>(pods_.size()); ++j) {
+        if (j == i) continue;
+        for (const auto& f : pods_[static_cast<std::size_t>(j)].rebalance_files)
+          for (const auto& r : read_rebalances(f))
+            if (r.at_ns >= windows[static_cast<std::size_t>(i)].first &&
+                r.at_ns <= windows[static_cast<std::size_t>(i)].second)
+              ++figures_.bystander_rebalances;
+      }
+    if (!scale_start) return;
+    for (int j = 0; j < static_cast<int>(pods_.size()); ++j) {
+      std::size_t before = 0;  // partitions the pod's current process held when the scale-out began
+      std::size_t revoked = 0;
+      for (const auto& r : read_rebalances(pods_[static_cast<std::size_t>(j)].rebalance_files.back())) {
+        const bool in_window = r.at_ns >= scale_start && r.at_ns <= scale_end;
+        if (j == pods) {
+          if (in_window && r.kind == "assigned") figures_.scale_new_assigned += r.partitions;
+          continue;
+        }
+        if (r.at_ns < scale_start) before += r.kind == "assigned" ? r.partitions : 0;
+        if (r.at_ns < scale_start && r.kind != "assigned") before -= std::min(before, r.partitions);
+        if (in_window && r.kind != "assigned") {
+          ++figures_.scale_revoke_events;
+          revoked += r.partitions;
+        }
+      }
+      figures_.scale_revoked += revoked;
+      if (j < pods && revoked > 0 && revoked >= before) ++figures_.scale_full_revocations;
+    }
+  }
+
+  std::string brokers_, mode_, assignor_, topic_, group_, dir_;
+  std::vector<pod> pods_;
+  std::thread producer_thread_;
+  std::atomic<bool> stop_{false}, measuring_lag_{false}, lag_done_{false};
+  std::atomic<std::int64_t> produced_{0}, max_lag_{0};
+  std::uint64_t produce_failed_ = 0;
+  fleet_figures figures_;
+};
+
+std::string join(const std::vector<long long>& v) {
+  std::string out;
+  for (auto x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+
+void print(const char* scenario, const fleet_figures& f) {
+  test::report(scenario, f.counts);
+  test::print_report_line("  rebalance events at the other pods during restarts %d; longest partition pause %.0f ms; "
+                          "max group lag %lld; stop-to-first-record per pod (ms) %s",
+                          f.bystander_rebalances, f.longest_pause_ms, static_cast<long long>(f.max_lag),
+                          join(f.restart_ms).c_str());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(test_fault)
+
+BOOST_AUTO_TEST_CASE(rolling_update_of_static_members_rebalances_nothing_and_scales_out_incrementally) {
+  const std::string brokers = test::cluster_bootstrap(ASIOKAFKA_FAULT_STATE, "fault1");
+  fleet_figures stat, dyn;
+  {
+    fleet f(brokers, "static", "cooperative-sticky");
+    stat = f.run(true);
+  }
+  print("rolling update, 6 static pods (POD_NAME), cooperative-sticky", stat);
+  test::print_report_line("  scale-out to 7: %d revoke events at the 6 pods, %zu partitions revoked, %zu assigned to "
+                          "the new pod, %d pods revoked everything",
+                          stat.scale_revoke_events, stat.scale_revoked, stat.scale_new_assigned,
+                          stat.scale_full_revocations);
+  {
+    fleet f(brokers, "dynamic", "cooperative-sticky");
+    dyn = f.run(false);
+  }
+  print("rolling update, 6 dynamic pods (control), cooperative-sticky", dyn);
+
+  BOOST_TEST(stat.counts.lost == 0);
+  BOOST_TEST(stat.bad_exits == 0);
+  BOOST_TEST(stat.bystander_rebalances == 0);
+  BOOST_TEST(stat.scale_new_assigned >= 1u);
+  BOOST_TEST(stat.scale_revoked == stat.scale_new_assigned);  // only what moved
+  BOOST_TEST(stat.scale_full_revocations == 0);
+  BOOST_TEST(dyn.counts.lost == 0);
+  BOOST_TEST(dyn.bad_exits == 0);
+  // The control shows the measurement sees rebalances when there are some.
+  BOOST_TEST(dyn.bystander_rebalances > 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
