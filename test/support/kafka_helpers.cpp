@@ -56,25 +56,22 @@ void create_topic(const std::string& brokers, const std::string& topic, int part
 namespace asiokafka::test {
 
 group_description describe_group(const std::string& brokers, const std::string& group) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof errstr);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (!rk) throw std::runtime_error(std::string("describe_group: ") + errstr);
-  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, rd_kafka_destroy);
-  const rd_kafka_group_list* list = nullptr;
-  const auto err = rd_kafka_list_groups(rk, group.c_str(), &list, 10000);
-  if (err) throw std::runtime_error("describe_group \"" + group + "\": " + rd_kafka_err2str(err));
-  std::unique_ptr<const rd_kafka_group_list, void (*)(const rd_kafka_group_list*)> owned(list, rd_kafka_group_list_destroy);
-  group_description out{"Dead", 0};
-  for (int i = 0; i < list->group_cnt; ++i) {
-    const auto& g = list->groups[i];
-    if (g.group != group) continue;
-    if (g.err && g.err != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND)
-      throw std::runtime_error("describe_group \"" + group + "\": " + rd_kafka_err2str(g.err));
-    out.state = g.state ? g.state : "";
-    out.members = g.member_cnt;
-  }
+  boost::asio::io_context io;
+  admin a(io.get_executor(), producer_config(brokers));
+  std::string failure = "no answer within 30 s";
+  group_description out;
+  a.async_describe_groups({group}, admin_call_options{std::chrono::seconds(10)},
+                          [&](error_code ec, std::vector<group_description> groups) {
+                            if (!ec && groups.size() == 1 && !groups[0].error) {
+                              out = std::move(groups[0]);
+                              failure.clear();
+                            } else {
+                              failure = ec ? ec.message() : groups.empty() ? "no result" : groups[0].message;
+                            }
+                            io.stop();
+                          });
+  io.run_for(std::chrono::seconds(30));
+  if (!failure.empty()) throw std::runtime_error("describe_group \"" + group + "\": " + failure);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Helpers for tests that run clients: configs, and running a coroutine to completion.
 #pragma once
 
+#include <asiokafka/admin_types.hpp>
 #include <asiokafka/config.hpp>
 #include <asiokafka/log.hpp>
 
@@ -75,12 +76,9 @@ class log_capture {
 void create_topic(const std::string& brokers, const std::string& topic, int partitions, int replication_factor = 1,
                   const raw_config& configs = {});
 
-/// A consumer group as the broker describes it (rd_kafka_list_groups, blocking; tests only).
-struct group_description {
-  std::string state;  // "Empty", "Stable", ..., "Dead" for a group the broker does not know
-  int members = 0;
-};
-/// Throws std::runtime_error with librdkafka's message on failure.
+/// A consumer group as the broker describes it, through asiokafka's admin client (blocking;
+/// tests only): state "Dead" and no members for a group the broker does not know.
+/// Throws std::runtime_error with the broker's message on failure.
 group_description describe_group(const std::string& brokers, const std::string& group);
 
 }  // namespace asiokafka::test
