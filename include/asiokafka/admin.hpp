@@ -11,6 +11,7 @@
 #include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
+#include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/sinks.hpp>
 #include <asiokafka/topic_partition.hpp>
 
@@ -38,6 +39,8 @@ struct admin_options {
   statistics_sink on_statistics{};
   /// Default: log_to_stderr().
   log_sink log{};
+  /// SASL/OAUTHBEARER tokens (sasl.mechanism=OAUTHBEARER); see oauthbearer_token_provider.
+  oauthbearer_token_provider token_provider{};
 };
 
 /// An admin client.

@@ -46,7 +46,8 @@ bool is_admin_result(rd_kafka_event_type_t type) {
 
 admin_impl::admin_impl(asio::any_io_executor ex, const composed_config& config, admin_options options)
     : core_(std::move(ex), RD_KAFKA_PRODUCER, make_rd_conf(config), admin_result_events,
-            {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log)},
+            {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log),
+             std::move(options.token_provider)},
             "asiokafka admin"),
       main_q_(core_.bridge(rd_kafka_queue_get_main(core_.rk()))) {}
 
