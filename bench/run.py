@@ -34,9 +34,9 @@ PARTITIONS = 8
 LIFTED_PREFETCH = "queued.min.messages=10000000,queued.max.messages.kbytes=2097151"
 
 SETTINGS = {
-    "full": {"count": 2_000_000, "rounds": 3, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10,
+    "full": {"count": 2_000_000, "rounds": 5, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10,
              "rr_count": 20_000, "rr_latency_count": 2_000, "transform_count": 200_000},
-    "quick": {"count": 300_000, "rounds": 2, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5,
+    "quick": {"count": 300_000, "rounds": 5, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5,
               "rr_count": 3_000, "rr_latency_count": 500, "transform_count": 50_000},
 }
 # Request/reply: requests at most this many in flight for throughput (rr_count requests),
@@ -46,12 +46,20 @@ SETTINGS = {
 # default is linger_ms=0).
 RR_IN_FLIGHT = 100
 RR_LINGER = "linger.ms=0"
+# The primary, stable figures: instructions per record of each C/C++ contestant under
+# valgrind --tool=callgrind (whole process, librdkafka's threads included, lifted prefetch),
+# CALLGRIND_RUNS times each, interleaved, on a topic of its own holding exactly CALLGRIND_RECORDS
+# records (consuming part of a larger topic would count whatever librdkafka prefetched beyond
+# it, which varies from run to run).
+CALLGRIND_RECORDS = 100_000
+CALLGRIND_RUNS = 2
 LATENCY_RATE = 20_000
 LATENCY_WARMUP_S = 1
 
 
 class Contestant:
-    def __init__(self, key, label, argv, count_key="count", in_defaults_table=True):
+    def __init__(self, key, label, argv, count_key="count", in_defaults_table=True, native=False):
+        self.native = native  # C/C++: measured under callgrind too
         self.key = key
         self.label = label
         self.argv = argv  # (topic, group, count) -> argv
@@ -63,15 +71,15 @@ def contestants(build, python):
     b = os.path.join(build, "bench")
     return [
         Contestant("1", "raw librdkafka poll loop (C)",
-                   lambda br, t, g, n: [f"{b}/raw_poll", "consume", br, t, g, str(n)]),
+                   lambda br, t, g, n: [f"{b}/raw_poll", "consume", br, t, g, str(n)], native=True),
         Contestant("2", "raw librdkafka loop + JSON decode",
-                   lambda br, t, g, n: [f"{b}/raw_decode", br, t, g, str(n)]),
+                   lambda br, t, g, n: [f"{b}/raw_decode", br, t, g, str(n)], native=True),
         Contestant("3", "asiokafka consumer::async_receive",
-                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive", br, t, g, str(n)]),
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive", br, t, g, str(n)], native=True),
         Contestant("3b", "asiokafka consumer::async_receive_batch(1024)",
-                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive-batch", br, t, g, str(n)]),
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive-batch", br, t, g, str(n)], native=True),
         Contestant("4", "asiokafka broker subscriber<person>",
-                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "subscriber", br, t, g, str(n)]),
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "subscriber", br, t, g, str(n)], native=True),
         Contestant("5", "FastStream subscriber (pydantic)",
                    lambda br, t, g, n: [python, f"{HERE}/faststream_sub.py", br, t, g, str(n)],
                    count_key="faststream_count", in_defaults_table=False),
@@ -188,6 +196,91 @@ def consume_run(c, args, topic, count, prefetch, log_dir, round_no, timeout):
     return run
 
 
+def callgrind_runs(cs, args, log_dir, progress):
+    """Instructions per record of each native contestant, CALLGRIND_RUNS interleaved runs each."""
+    native = [c for c in cs if c.native]
+    n = CALLGRIND_RECORDS
+    topic = f"bench-callgrind-{n}-{uuid.uuid4().hex[:8]}"
+    b = f"{args.build}/bench"
+    run_tool([f"{b}/raw_poll", "create-topic", args.brokers, topic, str(PARTITIONS)],
+             os.path.join(log_dir, "create-topic.log"))
+    run_tool([f"{b}/asiokafka_bench", "fill", args.brokers, topic, str(n), str(PARTITIONS)],
+             os.path.join(log_dir, "fill-callgrind.log"), timeout=600)
+    per_record = {c.key: [] for c in native}
+    for r in range(CALLGRIND_RUNS):
+        for c in native:
+            base = os.path.join(log_dir, f"callgrind-{c.key}-r{r + 1}")
+            group = f"bench-callgrind-{c.key}-{r + 1}-{uuid.uuid4().hex[:8]}"
+            argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={base}.cg"] + c.argv(args.brokers, topic,
+                                                                                           group, n)
+            child = Child(argv, base + ".log", {"BENCH_CONSUMER_CONFIG": LIFTED_PREFETCH})
+            result, _, code, timed_out = child.wait(1800)
+            total = None
+            complete = (result and result.get("count") == n and result.get("offsets_sum") == n
+                        and result.get("out_of_order") == 0 and code == 0 and not timed_out)
+            if complete and os.path.exists(base + ".cg"):
+                with open(base + ".cg") as f:
+                    for line in f:
+                        if line.startswith(("summary:", "totals:")):
+                            total = int(line.split()[1])
+                            break
+            per_record[c.key].append(None if total is None else total / n)
+            state = f"{total / n:,.0f} Ir/record" if total else f"FAILED (exit {code}, see {base}.log)"
+            progress.step(f"callgrind run {r + 1}/{CALLGRIND_RUNS}: {c.key} {c.label}: {state}")
+    rows = []
+    for c in native:
+        vals = [v for v in per_record[c.key] if v is not None]
+        row = {"id": c.key, "name": c.label, "records": n, "runs": per_record[c.key],
+               "ok": len(vals) == CALLGRIND_RUNS}
+        if vals:
+            row["ir_per_record"] = statistics.mean(vals)
+            row["spread_pct"] = (max(vals) - min(vals)) / min(vals) * 100
+        rows.append(row)
+    return rows
+
+
+def callgrind_ratios(rows):
+    by = {r["id"]: r.get("ir_per_record") for r in rows}
+
+    def div(a, b):
+        return by[a] / by[b] if by.get(a) and by.get(b) else None
+
+    return [
+        {"ratio": "3 / 1 instructions per record (async_receive vs raw poll)", "value": div("3", "1"),
+         "target": "<= 1.05"},
+        {"ratio": "3b / 1 instructions per record (async_receive_batch vs raw poll)", "value": div("3b", "1"),
+         "target": "-"},
+        {"ratio": "4 / 2 instructions per record (subscriber<person> vs raw + decode)", "value": div("4", "2"),
+         "target": "<= 1.15"},
+    ]
+
+
+def callgrind_markdown(rows, ratios):
+    lines = [
+        "",
+        f"Instructions per record (valgrind --tool=callgrind, whole process including start-up and group join, "
+        f"librdkafka's threads included; a topic of {CALLGRIND_RECORDS:,} such records, lifted prefetch, "
+        f"{CALLGRIND_RUNS} interleaved runs each). These are the primary figures: they repeat within a fraction of a "
+        "percent whatever else the machine does (the spread column shows it), while the wall-clock and CPU figures "
+        "above move with the machine's load (their min-max shows by how much).",
+        "",
+        "| # | contestant | instructions / record | runs | spread |",
+        "|---|---|---:|---|---:|",
+    ]
+    for r in rows:
+        runs = ", ".join("failed" if v is None else f"{v:,.0f}" for v in r["runs"])
+        lines.append(f"| {r['id']} | {r['name']} | {fmt(r.get('ir_per_record'), 0)} | {runs} | "
+                     f"{fmt(r.get('spread_pct'), 2)} % |")
+    lines += ["", "| ratio (instructions) | measured | target | met |", "|---|---:|---:|---|"]
+    for r in ratios:
+        v = r["value"]
+        met = "-"
+        if v is not None and r["target"].startswith("<="):
+            met = "yes" if v <= float(r["target"][3:]) else "**no**"
+        lines.append(f"| {r['ratio']} | {fmt(v, 3)} | {r['target']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
 def summarize(runs):
     good = [r for r in runs if r["ok"]]
     out = {"rounds": len(runs), "rounds_ok": len(good)}
@@ -195,6 +288,9 @@ def summarize(runs):
         return out
     for key in ("msgs_per_s", "mb_per_s", "cpu_s_per_million", "peak_rss_mb"):
         out[key] = statistics.median(r[key] for r in good)
+    for key in ("msgs_per_s", "cpu_s_per_million"):
+        out[key + "_min"] = min(r[key] for r in good)
+        out[key + "_max"] = max(r[key] for r in good)
     out["count"] = good[0]["count"]
     out["per_round_msgs_per_s"] = [round(r["msgs_per_s"]) for r in good]
     return out
@@ -480,15 +576,17 @@ def markdown(machine_info, settings_name, settings, fill, table, defaults_table,
         "Consumer prefetch limits lifted for every contestant (queued.min.messages=10000000, "
         "queued.max.messages.kbytes=2097151); fetch sizes at librdkafka's defaults.",
         "",
-        "| # | contestant | msgs/s | MB/s | CPU s / M msgs | peak RSS MiB | p50 ms | p99 ms | p999 ms |",
+        "| # | contestant | msgs/s (min-max) | MB/s | CPU s / M msgs (min-max) | peak RSS MiB | p50 ms | p99 ms | p999 ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in table:
         note = f" ({row['count']:,} records)" if row.get("count") and row["count"] != settings["count"] else ""
         failed = "" if row.get("rounds_ok") == row.get("rounds") else f" ({row.get('rounds_ok')}/{row.get('rounds')} rounds ok)"
         lines.append(
-            f"| {row['id']} | {row['name']}{note}{failed} | {fmt(row.get('msgs_per_s'), 0)} | {fmt(row.get('mb_per_s'))} | "
-            f"{fmt(row.get('cpu_s_per_million'), 2)} | {fmt(row.get('peak_rss_mb'), 0)} | {fmt(row.get('p50_ms'), 2)} | "
+            f"| {row['id']} | {row['name']}{note}{failed} | {fmt(row.get('msgs_per_s'), 0)} "
+            f"({fmt(row.get('msgs_per_s_min'), 0)}-{fmt(row.get('msgs_per_s_max'), 0)}) | {fmt(row.get('mb_per_s'))} | "
+            f"{fmt(row.get('cpu_s_per_million'), 2)} ({fmt(row.get('cpu_s_per_million_min'), 2)}-"
+            f"{fmt(row.get('cpu_s_per_million_max'), 2)}) | {fmt(row.get('peak_rss_mb'), 0)} | {fmt(row.get('p50_ms'), 2)} | "
             f"{fmt(row.get('p99_ms'), 2)} | {fmt(row.get('p999_ms'), 2)} |")
     lines += [
         "",
@@ -598,7 +696,8 @@ def main():
     cs = contestants(args.build, python)
     rounds = settings["rounds"]
     defaults_cs = [c for c in cs if c.in_defaults_table]
-    total_steps = 1 + rounds * (len(cs) + len(defaults_cs)) + 3 + 8 + 2 * rounds + 3
+    total_steps = (1 + rounds * (len(cs) + len(defaults_cs)) + CALLGRIND_RUNS * sum(c.native for c in cs) + 3 + 8
+                   + 2 * rounds + 3)
     progress = Progress(total_steps)
     machine_info = machine(args)
 
@@ -626,6 +725,9 @@ def main():
                 progress.step(f"{prefetch} prefetch, round {r + 1}/{rounds}: {c.key} {c.label}: "
                               f"{fmt_rate(run.get('msgs_per_s', 0))} msgs/s, "
                               f"{run.get('cpu_s_per_million', 0):.2f} CPU s/M, {run['peak_rss_mb']:.0f} MiB {state}")
+
+    cg = callgrind_runs(cs, args, log_dir, progress)
+    cg_ratios = callgrind_ratios(cg)
 
     lat = {}
     b = f"{args.build}/bench"
@@ -674,10 +776,13 @@ def main():
     settings_obj = {"name": "settings", "kind": "settings", "mode": settings_name, **settings,
                     "rr_in_flight": RR_IN_FLIGHT, "rr_linger": RR_LINGER, "latency_rate": LATENCY_RATE, "latency_warmup_s": LATENCY_WARMUP_S,
                     "lifted_prefetch": LIFTED_PREFETCH, "partitions": PARTITIONS}
-    results = table + rr + tx + [idle, fill_obj, ratio_obj, settings_obj, machine_info]
+    callgrind_obj = {"name": "callgrind", "kind": "callgrind", "records": CALLGRIND_RECORDS, "runs": CALLGRIND_RUNS,
+                     "rows": cg, "ratios": cg_ratios}
+    results = table + rr + tx + [idle, fill_obj, ratio_obj, callgrind_obj, settings_obj, machine_info]
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     md = markdown(machine_info, settings_name, settings, fill_obj, table, defaults_table, lat, idle, ratios, rr)
+    md += callgrind_markdown(cg, cg_ratios)
     md += transform_markdown(tx)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(md)
@@ -696,7 +801,10 @@ def main():
     tx_failed = [r["name"] for r in tx if not r["ok"]]
     if tx_failed:
         print("some transform runs failed: " + ", ".join(tx_failed), file=sys.stderr)
-    return 1 if failed or rr_failed or tx_failed else 0
+    cg_failed = [r["id"] for r in cg if not r["ok"]]
+    if cg_failed:
+        print("some callgrind runs failed: " + ", ".join(cg_failed), file=sys.stderr)
+    return 1 if failed or rr_failed or tx_failed or cg_failed else 0
 
 
 if __name__ == "__main__":
