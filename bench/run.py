@@ -542,6 +542,9 @@ def ratio_rows(by_key, idle, lat):
     def div(a, b):
         return a / b if a is not None and b else None
 
+    def rss(key):  # peak RSS at librdkafka's default prefetch (the lifted one prefetches the topic)
+        return by_key.get(key, {}).get("librdkafka_default_prefetch", {}).get("peak_rss_mb")
+
     p99_4 = lat.get("4", {}).get("p99_ms")
     p99_1 = lat.get("1", {}).get("p99_ms")
     rows = [
@@ -552,6 +555,8 @@ def ratio_rows(by_key, idle, lat):
          lambda v: v >= 50, 1),
         ("idle CPU of an asiokafka consumer (% of a core)", idle.get("asiokafka_consumer_cpu_pct"), "< 1",
          lambda v: v < 1, 3),
+        ("peak RSS 4 / 2 at librdkafka's default prefetch (subscriber<person> vs raw + decode)",
+         div(rss("4"), rss("2")), "<= 1.3", lambda v: v <= 1.3, 2),
         ("p99(4) - p99(1) latency (ms)", None if p99_4 is None or p99_1 is None else p99_4 - p99_1, "<= 0.5",
          lambda v: v <= 0.5, 3),
     ]
