@@ -60,6 +60,22 @@ std::function<std::vector<item_result>(rd_kafka_event_t*)> item_parser(
   };
 }
 
+/// The three group-offset operations differ only in librdkafka's types and functions: one
+/// request object for `group` and `list`, sent by `Send`, read by group_offsets_result.
+template <class T, void (*Destroy)(T**, std::size_t),
+          T* (*New)(const char*, const rd_kafka_topic_partition_list_t*),
+          void (*Send)(rd_kafka_t*, T**, std::size_t, const rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>
+void group_offsets_request(detail::admin_impl& impl, rd_kafka_admin_op_t kind, const std::string& group,
+                           const rd_kafka_topic_partition_list_t* list, admin_call_options call,
+                           boost::asio::any_completion_handler<void(error_code, group_offsets)> h) {
+  rd_objects<T, Destroy> objs;
+  objs.items.push_back(New(group.c_str(), list));
+  impl.request<group_offsets>(kind, call, &detail::group_offsets_result, std::move(h),
+                              [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                                Send(rk, objs.items.data(), objs.items.size(), o, q);
+                              });
+}
+
 std::vector<item_result> config_item_results(rd_kafka_event_t* ev) {
   std::vector<item_result> out;
   for (auto& rc : detail::config_results(ev))
@@ -243,35 +259,27 @@ void admin::start_delete_groups(std::vector<std::string> groups, admin_call_opti
 
 void admin::start_list_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
                                      handler<group_offsets> h) {
+  // No partitions: librdkafka lists every partition the group committed.
   auto list = partitions.empty() ? nullptr : detail::to_rd_list(partitions);
-  rd_objects<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy_array> objs;
-  objs.items.push_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list.get()));
-  impl_->request<group_offsets>(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, call, &detail::group_offsets_result,
-                                std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                                  rd_kafka_ListConsumerGroupOffsets(rk, objs.items.data(), objs.items.size(), o, q);
-                                });
+  group_offsets_request<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy_array,
+                        rd_kafka_ListConsumerGroupOffsets_new, rd_kafka_ListConsumerGroupOffsets>(
+      *impl_, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, group, list.get(), call, std::move(h));
 }
 
 void admin::start_alter_group_offsets(std::string group, topic_partition_list offsets, admin_call_options call,
                                       handler<group_offsets> h) {
   auto list = detail::to_rd_list(offsets);
-  rd_objects<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy_array> objs;
-  objs.items.push_back(rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get()));
-  impl_->request<group_offsets>(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, call, &detail::group_offsets_result,
-                                std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                                  rd_kafka_AlterConsumerGroupOffsets(rk, objs.items.data(), objs.items.size(), o, q);
-                                });
+  group_offsets_request<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy_array,
+                        rd_kafka_AlterConsumerGroupOffsets_new, rd_kafka_AlterConsumerGroupOffsets>(
+      *impl_, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, group, list.get(), call, std::move(h));
 }
 
 void admin::start_delete_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
                                        handler<group_offsets> h) {
   auto list = detail::to_rd_list(partitions);
-  rd_objects<rd_kafka_DeleteConsumerGroupOffsets_t, rd_kafka_DeleteConsumerGroupOffsets_destroy_array> objs;
-  objs.items.push_back(rd_kafka_DeleteConsumerGroupOffsets_new(group.c_str(), list.get()));
-  impl_->request<group_offsets>(RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, call, &detail::group_offsets_result,
-                                std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                                  rd_kafka_DeleteConsumerGroupOffsets(rk, objs.items.data(), objs.items.size(), o, q);
-                                });
+  group_offsets_request<rd_kafka_DeleteConsumerGroupOffsets_t, rd_kafka_DeleteConsumerGroupOffsets_destroy_array,
+                        rd_kafka_DeleteConsumerGroupOffsets_new, rd_kafka_DeleteConsumerGroupOffsets>(
+      *impl_, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, group, list.get(), call, std::move(h));
 }
 
 void admin::start_group_lag(std::string group, admin_call_options call, handler<std::vector<partition_lag>> h) {

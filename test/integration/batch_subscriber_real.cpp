@@ -75,18 +75,6 @@ struct batch_fixture {
     BOOST_REQUIRE_EQUAL(p.failed(), 0u);
   }
 
-  asio::awaitable<std::int64_t> committed_total(int partitions) {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::consumer c(ex, test::consumer_config(brokers, group));
-    topic_partition_list q;
-    for (int p = 0; p < partitions; ++p) q.push_back({topic, p});
-    auto parts = co_await c.async_committed(std::move(q), 10s, asio::use_awaitable);
-    co_await c.async_close(asio::use_awaitable);
-    std::int64_t sum = 0;
-    for (const auto& p : parts) sum += std::max<std::int64_t>(p.offset, 0);
-    co_return sum;
-  }
-
   template <class Drive>
   void run_app(broker& app, Drive drive, std::chrono::seconds timeout = 180s) {
     test::run_app(io, app, std::move(drive), timeout);
@@ -275,7 +263,9 @@ BOOST_AUTO_TEST_CASE(undecodable_record_is_dead_lettered_alone_and_the_others_ha
   BOOST_TEST(dead[0].header("x-asiokafka-original-offset").value().value_or("") == std::to_string(bad_seq));
   BOOST_TEST(dead[0].header("x-asiokafka-subscriber").value().value_or("") == "rejecting");
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> { committed = co_await committed_total(1); });
+  test::run(io, [&]() -> asio::awaitable<void> {
+    committed = co_await test::committed_total(brokers, topic, group, 1);
+  });
   BOOST_TEST(committed == n);  // past the dead letter
 }
 
@@ -319,7 +309,9 @@ BOOST_AUTO_TEST_CASE(throwing_batch_with_nack_on_error_is_retried_then_handled) 
   BOOST_TEST(stats.failed == 0u);
   BOOST_TEST(stats.dead_lettered == 0u);
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> { committed = co_await committed_total(1); });
+  test::run(io, [&]() -> asio::awaitable<void> {
+    committed = co_await test::committed_total(brokers, topic, group, 1);
+  });
   BOOST_TEST(committed == n);
 }
 
@@ -351,7 +343,7 @@ BOOST_AUTO_TEST_CASE(abrupt_stop_mid_stream_loses_nothing) {
   std::int64_t committed = 0;
   test::run(io, [&]() -> asio::awaitable<void> {
     co_await test::sleep_for(2s);  // the batch left in its handler finishes (too late: its offsets are not stored)
-    committed = co_await committed_total(partitions);
+    committed = co_await test::committed_total(brokers, topic, group, partitions);
   });
   const int finished_by_first = first_run;
   int second_run = 0;

@@ -69,18 +69,6 @@ struct real_fixture {
     BOOST_REQUIRE_EQUAL(p.failed(), 0u);
   }
 
-  asio::awaitable<std::int64_t> committed_total(const std::string& group, int partitions) {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::consumer c(ex, test::consumer_config(brokers, group));
-    topic_partition_list q;
-    for (int p = 0; p < partitions; ++p) q.push_back({topic, p});
-    auto parts = co_await c.async_committed(std::move(q), 10s, asio::use_awaitable);
-    co_await c.async_close(asio::use_awaitable);
-    std::int64_t sum = 0;
-    for (const auto& p : parts) sum += std::max<std::int64_t>(p.offset, 0);
-    co_return sum;
-  }
-
   template <class Drive>
   void run_app(broker& app, Drive drive, std::chrono::seconds timeout = 180s) {
     test::run_app(io, app, std::move(drive), timeout);
@@ -145,7 +133,9 @@ BOOST_AUTO_TEST_CASE(concurrency_keeps_partition_order_and_contiguous_commits) {
     });  // graceful stop in the middle of the stream
   }
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> { committed = co_await committed_total(group, partitions); });
+  test::run(io, [&]() -> asio::awaitable<void> {
+    committed = co_await test::committed_total(brokers, topic, group, partitions);
+  });
   int second_run = 0;
   {
     broker app(io.get_executor(), options());
@@ -206,7 +196,9 @@ BOOST_AUTO_TEST_CASE(reject_on_error_dead_letters_exactly_the_failures) {
   BOOST_TEST(dead_seqs.size() == static_cast<std::size_t>(n / 100));
   for (int seq : dead_seqs) BOOST_TEST(seq % 100 == 0);
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> { committed = co_await committed_total(group, 4); });
+  test::run(io, [&]() -> asio::awaitable<void> {
+    committed = co_await test::committed_total(brokers, topic, group, 4);
+  });
   BOOST_TEST(committed == n);  // committed past the dead-lettered messages
 }
 
@@ -247,7 +239,9 @@ BOOST_AUTO_TEST_CASE(explicit_partitions_read_exactly_theirs_and_join_no_group) 
   });
   const auto after = test::describe_group(brokers, group);
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> { committed = co_await committed_total(group, 4); });
+  test::run(io, [&]() -> asio::awaitable<void> {
+    committed = co_await test::committed_total(brokers, topic, group, 4);
+  });
   BOOST_TEST_MESSAGE("low read " << low_seqs.size() << " records of partitions " << low_partitions.size()
                                  << ", high " << high_seqs.size() << " of " << high_partitions.size() << "; group \""
                                  << group << "\" while running: state " << during.state << ", " << during.members.size()

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <map>
@@ -144,6 +145,21 @@ inline boost::asio::awaitable<std::vector<message>> read_partition0(const std::s
   while (out.size() < n) out.push_back(co_await c.async_receive(boost::asio::use_awaitable));
   co_await c.async_close(boost::asio::use_awaitable);
   co_return out;
+}
+
+/// The sum of `group`'s committed offsets on partitions 0..partitions-1 of `topic` (a
+/// partition without a commit counts 0).
+inline boost::asio::awaitable<std::int64_t> committed_total(const std::string& brokers, const std::string& topic,
+                                                            const std::string& group, int partitions) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  consumer c(ex, consumer_config(brokers, group));
+  topic_partition_list q;
+  for (int p = 0; p < partitions; ++p) q.push_back({topic, p});
+  auto parts = co_await c.async_committed(std::move(q), std::chrono::seconds(10), boost::asio::use_awaitable);
+  co_await c.async_close(boost::asio::use_awaitable);
+  std::int64_t sum = 0;
+  for (const auto& p : parts) sum += std::max<std::int64_t>(p.offset, 0);
+  co_return sum;
 }
 
 }  // namespace asiokafka::test
