@@ -95,6 +95,18 @@ class consumer {
         token);
   }
 
+  /// Takes a message that is already buffered, at once: no handler, no trip through the
+  /// scheduler (an async_receive costs one). The cheap path for a loop that works off what
+  /// arrived; message_stream::next() uses it.
+  ///
+  /// Returns the message, or an empty message when none can be taken now: nothing is
+  /// buffered, or receives are waiting (they go first, in order). `ec` is error::closed
+  /// while or after closing, the fatal error after one (as async_receive would complete),
+  /// success otherwise. Same thread-safety as every member: call it on the consumer's
+  /// executor. A loop of try_receive alone never yields to the event loop: bound it, or
+  /// await async_receive when it returns nothing.
+  message try_receive(error_code& ec);
+
   /// Receives between 1 and `max` messages (whatever is buffered, waiting only when nothing is).
   ///
   /// Completion signature: `void(error_code, std::vector<message>)`. Same executor, errors and

@@ -40,6 +40,7 @@ topic_partition_list consumer::position(const topic_partition_list& partitions) 
   return impl_->position(partitions);
 }
 
+message consumer::try_receive(error_code& ec) { return impl_->try_receive(ec); }
 void consumer::cancel() { impl_->cancel_receives(); }
 error_code consumer::fatal_error() const { return impl_->fatal_error(); }
 std::string consumer::fatal_reason() const { return impl_->fatal_reason(); }

@@ -68,6 +68,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   // The operations behind consumer::async_*; each named as the consumer's forwarder.
   void start_receive(single_handler h);
+  message try_receive(error_code& ec);
   void start_receive_batch(std::size_t max, batch_handler h);
   void cancel_receives();
 

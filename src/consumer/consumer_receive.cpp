@@ -91,6 +91,15 @@ void consumer_impl::submit_receive(receive_waiter w) {
   waiters_.push_back(std::move(w));
 }
 
+// The buffered message at once, when no receive waits before it.
+message consumer_impl::try_receive(error_code& ec) {
+  ec = fatal_ ? fatal_ : close_seq_.open() ? error_code{} : make_error_code(error::closed);
+  if (ec || buffer_.empty() || !waiters_.empty()) return {};
+  message m = take_message();
+  flow_control();
+  return m;
+}
+
 // Any cancellation type: a waiting receive has taken nothing yet.
 void consumer_impl::cancel_receive(std::uint64_t id, asio::cancellation_type) {
   cancel_by_id(waiters_, id,

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -163,6 +164,86 @@ BOOST_AUTO_TEST_CASE(stream_iterates_until_close) {
       if (++seen == 10) co_await c.async_close(asio::use_awaitable);
     }
     BOOST_TEST(seen == 10);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(try_receive_takes_buffered_messages_at_once_in_order) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(40);
+    auto c = make_consumer();
+    assign_from_start(c);
+    error_code ec;
+    BOOST_TEST(!c.try_receive(ec));  // nothing fetched yet: empty, no error
+    BOOST_TEST(!ec);
+    message first = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(first.offset() == 0);
+    // Wait until the other 39 are buffered, then take them without awaiting anything.
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int i = 0; i < 500 && c.buffered() < 39; ++i) {
+      pause.expires_after(10ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    BOOST_REQUIRE_EQUAL(c.buffered(), 39u);
+    std::vector<std::int64_t> offsets;
+    while (message m = c.try_receive(ec)) offsets.push_back(m.offset());
+    BOOST_TEST(!ec);
+    BOOST_REQUIRE_EQUAL(offsets.size(), 39u);
+    for (std::size_t i = 0; i < offsets.size(); ++i) BOOST_TEST(offsets[i] == static_cast<std::int64_t>(i + 1));
+    BOOST_TEST(c.buffered() == 0u);
+    co_await c.async_close(asio::use_awaitable);
+    BOOST_TEST(!c.try_receive(ec));
+    BOOST_TEST((ec == asiokafka::error::closed));
+  });
+}
+
+// next() takes buffered messages without suspending, at most max_inline in a row: a handler
+// posted meanwhile (the ticker, which re-posts itself) runs between two such runs.
+BOOST_AUTO_TEST_CASE(stream_takes_buffered_messages_inline_and_yields_every_max_inline) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(300);
+    auto c = make_consumer();
+    assign_from_start(c);
+    message first = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(first.offset() == 0);
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int i = 0; i < 500 && c.buffered() < 299; ++i) {
+      pause.expires_after(10ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    BOOST_REQUIRE_EQUAL(c.buffered(), 299u);
+    bool ticking = true;
+    std::uint64_t ticks = 0;
+    std::function<void()> tick = [&] {
+      ++ticks;
+      if (ticking) asio::post(io, tick);
+    };
+    asio::post(io, tick);
+    // Resumed from a posted handler: the receive above may have resumed this coroutine from
+    // inside the consumer's drain, where receives are served in its loop.
+    co_await asio::post(io, asio::use_awaitable);
+    ticks = 0;
+    constexpr std::size_t max_inline = 50;
+    asiokafka::message_stream stream(c, max_inline);
+    std::size_t run = 0, longest_run = 0, inline_taken = 0;
+    std::int64_t expected = 1;
+    for (int i = 0; i < 299; ++i) {
+      const std::uint64_t before = ticks;
+      message m = co_await stream.next();
+      BOOST_REQUIRE(m);
+      BOOST_TEST(m.offset() == expected++);
+      if (ticks == before) {
+        ++inline_taken;
+        longest_run = std::max(longest_run, ++run);
+      } else {
+        run = 0;
+      }
+    }
+    ticking = false;
+    // 299 buffered messages: 6 go through async_receive (each followed by a run of up to 50),
+    // the other 293 are taken inline, never more than 50 in a row.
+    BOOST_TEST(inline_taken == 293u);
+    BOOST_TEST(longest_run == max_inline);
+    co_await c.async_close(asio::use_awaitable);
   });
 }
 
