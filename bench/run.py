@@ -59,7 +59,7 @@ CALLGRIND_RUNS = 2
 # each record to librdkafka as soon as it is due, at linger.ms=0: librdkafka's default 5 ms
 # linger, not the client, would otherwise be most of every figure. linger.ms=0 alone sends one
 # ProduceRequest per record on 8 partitions, more than a 2-core machine's broker answers
-# (produce -> ack p50 of 0.4-1.7 s measured), so max.in.flight=1: records due while a request
+# (produce -> ack p50 of 8 ms to 1.7 s measured), so max.in.flight=1: records due while a request
 # is out go together in the next one, batches only as large as the broker's round trip makes
 # them. acks=all (librdkafka's default, explicit here): its produce -> delivery report latency
 # is the broker's own round trip, reported beside the consumers' figures.
