@@ -6,7 +6,7 @@ against an asiokafka responder and a FastStream responder; then consume-transfor
 the same subscriber<person> publishing each record to an output topic, at-least-once against
 exactly-once, interleaved rounds. See docs/benchmarks.md for the method.
 
-    python bench/run.py --brokers HOST:PORT --build BUILD_DIR --out OUT_DIR [--quick]
+    python bench/run.py --brokers HOST:PORT --build BUILD_DIR --out OUT_DIR [--quick] [--only latency]
 """
 
 import argparse
@@ -974,7 +974,10 @@ def main():
     cg_failed = [r["id"] for r in cg if not r["ok"]]
     if cg_failed:
         print("some callgrind runs failed: " + ", ".join(cg_failed), file=sys.stderr)
-    return 1 if failed or rr_failed or tx_failed or cg_failed else 0
+    lat_failed = [k for k, v in lat.items() if k != "broker" and v["latency_rounds_ok"] != v["latency_rounds"]]
+    if lat_failed:
+        print("some latency rounds failed: " + ", ".join(lat_failed), file=sys.stderr)
+    return 1 if failed or rr_failed or tx_failed or cg_failed or lat_failed else 0
 
 
 if __name__ == "__main__":
