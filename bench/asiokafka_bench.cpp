@@ -1,5 +1,5 @@
-// The asiokafka side of the benchmark: filling the topic, the asiokafka contestants, the
-// latency producer and the idle runs. One mode per process, so that the driver's rusage is
+// The asiokafka side of the benchmark: filling the topic, the asiokafka contestants and the
+// idle runs. One mode per process, so that the driver's rusage is
 // per contestant.
 //
 //   asiokafka_bench fill               BROKERS TOPIC COUNT PARTITIONS
@@ -9,9 +9,10 @@
 //   asiokafka_bench transform          BROKERS TOPIC GROUP COUNT OUT_TOPIC alo|eos
 //                                      subscriber<person> publishing each person to OUT_TOPIC
 //                                      (same partition), at-least-once or exactly-once
-//   asiokafka_bench latency-receive    BROKERS TOPIC GROUP COUNT   (print "ready" once assigned)
-//   asiokafka_bench latency-subscriber BROKERS TOPIC GROUP COUNT
-//   asiokafka_bench produce-rate       BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS
+//   asiokafka_bench latency-receive    BROKERS TOPIC GROUP COUNT   print "assigned" once assigned,
+//   asiokafka_bench latency-subscriber BROKERS TOPIC GROUP COUNT   "ready" once caught up (it holds
+//                                      the probe record of every partition; the producer is
+//                                      `raw_poll produce-rate`, see bench/raw_poll.c)
 //   asiokafka_bench idle-receive       BROKERS TOPIC GROUP SECONDS
 //   asiokafka_bench idle-subscriber    BROKERS TOPIC GROUP SECONDS
 //   asiokafka_bench request            BROKERS TOPIC COUNT INFLIGHT  request/reply: COUNT
@@ -185,7 +186,7 @@ int receive(const std::string& brokers, const std::string& topic, const std::str
     if (join_s == 0) {
       join_s = bench::now_s() - start;
       if (latency) {
-        std::printf("ready\n");
+        std::printf("assigned\n");
         std::fflush(stdout);
       }
     }
@@ -202,11 +203,13 @@ int receive(const std::string& brokers, const std::string& topic, const std::str
           while (t.count() < count) {
             asiokafka::message m = co_await c.async_receive(asio::use_awaitable);
             if (latency) {
-              const auto now = bench::realtime_ns();
-              if (header_value(m, "warmup"))
-                (*latency)->add_warmup();
-              else if (auto sent = header_value(m, "sent_ns"))
+              const auto now = bench::mono_ns();
+              if (auto sent = header_value(m, "sent_ns"))
                 (*latency)->add(now, *sent);
+              else if (header_value(m, "warmup"))
+                (*latency)->add_warmup();
+              else if (auto probe = header_value(m, "probe"))
+                (*latency)->add_probe(m.partition(), *probe);
             }
             t.add(m.partition(), m.offset(), m.payload().size());
           }
@@ -242,11 +245,13 @@ int subscriber(const std::string& brokers, const std::string& topic, const std::
   const auto& stats = app.subscriber<bench::person>(
       {topic}, options, [&](bench::person p, asiokafka::context& ctx) -> asio::awaitable<void> {
         if (latency) {
-          const auto now = bench::realtime_ns();
-          if (header_value(ctx.raw(), "warmup"))
-            (*latency)->add_warmup();
-          else if (auto sent = header_value(ctx.raw(), "sent_ns"))
+          const auto now = bench::mono_ns();
+          if (auto sent = header_value(ctx.raw(), "sent_ns"))
             (*latency)->add(now, *sent);
+          else if (header_value(ctx.raw(), "warmup"))
+            (*latency)->add_warmup();
+          else if (auto probe = header_value(ctx.raw(), "probe"))
+            (*latency)->add_probe(ctx.partition(), *probe);
         }
         checksum += p.age + static_cast<long long>(p.name.size() + p.pad.size());
         t.add(ctx.partition(), ctx.offset(), ctx.raw().payload().size());
@@ -267,7 +272,7 @@ int subscriber(const std::string& brokers, const std::string& topic, const std::
       if (!h.subscribers.empty() && h.subscribers.front().assigned_partitions > 0) {
         join_s = bench::now_s() - start;
         if (latency) {
-          std::printf("ready\n");
+          std::printf("assigned\n");
           std::fflush(stdout);
         }
         return;
@@ -334,52 +339,6 @@ int transform(const std::string& brokers, const std::string& topic, const std::s
                  std::to_string(stats.transactions_committed.load()) + ", \"aborted\": " +
                  std::to_string(stats.transactions_aborted.load()));
   return status != 0 || stats.failed.load() != 0;
-}
-
-// ---- the latency run's producer: a constant rate -------------------------------------------
-
-int produce_rate(const std::string& brokers, const std::string& topic, long long rate, double seconds,
-                 double warmup_s, int partitions) {
-  asio::io_context io(1);
-  // librdkafka's default linger.ms (5 ms) is part of every contestant's latency alike; with
-  // linger.ms=0 this 2-core machine cannot keep up with 20k one-record requests a second and
-  // the backlog, not the consumer, would be measured.
-  asiokafka::producer p(io.get_executor(), producer_config(brokers));
-  int status = 0;
-  long long sent = 0;
-  double elapsed = 0;
-  const auto warmup = static_cast<long long>(static_cast<double>(rate) * warmup_s);
-  const auto total = warmup + static_cast<long long>(static_cast<double>(rate) * seconds);
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer tick(io);
-        const auto start = std::chrono::steady_clock::now();
-        while (sent < total) {
-          const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          const long long due = std::min(total, static_cast<long long>(since * static_cast<double>(rate)));
-          for (; sent < due; ++sent) {
-            asiokafka::record r;
-            r.topic = topic;
-            r.partition = static_cast<std::int32_t>(sent % partitions);
-            r.value = bench::make_payload(static_cast<std::uint64_t>(sent));
-            if (sent < warmup)
-              r.headers.push_back({"warmup", "1"});
-            else
-              r.headers.push_back({"sent_ns", std::to_string(bench::realtime_ns())});
-            p.produce(std::move(r));
-          }
-          tick.expires_after(500us);
-          co_await tick.async_wait(asio::use_awaitable);
-        }
-        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        co_await p.async_flush(asio::use_awaitable);
-      },
-      completion(status, io));
-  status = run_io(io, std::chrono::seconds(600), status);
-  std::printf("{\"sent\": %lld, \"warmup\": %lld, \"elapsed_s\": %.3f, \"failed\": %llu}\n", sent, warmup, elapsed,
-              static_cast<unsigned long long>(p.failed()));
-  return status != 0 || p.failed() != 0;
 }
 
 // ---- idle ----------------------------------------------------------------------------------
@@ -677,7 +636,6 @@ int usage() {
                "usage: asiokafka_bench fill BROKERS TOPIC COUNT PARTITIONS\n"
                "       asiokafka_bench receive|receive-batch|subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench latency-receive|latency-subscriber BROKERS TOPIC GROUP COUNT\n"
-               "       asiokafka_bench produce-rate BROKERS TOPIC RATE SECONDS WARMUP_SECONDS PARTITIONS\n"
                "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n"
                "       asiokafka_bench request BROKERS TOPIC COUNT INFLIGHT\n"
                "       asiokafka_bench respond BROKERS TOPIC GROUP\n"
@@ -695,8 +653,6 @@ int main(int argc, char** argv) {
   const auto dbl = [&](std::size_t i) { return std::strtod(a[i].c_str(), nullptr); };
   try {
     if (mode == "fill" && a.size() == 6) return fill(a[2], a[3], ll(4), static_cast<int>(ll(5)));
-    if (mode == "produce-rate" && a.size() == 8)
-      return produce_rate(a[2], a[3], ll(4), dbl(5), dbl(6), static_cast<int>(ll(7)));
     if (mode == "respond" && a.size() == 5) return respond(a[2], a[3], a[4]);
     if (mode == "request" && a.size() == 6 && ll(4) > 0 && ll(5) > 0) return request(a[2], a[3], ll(4), ll(5));
     if (mode == "transform" && a.size() == 8 && (a[7] == "alo" || a[7] == "eos"))

@@ -44,9 +44,11 @@ inline double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-inline std::int64_t realtime_ns() {
+// CLOCK_MONOTONIC in ns: the latency run's producer (bench/raw_poll.c, the same clock) and
+// consumers run on one host, where this clock is shared by every process and not stepped by NTP.
+inline std::int64_t mono_ns() {
   timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
@@ -95,11 +97,28 @@ class tally {
   std::array<std::int64_t, 64> next_{};
 };
 
-// End-to-end latency samples: produce time (header "sent_ns", CLOCK_REALTIME) to handler.
-// Records with a "warmup" header are counted but not sampled.
+// End-to-end latency samples: produce time (header "sent_ns", CLOCK_MONOTONIC taken right
+// before the produce call) to handler. Records with a "warmup" header are counted but not
+// sampled. Records with a "probe" header (one per partition, value: the partition count,
+// produced before anything else) tell when the consumer is caught up: once it holds the probe
+// of every partition it prints "ready" (see bench/raw_poll.c, produce-rate).
 class latency_samples {
  public:
   explicit latency_samples(std::size_t capacity) { samples_.reserve(capacity); }
+
+  void add_probe(std::int32_t partition, std::string_view expected) {
+    ++probes_;
+    std::size_t n = 0;
+    for (char c : expected) n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (partition < 0 || static_cast<std::size_t>(partition) >= probe_seen_.size() ||
+        probe_seen_[static_cast<std::size_t>(partition)])
+      return;
+    probe_seen_[static_cast<std::size_t>(partition)] = true;
+    if (++probe_partitions_ == n) {
+      std::printf("ready\n");
+      std::fflush(stdout);
+    }
+  }
 
   void add(std::int64_t now_ns, std::string_view sent_ns) {
     std::int64_t sent = 0;
@@ -113,9 +132,9 @@ class latency_samples {
     std::sort(samples_.begin(), samples_.end());
     char out[256];
     std::snprintf(out, sizeof out,
-                  "\"samples\": %zu, \"warmup\": %lld, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f, "
+                  "\"samples\": %zu, \"warmup\": %lld, \"probes\": %lld, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f, "
                   "\"max_ms\": %.4f",
-                  samples_.size(), static_cast<long long>(warmup_), percentile_ms(0.5), percentile_ms(0.99),
+                  samples_.size(), static_cast<long long>(warmup_), static_cast<long long>(probes_), percentile_ms(0.5), percentile_ms(0.99),
                   percentile_ms(0.999), samples_.empty() ? 0.0 : static_cast<double>(samples_.back()) / 1e6);
     return out;
   }
@@ -130,6 +149,9 @@ class latency_samples {
 
   std::vector<std::int64_t> samples_;
   std::int64_t warmup_ = 0;
+  std::int64_t probes_ = 0;
+  std::size_t probe_partitions_ = 0;
+  std::array<bool, 64> probe_seen_{};
 };
 
 }  // namespace bench

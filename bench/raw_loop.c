@@ -12,9 +12,9 @@ double raw_now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int64_t raw_realtime_ns(void) {
+int64_t raw_mono_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -29,8 +29,10 @@ static int set(rd_kafka_conf_t* conf, const char* key, const char* value) {
 
 /* BENCH_CONSUMER_CONFIG="key=value,key=value": properties the driver gives every contestant
  * alike (see bench/run.py). */
-int raw_set_extra_config(rd_kafka_conf_t* conf) {
-  const char* spec = getenv("BENCH_CONSUMER_CONFIG");
+int raw_set_extra_config(rd_kafka_conf_t* conf) { return raw_set_config_from(conf, "BENCH_CONSUMER_CONFIG"); }
+
+int raw_set_config_from(rd_kafka_conf_t* conf, const char* variable) {
+  const char* spec = getenv(variable);
   if (!spec || !*spec) return 0;
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", spec);
@@ -38,7 +40,7 @@ int raw_set_extra_config(rd_kafka_conf_t* conf) {
   for (char* item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     char* eq = strchr(item, '=');
     if (!eq) {
-      fprintf(stderr, "raw: BENCH_CONSUMER_CONFIG: no '=' in \"%s\"\n", item);
+      fprintf(stderr, "raw: %s: no '=' in \"%s\"\n", variable, item);
       return -1;
     }
     *eq = '\0';

@@ -43,9 +43,13 @@ typedef void (*raw_on_assigned)(void* ctx);
 /* Applies BENCH_CONSUMER_CONFIG ("key=value,key=value", the driver's consumer settings shared
  * by every contestant) to conf. Returns 0 on success. */
 int raw_set_extra_config(rd_kafka_conf_t* conf);
+/* The same from the environment variable `variable` (e.g. BENCH_PRODUCER_CONFIG). */
+int raw_set_config_from(rd_kafka_conf_t* conf, const char* variable);
 
 double raw_now_s(void);
-int64_t raw_realtime_ns(void);
+/* CLOCK_MONOTONIC in ns: one clock for every process of the machine (the latency run's
+ * producer and consumers run on the same host), unlike CLOCK_REALTIME not stepped by NTP. */
+int64_t raw_mono_ns(void);
 
 /* Subscribes to cfg->topic with a consumer of group cfg->group (auto.offset.reset=earliest,
  * enable.partition.eof=false, everything else librdkafka's defaults), polls until cfg->count
