@@ -6,7 +6,9 @@
 //   java -jar bench-peer-java.jar version
 //
 // consume prints one JSON object on stdout with the keys of the C/C++ contestants
-// (bench/raw_loop.c's raw_print_result) plus decode_failed, checksum and the versions; it exits
+// (bench/raw_loop.c's raw_print_result) plus decode_failed, checksum, the versions and
+// cpu_s_at_first_record (the process's CPU time when the first record arrived: JVM start-up,
+// class loading and group join, which the driver's CPU figure includes); it exits
 // non-zero unless it decoded exactly COUNT records. BENCH_CONSUMER_CONFIG ("key=value,...",
 // librdkafka property names) is mapped to the Java client's nearest settings (mapConfig below,
 // docs/benchmarks.md).
@@ -24,6 +26,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.utils.AppInfoParser;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -73,6 +76,14 @@ public final class PeerJava {
     }
   }
 
+  /** The process's CPU time (all threads, user + system), or 0 where the JVM does not say. */
+  static double processCpuS() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime() / 1e9;
+    }
+    return 0;
+  }
+
   static String versionsJson() {
     return "\"kafka_clients\": \"" + AppInfoParser.getVersion() + "\", \"jackson\": \""
         + com.fasterxml.jackson.databind.cfg.PackageVersion.VERSION.toString() + "\", \"jdk\": \""
@@ -120,6 +131,7 @@ public final class PeerJava {
     long n = 0, bytes = 0, outOfOrder = 0, decodeFailed = 0, checksum = 0;
     long[] nextOffset = new long[MAX_PARTITIONS];
     long first = 0, last;
+    double cpuAtFirst = 0;
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
       consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
         @Override
@@ -135,7 +147,10 @@ public final class PeerJava {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
         for (ConsumerRecord<byte[], byte[]> r : records) {
           if (n == count) break outer;  // records past the N-th are not handled
-          if (n == 0) first = System.nanoTime();
+          if (n == 0) {
+            first = System.nanoTime();
+            cpuAtFirst = processCpuS();
+          }
           ++n;
           byte[] payload = r.value();
           int len = payload == null ? 0 : payload.length;
@@ -160,8 +175,9 @@ public final class PeerJava {
     double joinS = ((assigned[0] != 0 ? assigned[0] : first) - started) / 1e9;
     System.out.printf(java.util.Locale.ROOT,
         "{\"count\": %d, \"bytes\": %d, \"elapsed_s\": %.6f, \"join_s\": %.3f, \"offsets_sum\": %d, "
-            + "\"out_of_order\": %d, \"decode_failed\": %d, \"checksum\": %d, %s}%n",
-        n, bytes, (last - first) / 1e9, joinS, offsetsSum, outOfOrder, decodeFailed, checksum, versionsJson());
+            + "\"out_of_order\": %d, \"decode_failed\": %d, \"checksum\": %d, \"cpu_s_at_first_record\": %.3f, %s}%n",
+        n, bytes, (last - first) / 1e9, joinS, offsetsSum, outOfOrder, decodeFailed, checksum, cpuAtFirst,
+        versionsJson());
     System.out.flush();
     if (n != count || decodeFailed != 0) {
       System.err.println("bench-peer-java: decoded " + (n - decodeFailed) + " of " + count + " records");
