@@ -745,7 +745,7 @@ def chart(path, table, title):
     ax.legend()
     legend = "\n".join(f"{r['id']}: {r['name']}" for r in rows)
     fig.text(0.01, 0.01, legend, fontsize=8, va="bottom", family="monospace")
-    fig.tight_layout(rect=(0, 0.14, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.02 + 0.013 * len(rows), 1, 0.96))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
