@@ -99,7 +99,54 @@ def contestants(build, python):
                    lambda br, t, g, n: [python, f"{HERE}/confluent_poll.py", "poll", br, t, g, str(n)]),
         Contestant("6b", "confluent-kafka-python consume(1000)",
                    lambda br, t, g, n: [python, f"{HERE}/confluent_poll.py", "consume", br, t, g, str(n)]),
+    ] + [Contestant(key, label, lambda br, t, g, n, cmd=cmd: cmd + ["consume", br, t, g, str(n)])
+         for key, label, cmd in peers(build)]
+
+
+# The peers a systems programmer would pick instead (bench/peers/, built by scripts/bench into
+# BUILD/peers/): each with its own client library, the same topic, records, person and
+# BENCH_CONSUMER_CONFIG protocol. A peer whose build is missing (no cargo, no Maven or Java) is
+# left out with a message.
+def peer_commands(build):
+    rust = os.path.join(build, "peers", "cargo", "release", "bench-peer-rust")
+    jar = os.path.join(build, "peers", "java", "bench-peer-java.jar")
+    return [
+        ("7", "rust-rdkafka StreamConsumer + serde_json", [rust], os.path.isfile(rust) and os.access(rust, os.X_OK)),
+        ("8", "Java KafkaConsumer poll + Jackson", ["java", "-jar", jar], os.path.isfile(jar)),
     ]
+
+
+def peers(build):
+    out = []
+    for key, label, cmd, built in peer_commands(build):
+        if built:
+            out.append((key, label, cmd))
+        else:
+            print(f"peer {key} ({label}) not built: left out", file=sys.stderr, flush=True)
+    return out
+
+
+def peer_versions(build, log_dir):
+    """The peers' library versions, as each reports them ("version" mode)."""
+    out = {}
+    for key, label, cmd, built in peer_commands(build):
+        if not built:
+            continue
+        try:
+            v = run_tool(cmd + ["version"], os.path.join(log_dir, f"version-{key}.log"), timeout=60) or {}
+        except (RuntimeError, OSError) as e:
+            print(f"peer {key}: no version: {e}", file=sys.stderr, flush=True)
+            continue
+        if key == "7":
+            out["rust_rdkafka"] = v.get("rdkafka_crate")
+            out["rust_rdkafka_bundled_librdkafka"] = v.get("librdkafka_version")
+        elif key == "8":
+            out.update({k: v.get(k) for k in ("kafka_clients", "jackson", "jdk", "jvm")})
+    try:
+        out["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip() or None
+    except OSError:
+        pass
+    return out
 
 
 # ---- child processes --------------------------------------------------------------------------
@@ -675,6 +722,9 @@ def ratio_rows(by_key, idle, lat):
     def rss(key):  # peak RSS at librdkafka's default prefetch (the lifted one prefetches the topic)
         return by_key.get(key, {}).get("librdkafka_default_prefetch", {}).get("peak_rss_mb")
 
+    def cpu(key):  # CPU seconds per million records, lifted prefetch (the main table)
+        return by_key.get(key, {}).get("cpu_s_per_million")
+
     p99_4 = lat.get("4", {}).get("p99_ms")
     p99_1 = lat.get("1", {}).get("p99_ms")
     p99_3 = lat.get("3", {}).get("p99_ms")  # medians of the latency rounds
@@ -689,6 +739,14 @@ def ratio_rows(by_key, idle, lat):
          lambda v: v >= 0.9, 3),
         ("4 / 5 throughput (subscriber<person> vs FastStream)", div(rate("4"), rate("5")), ">= 50",
          lambda v: v >= 50, 1),
+        ("4 / 7 throughput (subscriber<person> vs rust-rdkafka StreamConsumer + serde_json)",
+         div(rate("4"), rate("7")), "> 1", lambda v: v > 1, 3),
+        ("4 / 8 throughput (subscriber<person> vs Java KafkaConsumer + Jackson)", div(rate("4"), rate("8")), "> 1",
+         lambda v: v > 1, 3),
+        ("CPU(4) / CPU(7) per record (subscriber<person> vs rust-rdkafka + serde_json)", div(cpu("4"), cpu("7")),
+         "< 1", lambda v: v < 1, 3),
+        ("CPU(4) / CPU(8) per record (subscriber<person> vs Java KafkaConsumer + Jackson)", div(cpu("4"), cpu("8")),
+         "< 1", lambda v: v < 1, 3),
         ("idle CPU of an asiokafka consumer (% of a core)", idle.get("asiokafka_consumer_cpu_pct"), "< 1",
          lambda v: v < 1, 3),
         ("peak RSS 4 / 2 at librdkafka's default prefetch (subscriber<person> vs raw + decode)",
@@ -717,11 +775,23 @@ def markdown(machine_info, settings_name, settings, fill, table, defaults_table,
         f"{m['confluent_kafka_bundled_librdkafka']} bundled with confluent-kafka {m['confluent_kafka']}; "
         f"FastStream {m['faststream']}, pydantic {m['pydantic']}, Python {m['python']}; {m['compiler']}.",
         "",
+    ]
+    peer_notes = []
+    if m.get("rust_rdkafka"):
+        peer_notes.append(f"7: rdkafka crate {m['rust_rdkafka']} with its bundled librdkafka "
+                          f"{m.get('rust_rdkafka_bundled_librdkafka')} ({m.get('rustc')})")
+    if m.get("kafka_clients"):
+        peer_notes.append(f"8: kafka-clients {m['kafka_clients']}, Jackson {m.get('jackson')}, "
+                          f"JDK {m.get('jdk')} ({m.get('jvm')})")
+    if peer_notes:
+        lines += ["Peers: " + "; ".join(peer_notes) + ".", ""]
+    lines += [
         f"Fill: {fill['count']:,} records produced with asiokafka::producer (fire-and-forget produce + async_flush) "
         f"in {fill['elapsed_s']:.2f} s = {fmt_rate(fill['count'] / fill['elapsed_s'])} records/s.",
         "",
         "Consumer prefetch limits lifted for every contestant (queued.min.messages=10000000, "
-        "queued.max.messages.kbytes=2097151); fetch sizes at librdkafka's defaults.",
+        "queued.max.messages.kbytes=2097151); fetch sizes at librdkafka's defaults. Peer 8, the Java client, has "
+        "no such queue and runs the same in both tables (docs/benchmarks.md).",
         "",
         "| # | contestant | msgs/s (min-max) | MB/s | CPU s / M msgs (min-max) | peak RSS MiB | p50 ms | p99 ms | p999 ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -789,8 +859,8 @@ def chart(path, table, title):
     labels = [f"{r['id']}" for r in rows]
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))
     fig.suptitle(title)
-    colors = ["#888888" if r["id"] in ("1", "2") else "#1f77b4" if r["id"].startswith(("3", "4")) else "#d62728"
-              for r in rows]
+    colors = ["#888888" if r["id"] in ("1", "2") else "#1f77b4" if r["id"].startswith(("3", "4"))
+              else "#2ca02c" if r["id"] in ("7", "8") else "#d62728" for r in rows]
     for ax, key, name, log in ((axes[0][0], "msgs_per_s", "records/s (log)", True),
                                (axes[0][1], "cpu_s_per_million", "CPU s per million records (log)", True),
                                (axes[1][0], "peak_rss_mb", "peak RSS (MiB)", False)):
@@ -813,7 +883,7 @@ def chart(path, table, title):
     ax.legend()
     legend = "\n".join(f"{r['id']}: {r['name']}" for r in rows)
     fig.text(0.01, 0.01, legend, fontsize=8, va="bottom", family="monospace")
-    fig.tight_layout(rect=(0, 0.14, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.02 + 0.013 * len(rows), 1, 0.96))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -874,6 +944,7 @@ def main():
                    + latency_steps + 8 + 2 * rounds + 3)
     progress = Progress(total_steps)
     machine_info = machine(args)
+    machine_info.update(peer_versions(args.build, log_dir))
 
     n = settings["count"]
     topic = f"bench-{n}-{uuid.uuid4().hex[:8]}"
