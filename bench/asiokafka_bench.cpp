@@ -5,6 +5,7 @@
 //   asiokafka_bench fill               BROKERS TOPIC COUNT PARTITIONS
 //   asiokafka_bench receive            BROKERS TOPIC GROUP COUNT   contestant 3: async_receive
 //   asiokafka_bench receive-batch      BROKERS TOPIC GROUP COUNT   contestant 3b: async_receive_batch
+//   asiokafka_bench receive-stream     BROKERS TOPIC GROUP COUNT   contestant 3s: message_stream::next
 //   asiokafka_bench subscriber         BROKERS TOPIC GROUP COUNT   contestant 4: broker.subscriber<person>
 //   asiokafka_bench transform          BROKERS TOPIC GROUP COUNT OUT_TOPIC alo|eos
 //                                      subscriber<person> publishing each person to OUT_TOPIC
@@ -174,7 +175,7 @@ int fill(const std::string& brokers, const std::string& topic, long long count, 
 
 // ---- contestant 3: the consumer's receive loop -----------------------------------------------
 
-enum class receive_kind { one, batch };
+enum class receive_kind { one, batch, stream };
 
 int receive(const std::string& brokers, const std::string& topic, const std::string& group, long long count,
             receive_kind kind, std::optional<bench::latency_samples>* latency) {
@@ -211,6 +212,12 @@ int receive(const std::string& brokers, const std::string& topic, const std::str
               else if (auto probe = header_value(m, "probe"))
                 (*latency)->add_probe(m.partition(), *probe);
             }
+            t.add(m.partition(), m.offset(), m.payload().size());
+          }
+        } else if (kind == receive_kind::stream) {
+          asiokafka::message_stream stream(c);
+          while (t.count() < count) {
+            asiokafka::message m = co_await stream.next();
             t.add(m.partition(), m.offset(), m.payload().size());
           }
         } else {
@@ -634,7 +641,7 @@ int respond(const std::string& brokers, const std::string& topic, const std::str
 int usage() {
   std::fprintf(stderr,
                "usage: asiokafka_bench fill BROKERS TOPIC COUNT PARTITIONS\n"
-               "       asiokafka_bench receive|receive-batch|subscriber BROKERS TOPIC GROUP COUNT\n"
+               "       asiokafka_bench receive|receive-batch|receive-stream|subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench latency-receive|latency-subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n"
                "       asiokafka_bench request BROKERS TOPIC COUNT INFLIGHT\n"
@@ -660,6 +667,7 @@ int main(int argc, char** argv) {
     if (a.size() != 6) return usage();
     if (mode == "receive") return receive(a[2], a[3], a[4], ll(5), receive_kind::one, nullptr);
     if (mode == "receive-batch") return receive(a[2], a[3], a[4], ll(5), receive_kind::batch, nullptr);
+    if (mode == "receive-stream") return receive(a[2], a[3], a[4], ll(5), receive_kind::stream, nullptr);
     if (mode == "subscriber") return subscriber(a[2], a[3], a[4], ll(5), nullptr);
     if (mode == "latency-receive" || mode == "latency-subscriber") {
       std::optional<bench::latency_samples> latency(std::in_place, static_cast<std::size_t>(ll(5)));

@@ -90,6 +90,8 @@ def contestants(build, python):
                    lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive", br, t, g, str(n)], native=True),
         Contestant("3b", "asiokafka consumer::async_receive_batch(1024)",
                    lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive-batch", br, t, g, str(n)], native=True),
+        Contestant("3s", "asiokafka message_stream::next()",
+                   lambda br, t, g, n: [f"{b}/asiokafka_bench", "receive-stream", br, t, g, str(n)], native=True),
         Contestant("4", "asiokafka broker subscriber<person>",
                    lambda br, t, g, n: [f"{b}/asiokafka_bench", "subscriber", br, t, g, str(n)], native=True),
         Contestant("5", "FastStream subscriber (pydantic)",
@@ -306,6 +308,8 @@ def callgrind_ratios(rows):
 
     return [
         {"ratio": "3 / 1 instructions per record (async_receive vs raw poll)", "value": div("3", "1"),
+         "target": "<= 1.05"},
+        {"ratio": "3s / 1 instructions per record (message_stream::next vs raw poll)", "value": div("3s", "1"),
          "target": "<= 1.05"},
         {"ratio": "3b / 1 instructions per record (async_receive_batch vs raw poll)", "value": div("3b", "1"),
          "target": "-"},
@@ -735,6 +739,8 @@ def ratio_rows(by_key, idle, lat):
 
     rows = [
         ("3 / 1 throughput (async_receive vs raw poll)", div(rate("3"), rate("1")), ">= 0.97", lambda v: v >= 0.97, 3),
+        ("3s / 1 throughput (message_stream::next vs raw poll)", div(rate("3s"), rate("1")), ">= 0.97",
+         lambda v: v >= 0.97, 3),
         ("4 / 2 throughput (subscriber<person> vs raw + decode)", div(rate("4"), rate("2")), ">= 0.9",
          lambda v: v >= 0.9, 3),
         ("4 / 5 throughput (subscriber<person> vs FastStream)", div(rate("4"), rate("5")), ">= 50",

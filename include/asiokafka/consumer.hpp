@@ -125,8 +125,10 @@ class consumer {
   /// `enable.auto.offset.store=false` (the composer's at-least-once owned key). Messages may
   /// finish out of order: per partition, only the offset after the longest finished prefix of
   /// received messages is stored, so a commit never skips an unfinished message.
-  /// Returns librdkafka's error (e.g. the partition was revoked) or error::not_assigned when
-  /// the message is not (any more) tracked.
+  /// Returns error::not_assigned when the message is not (any more) tracked (its partition was
+  /// revoked, or sought). The offset reaches librdkafka shortly after, one call per partition
+  /// for all messages finished meanwhile, and always before a commit, seek, revocation or
+  /// close reads it; a failure there goes to `on_error` naming the partition and offset.
   error_code store_offset(const message& msg);
 
   /// Commits the stored offsets of the current assignment.

@@ -328,7 +328,9 @@ void subscriber_runner::start_lanes() {
 }
 
 // Runs the lane's records one after the other while it has any; the receive loop keeps it
-// fed, so a busy lane lives across many batches.
+// fed, so a busy lane lives across many batches. Each record (attempts, decision) is handled
+// here, in the lane's own coroutine: the per-record path awaits only the handler's coroutine,
+// no frame of its own.
 asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
   for (;;) {
     if (batch_mode()) {  // collects and handles batches until the lane is empty or stopping
@@ -344,7 +346,66 @@ asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
     message msg = std::move(it->second.queue.front());
     it->second.queue.pop_front();
     if (--queued_ <= resume_receiving_at_) wake_receiver();
-    co_await process(msg);
+
+    const lane_key partition = partition_key(msg.topic(), msg.partition());
+    context ctx(*this, msg);
+    record_attempt a;
+    for (int attempt = begin_record(ctx, partition);; ++attempt) {
+      ctx.reset_decision();
+      a.failure = failure_kind::none;
+      try {
+        if (setup_.middlewares->empty())
+          co_await setup_.handler(msg, ctx);
+        else
+          co_await call_chain(ctx, 0);
+      } catch (const decode_failure& e) {
+        a.failure = failure_kind::decode;
+        a.error_text = e.what();
+      } catch (const std::exception& e) {
+        a.failure = failure_kind::handler;
+        a.error_text = e.what();
+      } catch (...) {
+        a.failure = failure_kind::handler;
+        a.error_text = "unknown exception";
+      }
+      a.step = decide_ack(ack_rules_, {a.failure, ctx.current_decision(), attempt, stopping_});
+      if (a.step.action != ack_action::retry) break;
+      ++stats_.retried;
+      // Exactly-once retries by aborting: the failed attempt's publishes are discarded with the
+      // transaction, and the record is handled again after the backoff.
+      if (exactly_once()) break;
+      asio::steady_timer backoff(strand_, a.step.backoff);
+      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    count_outcome(ctx, a);
+
+    const bool failed = a.failure != failure_kind::none;
+    switch (a.step.action) {
+      case ack_action::store:
+        decided(msg);
+        break;
+      case ack_action::dead_letter_then_store: {
+        // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
+        const std::string reason = failed ? a.error_text
+                                   : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
+                                                                                          : "retries exhausted";
+        const failure_kind kind = failed ? a.failure : failure_kind::handler;
+        if (co_await dead_letter(ctx, to_string(kind), reason))
+          decided(msg);
+        else if (exactly_once())
+          txn_.discard();  // a record without its dead letter must not commit
+        break;
+      }
+      case ack_action::retry:  // only exactly-once leaves the loop with a retry
+        txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), a.step.backoff);
+        break;
+      case ack_action::hold_back:
+        if (exactly_once()) txn_.discard();  // an undecided record cannot commit; it comes again
+        break;
+      case ack_action::none:
+        break;
+    }
+    end_record(partition);
   }
   if (auto it = lanes_.find(key); it != lanes_.end()) {
     it->second.active = false;
@@ -381,96 +442,47 @@ void subscriber_runner::store(const message& msg) {
   }
 }
 
-asio::awaitable<void> subscriber_runner::process(message& msg) {
+bool subscriber_runner::traced() { return static_cast<bool>(out().on_span()); }
+
+// Before the handler: in-flight accounting, the span, a store before handling, the transaction.
+// Returns the first attempt's number (exactly-once counts attempts across aborted transactions).
+int subscriber_runner::begin_record(context& ctx, lane_key partition) {
+  const message& msg = ctx.raw();
   ++stats_.in_flight;
-  const lane_key partition = partition_key(msg.topic(), msg.partition());
   auto in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
   if (in_flight == in_flight_.end())
     in_flight_.emplace_back(partition, 1);
   else
     ++in_flight->second;
-  context ctx(*this, msg);
-  const bool traced = static_cast<bool>(out().on_span());
-  if (traced) emit_process_span(ctx, span_event::phase::start);
+  if (traced()) emit_process_span(ctx, span_event::phase::start);
   if (stores_before_handling(ack_rules_)) store(msg);
   if (exactly_once()) begin_in_transaction(msg);
+  return exactly_once() ? txn_.attempts({msg.topic(), msg.partition()}, msg.offset()) : 0;
+}
 
-  failure_kind failure = failure_kind::none;
-  std::string error_text;
-  ack_step step;
-  // Exactly-once counts attempts across the transactions a record's failures aborted.
-  const int first_attempt = exactly_once() ? txn_.attempts({msg.topic(), msg.partition()}, msg.offset()) : 0;
-  for (int attempt = first_attempt;; ++attempt) {
-    ctx.reset_decision();
-    failure = failure_kind::none;
-    try {
-      if (setup_.middlewares->empty())
-        co_await setup_.handler(msg, ctx);
-      else
-        co_await call_chain(ctx, 0);
-    } catch (const decode_failure& e) {
-      failure = failure_kind::decode;
-      error_text = e.what();
-    } catch (const std::exception& e) {
-      failure = failure_kind::handler;
-      error_text = e.what();
-    } catch (...) {
-      failure = failure_kind::handler;
-      error_text = "unknown exception";
-    }
-    step = decide_ack(ack_rules_, {failure, ctx.current_decision(), attempt, stopping_});
-    if (step.action != ack_action::retry) break;
-    ++stats_.retried;
-    // Exactly-once retries by aborting: the failed attempt's publishes are discarded with the
-    // transaction, and the record is handled again after the backoff.
-    if (exactly_once()) break;
-    asio::steady_timer backoff(strand_, step.backoff);
-    co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-
-  const bool failed = failure != failure_kind::none;
-  if (failed && step.action == ack_action::retry) {  // exactly-once: counted when it is final
-    log(log_level::warning, std::string(to_string(failure)) + " error on " + msg.describe() + ": " + error_text +
+// After the last attempt: counters, the log line, the span.
+void subscriber_runner::count_outcome(context& ctx, const record_attempt& a) {
+  const message& msg = ctx.raw();
+  const bool failed = a.failure != failure_kind::none;
+  if (failed && a.step.action == ack_action::retry) {  // exactly-once: counted when it is final
+    log(log_level::warning, std::string(to_string(a.failure)) + " error on " + msg.describe() + ": " + a.error_text +
                                 "; the transaction aborts and the record is handled again");
   } else if (failed) {
-    (failure == failure_kind::decode ? stats_.decode_failed : stats_.failed)++;
-    log(log_level::error, std::string(to_string(failure)) + " error on " + msg.describe() + ": " + error_text);
+    (a.failure == failure_kind::decode ? stats_.decode_failed : stats_.failed)++;
+    log(log_level::error, std::string(to_string(a.failure)) + " error on " + msg.describe() + ": " + a.error_text);
   } else {
     ++stats_.handled;
   }
-  if (traced) emit_process_span(ctx, span_event::phase::end, failure, error_text);
+  if (traced()) emit_process_span(ctx, span_event::phase::end, a.failure, a.error_text);
+}
 
-  switch (step.action) {
-    case ack_action::store:
-      decided(msg);
-      break;
-    case ack_action::dead_letter_then_store: {
-      // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
-      const std::string reason = failed ? error_text
-                                 : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
-                                                                                        : "retries exhausted";
-      const failure_kind kind = failed ? failure : failure_kind::handler;
-      if (co_await dead_letter(ctx, to_string(kind), reason))
-        decided(msg);
-      else if (exactly_once())
-        txn_.discard();  // a record without its dead letter must not commit
-      break;
-    }
-    case ack_action::retry:  // only exactly-once leaves the loop with a retry
-      txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), step.backoff);
-      break;
-    case ack_action::hold_back:
-      if (exactly_once()) txn_.discard();  // an undecided record cannot commit; it comes again
-      break;
-    case ack_action::none:
-      break;
-  }
+// After the decision was executed: in-flight accounting and the waiters it concerns.
+void subscriber_runner::end_record(lane_key partition) {
   --stats_.in_flight;
   // Looked up again: other lanes may have changed in_flight_ while this one awaited.
-  in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
+  auto in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
   if (--in_flight->second == 0) in_flight_.erase(in_flight);
   wake_releaser();
   wake_transactions();
 }
-
 }  // namespace asiokafka::detail

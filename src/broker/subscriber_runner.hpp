@@ -142,7 +142,16 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // Starts waiting lanes while concurrency slots are free.
   void start_lanes();
   boost::asio::awaitable<void> run_lane(lane_key key);
-  boost::asio::awaitable<void> process(message& msg);
+  // The steps around a record's handler that do not wait (run_lane awaits the handler).
+  struct record_attempt {
+    failure_kind failure = failure_kind::none;
+    std::string error_text;
+    ack_step step;
+  };
+  bool traced();
+  int begin_record(context& ctx, lane_key partition);
+  void count_outcome(context& ctx, const record_attempt& a);
+  void end_record(lane_key partition);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
   boost::asio::awaitable<bool> dead_letter(context& ctx, std::string_view kind, const std::string& error);
   void emit_process_span(context& ctx, span_event::phase phase, failure_kind failure = failure_kind::none,

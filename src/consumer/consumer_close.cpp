@@ -19,6 +19,7 @@ void consumer_impl::start_close(plain_handler h) {
     return;
   }
   close_handler_ = std::move(h);
+  flush_stores();  // librdkafka's close commits the stored offsets
   fail_receives(make_error_code(error::closed));
   // Fetched but undelivered messages were never processed: they are not committed and the
   // next owner of the partitions receives them.

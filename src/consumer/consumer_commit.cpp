@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace asio = boost::asio;
@@ -18,18 +19,52 @@ namespace asiokafka::detail {
 
 error_code consumer_impl::store_offset(const message& msg) {
   if (!msg) return make_error_code(error::not_assigned);
-  std::int64_t next = msg.offset() + 1;
-  if (track_offsets_) {
-    bool tracked = false;
-    auto commit = tracker_.finished({msg.topic(), msg.partition()}, msg.offset(), &tracked);
-    if (!tracked) return make_error_code(error::not_assigned);
-    if (!commit) return {};
-    next = *commit;
-  }
-  // The message's own topic handle: no partition list, no topic lookup. librdkafka stores
-  // `offset + 1`, the next offset to consume.
   const auto* m = static_cast<const rd_kafka_message_t*>(msg.native_handle());
-  return make_kafka_error_code(rd_kafka_offset_store(m->rkt, msg.partition(), next - 1));
+  if (!track_offsets_)  // librdkafka stores `offset + 1`, the next offset to consume
+    return make_kafka_error_code(rd_kafka_offset_store(m->rkt, msg.partition(), msg.offset()));
+  bool tracked = false;
+  auto next = tracker_.finished({msg.topic(), msg.partition()}, msg.offset(), &tracked);
+  if (!tracked) return make_error_code(error::not_assigned);
+  if (next) defer_store(msg.topic(), msg.partition(), *next);
+  return {};
+}
+
+// A store per finished message would cost librdkafka's partition lookup and lock each time:
+// the furthest offset per partition waits here and goes to librdkafka in one call, from a
+// posted flush, the end of a drain, or before anything that reads the stored offsets (a
+// commit, a seek, a revocation, close).
+void consumer_impl::defer_store(std::string_view topic, std::int32_t partition, std::int64_t next) {
+  auto it = std::find_if(pending_stores_.begin(), pending_stores_.end(),
+                         [&](const topic_partition& p) { return p.partition == partition && p.topic == topic; });
+  if (it != pending_stores_.end())
+    it->offset = next;
+  else
+    pending_stores_.push_back({std::string(topic), partition, next});
+  if (store_flush_posted_) return;
+  store_flush_posted_ = true;
+  asio::post(executor(), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->flush_stores();
+  });
+}
+
+void consumer_impl::flush_stores() {
+  store_flush_posted_ = false;
+  if (pending_stores_.empty() || fatal_) {
+    pending_stores_.clear();
+    return;
+  }
+  auto list = to_rd_list(pending_stores_);
+  pending_stores_.clear();
+  if (auto err = rd_kafka_offsets_store(rk_, list.get()); err && err != RD_KAFKA_RESP_ERR__STATE)
+    core_.report(make_kafka_error_code(err), "storing offsets " + describe(from_rd_list(list.get())));
+  // Per partition: a partition no longer assigned (_STATE) goes to its next owner unstored.
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (e.err && e.err != RD_KAFKA_RESP_ERR__STATE)
+      core_.report(make_kafka_error_code(e.err),
+                   std::string("storing offset ") + e.topic + "[" + std::to_string(e.partition) + "]@" +
+                       std::to_string(e.offset));
+  }
 }
 
 void consumer_impl::start_commit(topic_partition_list offsets, commit_scope scope, plain_handler h) {
@@ -57,6 +92,7 @@ void consumer_impl::cancel_commit(std::uint64_t id, asio::cancellation_type type
 }
 
 void consumer_impl::send_commit(const topic_partition_list& offsets, commit_scope scope, std::uint64_t id) {
+  flush_stores();
   rd_list_ptr list;
   if (scope == commit_scope::explicit_offsets) list = to_rd_list(offsets);
   const auto err = rd_kafka_commit_queue(rk_, list.get(), ops_q_, nullptr,

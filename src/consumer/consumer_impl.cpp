@@ -90,6 +90,7 @@ void consumer_impl::drain() {
   serve(ops_q_);
   if (close_q_) serve(close_q_);
   deliver();
+  flush_stores();
   draining_ = false;
   flow_control();
   check_closed();

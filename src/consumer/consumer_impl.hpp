@@ -133,6 +133,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   // consumer_commit.cpp
   void handle_commit_result(rd_kafka_event_t* ev);
+  void defer_store(std::string_view topic, std::int32_t partition, std::int64_t next);
+  void flush_stores();
   void cancel_commit(std::uint64_t id, boost::asio::cancellation_type type);
   void send_commit(const topic_partition_list& offsets, commit_scope scope, std::uint64_t id);
   // False when no commit with this id is pending.
@@ -174,6 +176,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
 
   bool track_offsets_ = false;
   offset_tracker tracker_;
+  topic_partition_list pending_stores_;  // offsets to store, one per partition (defer_store)
+  bool store_flush_posted_ = false;
 
   std::deque<rd_kafka_event_t*> rebalances_;
   bool rebalancing_ = false;

@@ -144,6 +144,7 @@ void consumer_impl::drop_buffered(const topic_partition_list& parts) {
 }
 
 void consumer_impl::purge_partitions(const topic_partition_list& parts) {
+  flush_stores();  // what was finished before a seek or a revocation is stored as before it
   drop_buffered(parts);
   for (const auto& p : parts) {
     const key k{p.topic, p.partition};

@@ -266,6 +266,47 @@ erased_handler make_handler(Handler handler, Decode decode) {
   };
 }
 
+// The type of a handler's first parameter, when it has exactly one call operator (a lambda or
+// function object that is not generic) or is a function pointer; void when unknown.
+template <class M>
+struct first_parameter {
+  using type = void;
+};
+template <class C, class R, class A, class... Rest>
+struct first_parameter<R (C::*)(A, Rest...)> {
+  using type = A;
+};
+template <class C, class R, class A, class... Rest>
+struct first_parameter<R (C::*)(A, Rest...) const> {
+  using type = A;
+};
+template <class C, class R, class A, class... Rest>
+struct first_parameter<R (C::*)(A, Rest...) noexcept> {
+  using type = A;
+};
+template <class C, class R, class A, class... Rest>
+struct first_parameter<R (C::*)(A, Rest...) const noexcept> {
+  using type = A;
+};
+template <class R, class A, class... Rest>
+struct first_parameter<R (*)(A, Rest...)> {
+  using type = A;
+};
+template <class H, class = void>
+struct handler_first_parameter {
+  using type = typename first_parameter<std::decay_t<H>>::type;
+};
+template <class H>
+struct handler_first_parameter<H, std::void_t<decltype(&H::operator())>> {
+  using type = typename first_parameter<decltype(&H::operator())>::type;
+};
+
+/// True when the handler takes its T by value: its coroutine frame then owns the value, and
+/// the decoded T need not outlive the call (no frame of the adapter's own per record). A
+/// handler taking a reference, or one whose parameter is unknown (generic), gets the frame.
+template <class Handler, class T>
+inline constexpr bool takes_value_v = std::is_same_v<typename handler_first_parameter<Handler>::type, T>;
+
 /// A handler of T decoded by the content-type rules (payload_decoder), or of the raw message.
 template <class T, class Handler>
 erased_handler make_handler(Handler handler, const message_decoder& broker_decode) {
@@ -275,11 +316,21 @@ erased_handler make_handler(Handler handler, const message_decoder& broker_decod
     };
   } else {
     auto decoder = std::make_shared<payload_decoder<T>>(broker_decode);
-    return [handler = std::move(handler), decoder](message& msg, context& ctx) -> boost::asio::awaitable<void> {
-      T value{};
-      decoder->decode(msg, value);
-      co_await invoke_handler(handler, std::move(value), ctx);
-    };
+    if constexpr (takes_value_v<Handler, T>) {
+      // Not a coroutine: decodes at once (a decode_failure is thrown by the call) and returns
+      // the handler's own awaitable, whose frame took the value.
+      return [handler = std::move(handler), decoder](message& msg, context& ctx) -> boost::asio::awaitable<void> {
+        T value{};
+        decoder->decode(msg, value);
+        return invoke_handler(handler, std::move(value), ctx);
+      };
+    } else {
+      return [handler = std::move(handler), decoder](message& msg, context& ctx) -> boost::asio::awaitable<void> {
+        T value{};
+        decoder->decode(msg, value);
+        co_await invoke_handler(handler, std::move(value), ctx);
+      };
+    }
   }
 }
 
