@@ -43,11 +43,15 @@ struct consumer_options {
   log_sink log{};
   /// SASL/OAUTHBEARER tokens (sasl.mechanism=OAUTHBEARER); see oauthbearer_token_provider.
   oauthbearer_token_provider token_provider{};
-  /// Flow control: when this many fetched messages wait in the local buffer, fetching is
-  /// paused until the buffer is half empty, so an application that stops receiving neither
-  /// grows memory nor drops out of the group. What librdkafka had already fetched when the
-  /// pause took effect still arrives (bounded by its queued.min.messages and
-  /// queued.max.messages.kbytes), so the buffer may exceed this by that much.
+  /// Flow control: when this many fetched messages wait in the local buffer, the consumer
+  /// stops moving librdkafka's queue into it (librdkafka's own queued.min.messages /
+  /// queued.max.messages.kbytes then stop its fetcher) until the buffer is half empty. A
+  /// buffer still full after 100 ms (the application is slow, or not receiving) pauses the
+  /// assignment instead, so that rebalances and errors behind the fetched messages are served
+  /// and an application that stops receiving neither grows memory nor drops out of the group;
+  /// what librdkafka had already fetched then still arrives, so the buffer may exceed this by
+  /// that much. (Pausing is the second step because librdkafka 2.0.2 fetches again up to a
+  /// second after a resume.)
   std::size_t max_buffered_messages = 50000;
 };
 

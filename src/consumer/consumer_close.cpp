@@ -67,6 +67,7 @@ void consumer_impl::check_closed() {
 
 void consumer_impl::finish_close(const error_code& ec) {
   keepalive_.cancel();
+  hold_timer_.cancel();
   core_.stop();
   fail_commits(make_error_code(error::closed));
   if (close_handler_) asio::post(executor(), asio::append(close_handler_.take(), ec));

@@ -35,7 +35,8 @@ consumer_impl::consumer_impl(asio::any_io_executor ex, const composed_config& co
             "asiokafka consumer \"" + config.name() + "\""),
       rk_(core_.rk()),
       keepalive_(core_.executor()),
-      flow_(opts_.max_buffered_messages) {
+      flow_(opts_.max_buffered_messages),
+      hold_timer_(core_.executor()) {
   const rd_kafka_conf_t* conf = rd_kafka_conf(rk_);
   track_offsets_ = !conf_bool(conf, "enable.auto.offset.store", true);
   keepalive_period_ =
@@ -73,6 +74,7 @@ void consumer_impl::arm_keepalive() {
 void consumer_impl::shutdown() {
   if (close_seq_.on_destroy() != close_action::abort) return;
   keepalive_.cancel();
+  hold_timer_.cancel();
   core_.stop();
   const auto closed = make_error_code(error::closed);
   fail_receives(closed);
@@ -86,7 +88,7 @@ void consumer_impl::drain() {
   if (draining_) return;
   auto self = shared_from_this();
   draining_ = true;
-  serve(consumer_q_);
+  serve(consumer_q_, true);
   serve(ops_q_);
   if (close_q_) serve(close_q_);
   deliver();
@@ -96,11 +98,19 @@ void consumer_impl::drain() {
   check_closed();
 }
 
-void consumer_impl::serve(rd_kafka_queue_t* q) {
-  if (close_seq_.closed()) return;
-  core_.drain(q, [this](rd_kafka_event_t* ev) {
+void consumer_impl::serve(rd_kafka_queue_t* q, bool bounded) {
+  // A full buffer makes the flow gate hold: what it leaves in librdkafka's queue is taken
+  // from a drain posted when the buffer is half empty (librdkafka signals nothing new for it).
+  auto may_serve = [this, bounded] {
+    if (close_seq_.closed()) return false;
+    if (!bounded) return true;
+    if (buffer_.size() >= flow_.limit()) flow_control();
+    return flow_.may_serve(buffer_.size());
+  };
+  if (!may_serve()) return;
+  core_.drain(q, [this, &may_serve](rd_kafka_event_t* ev) {
     handle_event(ev);
-    return !close_seq_.closed();
+    return may_serve();
   });
 }
 

@@ -113,7 +113,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   // consumer_impl.cpp: the event loop and fatal errors.
   void arm_keepalive();
   void drain();
-  void serve(rd_kafka_queue_t* q);
+  // `bounded`: stops while the flow gate says the buffer is full (the consumer queue).
+  void serve(rd_kafka_queue_t* q, bool bounded = false);
   void handle_event(rd_kafka_event_t* ev);
   void handle_fetch(rd_kafka_event_t* ev);
   void handle_error_event(rd_kafka_event_t* ev);
@@ -126,6 +127,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   void fail_receives(const error_code& ec);
   message take_message();
   void flow_control();
+  void execute_flow(flow_action action);
+  void set_assignment_paused(bool pause);
   void cancel_receive(std::uint64_t id, boost::asio::cancellation_type type);
   void drop_buffered(const topic_partition_list& parts);
   void purge_partitions(const topic_partition_list& parts);
@@ -168,6 +171,9 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   std::map<key, std::deque<message>> held_;  // buffered messages of user-paused partitions
   std::set<key> user_paused_;
   flow_gate flow_;
+  // How long a full buffer holds librdkafka's queue before the assignment is paused.
+  static constexpr std::chrono::milliseconds flow_hold_time{100};
+  boost::asio::steady_timer hold_timer_;
 
   std::deque<receive_waiter> waiters_;
   std::map<std::uint64_t, commit_waiter> commits_;

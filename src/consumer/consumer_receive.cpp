@@ -108,25 +108,55 @@ void consumer_impl::cancel_receive(std::uint64_t id, asio::cancellation_type) {
 
 void consumer_impl::cancel_receives() { fail_receives(asio::error::operation_aborted); }
 
-// Executes the flow gate's decision on the whole assignment.
+// Executes the flow gate's decision (flow_gate.hpp).
 void consumer_impl::flow_control() {
   if (!close_seq_.open() || fatal_) return;
-  const flow_action action = flow_.on_buffered(buffer_.size());
-  if (action == flow_action::none) return;
+  execute_flow(flow_.on_buffered(buffer_.size()));
+}
+
+void consumer_impl::execute_flow(flow_action action) {
+  switch (action) {
+    case flow_action::none:
+      return;
+    case flow_action::hold:
+      core_.log(log_level::debug, "FLOW", "local buffer full: holding librdkafka's queue");
+      hold_timer_.expires_after(flow_hold_time);
+      hold_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->close_seq_.open() || self->fatal_) return;
+        self->execute_flow(self->flow_.on_hold_expired(self->buffer_.size()));
+      });
+      return;
+    case flow_action::serve:
+      hold_timer_.cancel();
+      break;
+    case flow_action::pause:
+    case flow_action::resume:
+      set_assignment_paused(action == flow_action::pause);
+      break;
+  }
+  // Serving again (or everything, when paused) starts from the drain, not from the caller.
+  asio::post(executor(), [self = shared_from_this()] { self->drain(); });
+}
+
+// Pauses or resumes the whole assignment for flow control; partitions the user paused stay
+// paused.
+void consumer_impl::set_assignment_paused(bool pause) {
   rd_kafka_topic_partition_list_t* list = nullptr;
   const bool have = rd_kafka_assignment(rk_, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list;
-  if (action == flow_action::pause) {
+  if (pause) {
     if (have) rd_kafka_pause_partitions(rk_, list);
-    core_.log(log_level::debug, "FLOW", "local buffer full: fetching paused");
-  } else if (have) {
-    // Partitions the user paused stay paused.
-    topic_partition_list resume_list;
-    for (const auto& p : from_rd_list(list))
-      if (!user_paused_.count({p.topic, p.partition})) resume_list.push_back(p);
-    rd_kafka_resume_partitions(rk_, to_rd_list(resume_list).get());
+    core_.log(log_level::debug, "FLOW", "local buffer full for the hold time: fetching paused");
+  } else {
+    if (have) {
+      topic_partition_list resume_list;
+      for (const auto& p : from_rd_list(list))
+        if (!user_paused_.count({p.topic, p.partition})) resume_list.push_back(p);
+      rd_kafka_resume_partitions(rk_, to_rd_list(resume_list).get());
+    }
+    core_.log(log_level::debug, "FLOW", "local buffer drained: fetching resumed");
   }
   if (list) rd_kafka_topic_partition_list_destroy(list);
-  if (action == flow_action::resume) core_.log(log_level::debug, "FLOW", "local buffer drained: fetching resumed");
 }
 
 void consumer_impl::pause_for_flow(const topic_partition_list& parts) {
@@ -151,6 +181,7 @@ void consumer_impl::purge_partitions(const topic_partition_list& parts) {
     tracker_.forget(k);
     user_paused_.erase(k);
   }
+  flow_control();  // the buffer may have shrunk below the gate's resume point
 }
 
 void consumer_impl::pause(const topic_partition_list& partitions) {
@@ -165,6 +196,7 @@ void consumer_impl::pause(const topic_partition_list& partitions) {
       keep.push_back(std::move(m));
   }
   buffer_.swap(keep);
+  flow_control();  // held messages leave the buffer: it may be below the gate's resume point
 }
 
 void consumer_impl::resume(const topic_partition_list& partitions) {

@@ -1,10 +1,18 @@
 // The consumer's flow control decision, without I/O: given how many fetched messages wait in
-// the local buffer, whether fetching must now be paused, resumed, or left as it is. The
-// consumer executes the answer (pausing or resuming its assignment); this file only decides.
+// the local buffer, whether the consumer may move more of librdkafka's queue into it, and
+// when fetching must be paused or resumed. The consumer executes the answer; this file only
+// decides.
 //
-// Hysteresis: fetching pauses when the buffer reaches the limit and resumes only when it is
-// half empty again, so a receiver working at the fetch rate does not flip the pause on every
-// message.
+// A full buffer first holds: the consumer stops taking events from librdkafka's queue, whose
+// own prefetch limits then stop the fetcher, and takes them again once the buffer is half
+// empty. Pausing the assignment is the second step, for a buffer that stays full for the hold
+// time (the receiver is slow, or not receiving): only then are the queue's other events
+// (rebalances, errors) behind the fetched messages served at once. librdkafka 2.0.2 fetches
+// again up to a second after a resume (its broker thread is not woken), so a receiver that
+// works a full buffer off in milliseconds must not pay a pause for it.
+//
+// Hysteresis: serving (or fetching) starts again only when the buffer is half empty, so a
+// receiver working at the fetch rate does not flip the state on every message.
 #pragma once
 
 #include <algorithm>
@@ -13,9 +21,12 @@
 namespace asiokafka::detail {
 
 enum class flow_action {
-  none,    // keep fetching as now
-  pause,   // the buffer is full: pause the whole assignment
-  resume,  // the buffer drained: resume the assignment (except partitions the user paused)
+  none,    // keep going as now
+  hold,    // the buffer is full: stop taking librdkafka's events, start the hold timer
+  serve,   // the buffer drained while holding: take librdkafka's events again
+  pause,   // held for the hold time and still full: pause the whole assignment, serve all
+  resume,  // the buffer drained while paused: resume the assignment (except partitions the
+           // user paused)
 };
 
 class flow_gate {
@@ -26,23 +37,46 @@ class flow_gate {
 
   /// The buffer now holds `buffered` messages: what to do.
   flow_action on_buffered(std::size_t buffered) noexcept {
-    if (!paused_ && buffered >= limit_) {
-      paused_ = true;
-      return flow_action::pause;
+    if (buffered <= limit_ / 2) {
+      if (paused_) {
+        paused_ = holding_ = false;
+        return flow_action::resume;
+      }
+      if (holding_) {
+        holding_ = false;
+        return flow_action::serve;
+      }
+      return flow_action::none;
     }
-    if (paused_ && buffered <= limit_ / 2) {
-      paused_ = false;
-      return flow_action::resume;
+    if (!holding_ && !paused_ && buffered >= limit_) {
+      holding_ = true;
+      return flow_action::hold;
     }
     return flow_action::none;
   }
 
+  /// The hold timer started by `hold` expired with `buffered` messages in the buffer (which
+  /// may have shrunk without a receive: a seek or a revocation drops buffered messages).
+  flow_action on_hold_expired(std::size_t buffered) noexcept {
+    if (!holding_ || paused_) return flow_action::none;
+    if (buffered <= limit_ / 2) {
+      holding_ = false;
+      return flow_action::serve;
+    }
+    paused_ = true;
+    return flow_action::pause;
+  }
+
+  /// Whether the consumer may take another event from librdkafka's queue.
+  bool may_serve(std::size_t buffered) const noexcept { return paused_ || (!holding_ && buffered < limit_); }
   /// Fetching is paused for flow control: partitions assigned now must start paused too.
   bool paused() const noexcept { return paused_; }
+  bool holding() const noexcept { return holding_ && !paused_; }
   std::size_t limit() const noexcept { return limit_; }
 
  private:
   std::size_t limit_;
+  bool holding_ = false;
   bool paused_ = false;
 };
 

@@ -65,6 +65,13 @@ class log_capture {
       if (l.find(text) != std::string::npos) return true;
     return false;
   }
+  /// How many lines contain `text`.
+  std::size_t count(std::string_view text) const {
+    std::lock_guard lock(mutex_);
+    std::size_t n = 0;
+    for (const auto& l : lines_) n += l.find(text) != std::string::npos;
+    return n;
+  }
 
  private:
   mutable std::mutex mutex_;

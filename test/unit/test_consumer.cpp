@@ -512,6 +512,8 @@ BOOST_AUTO_TEST_CASE(flow_control_pauses_fetching_and_loses_nothing) {
     co_await produce(300, 0, std::move(small_batches));
     asiokafka::consumer_options opts;
     opts.max_buffered_messages = 20;
+    test::log_capture log;
+    opts.log = log.sink();
     consumer c(io.get_executor(),
                test::consumer_config(kafka.bootstrap_servers(), group,
                                      {{"max.partition.fetch.bytes", "100"},
@@ -530,10 +532,39 @@ BOOST_AUTO_TEST_CASE(flow_control_pauses_fetching_and_loses_nothing) {
     BOOST_TEST_MESSAGE("buffered while paused: " << c.buffered() << " of 300 (watermark 20)");
     BOOST_TEST(c.buffered() >= 20u);
     BOOST_TEST(c.buffered() < 150u);
+    // Not receiving for longer than the hold time: the gate paused the assignment.
+    BOOST_TEST(log.count("fetching paused") >= 1u);
     for (int i = 0; i < 300; ++i) {
       message m = co_await c.async_receive(asio::use_awaitable);
       BOOST_REQUIRE_EQUAL(m.offset(), i);
     }
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+
+// A receiver that works a full buffer off at once never pauses the assignment (librdkafka
+// 2.0.2 fetches again only up to a second after a resume): the consumer holds librdkafka's
+// queue while the buffer is full and takes from it again when the buffer is half empty.
+BOOST_AUTO_TEST_CASE(a_full_buffer_worked_off_at_once_holds_without_pausing) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(300);
+    asiokafka::consumer_options opts;
+    opts.max_buffered_messages = 20;
+    test::log_capture log;
+    opts.log = log.sink();
+    consumer c(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group), opts);
+    assign_from_start(c);
+    std::size_t most_buffered = 0;
+    asiokafka::message_stream stream(c);
+    for (int i = 0; i < 300; ++i) {
+      message m = co_await stream.next();
+      BOOST_REQUIRE_EQUAL(m.offset(), i);
+      most_buffered = std::max(most_buffered, c.buffered());
+    }
+    BOOST_TEST_MESSAGE("holds: " << log.count("holding librdkafka's queue") << ", most buffered " << most_buffered);
+    BOOST_TEST(log.count("holding librdkafka's queue") >= 3u);
+    BOOST_TEST(log.count("fetching paused") == 0u);
+    BOOST_TEST(most_buffered <= 20u);
     co_await c.async_close(asio::use_awaitable);
   });
 }
