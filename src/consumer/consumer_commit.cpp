@@ -31,8 +31,9 @@ error_code consumer_impl::store_offset(const message& msg) {
 
 // A store per finished message would cost librdkafka's partition lookup and lock each time:
 // the furthest offset per partition waits here and goes to librdkafka in one call, from a
-// posted flush, the end of a drain, or before anything that reads the stored offsets (a
-// commit, a seek, a revocation, close).
+// posted flush, the end of a drain, every store_batch stores (a handler that finishes many
+// records without yielding keeps auto-commit current), or before anything that reads the
+// stored offsets (a commit, a seek, a revocation, close).
 void consumer_impl::defer_store(std::string_view topic, std::int32_t partition, std::int64_t next) {
   auto it = std::find_if(pending_stores_.begin(), pending_stores_.end(),
                          [&](const topic_partition& p) { return p.partition == partition && p.topic == topic; });
@@ -40,6 +41,10 @@ void consumer_impl::defer_store(std::string_view topic, std::int32_t partition, 
     it->offset = next;
   else
     pending_stores_.push_back({std::string(topic), partition, next});
+  if (++deferred_stores_ >= store_batch) {
+    flush_stores();
+    return;
+  }
   if (store_flush_posted_) return;
   store_flush_posted_ = true;
   asio::post(executor(), [weak = weak_from_this()] {
@@ -49,6 +54,7 @@ void consumer_impl::defer_store(std::string_view topic, std::int32_t partition, 
 
 void consumer_impl::flush_stores() {
   store_flush_posted_ = false;
+  deferred_stores_ = 0;
   if (pending_stores_.empty() || fatal_) {
     pending_stores_.clear();
     return;

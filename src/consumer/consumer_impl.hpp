@@ -183,6 +183,8 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   bool track_offsets_ = false;
   offset_tracker tracker_;
   topic_partition_list pending_stores_;  // offsets to store, one per partition (defer_store)
+  static constexpr std::size_t store_batch = 64;
+  std::size_t deferred_stores_ = 0;
   bool store_flush_posted_ = false;
 
   std::deque<rd_kafka_event_t*> rebalances_;
