@@ -78,6 +78,15 @@ struct cluster_fixture {
     co_return parts.at(0).offset;
   }
 
+  // Waits (up to 5 s) until the consumer's local buffer holds `n` messages.
+  asio::awaitable<void> wait_buffered(consumer& c, std::size_t n) {
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int i = 0; i < 500 && c.buffered() < n; ++i) {
+      pause.expires_after(10ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+  }
+
   // Manual assignment from the beginning: no group join (the mock answers JoinGroup after ~3 s).
   void assign_from_start(consumer& c) { c.assign({{topic, 0, asiokafka::offsets::beginning}}); }
 };
@@ -178,11 +187,7 @@ BOOST_AUTO_TEST_CASE(try_receive_takes_buffered_messages_at_once_in_order) {
     message first = co_await c.async_receive(asio::use_awaitable);
     BOOST_TEST(first.offset() == 0);
     // Wait until the other 39 are buffered, then take them without awaiting anything.
-    asio::steady_timer pause(co_await asio::this_coro::executor);
-    for (int i = 0; i < 500 && c.buffered() < 39; ++i) {
-      pause.expires_after(10ms);
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await wait_buffered(c, 39);
     BOOST_REQUIRE_EQUAL(c.buffered(), 39u);
     std::vector<std::int64_t> offsets;
     while (message m = c.try_receive(ec)) offsets.push_back(m.offset());
@@ -205,11 +210,7 @@ BOOST_AUTO_TEST_CASE(stream_takes_buffered_messages_inline_and_yields_every_max_
     assign_from_start(c);
     message first = co_await c.async_receive(asio::use_awaitable);
     BOOST_TEST(first.offset() == 0);
-    asio::steady_timer pause(co_await asio::this_coro::executor);
-    for (int i = 0; i < 500 && c.buffered() < 299; ++i) {
-      pause.expires_after(10ms);
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await wait_buffered(c, 299);
     BOOST_REQUIRE_EQUAL(c.buffered(), 299u);
     bool ticking = true;
     std::uint64_t ticks = 0;
