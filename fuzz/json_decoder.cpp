@@ -4,7 +4,8 @@
 // inputs, as subscribers do, so state left behind by a failed decode is exercised too.
 //
 // Any payload must either decode or fail with a decode_error; a successful decode must
-// encode again and decode back to the same encoding. Anything else (an exception other than
+// encode again and decode back to the same encoding; a flat struct must decode the same
+// through the flat-struct path and through the document. Anything else (an exception other than
 // std::bad_alloc, a crash, a sanitizer report) is a finding.
 #include <asiokafka/json.hpp>
 
@@ -58,6 +59,25 @@ BOOST_DESCRIBE_STRUCT(order, (),
                       (id, state, ship_to, bill_to, lines, counters, history, tags, gift, priority,
                        weight, extra))
 
+// Every member kind the flat-struct path takes: decoded by it and by the document path,
+// which must agree on every payload.
+struct flat {
+  bool b = false;
+  std::uint8_t u8 = 0;
+  std::int16_t i16 = 0;
+  std::int64_t i64 = 0;
+  std::uint64_t u64 = 0;
+  double d = 0;
+  float f = 0;
+  std::string s;
+  status st = status::pending;
+  std::optional<std::string> os;
+  std::optional<std::int32_t> oi;
+  std::optional<status> ost;
+  bool operator==(const flat&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(flat, (), (b, u8, i16, i64, u64, d, f, s, st, os, oi, ost))
+
 }  // namespace fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -65,6 +85,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       asiokafka::json::decoder_options{.max_depth = 64, .initial_buffer_size = 256,
                                        .max_retained_buffer_size = 64 * 1024});
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
+
+  // The flat-struct path against the document path: same outcome, same values, same error.
+  static asiokafka::json::decoder document_only(
+      asiokafka::json::decoder_options{.max_depth = 64, .initial_buffer_size = 256,
+                                       .max_retained_buffer_size = 64 * 1024, .direct_structs = false});
+  {
+    fuzz::flat direct, document;
+    asiokafka::json::decode_error direct_err, document_err;
+    const bool ok = decoder.decode(payload, direct, direct_err);
+    if (ok != document_only.decode(payload, document, document_err)) std::abort();
+    if (ok && !(direct == document)) std::abort();
+    if (!ok && direct_err.what() != document_err.what()) std::abort();
+  }
 
   static fuzz::order reused;  // reused like a subscriber's decode target
   asiokafka::json::decode_error err;

@@ -41,6 +41,7 @@
 #pragma once
 
 #include <asiokafka/detail/json_codec.hpp>
+#include <asiokafka/detail/json_direct.hpp>
 #include <asiokafka/detail/json_encode.hpp>
 
 #include <boost/json/storage_ptr.hpp>
@@ -96,6 +97,12 @@ struct decoder_options {
   /// The buffer never grows beyond this; a larger document borrows heap memory for the
   /// duration of one call only.
   std::size_t max_retained_buffer_size = std::size_t{1} << 20;
+  /// A flat struct (a described struct whose members are all bool, numbers, std::string,
+  /// described enums or std::optional of those) is decoded straight from the parser's events,
+  /// without building a document. Whatever that path does not take as is, every error
+  /// included, is decoded again through the document, so the values and the errors are the
+  /// same either way; false always builds the document.
+  bool direct_structs = true;
 };
 
 /// Decodes a stream of payloads without avoidable heap traffic: it keeps one parser and an
@@ -136,6 +143,9 @@ class decoder {
       out = std::move(v.get_array());
       return true;
     } else {
+      if constexpr (detail::is_flat_struct_v<T>) {
+        if (decode_direct(payload, &out, detail::direct_schema_of<T>())) return true;
+      }
       const boost::json::value* document = parse(payload, err);
       if (!document) return false;
       const release_guard guard{*this};
@@ -159,6 +169,8 @@ class decoder {
     ~release_guard() { self.release(); }
   };
 
+  // The flat-struct path (detail/json_direct.hpp); false when the document path must decide.
+  bool decode_direct(std::string_view payload, void* out, const detail::direct_schema& schema);
   // Parses into the arena; the document stays valid until release(). nullptr on error.
   const boost::json::value* parse(std::string_view payload, decode_error& err);
   // Parses straight into `out`, built with out's storage: DOM targets get no copy.

@@ -1,5 +1,6 @@
 // decoder: one parser (precise_parser.hpp: Boost.JSON's, with correctly rounded doubles) plus
-// an arena the parsed documents live in.
+// an arena the parsed documents live in, and the flat-struct parser (direct_parser.hpp), which
+// needs neither.
 //
 // Each payload's DOM is built in a monotonic_resource over a buffer owned by the decoder and
 // dropped wholesale after the conversion (monotonic_resource is deallocate-trivial, so the
@@ -8,6 +9,7 @@
 // stream of similar payloads settles to zero allocations for the document.
 #include <asiokafka/json.hpp>
 
+#include "direct_parser.hpp"
 #include "precise_parser.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -74,7 +76,8 @@ struct decoder::impl {
       : options(opts),
         buffer_size(std::max<std::size_t>(opts.initial_buffer_size, 64)),
         buffer(new unsigned char[buffer_size]),
-        parser(make_parse_options(opts)) {
+        parser(make_parse_options(opts)),
+        direct(make_parse_options(opts)) {
     arena.emplace(buffer.get(), buffer_size, boost::json::storage_ptr(&upstream));
   }
 
@@ -109,6 +112,7 @@ struct decoder::impl {
   std::optional<boost::json::monotonic_resource> arena;
   // Declared after the arena: destroyed first, while the arena it may point to still exists.
   detail::precise_parser parser;
+  detail::direct_parser direct;
   std::optional<boost::json::value> document;
 };
 
@@ -117,6 +121,10 @@ decoder::decoder(const decoder_options& options) : impl_(std::make_unique<impl>(
 decoder::decoder(decoder&&) noexcept = default;
 decoder& decoder::operator=(decoder&&) noexcept = default;
 decoder::~decoder() = default;
+
+bool decoder::decode_direct(std::string_view payload, void* out, const detail::direct_schema& schema) {
+  return impl_->options.direct_structs && impl_->direct.decode(payload, out, schema);
+}
 
 const boost::json::value* decoder::parse(std::string_view payload, decode_error& err) {
   if (payload.empty()) {

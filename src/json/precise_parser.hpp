@@ -20,6 +20,24 @@
 
 namespace asiokafka::json::detail {
 
+/// The double named by a number's text (`number` holds its start when the number came in
+/// parts, and is cleared), converted again with std::from_chars; Boost's `parsed` where
+/// from_chars reports it out of range.
+inline double correctly_rounded(double parsed, boost::json::string_view text, std::string& number) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (!number.empty()) {
+    number.append(text.data(), text.size());
+    first = number.data();
+    last = number.data() + number.size();
+  }
+  double exact = 0;
+  const auto [end, err] = std::from_chars(first, last, exact);
+  const bool ok = err == std::errc() && end == last;
+  number.clear();
+  return ok ? exact : parsed;
+}
+
 class precise_parser {
  public:
   explicit precise_parser(const boost::json::parse_options& options) : p_(options) { reset({}); }
@@ -98,18 +116,7 @@ class precise_parser {
       return true;
     }
     bool on_double(double d, boost::json::string_view s, boost::system::error_code&) {
-      const char* first = s.data();
-      const char* last = s.data() + s.size();
-      if (!number.empty()) {
-        number.append(s.data(), s.size());
-        first = number.data();
-        last = number.data() + number.size();
-      }
-      double exact = 0;
-      const auto [end, err] = std::from_chars(first, last, exact);
-      if (err == std::errc() && end == last) d = exact;
-      number.clear();
-      st.push_double(d);
+      st.push_double(correctly_rounded(d, s, number));
       return true;
     }
     bool on_bool(bool b, boost::system::error_code&) {

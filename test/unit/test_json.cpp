@@ -94,6 +94,24 @@ struct blob {
 };
 BOOST_DESCRIBE_STRUCT(blob, (), (data, values))
 
+// Every member kind the flat-struct path takes (asiokafka/detail/json_direct.hpp).
+struct flat {
+  bool b = false;
+  std::uint8_t u8 = 0;
+  std::int8_t i8 = 0;
+  std::int64_t i64 = 0;
+  std::uint64_t u64 = 0;
+  double d = 0;
+  float f = 0;
+  std::string s;
+  color c = color::red;
+  std::optional<std::string> os;
+  std::optional<std::int32_t> oi;
+  std::optional<color> oc;
+  bool operator==(const flat&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(flat, (), (b, u8, i8, i64, u64, d, f, s, c, os, oi, oc))
+
 struct not_described {
   int x;
 };
@@ -113,6 +131,12 @@ static_assert(!json::is_json_codable_v<not_described>);
 static_assert(!json::is_json_codable_v<std::vector<not_described>>);
 static_assert(!json::is_json_codable_v<std::map<int, int>>);
 static_assert(!json::is_json_codable_v<const char*>);
+static_assert(json::detail::is_flat_struct_v<flat>);
+static_assert(json::detail::is_flat_struct_v<person>);
+static_assert(json::detail::is_flat_struct_v<employee>);  // inherited members count
+static_assert(!json::detail::is_flat_struct_v<order>);     // nested structs, vectors, maps
+static_assert(!json::detail::is_flat_struct_v<envelope>);  // a DOM member
+static_assert(!json::detail::is_flat_struct_v<std::string>);
 
 namespace {
 
@@ -526,6 +550,81 @@ BOOST_AUTO_TEST_CASE(megabyte_payload_decodes) {
   BOOST_TEST_REQUIRE(d.decode(R"({"data":"s","values":[1]})", out, err), err.what());
   BOOST_TEST(out.data == "s");
   BOOST_TEST(out.values.size() == 1u);
+}
+
+// The flat-struct path and the document path accept the same payloads, yield the same
+// values and word the same errors; one decoder of each is reused across the corpus, as a
+// subscriber reuses its decoder, and each decodes into a target left dirty by the last.
+BOOST_AUTO_TEST_CASE(flat_struct_path_matches_the_document_path) {
+  const std::string full =
+      R"({"b":true,"u8":255,"i8":-128,"i64":-9007199254740993,"u64":18446744073709551615,)"
+      R"("d":3.0999999999999996e+39,"f":0.1,"s":"x\"y\u00e9\n","c":"blue","os":"o","oi":-7,"oc":"green"})";
+  const std::vector<std::string> corpus = {
+      full,
+      R"({"b":false,"u8":0,"i8":0,"i64":0,"u64":0,"d":0,"f":0,"s":"","c":"red"})",  // optionals absent
+      R"({"c":"red","s":"","f":0,"d":0,"u64":0,"i64":0,"i8":0,"u8":0,"b":false,"os":null,"oi":null,"oc":null})",
+      R"({"b":true,"u8":3.0,"i8":-1e0,"i64":1e3,"u64":2,"d":1,"f":-2,"s":"\ud83d\ude00","c":"green"})",
+      R"({"x":{"b":1,"s":[1,{"c":2}]},"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","y":[[]]})",
+      R"(  {"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1e-320,"f":1,"s":"s","c":"red"}  )",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","b":false})",   // duplicate
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","s":"again"})",
+      R"({"b":true,"u8":256,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",       // out of range
+      R"({"b":true,"u8":1,"i8":-129,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":-1,"d":1,"f":1,"s":"s","c":"red"})",
+      R"({"b":true,"u8":1.5,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",       // not an integer
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1e400,"f":1,"s":"s","c":"red"})",     // infinity
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1e39,"s":"s","c":"red"})",      // beyond float
+      R"({"b":1,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",            // wrong types
+      R"({"b":true,"u8":"1","i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":5,"c":"red"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":null,"c":"red"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":{"a":1},"c":"red"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":["a"],"c":"red"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"purple"})",      // unknown enumerator
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","oc":"RED"})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","oi":2147483648})",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s"})",                   // missing
+      R"({})",
+      R"([])",
+      R"("flat")",
+      R"(null)",
+      R"(42)",
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"} x)",       // trailing
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red")",          // truncated
+      R"({"b":true,"s":"\ud800"})",                                                         // bad escape
+      "{\"s\":\"\xff\"}",                                                                 // bad UTF-8
+      "",
+      std::string(70, '[') + std::string(70, ']'),
+      R"({"deep":)" + std::string(70, '[') + std::string(70, ']') + "}",
+  };
+  json::decoder direct;
+  json::decoder document(json::decoder_options{.direct_structs = false});
+  flat via_direct, via_document;
+  int decoded = 0;
+  for (const auto& payload : corpus) {
+    BOOST_TEST_CONTEXT("payload " << payload) {
+      json::decode_error direct_err, document_err;
+      const bool ok = direct.decode(payload, via_direct, direct_err);
+      BOOST_TEST(ok == document.decode(payload, via_document, document_err));
+      if (ok) {
+        ++decoded;
+        BOOST_TEST((via_direct == via_document));
+      } else {
+        BOOST_TEST(direct_err.what() == document_err.what());
+        BOOST_TEST(!direct_err.message.empty());
+      }
+    }
+  }
+  BOOST_TEST(decoded == 8);  // the first eight (a duplicate key: the last one wins)
+  // Values as written, escapes and correct rounding included.
+  flat f;
+  json::decode_error err;
+  BOOST_TEST_REQUIRE(direct.decode(full, f, err));
+  BOOST_TEST(f.i64 == -9007199254740993);
+  BOOST_TEST(f.u64 == std::numeric_limits<std::uint64_t>::max());
+  BOOST_TEST(f.d == 3.0999999999999996e+39);
+  BOOST_TEST(f.s == "x\"y\u00e9\n");
+  BOOST_TEST((f.c == color::blue && f.oc == color::green && f.oi == -7 && f.os == "o"));
 }
 
 BOOST_AUTO_TEST_CASE(moved_decoder_keeps_working) {

@@ -45,6 +45,23 @@ BOOST_AUTO_TEST_CASE(partitions_are_independent) {
   BOOST_TEST(t.in_flight({"t", 0}) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(an_offset_finished_twice_is_tracked_once) {
+  offset_tracker t;
+  const offset_tracker::key tp{"t", 0};
+  for (int i = 0; i < 3; ++i) t.delivered(tp, i);
+  bool tracked = false;
+  BOOST_TEST(t.finished(tp, 0, &tracked).value() == 1);
+  BOOST_TEST(tracked);
+  BOOST_TEST(!t.finished(tp, 0, &tracked).has_value());  // already past the prefix
+  BOOST_TEST(!tracked);
+  BOOST_TEST(!t.finished(tp, 2, &tracked).has_value());
+  BOOST_TEST(tracked);
+  BOOST_TEST(!t.finished(tp, 2, &tracked).has_value());  // finished, behind 1
+  BOOST_TEST(tracked);
+  BOOST_TEST(t.finished(tp, 1).value() == 3);
+  BOOST_TEST(t.in_flight(tp) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_or_forgotten_offsets_are_not_tracked) {
   offset_tracker t;
   const offset_tracker::key tp{"t", 0};

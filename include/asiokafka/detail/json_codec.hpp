@@ -186,11 +186,9 @@ bool read_float(const boost::json::value& v, T& out, decode_error& err) {
   return true;
 }
 
+// The enumerator named `name`; false when there is none.
 template <class E>
-bool read_enum(const boost::json::value& v, E& out, decode_error& err) {
-  const boost::json::string* s = v.if_string();
-  if (!s) return fail_kind(err, "string", v);
-  const std::string_view name(s->data(), s->size());
+bool find_enumerator(std::string_view name, E& out) {
   bool found = false;
   boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) {
     if (!found && name == d.name) {
@@ -198,7 +196,15 @@ bool read_enum(const boost::json::value& v, E& out, decode_error& err) {
       found = true;
     }
   });
-  if (!found) return fail_enumerator(err, name, boost::core::type_name<E>());
+  return found;
+}
+
+template <class E>
+bool read_enum(const boost::json::value& v, E& out, decode_error& err) {
+  const boost::json::string* s = v.if_string();
+  if (!s) return fail_kind(err, "string", v);
+  const std::string_view name(s->data(), s->size());
+  if (!find_enumerator(name, out)) return fail_enumerator(err, name, boost::core::type_name<E>());
   return true;
 }
 
