@@ -170,7 +170,7 @@ class decoder {
   };
 
   // The flat-struct path (detail/json_direct.hpp); false when the document path must decide.
-  bool decode_direct(std::string_view payload, void* out, const detail::direct_schema& schema);
+  bool decode_direct(std::string_view payload, void* out, detail::direct_schema schema);
   // Parses into the arena; the document stays valid until release(). nullptr on error.
   const boost::json::value* parse(std::string_view payload, decode_error& err);
   // Parses straight into `out`, built with out's storage: DOM targets get no copy.

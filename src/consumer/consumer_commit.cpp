@@ -35,15 +35,13 @@ error_code consumer_impl::store_offset(const message& msg) {
 // records without yielding keeps auto-commit current), or before anything that reads the
 // stored offsets (a commit, a seek, a revocation, close).
 void consumer_impl::defer_store(std::string_view topic, std::int32_t partition, std::int64_t next) {
-  const auto same = [&](const topic_partition& p) { return p.partition == partition && p.topic == topic; };
-  if (!pending_stores_.empty() && same(pending_stores_.back())) {  // records come in runs per partition
-    pending_stores_.back().offset = next;
-  } else if (auto it = std::find_if(pending_stores_.begin(), pending_stores_.end(), same);
-             it != pending_stores_.end()) {
+  // From the back: records come in runs per partition, so the one stored last is the usual match.
+  auto it = std::find_if(pending_stores_.rbegin(), pending_stores_.rend(),
+                         [&](const topic_partition& p) { return p.partition == partition && p.topic == topic; });
+  if (it != pending_stores_.rend())
     it->offset = next;
-  } else {
+  else
     pending_stores_.push_back({std::string(topic), partition, next});
-  }
   if (++deferred_stores_ >= store_batch) {
     flush_stores();
     return;

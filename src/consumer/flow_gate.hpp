@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 
 namespace asiokafka::detail {
 
@@ -38,18 +39,11 @@ class flow_gate {
   /// The buffer now holds `buffered` messages: what to do.
   flow_action on_buffered(std::size_t buffered) noexcept {
     if (buffered <= limit_ / 2) {
-      if (paused_) {
-        paused_ = holding_ = false;
-        return flow_action::resume;
-      }
-      if (holding_) {
-        holding_ = false;
-        return flow_action::serve;
-      }
-      return flow_action::none;
+      const state was = std::exchange(state_, state::open);
+      return was == state::paused ? flow_action::resume : was == state::holding ? flow_action::serve : flow_action::none;
     }
-    if (!holding_ && !paused_ && buffered >= limit_) {
-      holding_ = true;
+    if (state_ == state::open && buffered >= limit_) {
+      state_ = state::holding;
       return flow_action::hold;
     }
     return flow_action::none;
@@ -58,26 +52,24 @@ class flow_gate {
   /// The hold timer started by `hold` expired with `buffered` messages in the buffer (which
   /// may have shrunk without a receive: a seek or a revocation drops buffered messages).
   flow_action on_hold_expired(std::size_t buffered) noexcept {
-    if (!holding_ || paused_) return flow_action::none;
-    if (buffered <= limit_ / 2) {
-      holding_ = false;
-      return flow_action::serve;
-    }
-    paused_ = true;
-    return flow_action::pause;
+    if (state_ != state::holding) return flow_action::none;
+    state_ = buffered <= limit_ / 2 ? state::open : state::paused;
+    return state_ == state::open ? flow_action::serve : flow_action::pause;
   }
 
   /// Whether the consumer may take another event from librdkafka's queue.
-  bool may_serve(std::size_t buffered) const noexcept { return paused_ || (!holding_ && buffered < limit_); }
+  bool may_serve(std::size_t buffered) const noexcept {
+    return state_ == state::paused || (state_ == state::open && buffered < limit_);
+  }
   /// Fetching is paused for flow control: partitions assigned now must start paused too.
-  bool paused() const noexcept { return paused_; }
-  bool holding() const noexcept { return holding_ && !paused_; }
+  bool paused() const noexcept { return state_ == state::paused; }
+  bool holding() const noexcept { return state_ == state::holding; }
   std::size_t limit() const noexcept { return limit_; }
 
  private:
+  enum class state { open, holding, paused };
   std::size_t limit_;
-  bool holding_ = false;
-  bool paused_ = false;
+  state state_ = state::open;
 };
 
 }  // namespace asiokafka::detail

@@ -122,7 +122,7 @@ decoder::decoder(decoder&&) noexcept = default;
 decoder& decoder::operator=(decoder&&) noexcept = default;
 decoder::~decoder() = default;
 
-bool decoder::decode_direct(std::string_view payload, void* out, const detail::direct_schema& schema) {
+bool decoder::decode_direct(std::string_view payload, void* out, detail::direct_schema schema) {
   return impl_->options.direct_structs && impl_->direct.decode(payload, out, schema);
 }
 

@@ -11,20 +11,21 @@ bool direct_parser::handler::on_key(boost::json::string_view s, std::size_t, boo
   }
   member = -1;
   // Keys mostly come in the members' order: the search starts after the last match.
-  for (std::size_t k = 0, i = next_member; k < schema->count; ++k, i = i + 1 == schema->count ? 0 : i + 1) {
-    if (schema->members[i].name != key) continue;
+  for (std::size_t k = 0; k < schema.size(); ++k) {
+    const std::size_t i = (next_member + k) % schema.size();
+    if (schema[i].name != key) continue;
     const std::uint64_t bit = std::uint64_t{1} << i;
     if (seen & bit) return refuse(ec);  // a duplicate: the document path decides which wins
     seen |= bit;
     member = static_cast<int>(i);
-    next_member = i + 1 == schema->count ? 0 : i + 1;
+    next_member = i + 1;
     break;
   }
   text.clear();
   return true;
 }
 
-bool direct_parser::decode(std::string_view payload, void* object, const direct_schema& schema) {
+bool direct_parser::decode(std::string_view payload, void* object, direct_schema schema) {
   if (payload.empty()) return false;
   p_.reset();
   p_.handler().start(schema, object);
@@ -34,9 +35,9 @@ bool direct_parser::decode(std::string_view payload, void* object, const direct_
   // Absent members: optional ones are reset, a missing required one is the document path's
   // error to report.
   const handler& h = p_.handler();
-  for (std::size_t i = 0; i < schema.count; ++i) {
+  for (std::size_t i = 0; i < schema.size(); ++i) {
     if (h.seen & (std::uint64_t{1} << i)) continue;
-    if (!schema.members[i].optional || !schema.members[i].set(object, direct_value{})) return false;
+    if (!schema[i].optional || !schema[i].set(object, direct_value{})) return false;
   }
   return true;
 }

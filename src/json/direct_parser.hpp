@@ -27,16 +27,11 @@ class direct_parser {
 
   /// Decodes `payload` into `object`, a struct described by `schema`. False when the
   /// document path must decide; `object` may then be partly assigned.
-  bool decode(std::string_view payload, void* object, const direct_schema& schema);
+  bool decode(std::string_view payload, void* object, direct_schema schema);
 
  private:
-  struct handler {
-    static constexpr std::size_t max_object_size = boost::json::object::max_size();
-    static constexpr std::size_t max_array_size = boost::json::array::max_size();
-    static constexpr std::size_t max_key_size = boost::json::string::max_size();
-    static constexpr std::size_t max_string_size = boost::json::string::max_size();
-
-    const direct_schema* schema = nullptr;
+  struct handler : dom_limits {
+    direct_schema schema;
     void* object = nullptr;
     std::size_t depth = 0;      // 1 inside the top-level object
     int member = -1;            // the member whose value comes next; -1: an unknown key's
@@ -45,8 +40,8 @@ class direct_parser {
     std::string text;           // a key or a string that came in parts (escapes)
     std::string number;         // a number that came in parts
 
-    void start(const direct_schema& s, void* o) {
-      schema = &s;
+    void start(direct_schema s, void* o) {
+      schema = s;
       object = o;
       depth = 0;
       member = -1;
@@ -58,10 +53,10 @@ class direct_parser {
 
     // A scalar: at the top level the document path decides; inside an unknown key's value
     // or for an unknown key it is skipped.
-    bool scalar(const direct_value& v) {
-      if (depth == 0) return false;
+    bool scalar(const direct_value& v, boost::system::error_code& ec) {
+      if (depth == 0) return refuse(ec);
       if (depth > 1 || member < 0) return true;
-      return schema->members[member].set(object, v);
+      return schema[member].set(object, v) || refuse(ec);
     }
     bool refuse(boost::system::error_code& ec) {
       ec = boost::json::error::extra_data;  // any error: the parser stops, the caller falls back
@@ -98,16 +93,14 @@ class direct_parser {
       return true;
     }
     bool on_string(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
-      direct_value v;
-      v.t = direct_value::type::string;
-      v.s = std::string_view(s.data(), s.size());
+      std::string_view value(s.data(), s.size());
       if (!text.empty()) {
         text.append(s.data(), s.size());
-        v.s = text;
+        value = text;
       }
-      const bool ok = scalar(v);
+      const bool ok = scalar({.t = direct_value::type::string, .s = value}, ec);
       text.clear();
-      return ok || refuse(ec);
+      return ok;
     }
     bool on_number_part(boost::json::string_view s, boost::system::error_code&) {
       number.append(s.data(), s.size());
@@ -115,31 +108,17 @@ class direct_parser {
     }
     bool on_int64(std::int64_t i, boost::json::string_view, boost::system::error_code& ec) {
       number.clear();
-      direct_value v;
-      v.t = direct_value::type::int64;
-      v.i = i;
-      return scalar(v) || refuse(ec);
+      return scalar({.t = direct_value::type::int64, .i = i}, ec);
     }
     bool on_uint64(std::uint64_t u, boost::json::string_view, boost::system::error_code& ec) {
       number.clear();
-      direct_value v;
-      v.t = direct_value::type::uint64;
-      v.u = u;
-      return scalar(v) || refuse(ec);
+      return scalar({.t = direct_value::type::uint64, .u = u}, ec);
     }
     bool on_double(double d, boost::json::string_view s, boost::system::error_code& ec) {
-      direct_value v;
-      v.t = direct_value::type::double_;
-      v.d = correctly_rounded(d, s, number);
-      return scalar(v) || refuse(ec);
+      return scalar({.t = direct_value::type::double_, .d = correctly_rounded(d, s, number)}, ec);
     }
-    bool on_bool(bool b, boost::system::error_code& ec) {
-      direct_value v;
-      v.t = direct_value::type::boolean;
-      v.b = b;
-      return scalar(v) || refuse(ec);
-    }
-    bool on_null(boost::system::error_code& ec) { return scalar(direct_value{}) || refuse(ec); }
+    bool on_bool(bool b, boost::system::error_code& ec) { return scalar({.t = direct_value::type::boolean, .b = b}, ec); }
+    bool on_null(boost::system::error_code& ec) { return scalar({}, ec); }
     bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
     bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
   };

@@ -38,6 +38,14 @@ inline double correctly_rounded(double parsed, boost::json::string_view text, st
   return ok ? exact : parsed;
 }
 
+/// The size limits of Boost.JSON's own DOM parser, for a basic_parser handler.
+struct dom_limits {
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
+};
+
 class precise_parser {
  public:
   explicit precise_parser(const boost::json::parse_options& options) : p_(options) { reset({}); }
@@ -64,12 +72,7 @@ class precise_parser {
   boost::json::value release() { return p_.handler().st.release(); }
 
  private:
-  struct handler {
-    static constexpr std::size_t max_object_size = boost::json::object::max_size();
-    static constexpr std::size_t max_array_size = boost::json::array::max_size();
-    static constexpr std::size_t max_key_size = boost::json::string::max_size();
-    static constexpr std::size_t max_string_size = boost::json::string::max_size();
-
+  struct handler : dom_limits {
     boost::json::value_stack st;
     std::string number;  // the start of a number split across writes (not with write() above)
 

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -38,7 +39,7 @@ struct direct_value {
   std::int64_t i = 0;
   std::uint64_t u = 0;
   double d = 0;
-  std::string_view s;
+  std::string_view s{};
 };
 
 struct direct_member {
@@ -48,10 +49,8 @@ struct direct_member {
   bool (*set)(void* object, const direct_value& v);
 };
 
-struct direct_schema {
-  const direct_member* members;
-  std::size_t count;
-};
+/// A flat struct's members, in declaration order.
+using direct_schema = std::span<const direct_member>;
 
 template <class M>
 struct is_direct_scalar
@@ -111,7 +110,7 @@ bool set_direct(M& out, const direct_value& v) {
 
 /// The member table of a flat struct, built once.
 template <class T>
-const direct_schema& direct_schema_of() {
+direct_schema direct_schema_of() {
   using members = described_members<T>;
   constexpr std::size_t count = boost::mp11::mp_size<members>::value;
   static const std::array<direct_member, count> table = [] {
@@ -125,8 +124,7 @@ const direct_schema& direct_schema_of() {
     });
     return t;
   }();
-  static const direct_schema schema{table.data(), count};
-  return schema;
+  return table;
 }
 
 }  // namespace asiokafka::json::detail
