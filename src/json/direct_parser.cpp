@@ -10,15 +10,16 @@ bool direct_parser::handler::on_key(boost::json::string_view s, std::size_t, boo
     key = text;
   }
   member = -1;
-  // Keys mostly come in the members' order: the search starts after the last match.
-  for (std::size_t k = 0; k < schema.size(); ++k) {
-    const std::size_t i = (next_member + k) % schema.size();
+  // Keys mostly come in the members' order: the search starts after the last match and
+  // wraps around (a compare, not a division per key).
+  const auto after = [n = schema.size()](std::size_t i) { return i + 1 == n ? 0 : i + 1; };
+  for (std::size_t k = 0, i = next_member; k < schema.size(); ++k, i = after(i)) {
     if (schema[i].name != key) continue;
     const std::uint64_t bit = std::uint64_t{1} << i;
     if (seen & bit) return refuse(ec);  // a duplicate: the document path decides which wins
     seen |= bit;
     member = static_cast<int>(i);
-    next_member = i + 1;
+    next_member = after(i);
     break;
   }
   text.clear();
