@@ -2,11 +2,15 @@
 
 #include <asiokafka/config.hpp>
 
+#include "config/property_catalog.hpp"
 #include "detail/rd_conf.hpp"
 
 #include <boost/asio/error.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 namespace asio = boost::asio;
@@ -42,10 +46,31 @@ bool is_admin_result(rd_kafka_event_type_t type) {
   }
 }
 
+// librdkafka (2.0.2 to at least 2.14.2) answers a group-offsets read whose coordinator is not
+// ready (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE: a fresh cluster, a coordinator that moved
+// during a broker restart) by asking the handle's own consumer group to look for its
+// coordinator again, without checking that the handle has one: on a producer-type handle the
+// process dies with SIGSEGV. So the admin's handle is a consumer that never subscribes, with a
+// group id of its own that never joins a group (librdkafka only looks up its coordinator);
+// that re-query lands there and the read fails with the broker's error. The keys given for a
+// producer that a consumer does not take are left out (an admin client produces nothing).
+rd_conf_ptr admin_conf(const composed_config& config) {
+  auto conf = make_rd_conf(config, client_kind::consumer);
+  static std::atomic<unsigned> admins{0};
+  const std::string group = "asiokafka-admin-" + std::to_string(::getpid()) + "-" + std::to_string(admins++);
+  char errstr[512];
+  for (const auto& [key, value] : {std::pair<const char*, std::string>{"group.id", group},
+                                   {"enable.auto.commit", "false"},
+                                   {"enable.auto.offset.store", "false"}})
+    if (rd_kafka_conf_set(conf.get(), key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+      throw config_error(key, config_scope::library_owned, config.name(), errstr);
+  return conf;
+}
+
 }  // namespace
 
 admin_impl::admin_impl(asio::any_io_executor ex, const composed_config& config, admin_options options)
-    : core_(std::move(ex), RD_KAFKA_PRODUCER, make_rd_conf(config), admin_result_events,
+    : core_(std::move(ex), RD_KAFKA_CONSUMER, admin_conf(config), admin_result_events,
             {std::move(options.on_error), std::move(options.on_statistics), std::move(options.log),
              std::move(options.token_provider)},
             "asiokafka admin"),

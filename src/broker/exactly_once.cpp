@@ -37,22 +37,14 @@ void subscriber_runner::wake_transactions() {
   for (auto* t : txn_waiters_) t->cancel();
 }
 
-void subscriber_runner::stop_fatally(const error_code& ec, const std::string& what) {
-  if (!txn_fatal_) {
-    txn_fatal_ = ec;
-    txn_fatal_what_ = what;
-  }
-  log(log_level::error, what + ": " + ec.message() + "; the subscriber stops");
-  stopping_ = true;
-  if (consumer_) consumer_->cancel();
-  notify();
-}
-
 template <class MakeCall>
 asio::awaitable<error_code> subscriber_runner::with_retries(std::string_view what, MakeCall make_call) {
+  const auto deadline = std::chrono::steady_clock::now() + setup_.options.transaction.call_timeout;
   for (int attempt = 1;; ++attempt) {
-    auto [ec] = co_await make_call()(asio::as_tuple(asio::use_awaitable));
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto [ec] = co_await make_call(std::max(left, std::chrono::milliseconds(1)))(asio::as_tuple(asio::use_awaitable));
     if (!ec || recover_from(ec, attempt, max_call_attempts) != transaction_recovery::retry) co_return ec;
+    if (producer_fatal_ || std::chrono::steady_clock::now() >= deadline) co_return ec;
     log(log_level::warning, std::string(what) + ": " + ec.message() + "; trying again");
   }
 }
@@ -60,9 +52,9 @@ asio::awaitable<error_code> subscriber_runner::with_retries(std::string_view wha
 asio::awaitable<error_code> subscriber_runner::init_transactions() {
   txn_out_ = std::make_shared<publish_path>(
       strand_, [config = txn_config_.value()] { return config; }, setup_.log, setup_.out->token_provider(),
-      setup_.out->on_span(), publish_path::completion::accepted);
+      setup_.out->on_span(), publish_path::completion::accepted, client_errors(fatal_source::producer));
   auto& producer = txn_out_->producer_here();
-  const auto init = [&] { return producer.async_init_transactions(setup_.options.transaction.call_timeout, asio::deferred); };
+  const auto init = [&](auto timeout) { return producer.async_init_transactions(timeout, asio::deferred); };
   co_return co_await with_retries("initialising transactions", init);
 }
 
@@ -71,7 +63,7 @@ void subscriber_runner::begin_in_transaction(const message& msg) {
   try {
     txn_out_->producer_here().begin_transaction();
   } catch (const boost::system::system_error& e) {
-    if (is_fatal(e.code())) stop_fatally(e.code(), "cannot begin a transaction");
+    if (is_fatal(e.code())) stop_fatally(fatal_source::producer, e.code(), "cannot begin a transaction");
     else {
       log(log_level::error, std::string("cannot begin a transaction: ") + e.what());
       txn_.discard();
@@ -93,46 +85,71 @@ asio::awaitable<void> subscriber_runner::run_transaction_clock() {
 
 asio::awaitable<void> subscriber_runner::end_transaction() {
   while (txn_ending_) co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
-  if (!txn_.open() || txn_fatal_) co_return;
+  if (!txn_.open() || producer_fatal_) co_return;
   txn_ending_ = true;
+  // However this ends (an exception included), lanes at the gate and other enders go on.
+  struct ending_guard {
+    subscriber_runner& self;
+    ~ending_guard() {
+      self.txn_ending_ = false;
+      self.wake_transactions();
+      self.start_lanes();
+    }
+  } guard{*this};
   // Running handlers may still publish into the transaction: it ends after them. One still
-  // running after the graceful timeout makes it abort: its outputs may be incomplete.
+  // running after the graceful timeout makes it abort: its outputs may be incomplete. After a
+  // fatal error nothing commits: the wait is pointless.
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
-  while (!in_flight_.empty() && std::chrono::steady_clock::now() < deadline) co_await wait_transaction_change(deadline);
-  if (!in_flight_.empty()) {
+  while (!in_flight_.empty() && !fatal_ && std::chrono::steady_clock::now() < deadline)
+    co_await wait_transaction_change(deadline);
+  if (!in_flight_.empty() && !fatal_) {
     log(log_level::warning, "handlers still running after the graceful timeout: the transaction aborts");
     txn_.discard();
   }
+  if (fatal_) txn_.discard();
   error_code ec;
   if (!txn_.discarded()) ec = co_await commit_transaction();
   if (ec && is_fatal(ec)) {
-    stop_fatally(ec, "committing the transaction");
-  } else if (ec || txn_.discarded()) {
+    stop_fatally(fatal_source::producer, ec, "committing the transaction");
+  } else if ((ec || txn_.discarded()) && !producer_fatal_) {
     if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
-    if (auto aec = co_await abort_transaction()) stop_fatally(aec, "aborting the transaction");
+    if (auto aec = co_await abort_transaction())
+      stop_fatally(fatal_source::producer, aec, "aborting the transaction");
   }
-  txn_ending_ = false;
-  wake_transactions();
-  start_lanes();
+}
+
+// Waits up to call_timeout for every record of the transaction to be reported, in short
+// steps: a producer that fails fatally meanwhile (fenced) reports its in-flight records only at
+// message.timeout.ms, so the wait ends as soon as its fatal error is known.
+asio::awaitable<void> subscriber_runner::flush_transaction() {
+  auto& producer = txn_out_->producer_here();
+  const auto deadline = std::chrono::steady_clock::now() + setup_.options.transaction.call_timeout;
+  while (!producer_fatal_) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) co_return;
+    auto [ec] = co_await producer.async_flush(
+        cancel_after(std::min(left, std::chrono::milliseconds(250)), asio::as_tuple(asio::use_awaitable)));
+    if (ec != asio::error::operation_aborted) co_return;
+  }
 }
 
 asio::awaitable<error_code> subscriber_runner::commit_transaction() {
   auto& producer = txn_out_->producer_here();
-  const auto timeout = setup_.options.transaction.call_timeout;
   // Every record of the transaction reported first: one that failed (or was refused at once
   // and never joined the transaction) must not commit without its output.
-  co_await producer.async_flush(cancel_after(timeout, asio::as_tuple(asio::use_awaitable)));
+  co_await flush_transaction();
+  if (producer_fatal_) co_return fatal_;
   if (auto failed = txn_out_->take_failure()) {
     log(log_level::warning, "a record published in the transaction failed: " + failed.message());
     co_return failed;  // not fatal, not retriable: the transaction aborts
   }
   const topic_partition_list offsets = txn_.offsets();
-  const auto send_offsets = [&] {
-    return producer.async_send_offsets_to_transaction(offsets, *consumer_, timeout, asio::deferred);
+  const auto send_offsets = [&](auto left) {
+    return producer.async_send_offsets_to_transaction(offsets, *consumer_, left, asio::deferred);
   };
   if (!offsets.empty())
     if (auto ec = co_await with_retries("sending offsets to the transaction", send_offsets)) co_return ec;
-  const auto commit = [&] { return producer.async_commit_transaction(timeout, asio::deferred); };
+  const auto commit = [&](auto left) { return producer.async_commit_transaction(left, asio::deferred); };
   if (auto ec = co_await with_retries("committing the transaction", commit)) co_return ec;
   ++stats_.transactions_committed;
   txn_.committed();
@@ -144,10 +161,10 @@ asio::awaitable<error_code> subscriber_runner::abort_transaction() {
   // The transaction's records go out before the abort marks them aborted (bounded: with the
   // broker away they may not): an abort that purged queued records was seen to leave the
   // group's transactional offsets pending, which blocks the next offset fetch.
-  const auto timeout = setup_.options.transaction.call_timeout;
-  co_await producer.async_flush(cancel_after(timeout, asio::as_tuple(asio::use_awaitable)));
+  co_await flush_transaction();
+  if (producer_fatal_) co_return fatal_;
   txn_out_->take_failure();  // the aborted records' failures are the abort's
-  const auto abort = [&] { return producer.async_abort_transaction(timeout, asio::deferred); };
+  const auto abort = [&](auto left) { return producer.async_abort_transaction(left, asio::deferred); };
   if (auto ec = co_await with_retries("aborting the transaction", abort)) co_return ec;
   ++stats_.transactions_aborted;
   log(log_level::info, "transaction aborted: " + std::to_string(txn_.records()) + " record(s) are handled again");

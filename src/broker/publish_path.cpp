@@ -132,18 +132,20 @@ publish_path::publish_path(asio::any_io_executor ex, std::function<composed_conf
 
 publish_path::publish_path(asio::strand<asio::any_io_executor> strand, std::function<composed_config()> make_config,
                            log_sink log, oauthbearer_token_provider token_provider, span_sink on_span,
-                           enum completion c)
+                           enum completion c, error_sink on_error)
     : completion_(c),
       strand_(std::move(strand)),
       make_config_(std::move(make_config)),
       log_(std::move(log)),
       token_provider_(std::move(token_provider)),
-      on_span_(std::move(on_span)) {}
+      on_span_(std::move(on_span)),
+      on_error_(std::move(on_error)) {}
 
 producer& publish_path::producer_here() {
   if (!producer_) {
     producer_options popts;
     popts.log = log_;
+    popts.on_error = on_error_;
     popts.token_provider = token_provider_;
     popts.on_statistics = [this](std::string_view json) {
       try {

@@ -62,9 +62,11 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   enum class completion { delivered, accepted };
 
   /// The same on an existing strand: an exactly-once subscriber's path, whose transactional
-  /// producer lives on the subscriber's strand.
+  /// producer lives on the subscriber's strand and reports its errors, fatal ones included, to
+  /// `on_error` (empty: the log).
   publish_path(boost::asio::strand<boost::asio::any_io_executor> strand, std::function<composed_config()> make_config,
-               log_sink log, oauthbearer_token_provider token_provider, span_sink on_span, completion c);
+               log_sink log, oauthbearer_token_provider token_provider, span_sink on_span, completion c,
+               error_sink on_error = {});
 
   /// On strand(): the producer, made now if there is none.
   producer& producer_here();
@@ -86,6 +88,9 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   /// On the broker's strand: flushes and closes the producer (if one was made); later
   /// publishes make a new one.
   boost::asio::awaitable<error_code> close();
+  /// On strand(): destroys the producer without waiting for what it still holds (purged; a
+  /// producer that failed fatally may not report its records for minutes).
+  void discard() noexcept { producer_.reset(); }
 
   const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept { return strand_; }
   const span_sink& on_span() const noexcept { return on_span_; }
@@ -109,6 +114,7 @@ class publish_path : public std::enable_shared_from_this<publish_path> {
   log_sink log_;
   oauthbearer_token_provider token_provider_;
   span_sink on_span_;
+  error_sink on_error_;
   std::unique_ptr<producer> producer_;  // on strand_
   mutable std::mutex statistics_mutex_;
   std::optional<client_metrics> statistics_;

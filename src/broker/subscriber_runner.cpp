@@ -66,6 +66,30 @@ void subscriber_runner::stop() {
   });
 }
 
+void subscriber_runner::stop_fatally(fatal_source source, const error_code& ec, const std::string& what) {
+  if (source == fatal_source::producer) producer_fatal_ = true;
+  log(log_level::error, what + ": " + ec.message() + "; the subscriber stops");
+  if (fatal_) return;
+  fatal_ = ec;
+  fatal_what_ = what;
+  stopping_ = true;
+  if (consumer_) consumer_->cancel();
+  notify();
+}
+
+error_sink subscriber_runner::client_errors(fatal_source source) {
+  return [this, source](const error_code& ec, std::string_view ctx) {
+    if (!is_fatal(ec)) {
+      log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
+      return;
+    }
+    const std::string_view reason = ctx.substr(ctx.starts_with("fatal: ") ? 7 : 0);
+    stop_fatally(source, ec,
+                 std::string(source == fatal_source::consumer ? "the consumer" : "the transactional producer") +
+                     " failed fatally (" + std::string(reason) + ")");
+  };
+}
+
 void subscriber_runner::invalid_trace_context(const message& msg, std::string_view value) {
   ++stats_.invalid_trace_context;
   // The value is bounded in the log: it is untrusted input.
@@ -163,9 +187,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
   consumer_options copts;
   copts.log = setup_.log;
   copts.token_provider = setup_.out->token_provider();
-  copts.on_error = [this](const error_code& ec, std::string_view ctx) {
-    log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
-  };
+  copts.on_error = client_errors(fatal_source::consumer);
   copts.on_statistics = [this](std::string_view json) {
     try {
       auto parsed = parse_statistics(json);
@@ -211,6 +233,9 @@ asio::awaitable<error_code> subscriber_runner::run() {
     start_failure_.clear();
     health_.assigned_partitions = 0;
   }
+  fatal_ = {};
+  fatal_what_.clear();
+  producer_fatal_ = false;
   error_code fatal;
   if (exactly_once()) {
     // Before joining the group: init fences an older instance with the same transactional.id.
@@ -243,9 +268,8 @@ asio::awaitable<error_code> subscriber_runner::run() {
     auto [ec, batch] = co_await consumer_->async_receive_batch(opts.batch_size, asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (stopping_ || ec == error::closed) break;
-      if (is_fatal(ec)) {
-        fatal = ec;
-        log(log_level::error, "fatal consumer error, stopping: " + ec.message() + " - " + consumer_->fatal_reason());
+      if (is_fatal(ec)) {  // the error sink stopped the subscriber already; this is a fallback
+        stop_fatally(fatal_source::consumer, ec, "the consumer failed fatally (" + consumer_->fatal_reason() + ")");
         break;
       }
       log(log_level::warning, "receive failed: " + ec.message());
@@ -271,18 +295,21 @@ asio::awaitable<error_code> subscriber_runner::run() {
   for (auto& [key, l] : lanes_) l.queue.clear();
   queued_ = 0;
   waiting_lanes_.clear();
-  wake_batch_lanes();  // lanes collecting a batch end now, not at their max_wait
+  notify();  // lanes collecting a batch or waiting at the transaction gate end now
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
   while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) co_await wait_for_change(deadline);
   if (active_lanes_ > 0)
     log(log_level::warning, std::to_string(active_lanes_) +
                                 " handler(s) still running after the graceful timeout; their messages will be redelivered");
+  if (!fatal) fatal = fatal_;
   if (exactly_once()) {
     // Handlers still running after the graceful timeout, or a fatal error: nothing commits.
-    if (txn_.open() && (active_lanes_ > 0 || fatal || txn_fatal_)) txn_.discard();
-    if (!txn_fatal_) co_await end_transaction();
-    if (auto ec = co_await txn_out_->close(); ec) log(log_level::warning, "closing the transactional producer: " + ec.message());
-    if (!fatal) fatal = txn_fatal_;
+    if (txn_.open() && (active_lanes_ > 0 || fatal)) txn_.discard();
+    co_await end_transaction();  // at once when the producer failed fatally
+    if (producer_fatal_)
+      txn_out_->discard();  // what it holds fails at message.timeout.ms, up to minutes away
+    else if (auto ec = co_await txn_out_->close(); ec)
+      log(log_level::warning, "closing the transactional producer: " + ec.message());
   } else if (!fatal && commits_offsets_) {
     auto [cec] = co_await consumer_->async_commit(asio::as_tuple(asio::use_awaitable));
     if (cec) log(log_level::warning, "final commit failed: " + cec.message());
@@ -293,8 +320,8 @@ asio::awaitable<error_code> subscriber_runner::run() {
     std::lock_guard lock(observed_mutex_);
     health_.running = false;
     health_.assigned_partitions = 0;
-    if (txn_fatal_)
-      health_.fatal_error = txn_fatal_what_ + ": " + txn_fatal_.message();
+    if (fatal_)
+      health_.fatal_error = fatal_what_ + ": " + fatal_.message();
     else if (!start_failure_.empty())
       health_.fatal_error = start_failure_;
     else if (fatal)

@@ -94,8 +94,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
 
   // Exactly-once (exactly_once.cpp). One transaction at a time; lanes start no record while
   // it ends, and it ends only when no handler runs.
-  // Makes the call `make_call()` returns (a deferred transaction call) again while
-  // recover_from says retry; returns its last error.
+  // Makes the call `make_call(timeout)` returns (a deferred transaction call) again while
+  // recover_from says retry, all attempts within one call_timeout; returns its last error.
   template <class MakeCall>
   boost::asio::awaitable<error_code> with_retries(std::string_view what, MakeCall make_call);
   boost::asio::awaitable<error_code> init_transactions();
@@ -104,6 +104,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // Commits the open transaction (aborts it when discarded or when the commit fails); stops
   // the subscriber on a fatal error.
   boost::asio::awaitable<void> end_transaction();
+  boost::asio::awaitable<void> flush_transaction();
   boost::asio::awaitable<error_code> commit_transaction();
   boost::asio::awaitable<error_code> abort_transaction();
   // After an abort: every partition with records in the transaction or queued restarts at
@@ -111,7 +112,6 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   void restart_partitions();
   bool superseded(const message& msg);
   void forget_restarts(const topic_partition_list& parts);
-  void stop_fatally(const error_code& ec, const std::string& what);
   // Waiters on transaction state (the clock, lanes at the gate, an ending transaction) wake on
   // any change and check again; each has its own timer, so deadlines never disturb each other.
   boost::asio::awaitable<void> wait_transaction_change(std::chrono::steady_clock::time_point deadline);
@@ -172,6 +172,15 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // before the consumer commits and gives them up.
   enum class release { revoked, lost };
   boost::asio::awaitable<void> release_partitions(const topic_partition_list& parts, release how);
+  // A fatal error of the consumer or of the transactional producer, from the client's error
+  // sink as soon as librdkafka raises it (the subscriber may be idle, or waiting anywhere) or
+  // from a call's result: the first one is kept for run()'s result and health(), and the
+  // subscriber stops. Nothing commits after it; a fatal producer is neither committed,
+  // aborted (its coordinator aborts what it had open) nor flushed.
+  enum class fatal_source { consumer, producer };
+  void stop_fatally(fatal_source source, const error_code& ec, const std::string& what);
+  // The client's error sink: fatal errors stop the subscriber, the others are logged.
+  error_sink client_errors(fatal_source source);
 
   setup setup_;
   const ack_rules ack_rules_;
@@ -196,6 +205,9 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // committed (the consumer's group.id is a library default no one reads).
   bool commits_offsets_ = true;
   std::string start_failure_;  // why the start failed (explicit partitions), for health()
+  error_code fatal_;           // stop_fatally's first error
+  std::string fatal_what_;     // what failed fatally, for health()
+  bool producer_fatal_ = false;
   std::vector<boost::asio::steady_timer*> batch_waiters_;
 
   // Exactly-once state (on the strand).
@@ -205,8 +217,6 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   std::vector<boost::asio::steady_timer*> txn_waiters_;
   bool txn_ending_ = false;
   std::map<detail::partition_key, std::int64_t, partition_less> restarted_at_;
-  error_code txn_fatal_;
-  std::string txn_fatal_what_;  // what failed fatally, for health()
 
   // Written on the strand, read from any thread (health(), metrics()).
   mutable std::mutex observed_mutex_;

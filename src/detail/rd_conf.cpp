@@ -2,15 +2,18 @@
 
 #include <asiokafka/config.hpp>
 
+#include "config/property_catalog.hpp"
+
 #include <cstdlib>
 #include <string>
 
 namespace asiokafka::detail {
 
-rd_conf_ptr make_rd_conf(const composed_config& config) {
+rd_conf_ptr make_rd_conf(const composed_config& config, std::optional<client_kind> only_for) {
   rd_conf_ptr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& e : config.entries()) {
+    if (only_for && !applies_to(*only_for, e.key)) continue;
     if (rd_kafka_conf_set(conf.get(), e.key.c_str(), e.value.c_str(), errstr, sizeof errstr) !=
         RD_KAFKA_CONF_OK) {
       throw config_error(e.key, e.scope, config.name(),

@@ -56,7 +56,7 @@ void producer_impl::drain() {
         handle_delivery(ev);
         break;
       case RD_KAFKA_EVENT_ERROR:
-        core_.report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+        report_error(ev);
         break;
       default:
         core_.serve_common_event(ev);
@@ -67,6 +67,20 @@ void producer_impl::drain() {
   });
   send_waiting();
   check_flush();
+}
+
+void producer_impl::report_error(rd_kafka_event_t* ev) {
+  if (!rd_kafka_event_error_is_fatal(ev)) {
+    core_.report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+    return;
+  }
+  // The event says only _FATAL: the cause (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, ...) is
+  // reported, classified fatal, so an owner that is between transaction calls (an idle
+  // exactly-once subscriber) learns now that the producer is unusable.
+  char reason[512] = "";
+  const auto err = rd_kafka_fatal_error(rk_, reason, sizeof reason);
+  core_.report(make_transaction_error_code(err ? err : RD_KAFKA_RESP_ERR__FATAL, transaction_error_class::fatal),
+               std::string("fatal: ") + reason);
 }
 
 void producer_impl::handle_delivery(rd_kafka_event_t* ev) {

@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
   const std::string topic = test::unique_name("killed");
   const std::string group = test::unique_name("killed");
   const std::string instance_id = group + "-member";  // one static member, restarted
-  const std::string dir = std::string(ASIOKAFKA_FAULT_STATE) + "/" + topic;
+  const std::string dir = std::string(ASIOKAFKA_FAULT_RUNS) + "/" + topic;
   std::filesystem::create_directories(dir);
   test::create_topic(brokers, topic, 4);
 
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
     const std::string out = dir + "/run-" + std::to_string(run) + ".bin";
     log.add_file(out);
     const auto started = std::chrono::steady_clock::now();
-    const pid_t pid = test::spawn({ASIOKAFKA_KILLABLE_SUBSCRIBER, brokers, topic, group, instance_id, out});
+    test::child consumer({ASIOKAFKA_KILLABLE_SUBSCRIBER, brokers, topic, group, instance_id, out});
     // Runs 0..4 are killed once the stream has advanced another sixth; the last one runs to
     // the end and is stopped gracefully.
     const std::int64_t target = run < kills ? (run + 1) * record_count / (kills + 1) : record_count;
@@ -138,21 +138,17 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
                                       std::chrono::steady_clock::now() - started).count());
       }
       if (log.distinct() >= target) break;
-      int status = 0;
-      BOOST_REQUIRE_MESSAGE(::waitpid(pid, &status, WNOHANG) == 0,
-                            "consumer run " << run << " exited on its own (status " << status << ")");
+      const auto status = consumer.exited();
+      BOOST_REQUIRE_MESSAGE(!status, "consumer run " << run << " exited on its own (status " << *status << ")");
       std::this_thread::sleep_for(5ms);
     }
     const bool reached = log.distinct() >= target;
-    int status = 0;
     if (run < kills || !reached) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      consumer.stop(SIGKILL);
       distinct_at_kill.push_back(log.distinct());
     } else {
       std::this_thread::sleep_for(1s);  // re-deliveries, if any, show up
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, &status, 0);
+      const int status = consumer.stop(SIGTERM);
       final_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     BOOST_REQUIRE_MESSAGE(reached, "run " << run << " did not reach " << target << " distinct records in 180 s (at "

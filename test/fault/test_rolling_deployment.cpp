@@ -94,7 +94,7 @@ std::vector<rebalance_line> read_rebalances(const std::string& path) {
 /// One pod: its POD_NAME and the processes it ran (files of each run, in order).
 struct pod {
   std::string name;
-  pid_t pid = -1;
+  test::child process;
   std::vector<std::string> handled_files, rebalance_files;
 };
 
@@ -119,17 +119,13 @@ class fleet {
         assignor_(assignor),
         topic_(test::unique_name("fleet-" + mode_)),
         group_(test::unique_name("fleet-" + mode_)),
-        dir_(std::string(ASIOKAFKA_FAULT_STATE) + "/" + topic_) {
+        dir_(std::string(ASIOKAFKA_FAULT_RUNS) + "/" + topic_) {
     std::filesystem::create_directories(dir_);
     test::create_topic(brokers_, topic_, partitions);
   }
 
   ~fleet() {
-    for (auto& p : pods_)
-      if (p.pid > 0) {
-        ::kill(p.pid, SIGKILL);
-        ::waitpid(p.pid, nullptr, 0);
-      }
+    pods_.clear();  // SIGKILLs the pods still running
     stop_producing();
     std::filesystem::remove_all(dir_);
   }
@@ -190,18 +186,14 @@ class fleet {
     const auto run = std::to_string(p.handled_files.size());
     p.handled_files.push_back(dir_ + "/" + p.name + "-" + run + ".bin");
     p.rebalance_files.push_back(dir_ + "/" + p.name + "-" + run + ".log");
-    p.pid = test::spawn({ASIOKAFKA_FLEET_MEMBER, brokers_, topic_, group_, mode_, assignor_, p.handled_files.back(),
+    p.process = test::child({ASIOKAFKA_FLEET_MEMBER, brokers_, topic_, group_, mode_, assignor_, p.handled_files.back(),
                          p.rebalance_files.back()},
                         {"POD_NAME=" + p.name});
   }
 
   /// SIGTERM and wait; the exit status counts against bad_exits unless 0.
   void stop_pod(int i) {
-    auto& p = pods_[static_cast<std::size_t>(i)];
-    int status = 0;
-    ::kill(p.pid, SIGTERM);
-    ::waitpid(p.pid, &status, 0);
-    p.pid = -1;
+    const int status = pods_[static_cast<std::size_t>(i)].process.stop(SIGTERM);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++figures_.bad_exits;
   }
 

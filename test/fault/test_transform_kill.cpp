@@ -76,7 +76,7 @@ struct outcome {
 outcome run_killed(const std::string& brokers, const std::string& mode) {
   const std::string in = test::unique_name("tk-in-" + mode), out = test::unique_name("tk-out-" + mode);
   const std::string group = test::unique_name("tk-" + mode), base = test::unique_name("pod");
-  const std::string dir = std::string(ASIOKAFKA_FAULT_STATE) + "/" + in;
+  const std::string dir = std::string(ASIOKAFKA_FAULT_RUNS) + "/" + in;
   std::filesystem::create_directories(dir);
   test::create_topic(brokers, in, partitions);
   test::create_topic(brokers, out, partitions);
@@ -99,25 +99,21 @@ outcome run_killed(const std::string& brokers, const std::string& mode) {
   for (int run = 0; run <= kills; ++run) {
     const std::string file = dir + "/run-" + std::to_string(run) + ".bin";
     progress.add(file);
-    const pid_t pid = test::spawn({ASIOKAFKA_TRANSFORM_SUBSCRIBER, brokers, in, out, group, base, mode, file});
+    test::child transform({ASIOKAFKA_TRANSFORM_SUBSCRIBER, brokers, in, out, group, base, mode, file});
     const auto target = static_cast<std::size_t>(run < kills ? (run + 1) * record_count / (kills + 1) : record_count);
     const auto deadline = std::chrono::steady_clock::now() + 180s;
     while (std::chrono::steady_clock::now() < deadline && progress.distinct() < target) {
-      int status = 0;
-      BOOST_REQUIRE_MESSAGE(::waitpid(pid, &status, WNOHANG) == 0,
-                            mode << " run " << run << " exited on its own (status " << status << ")");
+      const auto status = transform.exited();
+      BOOST_REQUIRE_MESSAGE(!status, mode << " run " << run << " exited on its own (status " << *status << ")");
       std::this_thread::sleep_for(5ms);
     }
     const bool reached = progress.distinct() >= target;
-    int status = 0;
     if (run < kills || !reached) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      transform.stop(SIGKILL);
       o.at_kill.push_back(progress.distinct());
     } else {
       std::this_thread::sleep_for(2s);  // the last transaction commits
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, &status, 0);
+      const int status = transform.stop(SIGTERM);
       o.final_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     BOOST_REQUIRE_MESSAGE(reached, mode << " run " << run << " did not reach " << target << " in 180 s");

@@ -1,114 +1,15 @@
 // Exactly-once on the real broker: the transactional producer's own operations, and
 // consume-transform-produce subscribers whose outputs a read_committed reader sees exactly
-// once per input record (handler failures, dead letters, a graceful restart, a rebalance,
-// fencing). Each case prints its counts.
+// once per input record (handler failures, dead letters, a graceful restart, a rebalance;
+// fencing in test_exactly_once_fencing.cpp). Each case prints its counts.
 #define BOOST_TEST_MODULE test_exactly_once
 #include <boost/test/unit_test.hpp>
 
-#include <asiokafka/broker.hpp>
-#include <asiokafka/consumer.hpp>
-#include <asiokafka/json.hpp>
-#include <asiokafka/producer.hpp>
-
-#include "kafka_helpers.hpp"
-#include "output_check.hpp"
-#include "test_support.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/describe.hpp>
+#include "eos_fixture.hpp"
 
 #include <atomic>
 #include <map>
 #include <set>
-
-namespace asio = boost::asio;
-using namespace std::chrono_literals;
-using asiokafka::ack_policy;
-using asiokafka::broker;
-using asiokafka::context;
-using asiokafka::error_code;
-using asiokafka::message;
-using asiokafka::processing_guarantee;
-using asiokafka::subscriber_options;
-namespace test = asiokafka::test;
-
-namespace eos_model {
-struct event {
-  int seq = 0;
-  std::string body;
-};
-BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
-}  // namespace eos_model
-
-namespace {
-
-constexpr auto call_timeout = 30s;
-
-struct eos_fixture {
-  asio::io_context io;
-  std::string brokers = test::real_brokers();
-  std::string in = test::unique_name("eos-in");
-  std::string out = test::unique_name("eos-out");
-
-  asiokafka::broker_options options(const std::string& base = "pod-a") {
-    asiokafka::broker_options o;
-    o.config.bootstrap_servers = brokers;
-    o.config.auto_offset_reset = asiokafka::offset_reset::earliest;
-    o.config.transactional_id = test::unique_name(base);
-    o.graceful_timeout = 10s;
-    return o;
-  }
-
-  subscriber_options exactly_once(const std::string& name, const std::string& group) {
-    subscriber_options s;
-    s.name = name;
-    s.config.group_id = group;
-    s.guarantee = processing_guarantee::exactly_once;
-    s.transaction.max_time = 50ms;
-    return s;
-  }
-
-  // The transform: each input event becomes its sequence number on the same partition of `out`.
-  static asio::awaitable<void> transform(const std::string& topic, const eos_model::event& e, context& ctx) {
-    asiokafka::publish_options po;
-    po.partition = ctx.partition();
-    po.key = std::to_string(e.seq);
-    const std::string value = std::to_string(e.seq);
-    co_await ctx.publish(topic, value, po);
-  }
-
-  asio::awaitable<void> fill(int from, int to, int partitions) {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"}}));
-    for (int i = from; i < to; ++i) {
-      eos_model::event e{i, "payload-" + std::to_string(i)};
-      p.produce(asiokafka::record{in, i % partitions, std::to_string(i), asiokafka::json::encode(e), {}, {}});
-    }
-    co_await p.async_flush(asio::use_awaitable);
-    BOOST_REQUIRE_EQUAL(p.failed(), 0u);
-  }
-
-  test::sequence_count committed_output(int n, int partitions) {
-    std::vector<message> records;
-    test::run(io, [&]() -> asio::awaitable<void> {
-      records = co_await test::read_topic(brokers, out, partitions, "read_committed", static_cast<std::size_t>(n));
-    }, 180s);
-    return test::count_payload_sequences(records, n);
-  }
-
-  std::size_t uncommitted_records(int n, int partitions) {
-    std::vector<message> records;
-    test::run(io, [&]() -> asio::awaitable<void> {
-      records = co_await test::read_topic(brokers, out, partitions, "read_uncommitted", static_cast<std::size_t>(n));
-    }, 180s);
-    return records.size();
-  }
-};
-
-}  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(test_exactly_once_real_broker, eos_fixture)
 
@@ -440,59 +341,6 @@ BOOST_AUTO_TEST_CASE(a_refused_output_aborts_the_transaction_instead_of_losing_i
                                             << stats.transactions_committed << " committed; read_committed: " << c);
   BOOST_TEST(refused_once);
   BOOST_TEST(stats.transactions_aborted >= 1u);
-  BOOST_TEST(c.exactly_once());
-  BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
-}
-
-// Two instances given the same transactional.id (a copied POD_NAME): the newer fences the
-// older, which stops with a fatal error instead of hanging; the output stays exactly-once.
-BOOST_AUTO_TEST_CASE(a_second_instance_with_the_same_transactional_id_fences_the_first) {
-  constexpr int n = 6000, partitions = 2;
-  test::create_topic(brokers, in, partitions);
-  test::create_topic(brokers, out, partitions);
-  const auto group = test::unique_name("eos");
-  const auto opts = options("shared-pod");  // one base for both: the same derived id
-  std::atomic<int> handled{0};
-  auto handler = [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
-    co_await transform(out, e, ctx);
-    ++handled;
-  };
-  broker older(io.get_executor(), opts);
-  const auto& older_stats = older.subscriber<eos_model::event>({in}, exactly_once("transform", group), handler);
-  broker newer(io.get_executor(), opts);
-  const auto& newer_stats = newer.subscriber<eos_model::event>({in}, exactly_once("transform", group), handler);
-  error_code older_result, newer_result;
-  bool older_done = false, newer_done = false;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto [ec] = co_await older.async_run(asio::as_tuple(asio::use_awaitable));
-      older_result = ec;
-      older_done = true;
-    }, asio::detached);
-    co_await fill(0, n / 2, partitions);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 120s));
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto [ec] = co_await newer.async_run(asio::as_tuple(asio::use_awaitable));
-      newer_result = ec;
-      newer_done = true;
-    }, asio::detached);
-    co_await fill(n / 2, n, partitions);
-    BOOST_REQUIRE_MESSAGE(co_await test::wait_until([&] { return older_done; }, 120s), "the fenced instance hangs");
-    BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n; }, 120s));
-    co_await test::sleep_for(1s);
-    newer.stop();
-    BOOST_REQUIRE(co_await test::wait_until([&] { return newer_done; }, 60s));
-  }, 400s);
-  const auto health = older.health();
-  const auto c = committed_output(n, partitions);
-  BOOST_TEST_MESSAGE("older instance ended with: " << older_result.message() << " ["
-                                                   << older_result.category().name() << "], health: \""
-                                                   << health.subscribers.at(0).fatal_error << "\"; newer committed "
-                                                   << newer_stats.transactions_committed
-                                                   << " transactions; read_committed output: " << c);
-  BOOST_TEST(asiokafka::is_fatal(older_result));
-  BOOST_TEST(!health.subscribers.at(0).fatal_error.empty());
-  BOOST_TEST(!newer_result);
   BOOST_TEST(c.exactly_once());
   BOOST_TEST(c.distinct == static_cast<std::size_t>(n));
 }
