@@ -70,8 +70,15 @@ struct transaction_options {
   std::size_t max_records = 1000;
   /// ...or this long after it began, whichever comes first.
   std::chrono::milliseconds max_time{100};
-  /// The bound of each transaction call (init, send offsets, commit, abort).
+  /// The bound of each transaction call (init, send offsets, commit, abort), retries included.
   std::chrono::milliseconds call_timeout{30000};
+  /// A producer fenced by a newer instance with the same transactional.id learns it only from
+  /// its next request: a subscriber with nothing to do, whose consumer is not fenced too (no
+  /// group.instance.id), would run on forever. So after this long without a transaction the
+  /// subscriber checks: it commits its partitions' committed offsets again in a transaction of
+  /// their own (AddOffsetsToTxn, TxnOffsetCommit, EndTxn; nothing is produced, no offset
+  /// moves, stats count no transaction). Fenced: it stops with the fatal error. Zero: never.
+  std::chrono::milliseconds fence_check_interval{30000};
 };
 
 /// How a batch subscriber (a handler taking `std::vector<T>`, see broker::subscriber) groups

@@ -14,6 +14,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 namespace asio = boost::asio;
 
@@ -23,6 +24,15 @@ namespace {
 
 // Retriable transaction calls (a coordinator moving, a timeout) are made again this often.
 constexpr int max_call_attempts = 5;
+
+// Runs `f` when the scope ends, however it ends.
+template <class F>
+struct scope_exit {
+  F f;
+  ~scope_exit() { f(); }
+};
+template <class F>
+scope_exit(F) -> scope_exit<F>;
 
 }  // namespace
 
@@ -74,13 +84,63 @@ void subscriber_runner::begin_in_transaction(const message& msg) {
 
 asio::awaitable<void> subscriber_runner::run_transaction_clock() {
   auto self = shared_from_this();
+  using clock = std::chrono::steady_clock;
+  const auto interval = setup_.options.transaction.fence_check_interval;
+  const auto next_check = [&] { return interval.count() > 0 ? clock::now() + interval : clock::time_point::max(); };
+  auto check_at = next_check();
   while (!stopping_) {
-    if (!txn_ending_ && txn_.due(std::chrono::steady_clock::now())) {
+    if (!txn_ending_ && txn_.due(clock::now())) {
       co_await end_transaction();
+      check_at = next_check();
       continue;
     }
-    co_await wait_transaction_change(txn_ending_ ? std::chrono::steady_clock::time_point::max() : txn_.deadline());
+    if (!txn_ending_ && !txn_.open() && clock::now() >= check_at) {
+      co_await check_fencing();
+      check_at = next_check();
+      continue;
+    }
+    const auto wake = txn_ending_ ? clock::time_point::max() : txn_.open() ? txn_.deadline() : check_at;
+    co_await wait_transaction_change(wake);
   }
+}
+
+asio::awaitable<void> subscriber_runner::check_fencing() {
+  if (!consumer_ || producer_fatal_) co_return;
+  const auto timeout = setup_.options.transaction.call_timeout;
+  const topic_partition_list assigned = consumer_->assignment();
+  if (assigned.empty()) co_return;
+  auto [ec, committed] = co_await consumer_->async_committed(assigned, timeout, asio::as_tuple(asio::use_awaitable));
+  std::erase_if(committed, [](const topic_partition& p) { return p.offset < 0; });
+  // A record may have opened a transaction meanwhile: that one reaches the coordinator itself.
+  if (ec || committed.empty() || stopping_ || txn_.open() || txn_ending_) co_return;
+  txn_ending_ = true;  // no record starts while the check's transaction is open
+  scope_exit reopen{[this] { reopen_gate(); }};
+  auto& producer = txn_out_->producer_here();
+  const std::string what = "checking that the transactional producer is not fenced";
+  try {
+    producer.begin_transaction();
+  } catch (const boost::system::system_error& e) {
+    if (is_fatal(e.code())) stop_fatally(fatal_source::producer, e.code(), what);
+    co_return;
+  }
+  auto [failure] = co_await producer.async_send_offsets_to_transaction(committed, *consumer_, timeout,
+                                                                         asio::as_tuple(asio::use_awaitable));
+  if (!failure) std::tie(failure) = co_await producer.async_commit_transaction(timeout, asio::as_tuple(asio::use_awaitable));
+  if (!failure) co_return;
+  if (is_fatal(failure)) {
+    stop_fatally(fatal_source::producer, failure, what);
+    co_return;
+  }
+  // A rebalance or a coordinator moving: this check's transaction goes, the next one is due later.
+  log(log_level::debug, what + ": " + failure.message() + "; aborted");
+  auto [aec] = co_await producer.async_abort_transaction(timeout, asio::as_tuple(asio::use_awaitable));
+  if (aec && is_fatal(aec)) stop_fatally(fatal_source::producer, aec, what);
+}
+
+void subscriber_runner::reopen_gate() {
+  txn_ending_ = false;
+  wake_transactions();
+  start_lanes();
 }
 
 asio::awaitable<void> subscriber_runner::end_transaction() {
@@ -88,14 +148,7 @@ asio::awaitable<void> subscriber_runner::end_transaction() {
   if (!txn_.open() || producer_fatal_) co_return;
   txn_ending_ = true;
   // However this ends (an exception included), lanes at the gate and other enders go on.
-  struct ending_guard {
-    subscriber_runner& self;
-    ~ending_guard() {
-      self.txn_ending_ = false;
-      self.wake_transactions();
-      self.start_lanes();
-    }
-  } guard{*this};
+  scope_exit reopen{[this] { reopen_gate(); }};
   // Running handlers may still publish into the transaction: it ends after them. One still
   // running after the graceful timeout makes it abort: its outputs may be incomplete. After a
   // fatal error nothing commits: the wait is pointless.

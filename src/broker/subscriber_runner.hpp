@@ -104,6 +104,10 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // Commits the open transaction (aborts it when discarded or when the commit fails); stops
   // the subscriber on a fatal error.
   boost::asio::awaitable<void> end_transaction();
+  // After fence_check_interval without a transaction: is the producer still the current one?
+  boost::asio::awaitable<void> check_fencing();
+  // Lanes start records again (the transaction or the check ended).
+  void reopen_gate();
   boost::asio::awaitable<void> flush_transaction();
   boost::asio::awaitable<error_code> commit_transaction();
   boost::asio::awaitable<error_code> abort_transaction();

@@ -8,9 +8,10 @@
 // newer instance has carried on, and the time from the fence to the stop is printed.
 //
 // The bound: the fence is noticed at the consumer's next heartbeat (heartbeat.interval.ms,
-// 3 s) or the producer's next request; the stop then takes at most graceful_timeout for running
-// handlers, an abort (flush + abort, each within call_timeout) when only the consumer failed,
-// and graceful_timeout for a revoke: here 5 + 10 + 10 + 5 s, plus the detection.
+// 3 s), the producer's next request or, idle, its next fence check (5 s here); the stop then
+// takes at most graceful_timeout for running handlers, an abort (flush + abort, each within
+// call_timeout) when only the consumer failed, and graceful_timeout for a revoke: here
+// 5 + 10 + 10 + 5 s, plus the detection.
 #define BOOST_TEST_MODULE test_exactly_once_fencing
 #include <boost/test/unit_test.hpp>
 
@@ -266,15 +267,71 @@ BOOST_AUTO_TEST_CASE(an_idle_instance_fenced_by_a_newer_one_stops_within_the_bou
   report_and_check("idle instance, fenced by a newer one", seconds_between(fenced, older.ended), older, newer, n);
 }
 
-// Two instances given the same transactional.id and group.instance.id (a copied POD_NAME): the
-// newer fences the older in the middle of a stream, which stops with a fatal error within the
-// bound; the output stays exactly-once.
+// An instance with nothing to do and no group.instance.id: only its producer is fenced (a
+// producer with its transactional.id initialises transactions), its consumer stays a member
+// and no record comes. Its producer would learn it only from a next request: the subscriber's
+// fence check (transaction_options::fence_check_interval, 5 s here) makes one.
+BOOST_AUTO_TEST_CASE(an_idle_instance_whose_producer_alone_is_fenced_stops_at_its_next_fence_check) {
+  constexpr int n = 200;
+  test::create_topic(brokers, in, 1);
+  test::create_topic(brokers, out, 1);
+  std::atomic<int> handled{0};
+  auto s = pod();
+  s.config.group_instance_id.reset();  // dynamic membership: the consumer is never fenced
+  s.transaction.fence_check_interval = 5s;
+  instance older(io, older_options());
+  const auto& older_stats = older.app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx)
+                                                                                 -> asio::awaitable<void> {
+    co_await transform(out, e, ctx);
+    ++handled;
+  });
+  clock_type::time_point fenced{};
+  test::run(io, [&]() -> asio::awaitable<void> {
+    older.start(io);
+    co_await fill(0, n / 2, 1);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n / 2; }, 120s));
+    BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 30s));
+    co_await test::sleep_for(1s);  // idle
+    auto ex = co_await asio::this_coro::executor;
+    asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
+    auto [ec] = co_await fencer.async_init_transactions(30s, asio::as_tuple(asio::use_awaitable));
+    BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
+    fenced = clock_type::now();
+    const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
+    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
+    co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
+  }, 300s);
+  BOOST_TEST(older.app.health().subscribers.at(0).fatal_error.find("not fenced") != std::string::npos,
+             older.app.health().subscribers.at(0).fatal_error);
+  handled = n / 2;  // the older committed the first half
+  const double stop_s = seconds_between(fenced, older.ended);
+  instance newer(io, options());
+  newer.app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+    co_await transform(out, e, ctx);
+    ++handled;
+  });
+  test::run(io, [&]() -> asio::awaitable<void> {
+    newer.start(io);
+    co_await fill(n / 2, n, 1);
+    co_await handle_all_then_stop(newer, handled, n);
+  }, 300s);
+  report_and_check("idle instance, producer alone fenced", stop_s, older, newer, n);
+}
+
+// Two instances given the same transactional.id (a copied POD_NAME; no group.instance.id, so
+// the newer joins as another member and the partitions are shared): the newer fences the
+// older's producer in the middle of a stream. The older learns it at its next transaction, or,
+// when it has nothing left to handle, at its next fence check; it stops with a fatal error
+// within the bound and the output stays exactly-once.
 BOOST_AUTO_TEST_CASE(a_second_instance_with_the_same_transactional_id_fences_the_first) {
   constexpr int n = 6000, partitions = 2;
   test::create_topic(brokers, in, partitions);
   test::create_topic(brokers, out, partitions);
-  const auto opts = options("shared-pod");  // one base for both: the same derived transactional.id
-  const auto sub = exactly_once("transform", group);
+  auto opts = options("shared-pod");  // one base for both: the same derived transactional.id
+  opts.graceful_timeout = 5s;         // the bound's terms, as in the other cases
+  auto sub = exactly_once("transform", group);
+  sub.transaction.call_timeout = 10s;
+  sub.transaction.fence_check_interval = 5s;
   std::atomic<int> handled{0};
   auto handler = [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
     co_await transform(out, e, ctx);
@@ -303,9 +360,8 @@ BOOST_AUTO_TEST_CASE(a_second_instance_with_the_same_transactional_id_fences_the
       newer_done = true;
     }, asio::detached);
     co_await fill(n / 2, n, partitions);
-    // Not within stop_bound: see the comment above the case.
-    const bool stopped = co_await test::wait_until([&] { return older_done; }, 120s);
-    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs 120 s after the newer started");
+    const bool stopped = co_await test::wait_until([&] { return older_done; }, stop_bound);
+    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the newer started");
     BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n; }, 120s));
     co_await test::sleep_for(1s);
     newer.stop();
