@@ -25,15 +25,6 @@ namespace {
 // Retriable transaction calls (a coordinator moving, a timeout) are made again this often.
 constexpr int max_call_attempts = 5;
 
-// Runs `f` when the scope ends, however it ends.
-template <class F>
-struct scope_exit {
-  F f;
-  ~scope_exit() { f(); }
-};
-template <class F>
-scope_exit(F) -> scope_exit<F>;
-
 }  // namespace
 
 asio::awaitable<void> subscriber_runner::wait_transaction_change(std::chrono::steady_clock::time_point deadline) {
@@ -114,7 +105,11 @@ asio::awaitable<void> subscriber_runner::check_fencing() {
   // A record may have opened a transaction meanwhile: that one reaches the coordinator itself.
   if (ec || committed.empty() || stopping_ || txn_.open() || txn_ending_) co_return;
   txn_ending_ = true;  // no record starts while the check's transaction is open
-  scope_exit reopen{[this] { reopen_gate(); }};
+  co_await gated(fence_check_transaction(std::move(committed)));
+}
+
+asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition_list committed) {
+  const auto timeout = setup_.options.transaction.call_timeout;
   auto& producer = txn_out_->producer_here();
   const std::string what = "checking that the transactional producer is not fenced";
   try {
@@ -137,18 +132,29 @@ asio::awaitable<void> subscriber_runner::check_fencing() {
   if (aec && is_fatal(aec)) stop_fatally(fatal_source::producer, aec, what);
 }
 
-void subscriber_runner::reopen_gate() {
+// Runs `step` with the gate closed (txn_ending_ set by the caller), then opens it, also when the
+// step throws. Not from a destructor: a frame destroyed with the io_context runs nothing.
+asio::awaitable<void> subscriber_runner::gated(asio::awaitable<void> step) {
+  std::exception_ptr failure;
+  try {
+    co_await std::move(step);
+  } catch (...) {
+    failure = std::current_exception();
+  }
   txn_ending_ = false;
   wake_transactions();
   start_lanes();
+  if (failure) std::rethrow_exception(failure);
 }
 
 asio::awaitable<void> subscriber_runner::end_transaction() {
   while (txn_ending_) co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
   if (!txn_.open() || producer_fatal_) co_return;
   txn_ending_ = true;
-  // However this ends (an exception included), lanes at the gate and other enders go on.
-  scope_exit reopen{[this] { reopen_gate(); }};
+  co_await gated(finish_transaction());
+}
+
+asio::awaitable<void> subscriber_runner::finish_transaction() {
   // Running handlers may still publish into the transaction: it ends after them. One still
   // running after the graceful timeout makes it abort: its outputs may be incomplete. After a
   // fatal error nothing commits: the wait is pointless.

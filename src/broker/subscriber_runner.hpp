@@ -106,8 +106,11 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> end_transaction();
   // After fence_check_interval without a transaction: is the producer still the current one?
   boost::asio::awaitable<void> check_fencing();
-  // Lanes start records again (the transaction or the check ended).
-  void reopen_gate();
+  boost::asio::awaitable<void> fence_check_transaction(topic_partition_list committed);
+  // end_transaction's work once lanes are held at the gate.
+  boost::asio::awaitable<void> finish_transaction();
+  // Runs `step` with lanes held at the gate, then lets them go (also when it throws).
+  boost::asio::awaitable<void> gated(boost::asio::awaitable<void> step);
   boost::asio::awaitable<void> flush_transaction();
   boost::asio::awaitable<error_code> commit_transaction();
   boost::asio::awaitable<error_code> abort_transaction();
