@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,20 +36,9 @@ void write_text(const char* text) {
   }
 }
 
-// Formats `value` in decimal into `out` (at least 21 bytes) without allocating.
-const char* decimal(long long value, char* out) {
-  char digits[24];
-  int n = 0;
-  const bool negative = value < 0;
-  unsigned long long v = negative ? 0ull - static_cast<unsigned long long>(value) : static_cast<unsigned long long>(value);
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  int k = 0;
-  if (negative) out[k++] = '-';
-  while (n > 0) out[k++] = digits[--n];
-  out[k] = '\0';
+// `value` in decimal, in `out`; std::to_chars neither allocates nor locks.
+const char* decimal(long long value, char (&out)[24]) {
+  *std::to_chars(out, out + sizeof out - 1, value).ptr = '\0';
   return out;
 }
 
