@@ -3,9 +3,10 @@
 //   kafka_groups --brokers host:port list
 //   kafka_groups --brokers host:port describe GROUP
 //
-// `list` prints every group with its state. `describe` prints the group's state, assignor and
-// coordinator, each member (group.instance.id for static members, client id, host, assigned
-// partitions) and the lag of every partition the group committed offsets for. Exit status: 0,
+// `list` prints every group with its state. `describe` prints the group's protocol ("classic"
+// or KIP-848's "consumer"), state, assignor and coordinator, each member (group.instance.id
+// for static members, client id, host, assigned partitions, and under the consumer protocol
+// the partitions the broker is moving it to) and the lag of every partition the group committed offsets for. Exit status: 0,
 // 1 when the cluster or the group could not be described, 2 on a usage error.
 #include <asiokafka/admin.hpp>
 #include <asiokafka/config.hpp>
@@ -65,13 +66,18 @@ asio::awaitable<int> describe(asiokafka::admin& a, const std::string& group, asi
     co_return 1;
   }
   const auto& g = described[0];
-  std::cout << "group " << g.group_id << "  state " << g.state << "  assignor "
+  std::cout << "group " << g.group_id << "  protocol " << (g.type.empty() ? "-" : g.type) << "  state " << g.state
+            << "  assignor "
             << (g.assignor.empty() ? "-" : g.assignor) << "  coordinator " << g.coordinator.id << " ("
             << g.coordinator.host << ":" << g.coordinator.port << ")\n";
   std::cout << "members " << g.members.size() << "\n";
-  for (const auto& m : g.members)
+  for (const auto& m : g.members) {
     std::cout << "  instance " << m.group_instance_id.value_or("(dynamic)") << "  client " << m.client_id << "  host "
-              << m.host << "  partitions " << partitions_of(m.assignment) << "\n";
+              << m.host << "  partitions " << partitions_of(m.assignment);
+    if (!m.target_assignment.empty() && m.target_assignment != m.assignment)
+      std::cout << "  moving to " << partitions_of(m.target_assignment);
+    std::cout << "\n";
+  }
 
   auto [lag_ec, lags] = co_await a.async_group_lag(group, call, use_tuple);
   if (lag_ec) {

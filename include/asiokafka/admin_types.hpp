@@ -75,8 +75,13 @@ struct resource_configs {
   std::vector<config_entry> entries{};
 };
 
-/// Kafka's AlterConfigs (librdkafka 2.0.2 has no incremental form): the resource's dynamic
-/// configuration becomes exactly `set`; dynamic values not named here return to their defaults.
+/// A change of one resource's dynamic configuration. Built with librdkafka 2.2 or later (the
+/// platform): Kafka's IncrementalAlterConfigs, each key of `set` is set and every other
+/// dynamic value is left as it is; this is also how a group's configs are set (KIP-848's
+/// `consumer.session.timeout.ms`, `consumer.heartbeat.interval.ms` on a `resource_type::group`).
+/// Built with an older librdkafka (the floor, 2.0.2, has no incremental form): Kafka's
+/// AlterConfigs, the dynamic configuration becomes exactly `set` and values not named return
+/// to their defaults; brokers do not accept group resources there.
 struct config_change {
   config_resource resource{};
   std::vector<config_setting> set{};
@@ -104,6 +109,10 @@ struct group_member {
   std::string host{};
   /// Offsets are not part of an assignment (offset is offsets::invalid).
   topic_partition_list assignment{};
+  /// Consumer protocol (KIP-848) only: the assignment the broker is moving the member to
+  /// (equal to `assignment` once it got there). Empty for a classic group, and when built
+  /// with librdkafka before 2.10.
+  topic_partition_list target_assignment{};
 };
 
 struct broker_node {
@@ -117,8 +126,12 @@ struct group_description {
   error_code error{};
   std::string message{};
   std::string state{};
-  /// The partition assignor the members agreed on ("range", "cooperative-sticky", ...);
-  /// empty while no generation is stable.
+  /// The group protocol: "classic", "consumer" (KIP-848) or "unknown"; "" when built with
+  /// librdkafka before 2.10, which cannot tell.
+  std::string type{};
+  /// The partition assignor: the one the members agreed on ("range", "cooperative-sticky",
+  /// ...), empty while no generation is stable; for a consumer-protocol group the broker's
+  /// ("uniform", "range").
   std::string assignor{};
   bool simple = false;
   broker_node coordinator{};

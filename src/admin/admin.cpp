@@ -4,6 +4,7 @@
 
 #include "admin/admin_impl.hpp"
 #include "admin/admin_results.hpp"
+#include "admin/alter_configs.hpp"
 #include "detail/blocking_pool.hpp"
 #include "detail/partition_list.hpp"
 
@@ -199,7 +200,7 @@ void admin::start_alter_configs(std::vector<config_change> changes, admin_call_o
     auto* r = rd_kafka_ConfigResource_new(detail::to_rd_resource_type(c.resource.type), c.resource.name.c_str());
     objs.items.push_back(r);
     for (const auto& [key, value] : c.set) {
-      if (rd_kafka_ConfigResource_set_config(r, key.c_str(), value.c_str()) == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      if (detail::add_config_setting(r, key, value)) continue;
       refused.push_back(refusal(c.resource.name, ("config " + key + " refused").c_str()));
       objs.items.pop_back();
       rd_kafka_ConfigResource_destroy(r);
@@ -208,9 +209,9 @@ void admin::start_alter_configs(std::vector<config_change> changes, admin_call_o
   }
   auto names = names_of(changes);
   if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
-  impl_->request(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, call, item_parser(std::move(names), refused, &config_item_results),
+  impl_->request(detail::alter_configs_op, call, item_parser(std::move(names), refused, &config_item_results),
                  std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                   rd_kafka_AlterConfigs(rk, objs.items.data(), objs.items.size(), o, q);
+                   detail::alter_configs(rk, objs.items.data(), objs.items.size(), o, q);
                  });
 }
 

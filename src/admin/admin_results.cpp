@@ -1,5 +1,6 @@
 #include "admin/admin_results.hpp"
 
+#include "admin/alter_configs.hpp"
 #include "detail/partition_list.hpp"
 
 #include <algorithm>
@@ -90,7 +91,7 @@ std::vector<resource_configs> config_results(rd_kafka_event_t* ev) {
   const rd_kafka_ConfigResource_t** r =
       rd_kafka_event_type(ev) == RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT
           ? rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n)
-          : rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &n);
+          : altered_resources(ev, &n);
   std::vector<resource_configs> out;
   for (std::size_t i = 0; i < n; ++i) {
     resource_configs rc;
@@ -152,6 +153,13 @@ std::vector<group_description> describe_groups_result(rd_kafka_event_t* ev) {
     }
     d.state = group_state_name(rd_kafka_ConsumerGroupDescription_state(g));
     d.assignor = text_of(rd_kafka_ConsumerGroupDescription_partition_assignor(g));
+#if RD_KAFKA_VERSION >= 0x020a00ff  // the group type and target assignment came with 2.10
+    switch (rd_kafka_ConsumerGroupDescription_type(g)) {
+      case RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC: d.type = "classic"; break;
+      case RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER: d.type = "consumer"; break;
+      default: d.type = "unknown"; break;
+    }
+#endif
     d.simple = rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0;
     if (const auto* node = rd_kafka_ConsumerGroupDescription_coordinator(g))
       d.coordinator = {rd_kafka_Node_id(node), text_of(rd_kafka_Node_host(node)), rd_kafka_Node_port(node)};
@@ -165,7 +173,12 @@ std::vector<group_description> describe_groups_result(rd_kafka_event_t* ev) {
       gm.host = text_of(rd_kafka_MemberDescription_host(m));
       if (const auto* a = rd_kafka_MemberDescription_assignment(m))
         if (const auto* parts = rd_kafka_MemberAssignment_partitions(a)) gm.assignment = from_rd_list(parts);
+#if RD_KAFKA_VERSION >= 0x020a00ff
+      if (const auto* a = rd_kafka_MemberDescription_target_assignment(m))
+        if (const auto* parts = rd_kafka_MemberAssignment_partitions(a)) gm.target_assignment = from_rd_list(parts);
+#endif
       for (auto& tp : gm.assignment) tp.offset = offsets::invalid;
+      for (auto& tp : gm.target_assignment) tp.offset = offsets::invalid;
       d.members.push_back(std::move(gm));
     }
     out.push_back(std::move(d));

@@ -4,11 +4,13 @@
 #include "config/property_catalog.hpp"
 #include "config/static_id_resolution.hpp"
 #include "config/transactional_id_resolution.hpp"
+#include "config/version_requirements.hpp"
 
 #include <asiokafka/config/config_error.hpp>
 #include <asiokafka/config/redaction.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -20,6 +22,13 @@ namespace {
 using entry = composed_config::entry;
 
 constexpr std::string_view idempotence_key = "enable.idempotence";
+constexpr std::string_view group_protocol_key = "group.protocol";
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
 
 // A value a library feature fixes (owned) or defaults to.
 struct feature_value {
@@ -58,6 +67,7 @@ class composition {
     for (auto s = in_.scopes.rbegin(); s != in_.scopes.rend(); ++s) check_owned_against(owned, *s);
     drop_inapplicable_keys();
     merge_ordinary_keys(defaults, owned);
+    if (in_.kind == composition_kind::consumer) apply_group_protocol();
     if (in_.kind == composition_kind::consumer && in_.group_membership) add_static_id();
     if (in_.kind == composition_kind::transactional_producer) add_transactional_id(owned);
     if (in_.kind == composition_kind::producer) add_standalone_transactional_id(owned);
@@ -70,6 +80,7 @@ class composition {
     std::stable_sort(dropped_.begin(), dropped_.end(),
                      [](const entry& a, const entry& b) { return a.key < b.key; });
     out.dropped = std::move(dropped_);
+    check_required_versions(out.entries, running_librdkafka_version(), in_.name);
     validate_with_librdkafka(out.entries, in_.name);
     return out;
   }
@@ -257,6 +268,32 @@ class composition {
         note += (candidates.size() == 1 ? ": " : "; library default: ") + d->second.reason;
       if (origins[winner]) note += alias_note(key, *origins[winner]);
       effective_[key] = entry{key, std::string(won.value), won.scope, std::move(note)};
+    }
+  }
+
+  // KIP-848: under group.protocol=consumer the broker owns the session, the heartbeat and
+  // the assignment, and librdkafka refuses the classic protocol's keys at rd_kafka_new. A
+  // user's value is an error naming its scope and what replaces it; a library default is
+  // left out (and listed as dropped). librdkafka reads the value without regard to case.
+  void apply_group_protocol() {
+    const auto protocol = effective_.find(group_protocol_key);
+    if (protocol == effective_.end() || !equals_ignoring_case(protocol->second.value, "consumer"))
+      return;
+    const std::string chosen = "group.protocol=consumer (set at " +
+                               std::string(to_string(protocol->second.scope)) + " scope)";
+    for (auto it = effective_.begin(); it != effective_.end();) {
+      const std::string_view replacement = classic_protocol_replacement(it->first);
+      if (replacement.empty()) {
+        ++it;
+        continue;
+      }
+      if (it->second.scope != config_scope::library_default)
+        fail(it->first, it->second.scope,
+             "applies to the classic group protocol only, and this consumer uses " + chosen +
+                 "; librdkafka would refuse it. Instead: " + std::string(replacement));
+      it->second.note = "classic group protocol only: not passed under " + chosen;
+      dropped_.push_back(std::move(it->second));
+      it = effective_.erase(it);
     }
   }
 

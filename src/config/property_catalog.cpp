@@ -23,7 +23,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 9> aliases{{
     {"sasl.mechanisms"sv, "sasl.mechanism"sv},
 }};
 
-// Canonical names of librdkafka 2.0's consumer-only ("C") properties settable as strings.
+// Canonical names of the consumer-only ("C") properties settable as strings, of librdkafka
+// 2.0 and of 2.12+ (fetch.queue.backoff.ms, and KIP-848's group.protocol and
+// group.remote.assignor).
 constexpr std::array consumer_only{
     "auto.commit.enable"sv,        "auto.commit.interval.ms"sv,
     "auto.offset.reset"sv,         "check.crcs"sv,
@@ -31,7 +33,9 @@ constexpr std::array consumer_only{
     "enable.auto.commit"sv,        "enable.auto.offset.store"sv,
     "enable.partition.eof"sv,      "fetch.error.backoff.ms"sv,
     "fetch.max.bytes"sv,           "fetch.min.bytes"sv,
-    "fetch.wait.max.ms"sv,         "group.id"sv,
+    "fetch.queue.backoff.ms"sv,    "fetch.wait.max.ms"sv,
+    "group.id"sv,                  "group.protocol"sv,
+    "group.remote.assignor"sv,
     "group.instance.id"sv,         "group.protocol.type"sv,
     "heartbeat.interval.ms"sv,     "isolation.level"sv,
     "max.partition.fetch.bytes"sv, "max.poll.interval.ms"sv,
@@ -41,7 +45,7 @@ constexpr std::array consumer_only{
     "session.timeout.ms"sv,
 };
 
-// Canonical names of librdkafka 2.0's producer-only ("P") properties settable as strings.
+// Canonical names of the producer-only ("P") properties (the same in librdkafka 2.0 and 2.14) settable as strings.
 constexpr std::array producer_only{
     "acks"sv,
     "batch.num.messages"sv,
@@ -78,6 +82,22 @@ constexpr std::array producer_defaults{
     default_property{"client.id"sv, "asiokafka"sv},
 };
 
+// The classic group protocol's client-side keys, refused under group.protocol=consumer,
+// and what replaces each (KIP-848 moves them to the broker or to the group's configs).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> classic_only{{
+    {"group.protocol.type"sv,
+     "nothing: the consumer protocol has a single protocol type (remove the key)"sv},
+    {"heartbeat.interval.ms"sv,
+     "the group config consumer.heartbeat.interval.ms, which the broker sends to members "
+     "(set it with admin::async_alter_configs on the group resource)"sv},
+    {"partition.assignment.strategy"sv,
+     "group.remote.assignor (\"uniform\" or \"range\", or unset for the broker's choice): "
+     "the broker assigns partitions"sv},
+    {"session.timeout.ms"sv,
+     "the group config consumer.session.timeout.ms (set it with admin::async_alter_configs "
+     "on the group resource)"sv},
+}};
+
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& list, std::string_view key) noexcept {
   return std::find(list.begin(), list.end(), key) != list.end();
@@ -94,6 +114,12 @@ std::string_view canonical_key(std::string_view key) noexcept {
 bool applies_to(client_kind kind, std::string_view canonical) noexcept {
   return kind == client_kind::consumer ? !contains(producer_only, canonical)
                                        : !contains(consumer_only, canonical);
+}
+
+std::string_view classic_protocol_replacement(std::string_view canonical) noexcept {
+  for (const auto& [key, replacement] : classic_only)
+    if (key == canonical) return replacement;
+  return {};
 }
 
 std::span<const default_property> library_defaults(client_kind kind) noexcept {

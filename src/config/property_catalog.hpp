@@ -1,6 +1,7 @@
 // What asiokafka knows about librdkafka's property names: aliases, which client kind a
-// property applies to, and the library defaults. Lists match librdkafka 2.0's
-// CONFIGURATION.md; docs/config.md documents them for users.
+// property applies to, the classic group protocol's own keys, and the library defaults.
+// Lists match the CONFIGURATION.md of librdkafka 2.0 and 2.14; docs/config.md documents them
+// for users.
 #pragma once
 
 #include <span>
@@ -18,6 +19,11 @@ std::string_view canonical_key(std::string_view key) noexcept;
 /// Whether a (canonical) property means something to `kind` of client: false for producer-only
 /// properties and a consumer, and for consumer-only properties and a producer.
 bool applies_to(client_kind kind, std::string_view canonical) noexcept;
+
+/// For a key only the classic group protocol takes (session.timeout.ms,
+/// heartbeat.interval.ms, partition.assignment.strategy, group.protocol.type): what replaces
+/// it under KIP-848's group.protocol=consumer. "" for any other key.
+std::string_view classic_protocol_replacement(std::string_view canonical) noexcept;
 
 struct default_property {
   std::string_view key;

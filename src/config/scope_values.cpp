@@ -19,6 +19,14 @@ std::string_view to_string(offset_reset reset) noexcept {
   return "invalid offset_reset";
 }
 
+std::string_view to_string(group_protocol protocol) noexcept {
+  switch (protocol) {
+    case group_protocol::classic: return "classic";
+    case group_protocol::consumer: return "consumer";
+  }
+  return "invalid group_protocol";
+}
+
 namespace detail {
 namespace {
 
@@ -57,7 +65,8 @@ class flattener {
 std::string as_is(const std::string& s) { return s; }
 std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 std::string boolean(bool b) { return b ? "true" : "false"; }
-std::string reset_name(offset_reset r) { return std::string(to_string(r)); }
+template <class Enum>
+std::string name_of(Enum value) { return std::string(to_string(value)); }
 
 }  // namespace
 
@@ -67,12 +76,14 @@ scope_values flatten(const client_options& options, config_scope scope, std::str
   f.add_typed(options.client_id, "client.id", "client_id", as_is);
   f.add_typed(options.group_id, "group.id", "group_id", as_is);
   f.add_typed(options.group_instance_id, "group.instance.id", "group_instance_id", as_is);
-  f.add_typed(options.auto_offset_reset, "auto.offset.reset", "auto_offset_reset", reset_name);
+  f.add_typed(options.auto_offset_reset, "auto.offset.reset", "auto_offset_reset", name_of<offset_reset>);
   f.add_typed(options.session_timeout, "session.timeout.ms", "session_timeout", millis);
   f.add_typed(options.max_poll_interval, "max.poll.interval.ms", "max_poll_interval", millis);
   f.add_typed(options.partition_assignment_strategy, "partition.assignment.strategy",
               "partition_assignment_strategy", as_is);
   f.add_typed(options.enable_auto_commit, "enable.auto.commit", "enable_auto_commit", boolean);
+  f.add_typed(options.group_protocol, "group.protocol", "group_protocol", name_of<group_protocol>);
+  f.add_typed(options.group_remote_assignor, "group.remote.assignor", "group_remote_assignor", as_is);
   f.add_typed(options.transactional_id, "transactional.id", "transactional_id", as_is);
   for (const auto& [key, value] : options.raw) f.add(key, {value, key, false});
   return std::move(f).take();

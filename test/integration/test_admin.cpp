@@ -189,6 +189,43 @@ BOOST_AUTO_TEST_CASE(topics_are_created_altered_and_deleted_with_an_error_per_it
   });
 }
 
+// KIP-848's session timeout and heartbeat interval are configs of the group, set with an
+// incremental alter on the group resource and read back with describe; an incremental alter
+// of one key leaves the group's other dynamic config as it was.
+BOOST_AUTO_TEST_CASE(group_configs_are_set_incrementally_and_described) {
+  auto a = make_admin();
+  const auto group = test::unique_name("admin-group-config");
+  const asiokafka::config_resource resource{asiokafka::resource_type::group, group};
+  auto value_of = [](const asiokafka::resource_configs& rc, const std::string& key) {
+    auto it = std::find_if(rc.entries.begin(), rc.entries.end(), [&](const auto& e) { return e.name == key; });
+    return it == rc.entries.end() ? std::string() : it->value.value_or("");
+  };
+  test::run(io, [&]() -> asio::awaitable<void> {
+    std::vector<asiokafka::config_change> first{{resource, {{"consumer.session.timeout.ms", "50000"},
+                                                            {"consumer.heartbeat.interval.ms", "6000"}}}};
+    auto [ec, altered] = co_await a.async_alter_configs(first, call, use_tuple);
+    BOOST_REQUIRE(!ec);
+    BOOST_TEST(!altered[0].error, describe(altered));
+    std::vector<asiokafka::config_change> second{{resource, {{"consumer.heartbeat.interval.ms", "7000"}}}};
+    auto [ec2, altered2] = co_await a.async_alter_configs(second, call, use_tuple);
+    BOOST_REQUIRE(!ec2);
+    BOOST_TEST(!altered2[0].error, describe(altered2));
+
+    std::string session, heartbeat;
+    BOOST_TEST(co_await eventually([&]() -> asio::awaitable<bool> {
+      std::vector<asiokafka::config_resource> resources{resource};
+      auto [ec3, configs] = co_await a.async_describe_configs(std::move(resources), call, use_tuple);
+      BOOST_REQUIRE(!ec3);
+      BOOST_REQUIRE_EQUAL(configs.size(), 1u);
+      BOOST_TEST_REQUIRE(!configs[0].error, configs[0].error.message() << " (" << configs[0].message << ")");
+      session = value_of(configs[0], "consumer.session.timeout.ms");
+      heartbeat = value_of(configs[0], "consumer.heartbeat.interval.ms");
+      co_return session == "50000" && heartbeat == "7000";
+    }, 30s), "group " << group << ": consumer.session.timeout.ms " << session
+                      << ", consumer.heartbeat.interval.ms " << heartbeat);
+  });
+}
+
 BOOST_AUTO_TEST_CASE(records_are_deleted_before_an_offset) {
   auto a = make_admin();
   const auto topic = test::unique_name("admin-records");

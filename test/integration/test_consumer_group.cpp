@@ -4,6 +4,7 @@
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/producer.hpp>
 
+#include "group_fixture.hpp"
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
@@ -26,71 +27,9 @@ using asiokafka::message;
 using asiokafka::topic_partition_list;
 namespace test = asiokafka::test;
 
-namespace {
-
-using partition_set = std::set<std::int32_t>;
-
-// A group member whose rebalance hooks record what it owns and how often it was rebalanced.
-struct member {
-  std::unique_ptr<consumer> c;
-  partition_set owned;
-  int assigned_events = 0;
-  int revoked_events = 0;
-  std::vector<error_code> errors;
-
-  // Consumer options whose hooks keep `owned`, the rebalance counts and `errors` up to date.
-  asiokafka::consumer_options tracking_options() {
-    asiokafka::consumer_options opts;
-    opts.hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
-      ++assigned_events;
-      for (const auto& p : parts) owned.insert(p.partition);
-      co_return;
-    };
-    auto lose = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
-      ++revoked_events;
-      for (const auto& p : parts) owned.erase(p.partition);
-      co_return;
-    };
-    opts.hooks.on_revoked = lose;
-    opts.hooks.on_lost = lose;
-    opts.on_error = [this](const error_code& ec, std::string_view) { errors.push_back(ec); };
-    return opts;
-  }
-};
-
-struct group_fixture {
-  asio::io_context io;
-  std::string brokers = test::real_brokers();
-  std::string topic = test::unique_name("cg");
-
-  std::unique_ptr<member> join(const std::string& group, std::optional<std::string> instance_id,
-                               test::raw_config raw = {}) {
-    auto m = std::make_unique<member>();
-    client_options broker;
-    broker.bootstrap_servers = brokers;
-    client_options sub;
-    sub.group_id = group;
-    sub.group_instance_id = std::move(instance_id);
-    sub.session_timeout = 10s;
-    sub.auto_offset_reset = asiokafka::offset_reset::earliest;
-    sub.raw = std::move(raw);
-    auto config = config_composer(broker).compose_consumer({"member", sub, {}});
-    m->c = std::make_unique<consumer>(io.get_executor(), config, m->tracking_options());
-    m->c->subscribe({topic});
-    return m;
-  }
-
-  // Fills the topic with `n` records round-robin over its partitions.
-  asio::awaitable<void> fill(int n) {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}}));
-    for (int i = 0; i < n; ++i) p.produce(asiokafka::record{topic, {}, std::to_string(i), "m" + std::to_string(i), {}, {}});
-    co_await p.async_flush(asio::use_awaitable);
-    BOOST_REQUIRE_EQUAL(p.failed(), 0u);
-  }
-};
-
-}  // namespace
+using asiokafka::test::group_fixture;
+using asiokafka::test::member;
+using asiokafka::test::partition_set;
 
 BOOST_FIXTURE_TEST_SUITE(test_consumer_group_real_broker, group_fixture)
 

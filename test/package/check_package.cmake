@@ -1,8 +1,10 @@
 # Script mode (cmake -P): installs the asiokafka build BUILD_DIR into WORK_DIR/prefix, then
 # builds and runs the downstream project CONSUMER_DIR against it twice: through
 # find_package(asiokafka CONFIG) and through the installed pkg-config file.
-# Inputs: BUILD_DIR, CONSUMER_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
+# Inputs: BUILD_DIR, CONSUMER_DIR, WORK_DIR, GENERATOR, CXX_COMPILER, DEPENDENCY_PREFIXES
+# (':'-separated prefixes of librdkafka and Boost, as a user sets CMAKE_PREFIX_PATH).
 include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_checked.cmake)
+set(ENV{CMAKE_PREFIX_PATH} "${DEPENDENCY_PREFIXES}")
 
 set(prefix ${WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -23,10 +25,22 @@ if(NOT pc_count EQUAL 1)
   message(FATAL_ERROR "expected one installed asiokafka.pc, found: ${pc_files}")
 endif()
 get_filename_component(pc_dir ${pc_files} DIRECTORY)
-set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+set(pkg_config_path ${pc_dir})
+string(REPLACE ":" ";" dependency_prefixes "${DEPENDENCY_PREFIXES}")
+foreach(dependency IN LISTS dependency_prefixes)
+  string(APPEND pkg_config_path ":${dependency}/lib/pkgconfig")
+endforeach()
+set(ENV{PKG_CONFIG_PATH} ${pkg_config_path})
 run(pkg-config --cflags --libs asiokafka)
 string(STRIP "${last_output}" flags)
 separate_arguments(flags UNIX_COMMAND "${flags}")
+# A librdkafka outside the linker's default directories is found at run time through an rpath
+# (or LD_LIBRARY_PATH), as a user of pkg-config would link it.
+foreach(flag IN LISTS flags)
+  if(flag MATCHES "^-L(.+)")
+    list(APPEND flags "-Wl,-rpath,${CMAKE_MATCH_1}")
+  endif()
+endforeach()
 message(STATUS "pkg-config flags: ${flags}")
 run(${CXX_COMPILER} ${CONSUMER_DIR}/main.cpp -o ${WORK_DIR}/pkg-config-consumer ${flags})
 run(${WORK_DIR}/pkg-config-consumer)

@@ -2,8 +2,10 @@
 # from source (VIA = add_subdirectory: the tree SOURCE_DIR; VIA = FetchContent: the git
 # repository SOURCE_DIR at its HEAD commit), runs its program, installs it and checks that
 # nothing of asiokafka was installed with it.
-# Inputs: VIA, SOURCE_DIR, SUBPROJECT_DIR, WORK_DIR, GENERATOR, CXX_COMPILER.
+# Inputs: VIA, SOURCE_DIR, SUBPROJECT_DIR, WORK_DIR, GENERATOR, CXX_COMPILER,
+# DEPENDENCY_PREFIXES (':'-separated prefixes of librdkafka and Boost).
 include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_checked.cmake)
+set(ENV{CMAKE_PREFIX_PATH} "${DEPENDENCY_PREFIXES}")
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(args -DASIOKAFKA_VIA=${VIA})

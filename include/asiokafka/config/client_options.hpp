@@ -20,6 +20,21 @@ enum class offset_reset {
 /// "earliest", "latest" or "error" (librdkafka's spelling).
 std::string_view to_string(offset_reset reset) noexcept;
 
+/// The consumer group protocol (librdkafka's `group.protocol`).
+enum class group_protocol {
+  /// JoinGroup/SyncGroup with a client-side assignor: every member stops for a rebalance
+  /// (or, with cooperative-sticky, gives up what moves). librdkafka's default.
+  classic,
+  /// KIP-848's protocol (Kafka 4.0 and later; librdkafka 2.12 and later): the broker assigns
+  /// incrementally through heartbeats, and only the partitions that move are revoked. The
+  /// session timeout, heartbeat interval and assignor are then the broker's (group configs,
+  /// `group.remote.assignor`); the classic keys for them are refused.
+  consumer,
+};
+
+/// "classic" or "consumer" (librdkafka's spelling).
+std::string_view to_string(group_protocol protocol) noexcept;
+
 /// The options of ONE scope (broker-wide, one subscriber's, or the producer's).
 ///
 /// Every typed option is shorthand for a librdkafka property; an unset option (`nullopt`)
@@ -36,6 +51,8 @@ std::string_view to_string(offset_reset reset) noexcept;
 /// | max_poll_interval               | max.poll.interval.ms            | milliseconds       |
 /// | partition_assignment_strategy   | partition.assignment.strategy   | as given           |
 /// | enable_auto_commit              | enable.auto.commit              | "true" / "false"   |
+/// | group_protocol                  | group.protocol                  | `to_string(p)`     |
+/// | group_remote_assignor           | group.remote.assignor           | as given           |
 /// | transactional_id                | transactional.id                | as given           |
 ///
 /// `transactional_id` names the transactional producer of an exactly-once subscriber and,
@@ -66,6 +83,13 @@ struct client_options {
   /// "range", "roundrobin", "cooperative-sticky", or a comma-separated list.
   std::optional<std::string> partition_assignment_strategy{};
   std::optional<bool> enable_auto_commit{};
+  /// `consumer` needs librdkafka 2.12 or later (composition fails naming the key otherwise)
+  /// and refuses session.timeout.ms, heartbeat.interval.ms, partition.assignment.strategy and
+  /// group.protocol.type at every scope (docs/consumer-protocol.md).
+  std::optional<asiokafka::group_protocol> group_protocol{};
+  /// The broker-side assignor under `group_protocol::consumer`: "uniform" or "range"; unset
+  /// lets the broker choose (group.consumer.assignors' first entry).
+  std::optional<std::string> group_remote_assignor{};
   /// A base (broker scope) or an exactly-once subscriber's own id (subscriber scope).
   std::optional<std::string> transactional_id{};
   /// Other librdkafka properties, by name.
