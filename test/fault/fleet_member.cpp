@@ -5,7 +5,11 @@
 // "<monotonic ns> <log line>" in REBALANCE_FILE. SIGTERM stops it gracefully (what it handled
 // is committed; a static member does not leave the group) and it exits 0.
 //
-//   fleet_member BROKERS TOPIC GROUP static|dynamic ASSIGNOR HANDLED_FILE REBALANCE_FILE
+//   fleet_member BROKERS TOPIC GROUP static|dynamic classic|consumer ASSIGNOR HANDLED_FILE REBALANCE_FILE
+//
+// classic: the classic group protocol, ASSIGNOR its partition.assignment.strategy, a 20 s
+// session timeout. consumer: KIP-848's protocol, ASSIGNOR the broker-side
+// group.remote.assignor ("-": the broker's choice), the group's session timeout (45 s).
 #include <asiokafka/broker.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -46,14 +50,17 @@ void write_all(int fd, const void* data, std::size_t size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8) {
-    std::fprintf(stderr, "usage: %s BROKERS TOPIC GROUP static|dynamic ASSIGNOR HANDLED_FILE REBALANCE_FILE\n",
+  if (argc != 9) {
+    std::fprintf(stderr,
+                 "usage: %s BROKERS TOPIC GROUP static|dynamic classic|consumer ASSIGNOR HANDLED_FILE REBALANCE_FILE\n",
                  argv[0]);
     return 2;
   }
   const bool static_membership = std::string(argv[4]) == "static";
-  const int handled = ::open(argv[6], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int rebalances = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const bool consumer_protocol = std::string(argv[5]) == "consumer";
+  const std::string assignor = argv[6];
+  const int handled = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int rebalances = ::open(argv[8], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (handled < 0 || rebalances < 0) {
     std::fprintf(stderr, "fleet_member: cannot open its files: %s\n", std::strerror(errno));
     return 2;
@@ -63,10 +70,16 @@ int main(int argc, char** argv) {
   asiokafka::broker_options options;
   options.config.bootstrap_servers = argv[1];
   options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
-  options.config.raw = {{"partition.assignment.strategy", argv[5]}, {"auto.commit.interval.ms", "200"}};
-  // Longer than a restart: a static member coming back within it gets its partitions back
-  // without a rebalance.
-  options.config.session_timeout = 20s;
+  options.config.raw = {{"auto.commit.interval.ms", "200"}};
+  if (consumer_protocol) {
+    options.config.group_protocol = asiokafka::group_protocol::consumer;
+    if (assignor != "-") options.config.group_remote_assignor = assignor;
+  } else {
+    options.config.raw["partition.assignment.strategy"] = assignor;
+    // Longer than a restart: a static member coming back within it gets its partitions back
+    // without a rebalance.
+    options.config.session_timeout = 20s;
+  }
   if (static_membership) options.static_ids = asiokafka::from_environment{"POD_NAME"};
   options.graceful_timeout = 10s;
   options.log = [&](asiokafka::log_level level, std::string_view facility, std::string_view line) {
