@@ -67,6 +67,7 @@ class composition {
     for (auto s = in_.scopes.rbegin(); s != in_.scopes.rend(); ++s) check_owned_against(owned, *s);
     drop_inapplicable_keys();
     merge_ordinary_keys(defaults, owned);
+    check_versions();
     if (in_.kind == composition_kind::consumer) apply_group_protocol();
     if (in_.kind == composition_kind::consumer && in_.group_membership) add_static_id();
     if (in_.kind == composition_kind::transactional_producer) add_transactional_id(owned);
@@ -80,7 +81,6 @@ class composition {
     std::stable_sort(dropped_.begin(), dropped_.end(),
                      [](const entry& a, const entry& b) { return a.key < b.key; });
     out.dropped = std::move(dropped_);
-    check_required_versions(out.entries, running_librdkafka_version(), in_.name);
     validate_with_librdkafka(out.entries, in_.name);
     return out;
   }
@@ -269,6 +269,15 @@ class composition {
       if (origins[winner]) note += alias_note(key, *origins[winner]);
       effective_[key] = entry{key, std::string(won.value), won.scope, std::move(note)};
     }
+  }
+
+  // A key the running librdkafka is too old for is reported as such, before the rules that
+  // key brings (a floor user setting group.protocol=consumer learns the version it needs).
+  void check_versions() const {
+    std::vector<entry> merged;
+    merged.reserve(effective_.size());
+    for (const auto& [key, e] : effective_) merged.push_back(e);
+    check_required_versions(merged, running_librdkafka_version(), in_.name);
   }
 
   // KIP-848: under group.protocol=consumer the broker owns the session, the heartbeat and

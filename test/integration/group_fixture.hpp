@@ -80,6 +80,24 @@ struct group_fixture {
     return m;
   }
 
+  // Until the two members own `partitions` between them, each at least one.
+  static boost::asio::awaitable<bool> settled(const member& a, const member& b, std::size_t partitions) {
+    co_return co_await wait_until([&] {
+      return !a.owned.empty() && !b.owned.empty() && a.owned.size() + b.owned.size() == partitions;
+    }, std::chrono::seconds(60));
+  }
+
+  // Closes `m`, waits `pause` (a restart that takes that long) and joins `group` again with
+  // `instance_id`.
+  boost::asio::awaitable<std::unique_ptr<member>> restart(std::unique_ptr<member> m, const std::string& group,
+                                                          std::optional<std::string> instance_id,
+                                                          std::chrono::milliseconds pause) {
+    co_await m->c->async_close(boost::asio::use_awaitable);
+    m.reset();
+    if (pause.count() > 0) co_await sleep_for(pause);
+    co_return join(group, std::move(instance_id));
+  }
+
   // Fills the topic with `n` records round-robin over its partitions, valued "m<first>",
   // "m<first + 1>", ...
   boost::asio::awaitable<void> fill(int n, int first = 0) {

@@ -5,6 +5,8 @@
 
 #include <asiokafka/config.hpp>
 
+#include "config_checks.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -15,12 +17,10 @@
 
 using namespace asiokafka;
 using namespace std::chrono_literals;
+using asiokafka::test::contains;
+using asiokafka::test::expect_config_error;
 
 namespace {
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
 
 // The explain() line of `key` ("" if none), with runs of spaces collapsed to one.
 std::string explain_line(const std::string& text, std::string_view key) {
@@ -32,18 +32,6 @@ std::string explain_line(const std::string& text, std::string_view key) {
   for (const char c : text.substr(at + 3, end - at - 3))
     if (c != ' ' || line.empty() || line.back() != ' ') line += c;
   return line;
-}
-
-template <class F>
-config_error expect_config_error(F&& f) {
-  try {
-    f();
-  } catch (const config_error& e) {
-    BOOST_TEST_MESSAGE(e.what());
-    return e;
-  }
-  BOOST_FAIL("expected asiokafka::config_error");
-  throw std::logic_error("unreachable");
 }
 
 client_options with_raw(std::map<std::string, std::string> raw) {

@@ -8,6 +8,8 @@
 #include "config/version_requirements.hpp"
 
 #include <asiokafka/config.hpp>
+
+#include "config_checks.hpp"
 #include <asiokafka/consumer.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -19,24 +21,10 @@
 
 using namespace asiokafka;
 using namespace std::chrono_literals;
+using asiokafka::test::contains;
+using asiokafka::test::expect_config_error;
 
 namespace {
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
-
-template <class F>
-config_error expect_config_error(F&& f) {
-  try {
-    f();
-  } catch (const config_error& e) {
-    BOOST_TEST_MESSAGE(e.what());
-    return e;
-  }
-  BOOST_FAIL("expected asiokafka::config_error");
-  throw std::logic_error("unreachable");
-}
 
 constexpr detail::librdkafka_version_number platform_minimum = 0x020c00ff;  // 2.12.0
 constexpr detail::librdkafka_version_number floor_version = 0x020002ff;     // 2.0.2
