@@ -279,6 +279,7 @@ class fleet {
     figures_.max_lag = max_lag_.load();
     analyse(roll_start, roll_end, windows, scale_start, scale_end);
     if (scale_in_start) analyse_scale_in(scale_in_start, scale_in_end);
+    write_timeline(roll_start, scale_in_end ? scale_in_end : roll_end, windows);
     return figures_;
   }
 
@@ -348,6 +349,35 @@ class fleet {
       for (std::size_t k = 1; k < at.size(); ++k) longest = std::max(longest, (at[k] - at[k - 1]) / 1e6);
     }
     return longest;
+  }
+
+  // For scripts/plot-rolling: ASIOKAFKA_ROLLING_TIMELINE/<protocol>-<mode>.csv, one line per
+  // handled record that came 20 ms or more after the previous record of its partition
+  // ("pause,<s since the update began>,<pod>,<partition>,<gap ms>"), and one per pod restart
+  // ("restart,<s>,<pod>,<s it took>").
+  void write_timeline(std::int64_t from, std::int64_t to,
+                      const std::vector<std::pair<std::int64_t, std::int64_t>>& windows) const {
+    std::filesystem::create_directories(ASIOKAFKA_ROLLING_TIMELINE);
+    std::ofstream out(std::string(ASIOKAFKA_ROLLING_TIMELINE) + "/" + protocol_ + "-" + mode_ + ".csv");
+    const auto seconds = [from](std::int64_t ns) { return (ns - from) / 1e9; };
+    for (std::size_t i = 0; i < windows.size(); ++i)
+      out << "restart," << seconds(windows[i].first) << "," << i << ","
+          << (windows[i].second - windows[i].first) / 1e9 << "\n";
+    struct at_pod {
+      std::int64_t at_ns;
+      std::size_t pod;
+    };
+    std::map<std::int64_t, std::vector<at_pod>> by_partition;
+    for (std::size_t i = 0; i < pods_.size(); ++i)
+      for (const auto& f : pods_[i].handled_files)
+        for (const auto& e : read_handled(f))
+          if (e.at_ns >= from && e.at_ns <= to) by_partition[e.partition].push_back({e.at_ns, i});
+    for (auto& [partition, at] : by_partition) {
+      std::sort(at.begin(), at.end(), [](const at_pod& a, const at_pod& b) { return a.at_ns < b.at_ns; });
+      for (std::size_t k = 1; k < at.size(); ++k)
+        if (const double gap_ms = (at[k].at_ns - at[k - 1].at_ns) / 1e6; gap_ms >= 20)
+          out << "pause," << seconds(at[k].at_ns) << "," << at[k].pod << "," << partition << "," << gap_ms << "\n";
+    }
   }
 
   void analyse_scale_in(std::int64_t start, std::int64_t end) {
