@@ -1,7 +1,9 @@
-// One pod of a deployment, for test_rolling_deployment: a broker subscriber process whose
-// group.instance.id comes from POD_NAME (broker-scope static_ids = from_environment), as on
-// Kubernetes. It records every handled event as {seq, partition, CLOCK_MONOTONIC ns} (24
-// bytes, one write(2) each) in HANDLED_FILE and every rebalance event as a line
+// One pod of a deployment, for test_rolling_deployment: a broker process with two subscribers
+// on TOPIC, "fleet" in GROUP and "audit" in GROUP-audit, whose group.instance.ids derive from
+// the broker-scope base POD_NAME (static_ids = from_environment: <pod>-fleet, <pod>-audit), as
+// on Kubernetes. It records every handled event as {seq, partition, CLOCK_MONOTONIC ns} (24
+// bytes, one write(2) each) in HANDLED_FILE ("fleet") and HANDLED_FILE.audit ("audit"), and
+// every rebalance event of either as a line
 // "<monotonic ns> <log line>" in REBALANCE_FILE. SIGTERM stops it gracefully (what it handled
 // is committed; a static member does not leave the group) and it exits 0.
 //
@@ -60,8 +62,9 @@ int main(int argc, char** argv) {
   const bool consumer_protocol = std::string(argv[5]) == "consumer";
   const std::string assignor = argv[6];
   const int handled = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int audited = ::open((std::string(argv[7]) + ".audit").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int rebalances = ::open(argv[8], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (handled < 0 || rebalances < 0) {
+  if (handled < 0 || audited < 0 || rebalances < 0) {
     std::fprintf(stderr, "fleet_member: cannot open its files: %s\n", std::strerror(errno));
     return 2;
   }
@@ -96,11 +99,18 @@ int main(int argc, char** argv) {
   asiokafka::subscriber_options s;
   s.name = "fleet";
   s.config.group_id = argv[3];
-  app.subscriber<event>({argv[2]}, s, [&](event e, asiokafka::context& ctx) -> asio::awaitable<void> {
-    const std::int64_t entry[3] = {e.seq, ctx.partition(), monotonic_ns()};
-    write_all(handled, entry, sizeof entry);
-    co_return;
-  });
+  const auto recording_to = [](int fd) {
+    return [fd](event e, asiokafka::context& ctx) -> asio::awaitable<void> {
+      const std::int64_t entry[3] = {e.seq, ctx.partition(), monotonic_ns()};
+      write_all(fd, entry, sizeof entry);
+      co_return;
+    };
+  };
+  app.subscriber<event>({argv[2]}, s, recording_to(handled));
+  asiokafka::subscriber_options audit;
+  audit.name = "audit";
+  audit.config.group_id = std::string(argv[3]) + "-audit";
+  app.subscriber<event>({argv[2]}, audit, recording_to(audited));
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asiokafka::error_code& ec, int) {
@@ -115,6 +125,7 @@ int main(int argc, char** argv) {
   });
   io.run();
   ::close(handled);
+  ::close(audited);
   ::close(rebalances);
   return status;
 }

@@ -1,4 +1,4 @@
-// A deployment of 6 pods (fleet_member processes) in one group on a 12-partition topic under a
+// A deployment of 6 pods (fleet_member processes, 2 subscribers each, in two groups) on a 12-partition topic under a
 // steady stream, restarted one by one as a rolling update does: each pod is stopped gracefully
 // and started again with the same POD_NAME, well within session.timeout.ms. With static
 // membership (group.instance.id from POD_NAME) the other pods see no rebalance; the control
@@ -102,7 +102,8 @@ struct pod {
 };
 
 struct fleet_figures {
-  test::delivery_counts counts;
+  test::delivery_counts counts;        // the pods' "fleet" subscribers
+  test::delivery_counts audit_counts;  // their "audit" subscribers (a second group on the topic)
   int bystander_rebalances = 0;      // rebalance events of pods not being restarted, during restarts
   double longest_pause_ms = 0;       // longest gap between two handled records of one partition
   std::int64_t max_lag = 0;          // the group's largest total lag seen during the update
@@ -258,24 +259,26 @@ class fleet {
     stop_producing();
     BOOST_REQUIRE_EQUAL(produce_failed_, 0u);
     const std::int64_t produced = produced_.load();
-    const auto all_handled = [&] {
+    // How often each record was handled by the subscriber whose files end in `suffix`.
+    const auto all_handled = [&](const std::string& suffix) {
       std::vector<std::uint16_t> times(static_cast<std::size_t>(produced), 0);
       for (const auto& p : pods_)
         for (const auto& f : p.handled_files)
-          for (const auto& e : read_handled(f))
+          for (const auto& e : read_handled(f + suffix))
             if (e.seq >= 0 && e.seq < produced) ++times[static_cast<std::size_t>(e.seq)];
       return times;
     };
+    const auto complete = [](const std::vector<std::uint16_t>& times) {
+      return std::find(times.begin(), times.end(), std::uint16_t{0}) == times.end();
+    };
     const auto deadline = std::chrono::steady_clock::now() + 90s;
-    auto times = all_handled();
-    while (std::find(times.begin(), times.end(), std::uint16_t{0}) != times.end() &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (!(complete(all_handled("")) && complete(all_handled(".audit"))) &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(500ms);
-      times = all_handled();
-    }
     std::this_thread::sleep_for(1s);
     for (int i = 0; i < pods; ++i) stop_pod(i);
-    figures_.counts = test::tally(all_handled(), produced);
+    figures_.counts = test::tally(all_handled(""), produced);
+    figures_.audit_counts = test::tally(all_handled(".audit"), produced);
     figures_.max_lag = max_lag_.load();
     analyse(roll_start, roll_end, windows, scale_start, scale_end);
     if (scale_in_start) analyse_scale_in(scale_in_start, scale_in_end);
@@ -402,8 +405,9 @@ std::string join(const std::vector<long long>& v) {
   return out;
 }
 
-void print(const char* scenario, const fleet_figures& f) {
+void print(const std::string& scenario, const fleet_figures& f) {
   test::report(scenario, f.counts);
+  test::report("  the pods' second subscriber (its own group)", f.audit_counts);
   test::print_report_line("  rebalance events at the other pods during restarts %d; longest partition pause %.0f ms; "
                           "max group lag %lld; stop-to-first-record per pod (ms) %s",
                           f.bystander_rebalances, f.longest_pause_ms, static_cast<long long>(f.max_lag),
@@ -433,15 +437,16 @@ void roll(const std::string& protocol, const std::string& assignor) {
     stat = f.run(true);
   }
   const std::string setting = protocol + " protocol, " + assignor;
-  print(("rolling update, 6 static pods (POD_NAME), " + setting).c_str(), stat);
+  print("rolling update, 6 static pods x 2 subscribers (POD_NAME), " + setting, stat);
   print_scaling(stat);
   {
     fleet f(brokers, "dynamic", protocol, assignor);
     dyn = f.run(false);
   }
-  print(("rolling update, 6 dynamic pods, " + setting).c_str(), dyn);
+  print("rolling update, 6 dynamic pods x 2 subscribers, " + setting, dyn);
 
   BOOST_TEST(stat.counts.lost == 0);
+  BOOST_TEST(stat.audit_counts.lost == 0);
   BOOST_TEST(stat.bad_exits == 0);
   BOOST_TEST(stat.bystander_rebalances == 0);
   BOOST_TEST(stat.scale_new_assigned >= 1u);
@@ -449,6 +454,7 @@ void roll(const std::string& protocol, const std::string& assignor) {
   BOOST_TEST(stat.scale_full_revocations == 0);
   BOOST_TEST(stat.scale_in_assigned >= stat.scale_new_assigned);
   BOOST_TEST(dyn.counts.lost == 0);
+  BOOST_TEST(dyn.audit_counts.lost == 0);
   BOOST_TEST(dyn.bad_exits == 0);
   if (protocol == "classic") BOOST_TEST(dyn.bystander_rebalances > 0);
 }
