@@ -282,7 +282,7 @@ class fleet {
     figures_.max_lag = max_lag_.load();
     analyse(roll_start, roll_end, windows, scale_start, scale_end);
     if (scale_in_start) analyse_scale_in(scale_in_start, scale_in_end);
-    write_timeline(roll_start, scale_in_end ? scale_in_end : roll_end, windows);
+    write_timeline(roll_start, scale_in_end ? scale_in_end : roll_end, windows, scale_start, scale_in_start);
     return figures_;
   }
 
@@ -356,13 +356,16 @@ class fleet {
 
   // For scripts/plot-rolling: ASIOKAFKA_ROLLING_TIMELINE/<protocol>-<mode>.csv, one line per
   // handled record that came 20 ms or more after the previous record of its partition
-  // ("pause,<s since the update began>,<pod>,<partition>,<gap ms>"), and one per pod restart
-  // ("restart,<s>,<pod>,<s it took>").
+  // ("pause,<s since the update began>,<pod>,<partition>,<gap ms>"), one per pod restart
+  // ("restart,<s>,<pod>,<s it took>") and the scale-out and scale-in ("mark,<s>,<what>").
   void write_timeline(std::int64_t from, std::int64_t to,
-                      const std::vector<std::pair<std::int64_t, std::int64_t>>& windows) const {
+                      const std::vector<std::pair<std::int64_t, std::int64_t>>& windows, std::int64_t scale_out,
+                      std::int64_t scale_in) const {
     std::filesystem::create_directories(ASIOKAFKA_ROLLING_TIMELINE);
     std::ofstream out(std::string(ASIOKAFKA_ROLLING_TIMELINE) + "/" + protocol_ + "-" + mode_ + ".csv");
     const auto seconds = [from](std::int64_t ns) { return (ns - from) / 1e9; };
+    if (scale_out) out << "mark," << seconds(scale_out) << ",scale-out 6 to 7\n";
+    if (scale_in) out << "mark," << seconds(scale_in) << ",scale-in 7 to 6\n";
     for (std::size_t i = 0; i < windows.size(); ++i)
       out << "restart," << seconds(windows[i].first) << "," << i << ","
           << (windows[i].second - windows[i].first) / 1e9 << "\n";

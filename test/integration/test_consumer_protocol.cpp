@@ -8,6 +8,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <asiokafka/admin.hpp>
+#include <asiokafka/broker.hpp>
+#include <asiokafka/health.hpp>
+
+#include "sequenced_event.hpp"
 
 #include "group_fixture.hpp"
 
@@ -217,6 +221,65 @@ BOOST_AUTO_TEST_CASE(classic_group_migrates_to_the_consumer_protocol_by_rolling_
                                                                  << " duplicated)");
   BOOST_TEST(seen.size() == std::size_t{3 * per_step});
   BOOST_TEST(type_after == "consumer");
+}
+
+// The broker layer under the consumer protocol: a broker-scope protocol and static-id base for
+// two subscribers in one group; every record handled once; subscriber_stats and health() see
+// the consumer protocol's incremental assignments like any other.
+BOOST_AUTO_TEST_CASE(broker_subscribers_under_the_consumer_protocol_count_their_rebalances) {
+  test::create_topic(brokers, topic, 4);
+  constexpr int n = 400;
+  asiokafka::broker_options options;
+  options.config.bootstrap_servers = brokers;
+  options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
+  options.config.group_protocol = group_protocol::consumer;
+  options.config.group_instance_id = test::unique_name("pod");
+  asiokafka::broker app(io.get_executor(), options);
+  const auto group = test::unique_name("kip848-broker");
+  std::vector<int> seen(n, 0);
+  const auto handler = [&](test::sequenced_event e) -> asio::awaitable<void> {
+    if (e.seq >= 0 && e.seq < n) ++seen[static_cast<std::size_t>(e.seq)];
+    co_return;
+  };
+  for (const char* name : {"orders", "refunds"}) {
+    asiokafka::subscriber_options sub;
+    sub.name = name;
+    sub.config.group_id = group;
+    app.subscriber<test::sequenced_event>({topic}, sub, handler);
+  }
+  const std::string explained = app.explain();
+  auto out = app.publisher<test::sequenced_event>(topic);
+  asiokafka::broker_health health;
+  std::size_t assigned = 0;  // partitions the two own while running, by their stats
+  test::run_app(io, app, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < n; ++i) {
+      const test::sequenced_event e{i, "kip848"};
+      co_await out.async_publish(e, {}, asio::use_awaitable);
+    }
+    co_await test::wait_until([&] { return std::count(seen.begin(), seen.end(), 1) == n; }, 60s);
+    co_await test::sleep_for(1s);
+    health = app.health();
+    for (const char* name : {"orders", "refunds"}) {
+      const auto* stats = app.stats(name);
+      BOOST_REQUIRE(stats != nullptr);
+      BOOST_TEST_MESSAGE(name << " while running: " << stats->rebalances.load() << " rebalance events, "
+                              << stats->partitions_assigned.load() << " partitions assigned, "
+                              << stats->partitions_revoked.load() << " revoked");
+      BOOST_TEST(stats->rebalances.load() >= 1u);
+      assigned += stats->partitions_assigned.load() - stats->partitions_revoked.load();
+    }
+  }, 90s);
+  BOOST_TEST(std::count(seen.begin(), seen.end(), 1) == n);  // each record exactly once between the two
+  BOOST_TEST(explained.find("group.protocol") != std::string::npos);
+  BOOST_TEST(assigned == 4u);
+  BOOST_REQUIRE(health.subscribers.size() == 2u);
+  std::size_t healthy_assigned = 0;
+  for (const auto& h : health.subscribers) {
+    BOOST_TEST(h.running);
+    BOOST_TEST(h.last_rebalance.has_value());
+    healthy_assigned += h.assigned_partitions;
+  }
+  BOOST_TEST(healthy_assigned == 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
