@@ -206,6 +206,7 @@ class fleet {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++figures_.bad_exits;
   }
 
+  /// Until pod i's current process handled a record (with its "fleet" subscriber).
   bool wait_first_record(int i, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -217,11 +218,36 @@ class fleet {
     return false;
   }
 
+  /// Until no pod logged a rebalance event for `quiet` (both groups settled: under the consumer
+  /// protocol the broker hands out the last moves at heartbeats, 5 s apart), or `timeout`.
+  bool wait_settled(std::chrono::seconds quiet, std::chrono::seconds timeout) {
+    const auto rebalance_bytes = [this] {
+      std::uintmax_t total = 0;
+      for (const auto& p : pods_)
+        for (const auto& f : p.rebalance_files)
+          if (std::filesystem::exists(f)) total += std::filesystem::file_size(f);
+      return total;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto last_change = std::chrono::steady_clock::now();
+    auto bytes = rebalance_bytes();
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(200ms);
+      if (const auto now = rebalance_bytes(); now != bytes) {
+        bytes = now;
+        last_change = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - last_change >= quiet) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   fleet_figures run(bool scale_out) {
     start_producing();
     for (int i = 0; i < pods; ++i) start_pod(i);
     for (int i = 0; i < pods; ++i) BOOST_REQUIRE_MESSAGE(wait_first_record(i, 90s), "pod " << i << " handled nothing");
-    std::this_thread::sleep_for(3s);  // the fleet settles
+    BOOST_REQUIRE_MESSAGE(wait_settled(7s, 90s), "the fleet's groups kept rebalancing");
 
     measuring_lag_ = true;
     const std::int64_t roll_start = monotonic_ns();
