@@ -12,11 +12,9 @@
 namespace asiokafka::detail {
 
 #if RD_KAFKA_VERSION >= 0x020200ff
-inline constexpr bool incremental_alter_configs = true;
 inline constexpr rd_kafka_admin_op_t alter_configs_op = RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS;
 inline constexpr rd_kafka_event_type_t alter_configs_result_event = RD_KAFKA_EVENT_INCREMENTALALTERCONFIGS_RESULT;
 #else
-inline constexpr bool incremental_alter_configs = false;
 inline constexpr rd_kafka_admin_op_t alter_configs_op = RD_KAFKA_ADMIN_OP_ALTERCONFIGS;
 inline constexpr rd_kafka_event_type_t alter_configs_result_event = RD_KAFKA_EVENT_ALTERCONFIGS_RESULT;
 #endif

@@ -9,8 +9,9 @@
 #include <asiokafka/config/config_error.hpp>
 #include <asiokafka/config/redaction.hpp>
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include <algorithm>
-#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -24,11 +25,6 @@ using entry = composed_config::entry;
 constexpr std::string_view idempotence_key = "enable.idempotence";
 constexpr std::string_view group_protocol_key = "group.protocol";
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 // A value a library feature fixes (owned) or defaults to.
 struct feature_value {
@@ -286,7 +282,7 @@ class composition {
   // left out (and listed as dropped). librdkafka reads the value without regard to case.
   void apply_group_protocol() {
     const auto protocol = effective_.find(group_protocol_key);
-    if (protocol == effective_.end() || !equals_ignoring_case(protocol->second.value, "consumer"))
+    if (protocol == effective_.end() || !boost::algorithm::iequals(protocol->second.value, "consumer"))
       return;
     const std::string chosen = "group.protocol=consumer (set at " +
                                std::string(to_string(protocol->second.scope)) + " scope)";

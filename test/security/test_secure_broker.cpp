@@ -46,7 +46,6 @@ namespace {
 // What `scripts/kafka start --secure` wrote for the secure1 cluster.
 struct secure_cluster {
   std::string dir = std::string(ASIOKAFKA_SECURE_STATE) + "/secure";
-  std::string plaintext = read_line(std::string(ASIOKAFKA_SECURE_STATE) + "/bootstrap");
   std::string bootstrap = read_line(dir + "/bootstrap");
   std::string username = read_line(dir + "/username");
   std::string password = read_line(dir + "/password");
