@@ -90,11 +90,24 @@ void admin_impl::shutdown() {
   });
 }
 
+std::optional<std::chrono::milliseconds> admin_impl::deadline_for(rd_kafka_admin_op_t kind, admin_call_options call) {
+  const bool to_coordinator = kind == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS ||
+                              kind == RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS ||
+                              kind == RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS ||
+                              kind == RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS || kind == RD_KAFKA_ADMIN_OP_DELETEGROUPS;
+  if (!to_coordinator || call.timeout.count() < 0) return std::nullopt;
+  return call.timeout;
+}
+
 admin_options_ptr admin_impl::make_options(rd_kafka_admin_op_t kind, admin_call_options call, std::uint64_t id,
                                            error_code& ec) {
   admin_options_ptr options(rd_kafka_AdminOptions_new(rk(), kind));
   rd_kafka_AdminOptions_set_opaque(options.get(), reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
-  const int ms = static_cast<int>(std::clamp<std::int64_t>(call.timeout.count(), -1, INT32_MAX));
+  // librdkafka's longest request timeout (an hour) for a coordinator request: see deadline_for.
+  constexpr std::int64_t longest_ms = 3600 * 1000;
+  const int ms = deadline_for(kind, call)
+                     ? static_cast<int>(longest_ms)
+                     : static_cast<int>(std::clamp<std::int64_t>(call.timeout.count(), -1, INT32_MAX));
   char errstr[256] = "";
   auto err = rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, errstr, sizeof errstr);
   // Only the operations the controller completes later take an operation timeout.
@@ -109,10 +122,28 @@ admin_options_ptr admin_impl::make_options(rd_kafka_admin_op_t kind, admin_call_
   return options;
 }
 
-void admin_impl::enlist(std::uint64_t id, std::unique_ptr<op_base> op) {
+void admin_impl::enlist(std::uint64_t id, std::unique_ptr<op_base> op, std::optional<std::chrono::milliseconds> deadline) {
   auto slot = op->slot();
-  pending_.push_back({id, slot, std::move(op)});
+  std::unique_ptr<asio::steady_timer> timer;
+  if (deadline) {
+    timer = std::make_unique<asio::steady_timer>(executor(), *deadline);
+    // Ends with operation_aborted when the operation completes first (its timer goes with it).
+    timer->async_wait([self = weak_from_this(), id](error_code ec) {
+      if (ec) return;
+      if (auto s = self.lock()) s->expire(id);
+    });
+  }
+  pending_.push_back({id, slot, std::move(op), std::move(timer)});
   connect_cancellation<&admin_impl::cancel>(slot, *this, id);
+}
+
+void admin_impl::expire(std::uint64_t id) {
+  auto op = take_by_id(pending_, id);
+  if (!op) return;
+  op->slot.clear();
+  core_.log(log_level::info, "ADMIN",
+            "a request to a group coordinator timed out; its answer, if one comes, is discarded");
+  op->op->finish(*this, make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT), nullptr, completion_mode::post);
 }
 
 void admin_impl::cancel(std::uint64_t id, asio::cancellation_type type) {

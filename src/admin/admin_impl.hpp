@@ -11,12 +11,15 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,7 +64,7 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
       op->finish(*this, ec, nullptr, completion_mode::post);
       return;
     }
-    enlist(id, std::move(op));
+    enlist(id, std::move(op), deadline_for(kind, call));
     send(rk(), options.get(), main_q_);
   }
 
@@ -95,13 +98,26 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
     std::uint64_t id = 0;
     boost::asio::cancellation_slot slot{};
     std::unique_ptr<op_base> op{};
+    /// A request to a group coordinator: asiokafka's own timeout (see deadline_for).
+    std::unique_ptr<boost::asio::steady_timer> deadline{};
   };
+
+  /// librdkafka (2.0.2 to at least 2.14.2) must never time out a request to a group
+  /// coordinator while it waits for that coordinator: when the coordinator comes back, it
+  /// releases the timed-out request twice and the process aborts ("eonce->refcnt > 0"). Such
+  /// requests (group offsets, describe and delete groups) get librdkafka's longest timeout, and
+  /// asiokafka completes them after `call.timeout` itself, with _TIMED_OUT; the request stays
+  /// with librdkafka until the coordinator answers, and that answer is discarded. Returns the
+  /// timeout to keep, or none (not a coordinator request, or no timeout).
+  static std::optional<std::chrono::milliseconds> deadline_for(rd_kafka_admin_op_t kind, admin_call_options call);
 
   /// Sets `ec` (_INVALID_ARG, logged with librdkafka's reason) when it refuses the timeout.
   admin_options_ptr make_options(rd_kafka_admin_op_t kind, admin_call_options call, std::uint64_t id,
                                  error_code& ec);
-  /// Registers the operation and connects its cancellation slot.
-  void enlist(std::uint64_t id, std::unique_ptr<op_base> op);
+  /// Registers the operation, connects its cancellation slot and starts its deadline, if any.
+  void enlist(std::uint64_t id, std::unique_ptr<op_base> op, std::optional<std::chrono::milliseconds> deadline);
+  /// The deadline of a coordinator request passed: it completes with _TIMED_OUT.
+  void expire(std::uint64_t id);
   void cancel(std::uint64_t id, boost::asio::cancellation_type type);
   void drain();
   void handle_result(rd_kafka_event_t* ev);

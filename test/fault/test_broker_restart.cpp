@@ -8,6 +8,7 @@
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/producer.hpp>
 
+#include "fault_node.hpp"
 #include "fault_support.hpp"
 #include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
@@ -32,23 +33,10 @@ namespace test = asiokafka::test;
 
 namespace {
 
-constexpr const char* cluster_name = "fault1";
-
-std::string fault_bootstrap() { return test::cluster_bootstrap(ASIOKAFKA_FAULT_STATE, cluster_name); }
-
-asio::awaitable<int> kafka_node(const std::string& command) {
-  return test::kafka_node(ASIOKAFKA_KAFKA_SCRIPT, ASIOKAFKA_FAULT_STATE, cluster_name, command, 1);
-}
-
-// If a case fails with the node down, the next case (and the fixture's cleanup) still find
-// a running node.
-struct node_restorer {
-  ~node_restorer() {
-    const std::string line = std::string("ASIOKAFKA_KAFKA_DIR='") + ASIOKAFKA_FAULT_STATE + "' '" +
-                             ASIOKAFKA_KAFKA_SCRIPT + "' start-node 1 --name " + cluster_name + " >/dev/null";
-    if (std::system(line.c_str()) != 0) BOOST_TEST_MESSAGE("could not restart node 1 of " << cluster_name);
-  }
-};
+using test::fault_bootstrap;
+using test::fault_node;
+using test::log_counter;
+using test::node_restorer;
 
 // The node stopped, and started again 3 s later, while the stream flows; what the handlers
 // had done at each point.
@@ -59,28 +47,15 @@ struct node_restart {
 
 asio::awaitable<void> restart_node(node_restart& r, const std::int64_t& handled) {
   r.handled_at_stop = handled;
-  r.stop_status = co_await kafka_node("stop-node");
+  r.stop_status = co_await fault_node("stop-node");
   co_await test::sleep_for(3s);
   r.handled_at_start = handled;
-  r.start_status = co_await kafka_node("start-node");
+  r.start_status = co_await fault_node("start-node");
 }
 
 using test::report;
 using test::tally;
 using counts = test::delivery_counts;
-
-// Log lines while the broker is away are expected; count them instead of flooding the output.
-struct log_counter {
-  std::shared_ptr<std::map<asiokafka::log_level, int>> lines = std::make_shared<std::map<asiokafka::log_level, int>>();
-  asiokafka::log_sink sink() {
-    return [lines = lines](asiokafka::log_level level, std::string_view, std::string_view) { ++(*lines)[level]; };
-  }
-  int total() const {
-    int n = 0;
-    for (const auto& [level, count] : *lines) n += count;
-    return n;
-  }
-};
 
 }  // namespace
 
@@ -260,11 +235,11 @@ BOOST_AUTO_TEST_CASE(producer_outage_queues_and_delivers_every_report) {
     bool node_done = false;
     asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
       co_await test::sleep_for(2s);
-      stop_status = co_await kafka_node("stop-node");
+      stop_status = co_await fault_node("stop-node");
       outage = true;
       co_await test::sleep_for(10s);
       outage = false;
-      start_status = co_await kafka_node("start-node");
+      start_status = co_await fault_node("start-node");
       co_await test::sleep_for(2s);
       node_done = true;
     }, asio::detached);

@@ -70,6 +70,7 @@ asio::awaitable<bool> eventually(Predicate pred, std::chrono::seconds timeout) {
   co_return false;
 }
 
+#ifdef ASIOKAFKA_KAFKA_GROUPS
 struct tool_run {
   int status = -1;
   std::string output;
@@ -92,6 +93,7 @@ asio::awaitable<tool_run> run_tool(std::string command) {
   BOOST_REQUIRE(co_await test::wait_until([&] { return done->load(); }, 60s));
   co_return *result;
 }
+#endif
 
 }  // namespace
 

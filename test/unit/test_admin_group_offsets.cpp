@@ -87,4 +87,39 @@ BOOST_AUTO_TEST_CASE(coordinator_errors_fail_the_read_instead_of_crashing) {
   for (const auto& ec : lag_errors) BOOST_TEST(static_cast<bool>(ec), "the lag read reported no error");
 }
 
+// A coordinator read that times out while the coordinator is unreachable, then the coordinator
+// comes back: librdkafka (2.0.2 to at least 2.14.2) then sends the timed-out request's
+// coordinator step anyway, finds the request gone, and reports that as a failure whose
+// handler releases the request's reference a second time: the process aborts
+// ("eonce->refcnt > 0", or a use after free). Found by test_random_outages. asiokafka keeps
+// its coordinator requests alive inside librdkafka until the coordinator answers and times
+// them out itself, so the reads fail with _TIMED_OUT and the client goes on.
+BOOST_AUTO_TEST_CASE(a_read_timed_out_while_the_coordinator_is_down_does_not_crash_when_it_returns) {
+  mock_cluster mock;
+  asio::io_context io;
+  asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
+  const asiokafka::admin_call_options call{1s};
+  asiokafka::error_code before, during, lag_during, after;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto [ec0, first] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
+    before = ec0 ? ec0 : first.error;
+    rd_kafka_mock_broker_set_down(mock.cluster, 1);
+    auto [ec1, second] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
+    during = ec1 ? ec1 : second.error;
+    auto [ec2, lags] = co_await a.async_group_lag("billing", call, asio::as_tuple(asio::use_awaitable));
+    lag_during = ec2;
+    rd_kafka_mock_broker_set_up(mock.cluster, 1);
+    // The coordinator is back: librdkafka reconnects and meets the timed-out requests.
+    co_await test::sleep_for(3s);
+    const asiokafka::admin_call_options patient{10s};
+    auto [ec3, third] = co_await a.async_list_group_offsets("billing", {}, patient, asio::as_tuple(asio::use_awaitable));
+    after = ec3 ? ec3 : third.error;
+  }, 60s);
+  const auto timed_out = asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT);
+  BOOST_TEST(!before, before.message());
+  BOOST_TEST(during == timed_out, during.message());
+  BOOST_TEST(lag_during == timed_out, lag_during.message());
+  BOOST_TEST(!after, after.message());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

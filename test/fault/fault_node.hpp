@@ -1,0 +1,58 @@
+// What the single-node fault tests share about their node ("fault1", started by the CTest
+// fixture in CMakeLists.txt): its address, stopping and starting it without blocking the
+// io_context, a guard that leaves it running after a failed case, and a log sink that counts
+// the lines an outage brings instead of printing them. Needs the compile definitions
+// ASIOKAFKA_KAFKA_SCRIPT and ASIOKAFKA_FAULT_STATE.
+#pragma once
+
+#include <asiokafka/log.hpp>
+
+#include "fault_support.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace asiokafka::test {
+
+inline constexpr const char* fault_cluster = "fault1";
+
+inline std::string fault_bootstrap() { return cluster_bootstrap(ASIOKAFKA_FAULT_STATE, fault_cluster); }
+
+/// `scripts/kafka COMMAND 1` (stop-node, kill-node, start-node) for the fault node.
+inline boost::asio::awaitable<int> fault_node(const std::string& command) {
+  return kafka_node(ASIOKAFKA_KAFKA_SCRIPT, ASIOKAFKA_FAULT_STATE, fault_cluster, command, 1);
+}
+
+/// If a case fails with the node down, the next case (and the fixture's cleanup) still find a
+/// running node.
+struct node_restorer {
+  node_restorer() = default;
+  node_restorer(const node_restorer&) = delete;
+  node_restorer& operator=(const node_restorer&) = delete;
+  ~node_restorer() {
+    const std::string line = std::string("ASIOKAFKA_KAFKA_DIR='") + ASIOKAFKA_FAULT_STATE + "' '" +
+                             ASIOKAFKA_KAFKA_SCRIPT + "' start-node 1 --name " + fault_cluster + " >/dev/null";
+    if (std::system(line.c_str()) != 0) BOOST_TEST_MESSAGE("could not restart node 1 of " << fault_cluster);
+  }
+};
+
+/// Log lines while the broker is away are expected; counts them instead of flooding the output.
+struct log_counter {
+  std::shared_ptr<std::map<log_level, int>> lines = std::make_shared<std::map<log_level, int>>();
+  log_sink sink() const {
+    return [lines = lines](log_level level, std::string_view, std::string_view) { ++(*lines)[level]; };
+  }
+  int total() const {
+    int n = 0;
+    for (const auto& [level, count] : *lines) n += count;
+    return n;
+  }
+};
+
+}  // namespace asiokafka::test
