@@ -29,3 +29,4 @@ string(REGEX REPLACE "/$" "" ASIOKAFKA_PC_PREFIX_FROM_PCFILEDIR "${ASIOKAFKA_PC_
 configure_file(cmake/asiokafka.pc.in ${CMAKE_CURRENT_BINARY_DIR}/asiokafka.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asiokafka.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/asiokafka)

@@ -223,6 +223,7 @@ class subscriber_runner;
 }
 
 class context;
+class batch_context;
 template <class T>
 class publisher;
 namespace detail {
@@ -230,6 +231,7 @@ boost::asio::awaitable<void> publish_result(context& ctx, outbound_record result
 // The broker-wide encoder (broker_options::encoder) of the broker the context's subscriber
 // belongs to.
 const payload_encoder& broker_encoder_of(const context& ctx) noexcept;
+const payload_encoder& broker_encoder_of(const batch_context& ctx) noexcept;
 }
 
 /// Per-message view given to handlers that take `(T, context&)`. Valid until the handler's
@@ -343,11 +345,22 @@ class batch_context {
   /// boost::system::system_error naming the topic on delivery failure.
   template <class V>
   boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
-    return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options)));
+    return publish_outbound(
+        detail::make_outbound(std::move(topic), value, std::move(options), detail::broker_encoder_of(*this)));
+  }
+
+  /// The same through a declared publisher (broker::publisher<T>()): to its topic, encoded by
+  /// its encoder when it has one.
+  template <class T>
+  boost::asio::awaitable<delivery_report> publish(const asiokafka::publisher<T>& to, const T& value,
+                                                  publish_options options = {}) {
+    return publish_outbound(
+        detail::make_outbound(to.topic(), value, std::move(options), to.encoder(), detail::broker_encoder_of(*this)));
   }
 
  private:
   friend class detail::subscriber_runner;
+  friend const payload_encoder& detail::broker_encoder_of(const batch_context& ctx) noexcept;
 
   batch_context(detail::subscriber_runner& runner, std::vector<const message*> msgs)
       : runner_(&runner), msgs_(std::move(msgs)), span_(trace_context::new_root()) {}

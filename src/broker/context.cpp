@@ -62,6 +62,8 @@ namespace detail {
 
 const payload_encoder& broker_encoder_of(const context& ctx) noexcept { return ctx.runner_->encoder(); }
 
+const payload_encoder& broker_encoder_of(const batch_context& ctx) noexcept { return ctx.runner_->encoder(); }
+
 namespace {
 // Kafka's rule for topic names: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
 bool valid_topic_name(std::string_view t) noexcept {

@@ -1,6 +1,9 @@
-// A subscriber's dead letters: the failed record with its key, value and headers, plus error
-// headers naming what failed and where it came from, published through the subscriber's path
-// (inside the transaction for an exactly-once subscriber), retried with backoff.
+// A subscriber's dead letters: the failed record with its key, value and headers (verbatim:
+// same bytes, same order, a malformed traceparent included), then error headers naming what
+// failed and where it came from, published through the subscriber's path (inside the
+// transaction for an exactly-once subscriber), retried with backoff. The publish is a span,
+// child of the handling's, reported to the span sink; the record keeps the input's trace
+// headers.
 #include "broker/subscriber_runner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -28,9 +31,8 @@ asio::awaitable<bool> subscriber_runner::dead_letter(context& ctx, std::string_v
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string failure;
     try {
-      // The original's headers (content-type, correlation_id) are kept; the publish path adds
-      // what is missing and a traceparent that is a child of this handling.
       outbound_record copy{r, {}, {}, {}};
+      copy.verbatim_headers = true;
       const publish_origin origin{ctx.correlation_id(), &ctx.trace()};
       co_await out().publish(std::move(copy), origin);
       ++stats_.dead_lettered;

@@ -77,6 +77,7 @@ std::optional<std::string_view> header_value(const record& r, std::string_view n
 }  // namespace
 
 void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span) {
+  if (out.verbatim_headers) return;
   auto& headers = out.rec.headers;
   if (out.content_type && !has_header(out.rec, wire::content_type_header))
     headers.push_back({std::string(wire::content_type_header), std::move(*out.content_type)});
@@ -96,7 +97,7 @@ void write_wire_headers(outbound_record& out, const publish_origin& origin, cons
     if (out.reply_to) headers.push_back({std::string(wire::reply_to_header), std::move(*out.reply_to)});
   }
   // The record is the publish span's: its traceparent replaces one given by the caller (the
-  // span's parent) or copied from elsewhere (a dead letter carries the original's headers).
+  // span's parent) or copied from another record.
   std::erase_if(headers, [](const header& h) {
     return h.name == wire::traceparent_header || h.name == wire::tracestate_header;
   });
@@ -165,7 +166,7 @@ void publish_path::start(outbound_record r, const publish_origin& origin, handle
   // The parent: the handling the publish is part of, else a traceparent the caller put in the
   // headers (e.g. from an HTTP request), else none: a new trace.
   std::optional<trace_context> given;
-  if (!origin.span)
+  if (!origin.span && !r.verbatim_headers)
     if (const auto tp = header_value(r.rec, wire::traceparent_header))
       given = trace_context::parse(*tp, header_value(r.rec, wire::tracestate_header).value_or(std::string_view()));
   const trace_context* parent = origin.span ? origin.span : given ? &*given : nullptr;

@@ -36,7 +36,8 @@ struct publish_origin {
 /// content-type, correlation_id (given, else the origin's, else new), reply_to, and the
 /// traceparent/tracestate of `span` (the publish span). A content-type, correlation_id or
 /// reply_to the caller already put in the record wins (a hyphenated one is written again in
-/// FastStream's spelling); a traceparent is replaced by the span's. Pure: no I/O.
+/// FastStream's spelling); a traceparent is replaced by the span's. A record with
+/// `verbatim_headers` (a dead letter) is left as it is. Pure: no I/O.
 void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span);
 
 /// A span event stamped now with what every span has; the caller adds the rest (subscriber,

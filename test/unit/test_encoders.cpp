@@ -297,6 +297,43 @@ BOOST_AUTO_TEST_CASE(broker_wide_encoder_and_decoder_round_trip) {
   BOOST_TEST(header(result_records.at(0), "content-type") == "application/x-envelope");
 }
 
+// A batch handler's publishes go through the same encoders as a single-record handler's: the
+// broker-wide encoder for a plain publish, a publisher's own encoder through the publisher
+// (batch_context::publish ignored broker_options::encoder before).
+BOOST_AUTO_TEST_CASE(batch_context_publishes_through_the_broker_and_publisher_encoders) {
+  const auto out = test::unique_name("batch-out");
+  kafka.create_topic(out, 1);
+  auto o = options();
+  o.encoder = {"application/x-envelope", [](const boost::json::value& v) { return "<" + boost::json::serialize(v) + ">"; }};
+  broker app(io.get_executor(), o);
+  auto people = app.publisher<shop::person>(topic, person_encoder);
+  auto forwarded = app.publisher<shop::person>(out, person_encoder);
+  const auto s = sub("batch");  // a handler taking a vector makes it a batch subscriber
+  std::size_t handled = 0;
+  app.subscriber<shop::person>(
+      {topic}, s,
+      [&](std::vector<shop::person> batch, asiokafka::batch_context& ctx) -> asio::awaitable<void> {
+        for (const auto& p : batch) {
+          co_await ctx.publish(out, p, none);
+          co_await ctx.publish(forwarded, p, none);
+          ++handled;
+        }
+      },
+      decode_person);
+  std::vector<message> records;
+  test::run_app(io, app, [&]() -> asio::awaitable<void> {
+    const shop::person ada{"ada", 36};
+    co_await people.async_publish(ada, none, asio::use_awaitable);
+    BOOST_REQUIRE(co_await test::wait_until([&] { return handled == 1; }, 30s));
+    records = co_await read(out, 2);
+  });
+  BOOST_REQUIRE_EQUAL(records.size(), 2u);
+  BOOST_TEST(records.at(0).payload() == R"(<{"name":"ada","age":36}>)");
+  BOOST_TEST(header(records.at(0), "content-type") == "application/x-envelope");
+  BOOST_TEST(records.at(1).payload() == "ada;36");
+  BOOST_TEST(header(records.at(1), "content-type") == person_type);
+}
+
 // An encoder that throws fails that publish with error::encode_failed: the encoder's message
 // is logged, is the publish span's error text and is in ctx.publish's exception; nothing is
 // produced, and the publishes after it go on.

@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(correlation_id_given_beats_propagated_beats_new) {
 }
 
 BOOST_AUTO_TEST_CASE(a_copied_traceparent_is_replaced_by_the_publish_span) {
-  // A dead letter carries the original's headers: its traceparent must become the new span's.
+  // A record whose headers were copied from another one: its traceparent becomes the span's.
   outbound_record dead_letter;
   dead_letter.rec.topic = "dlq";
   dead_letter.rec.headers = {{"traceparent", valid}, {"tracestate", std::string("old=1")}, {"x", std::nullopt}};
@@ -194,6 +194,23 @@ BOOST_AUTO_TEST_CASE(a_copied_traceparent_is_replaced_by_the_publish_span) {
   BOOST_TEST(header_value(dead_letter.rec, "x") == "<null>");
   BOOST_TEST(header_value(dead_letter.rec, "content-type") == "<absent>");  // none given, none invented
   BOOST_TEST(span.trace_id_hex() == "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+BOOST_AUTO_TEST_CASE(verbatim_headers_are_written_as_they_are) {
+  // A dead letter: the input's headers, malformed traceparent and null values included, stay
+  // as they were; nothing is added (no content-type, correlation_id or traceparent).
+  outbound_record dead_letter;
+  dead_letter.rec.topic = "dlq";
+  dead_letter.verbatim_headers = true;
+  dead_letter.rec.headers = {{"traceparent", std::string("garbage")}, {"x", std::nullopt}, {"tracestate", std::string("a=1")}};
+  const auto before = dead_letter.rec.headers;
+  const auto handling = trace_context::parse(valid, "k=v")->child();
+  write_wire_headers(dead_letter, {std::string_view("c-1"), &handling}, handling.child());
+  BOOST_REQUIRE_EQUAL(dead_letter.rec.headers.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    BOOST_TEST(dead_letter.rec.headers[i].name == before[i].name);
+    BOOST_TEST((dead_letter.rec.headers[i].value == before[i].value));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(reply_to_is_written_when_asked) {

@@ -19,14 +19,17 @@ namespace asiokafka::detail {
 
 struct outbound_record {
   record rec{};
-  /// The content-type header to write (nullopt: none, e.g. a dead letter keeps the
-  /// original's headers as they were).
+  /// The content-type header to write (nullopt: none).
   std::optional<std::string> content_type{};
   std::optional<std::string> correlation_id{};
   std::optional<std::string> reply_to{};
   /// The value's encoder threw: its message. The publish path produces nothing and completes
   /// with error::encode_failed.
   std::optional<std::string> encode_failure{};
+  /// A dead letter: `rec.headers` are the failed record's, followed by the error headers, and
+  /// are written as they are (same bytes, same order, malformed ones included); the publish
+  /// path adds and replaces nothing, its span still reported.
+  bool verbatim_headers = false;
 };
 
 /// True when V is published as JSON (through broker_options::encoder when there is one): all
