@@ -58,10 +58,10 @@ struct admin_options {
 ///    it (a cancelled create_topics may create the topics), its answer is discarded.
 ///  * `call.timeout` bounds the operation (admin_call_options). It completes with
 ///    _TIMED_OUT when it passes. A request to a group's coordinator (group offsets, describe
-///    and delete groups) is timed out by asiokafka, not librdkafka, whose own timeout of such a
-///    request aborts the process when the coordinator comes back (librdkafka 2.0.2 to at least
-///    2.14.2): librdkafka keeps the request until the coordinator answers (at most an hour),
-///    and that late answer is discarded.
+///    and delete groups) is timed out as a whole (no per-group results) by asiokafka, not
+///    librdkafka, whose own timeout of such a request aborts the process when the coordinator
+///    comes back (librdkafka 2.0.2 to at least 2.14.2): librdkafka keeps the request until the
+///    coordinator answers (at most an hour), and that late answer is discarded.
 ///  * Thread safety: like Asio's I/O objects, start operations from the client's executor (or
 ///    one thread at a time); any number may be pending at once.
 ///

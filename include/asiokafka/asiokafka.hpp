@@ -4,6 +4,7 @@
 #include <asiokafka/admin.hpp>
 #include <asiokafka/asyncapi.hpp>
 #include <asiokafka/broker.hpp>
+#include <asiokafka/broker_options.hpp>
 #include <asiokafka/cancel_after.hpp>
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer.hpp>
@@ -17,6 +18,7 @@
 #include <asiokafka/metrics.hpp>
 #include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/producer.hpp>
+#include <asiokafka/publisher.hpp>
 #include <asiokafka/sinks.hpp>
 #include <asiokafka/subscriber.hpp>
 #include <asiokafka/topic_partition.hpp>

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <asiokafka/asyncapi.hpp>
+#include <asiokafka/broker_options.hpp>
 #include <asiokafka/config.hpp>
 #include <asiokafka/consumer_options.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
@@ -19,6 +20,7 @@
 #include <asiokafka/oauthbearer.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/publish.hpp>
+#include <asiokafka/publisher.hpp>
 #include <asiokafka/subscriber.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -39,59 +41,6 @@
 #include <vector>
 
 namespace asiokafka {
-
-template <class T>
-class publisher;
-
-/// Broker-wide (executor-wide) options: the broker scope of the config composer and the
-/// behaviour shared by all subscribers.
-struct broker_options {
-  client_options config{};
-  merge_policy policy = more_specific_wins{};
-  static_id_policy static_ids = derive_from_broker_base{};
-  /// How long a graceful stop waits for in-flight handlers before closing.
-  std::chrono::milliseconds graceful_timeout{30000};
-  /// Producer-only options for publishing (acks, linger.ms, ...): the producer's own scope.
-  client_options producer_config{};
-  /// Default: log_to_stderr().
-  log_sink log{};
-  /// When > 0, subscribers' consumers report librdkafka statistics this often
-  /// (`statistics.interval.ms` as a broker-scope default: a value the user sets at broker or
-  /// subscriber scope wins) and the broker keeps the latest report of each, for metrics()
-  /// and metrics_text().
-  std::chrono::milliseconds statistics_interval{0};
-  /// Broker-wide decoder for payloads that are not plain JSON (an envelope, another encoding):
-  /// turns a message into a JSON value, which each typed subscriber without a decoder of its
-  /// own converts to its T by the asiokafka::json rules (a mismatch names the field). Throw
-  /// to reject a payload: a decode failure, handled by the subscriber's error policy. Not used
-  /// for subscribers of std::string or of the raw message. Empty (the default): payloads are
-  /// JSON, checked against their content-type header. Called on the subscribers' strands,
-  /// possibly concurrently: it must be thread-safe.
-  message_decoder decoder;
-  /// Broker-wide encoder, the decoder's other half: what the broker publishes as JSON (values
-  /// of async_publish, async_request, ctx.publish, publishers without an encoder of their own,
-  /// handler results) is converted to its JSON value and written by it, with its content type
-  /// (see payload_encoder). Empty (the default): JSON text, application/json.
-  payload_encoder encoder;
-  /// Receives the start and end of every span: each handled record (`process`), each publish,
-  /// each request (see span_event). Empty (the default): traces are still propagated (every
-  /// publish carries a traceparent), nothing is reported.
-  span_sink on_span;
-  /// The topic replies to this broker's async_request calls come back on; one per broker
-  /// instance (instances sharing it see each other's replies and count them as unmatched).
-  /// Created on the first request if missing (1 partition, retention one hour). Default
-  /// (empty): "asiokafka-replies-" followed by a random id, new for each broker object; set
-  /// a stable name per instance (e.g. from the pod name) so restarts reuse one topic.
-  std::string reply_topic;
-  /// SASL/OAUTHBEARER tokens for every client of the broker (each subscriber's consumer and
-  /// transactional producer, the publisher, the reply consumer), each calling it when its own
-  /// token needs a refresh; see oauthbearer_token_provider. Each call runs on that client's
-  /// strand, so on a multi-threaded io_context calls for different clients may overlap: it
-  /// must be thread-safe. Refresh failures reach the log. Empty: no provider
-  /// (sasl.mechanism OAUTHBEARER then needs librdkafka's own token maker).
-  oauthbearer_token_provider token_provider;
-};
-
 
 /// The application: subscribers, publishing, lifecycle.
 ///
@@ -171,9 +120,10 @@ class broker {
 
   /// Declares that the application publishes T to `topic` (FastStream's
   /// `broker.publisher(topic)`): the returned publisher publishes like async_publish, and
-  /// the broker's AsyncAPI document lists a send operation with T's schema. The publisher
-  /// refers to this broker and must not outlive it. Thread safety: declare before
-  /// async_run(); the publisher's async_publish is as thread-safe as broker::async_publish.
+  /// the broker's AsyncAPI document lists a send operation with T's schema. A publisher that
+  /// outlives its broker completes its publishes with error::closed. Thread safety: declare
+  /// before async_run(); the publisher's async_publish is as thread-safe as
+  /// broker::async_publish.
   template <class T>
   asiokafka::publisher<T> publisher(std::string topic, std::string description = {}) {
     static_assert(detail::broker_encodable_v<T>,
@@ -181,7 +131,7 @@ class broker {
                   "another type needs a message_encoder");
     add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, detail::contract_of<T>(),
                    std::move(description), {}});
-    return asiokafka::publisher<T>(*this, std::move(topic), {});
+    return asiokafka::publisher<T>(publish_link(), std::move(topic), {});
   }
 
   /// The same with an encoder of its own (message_encoder: T -> bytes and a content type),
@@ -200,7 +150,7 @@ class broker {
     }
     add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, std::move(contract),
                    std::move(description), {}});
-    return asiokafka::publisher<T>(*this, std::move(topic), std::move(encoder));
+    return asiokafka::publisher<T>(publish_link(), std::move(topic), std::move(encoder));
   }
 
   /// The AsyncAPI 3.0.0 document (JSON text) describing this application: its servers (from
@@ -227,13 +177,16 @@ class broker {
   ///
   /// Completion signature: `void(error_code)`: success after a graceful stop; the first
   /// fatal consumer error otherwise (the other subscribers are stopped gracefully then);
-  /// error::hook_failed when a startup or shutdown hook threw (see on_startup).
-  /// Throws config_error from the initiating function when a subscriber's configuration is
-  /// invalid (unknown key, bad value, conflicting scopes, duplicate static ids), before
-  /// anything connects. Cancellation: terminal, partial and total, all meaning stop().
+  /// error::hook_failed when a startup or shutdown hook threw (see on_startup);
+  /// error::invalid_config when a subscriber's configuration is invalid (unknown key, bad
+  /// value, conflicting scopes, duplicate static ids), before anything connects: the
+  /// config_error naming key, scope and subscriber is logged (explain() throws it, to check a
+  /// configuration before running); error::already_pending when the broker is running.
+  /// Executor: the handler's associated executor, else the broker's; never inline.
+  /// Cancellation: terminal, partial and total, all meaning stop(). Thread safety: any
+  /// thread, once the subscribers are registered; the run's state lives on the broker's strand.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_run(CompletionToken&& token = {}) {
-    configure_subscribers();
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](broker& self, auto handler) { self.start_run(std::move(handler)); }},
         token);
@@ -321,9 +274,6 @@ class broker {
   broker_health health() const;
 
  private:
-  template <class T>
-  friend class asiokafka::publisher;
-
   // broker_options::decoder.
   const message_decoder& broker_decoder() const noexcept;
   // broker_options::encoder.
@@ -382,13 +332,8 @@ class broker {
                                                detail::erased_batch_handler handler,
                                                std::vector<detail::operation_contract> contracts);
   void add_publisher(detail::operation_contract contract);
-  // Composes every subscriber's configuration (throws config_error); pure.
-  std::vector<composed_config> compose_subscribers() const;
-  // The transactional producers of the exactly-once subscribers, by subscriber (nullopt for
-  // the others); pure.
-  std::vector<std::optional<composed_config>> compose_transactional_producers() const;
-  // The same, handed to each subscriber for its run.
-  void configure_subscribers();
+  // What a declared publisher publishes through.
+  detail::publish_link publish_link() const;
   void start_run(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_publish(detail::outbound_record r,
                      boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
@@ -399,39 +344,6 @@ class broker {
 
   struct state;
   std::shared_ptr<state> state_{};
-};
-
-/// A declared publisher of T on one topic (broker::publisher<T>()), with its encoder if it
-/// was given one.
-template <class T>
-class publisher {
- public:
-  const std::string& topic() const noexcept { return topic_; }
-  /// The publisher's own encoder (no encode function: the broker's encoding).
-  const message_encoder<T>& encoder() const noexcept { return encoder_; }
-
-  /// Publishes `value` to topic(), encoded by encoder() when it has one, else as
-  /// broker::async_publish(topic(), value, options, token) does; the same completion
-  /// signature `void(error_code, delivery_report)`, executor, cancellation and errors
-  /// (error::encode_failed when the encoder throws). Inside a handler, use
-  /// context::publish(publisher, value), which propagates the handled message's correlation
-  /// id and trace.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
-                CompletionToken = boost::asio::deferred_t>
-  auto async_publish(const T& value, publish_options options = {}, CompletionToken&& token = {}) {
-    return broker_->publish_outbound(
-        detail::make_outbound(topic_, value, std::move(options), encoder_, broker_->broker_encoder()),
-        std::forward<CompletionToken>(token));
-  }
-
- private:
-  friend class broker;
-  publisher(broker& b, std::string topic, message_encoder<T> encoder)
-      : broker_(&b), topic_(std::move(topic)), encoder_(std::move(encoder)) {}
-
-  broker* broker_;
-  std::string topic_;
-  message_encoder<T> encoder_;
 };
 
 }  // namespace asiokafka

@@ -232,11 +232,40 @@ boost::asio::awaitable<void> publish_result(context& ctx, outbound_record result
 // belongs to.
 const payload_encoder& broker_encoder_of(const context& ctx) noexcept;
 const payload_encoder& broker_encoder_of(const batch_context& ctx) noexcept;
-}
+
+/// What context and batch_context share: publishing as part of a handling, through the
+/// broker's encoders. `Context` has publish_outbound(outbound_record), which adds what the
+/// handling passes on (its correlation id and trace).
+template <class Context>
+class handling_publisher {
+ public:
+  /// Publishes `value` through the broker (encoded as broker::async_publish does) as part of
+  /// this handling. Completes with the delivery report; throws boost::system::system_error
+  /// naming the topic on delivery failure, and with error::encode_failed and the encoder's
+  /// message when the value cannot be encoded.
+  template <class V>
+  boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
+    auto& self = static_cast<Context&>(*this);
+    return self.publish_outbound(make_outbound(std::move(topic), value, std::move(options), broker_encoder_of(self)));
+  }
+
+  /// The same through a declared publisher (broker::publisher<T>()): to its topic, encoded by
+  /// its encoder when it has one.
+  template <class T>
+  boost::asio::awaitable<delivery_report> publish(const asiokafka::publisher<T>& to, const T& value,
+                                                  publish_options options = {}) {
+    auto& self = static_cast<Context&>(*this);
+    return self.publish_outbound(
+        make_outbound(to.topic(), value, std::move(options), to.encoder(), broker_encoder_of(self)));
+  }
+};
+}  // namespace detail
 
 /// Per-message view given to handlers that take `(T, context&)`. Valid until the handler's
-/// coroutine finishes. Not thread-safe (it lives on the subscriber's strand).
-class context {
+/// coroutine finishes. Not thread-safe (it lives on the subscriber's strand). Its publish()
+/// (handling_publisher) writes this message's correlation id (unless the options give one)
+/// and a traceparent that is a child of trace().
+class context : public detail::handling_publisher<context> {
  public:
   context(const context&) = delete;
   context& operator=(const context&) = delete;
@@ -276,32 +305,13 @@ class context {
     reject_reason_ = std::move(reason);
   }
 
-  /// Publishes `value` through the broker (encoded as broker::async_publish does) as part of
-  /// this handling: the record carries this message's correlation id (unless options give
-  /// one) and a traceparent that is a child of trace(). Completes with the delivery report;
-  /// throws boost::system::system_error naming the topic on delivery failure, and with
-  /// error::encode_failed and the encoder's message when the value cannot be encoded.
-  template <class V>
-  boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
-    return publish_outbound(
-        detail::make_outbound(std::move(topic), value, std::move(options), detail::broker_encoder_of(*this)));
-  }
-
-  /// The same through a declared publisher (broker::publisher<T>()): to its topic, encoded by
-  /// its encoder when it has one.
-  template <class T>
-  boost::asio::awaitable<delivery_report> publish(const asiokafka::publisher<T>& to, const T& value,
-                                                  publish_options options = {}) {
-    return publish_outbound(
-        detail::make_outbound(to.topic(), value, std::move(options), to.encoder(), detail::broker_encoder_of(*this)));
-  }
-
   /// A manual-mode handler's decision (ack(), nack(), reject()).
   enum class decision { none, ack, nack, reject };
 
  private:
   // Made and read by the subscriber that runs the handler.
   friend class detail::subscriber_runner;
+  friend class detail::handling_publisher<context>;
   friend boost::asio::awaitable<void> detail::publish_result(context& ctx, detail::outbound_record result);
   friend const payload_encoder& detail::broker_encoder_of(const context& ctx) noexcept;
 
@@ -323,8 +333,9 @@ class context {
 /// The view given to batch handlers that take `(std::vector<T>, batch_context&)`: the records
 /// behind the handler's values, in the same order (raw(i) is the record of the i-th value).
 /// Valid until the handler's coroutine finishes. Not thread-safe (it lives on the
-/// subscriber's strand).
-class batch_context {
+/// subscriber's strand). Its publish() (handling_publisher) writes a traceparent that is a
+/// child of trace() and, unless the options give one, a new correlation id.
+class batch_context : public detail::handling_publisher<batch_context> {
  public:
   batch_context(const batch_context&) = delete;
   batch_context& operator=(const batch_context&) = delete;
@@ -339,27 +350,9 @@ class batch_context {
   /// Publishes made through this context are its children.
   const trace_context& trace() const noexcept { return span_; }
 
-  /// Publishes `value` through the broker (encoded as broker::async_publish does) as part of
-  /// this batch's handling, with a traceparent that is a child of trace() and, unless options
-  /// give one, a new correlation id. Completes with the delivery report; throws
-  /// boost::system::system_error naming the topic on delivery failure.
-  template <class V>
-  boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
-    return publish_outbound(
-        detail::make_outbound(std::move(topic), value, std::move(options), detail::broker_encoder_of(*this)));
-  }
-
-  /// The same through a declared publisher (broker::publisher<T>()): to its topic, encoded by
-  /// its encoder when it has one.
-  template <class T>
-  boost::asio::awaitable<delivery_report> publish(const asiokafka::publisher<T>& to, const T& value,
-                                                  publish_options options = {}) {
-    return publish_outbound(
-        detail::make_outbound(to.topic(), value, std::move(options), to.encoder(), detail::broker_encoder_of(*this)));
-  }
-
  private:
   friend class detail::subscriber_runner;
+  friend class detail::handling_publisher<batch_context>;
   friend const payload_encoder& detail::broker_encoder_of(const batch_context& ctx) noexcept;
 
   batch_context(detail::subscriber_runner& runner, std::vector<const message*> msgs)

@@ -1,5 +1,7 @@
 #include "broker/publish_path.hpp"
 
+#include <asiokafka/detail/publish_link.hpp>
+
 #include <asiokafka/wire.hpp>
 
 #include <boost/asio/append.hpp>
@@ -243,6 +245,15 @@ asio::awaitable<error_code> publish_path::close() {
   auto [ec] = co_await producer_->async_close(asio::as_tuple(asio::use_awaitable));
   producer_.reset();
   co_return ec;
+}
+
+void publish_link::start(outbound_record r, publish_path::handler_type handler) const {
+  if (auto p = path.lock()) {
+    p->start(std::move(r), {}, std::move(handler));
+    return;
+  }
+  asio::post(executor, asio::append(std::move(handler), make_error_code(error::closed),
+                                    delivery_report{std::move(r.rec.topic), -1, offsets::invalid}));
 }
 
 std::optional<client_metrics> publish_path::statistics() const {

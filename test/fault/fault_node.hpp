@@ -12,6 +12,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -42,11 +44,30 @@ struct node_restorer {
   }
 };
 
+/// ASIOKAFKA_FAULT_DEBUG=CONTEXTS (librdkafka debug contexts, e.g. "admin,broker,cgrp"): the
+/// contexts to turn on in a fault test's clients, for reproducing a failure with its seed.
+/// Empty when unset.
+inline std::string fault_debug() {
+  const char* contexts = std::getenv("ASIOKAFKA_FAULT_DEBUG");
+  return contexts ? contexts : "";
+}
+
 /// Log lines while the broker is away are expected; counts them instead of flooding the output.
+/// With ASIOKAFKA_FAULT_DEBUG set, every line is also printed, with the client's name and the
+/// milliseconds since the sink was made.
 struct log_counter {
   std::shared_ptr<std::map<log_level, int>> lines = std::make_shared<std::map<log_level, int>>();
-  log_sink sink() const {
-    return [lines = lines](log_level level, std::string_view, std::string_view) { ++(*lines)[level]; };
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  log_sink sink(std::string client = "client") const {
+    return [lines = lines, start = start, client = std::move(client), echo = !fault_debug().empty()](
+               log_level level, std::string_view facility, std::string_view message) {
+      ++(*lines)[level];
+      if (!echo) return;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      std::fprintf(stderr, "%8lld %s %.*s %.*s\n", static_cast<long long>(ms.count()), client.c_str(),
+                   static_cast<int>(facility.size()), facility.data(), static_cast<int>(message.size()),
+                   message.data());
+    };
   }
   int total() const {
     int n = 0;

@@ -114,7 +114,9 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
   options.config.bootstrap_servers = brokers;
   options.config.auto_offset_reset = asiokafka::offset_reset::earliest;
   options.graceful_timeout = 20s;
-  options.log = logs.sink();
+  options.log = logs.sink("subscriber");
+  const std::string debug = test::fault_debug();
+  if (!debug.empty()) options.config.raw["debug"] = debug;
   asiokafka::broker app(io.get_executor(), options);
   asiokafka::subscriber_options s;
   s.name = "outages";
@@ -135,15 +137,17 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
   test::run(io, [&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer_options popts;
-    popts.log = logs.sink();
+    popts.log = logs.sink("producer");
     popts.on_error = [&](const asiokafka::error_code&, std::string_view) { ++client_errors; };
     asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
                                                               {"message.timeout.ms", "300000"}}),
                           popts);
     asiokafka::admin_options aopts;
-    aopts.log = logs.sink();
+    aopts.log = logs.sink("admin");
     aopts.on_error = [&](const asiokafka::error_code&, std::string_view) { ++client_errors; };
-    asiokafka::admin admin(ex, test::producer_config(brokers), aopts);
+    test::raw_config admin_raw;
+    if (!debug.empty()) admin_raw["debug"] = debug;
+    asiokafka::admin admin(ex, test::producer_config(brokers, admin_raw), aopts);
 
     // The outages, one after another, each at a random point of the stream.
     asio::co_spawn(ex, [&]() -> asio::awaitable<void> {

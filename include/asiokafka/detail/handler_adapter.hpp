@@ -3,6 +3,7 @@
 #pragma once
 
 #include <asiokafka/asyncapi.hpp>
+#include <asiokafka/broker_options.hpp>
 #include <asiokafka/detail/outbound.hpp>
 #include <asiokafka/json.hpp>
 #include <asiokafka/message.hpp>
@@ -21,10 +22,6 @@
 #include <vector>
 
 namespace asiokafka {
-
-/// A broker-wide decoder (broker_options::decoder): a message to the JSON value its typed
-/// subscribers convert.
-using message_decoder = std::function<boost::json::value(const message&)>;
 
 namespace detail {
 
