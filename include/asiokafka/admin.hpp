@@ -72,7 +72,9 @@ class admin {
 
   /// `config`: the connection settings (bootstrap.servers, security) as for a producer - e.g.
   /// `config_composer{broker_scope}.compose_producer()`. Throws system_error
-  /// (error::invalid_config) when librdkafka refuses the configuration.
+  /// (error::invalid_config) when librdkafka refuses the configuration. The client's
+  /// metadata.max.age.ms is at most 1 s (a longer value is lowered): librdkafka 2.10+ may keep
+  /// a forgotten broker as a group's coordinator until that entry goes unused for so long.
   admin(executor_type ex, const composed_config& config, admin_options options = {});
   admin(admin&&) noexcept;
   admin& operator=(admin&&) noexcept;

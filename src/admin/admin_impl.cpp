@@ -55,14 +55,28 @@ bool is_admin_result(rd_kafka_event_type_t type) {
 // group id of its own that never joins a group (librdkafka only looks up its coordinator);
 // that re-query lands there and the read fails with the broker's error. The keys given for a
 // producer that a consumer does not take are left out (an admin client produces nothing).
+//
+// librdkafka 2.10 and later forget ("decommission") a broker that metadata stops listing, but
+// the coordinator cache may keep the forgotten broker as a group's coordinator; a request to
+// that coordinator then waits for a broker that never comes back, and each new request's
+// look-up keeps the entry from expiring (librdkafka issue 5511): after a broker restart, every
+// group read of a lag poller timed out. The cache forgets an entry unused for
+// metadata.max.age.ms, so the admin handle's is at most a second: the read after a timed-out
+// one looks the coordinator up again. Its topic metadata expires as fast (one more Metadata
+// request per read that needs partition leaders, such as group_lag's watermarks).
+constexpr int admin_metadata_max_age_ms = 1000;
+
 rd_conf_ptr admin_conf(const composed_config& config) {
   auto conf = make_rd_conf(config, client_kind::consumer);
   static std::atomic<unsigned> admins{0};
   const std::string group = "asiokafka-admin-" + std::to_string(::getpid()) + "-" + std::to_string(admins++);
+  const auto given_age = config.get("metadata.max.age.ms");
+  const int age = std::min(given_age ? std::stoi(*given_age) : admin_metadata_max_age_ms, admin_metadata_max_age_ms);
   char errstr[512];
   for (const auto& [key, value] : {std::pair<const char*, std::string>{"group.id", group},
                                    {"enable.auto.commit", "false"},
-                                   {"enable.auto.offset.store", "false"}})
+                                   {"enable.auto.offset.store", "false"},
+                                   {"metadata.max.age.ms", std::to_string(age)}})
     if (rd_kafka_conf_set(conf.get(), key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
       throw config_error(key, config_scope::library_owned, config.name(), errstr);
   return conf;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,27 +53,38 @@ inline std::string fault_debug() {
   return contexts ? contexts : "";
 }
 
-/// Log lines while the broker is away are expected; counts them instead of flooding the output.
-/// With ASIOKAFKA_FAULT_DEBUG set, every line is also printed, with the client's name and the
-/// milliseconds since the sink was made.
+/// Log lines while the broker is away are expected; counts them instead of flooding the output,
+/// and keeps the last 200 (with the client's name and the milliseconds since the sink was made)
+/// for print_recent() to show when a case fails. With ASIOKAFKA_FAULT_DEBUG set, every line is
+/// also printed as it comes.
 struct log_counter {
-  std::shared_ptr<std::map<log_level, int>> lines = std::make_shared<std::map<log_level, int>>();
+  struct record {
+    std::map<log_level, int> counts;
+    std::deque<std::string> recent;
+  };
+  std::shared_ptr<record> lines = std::make_shared<record>();
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
   log_sink sink(std::string client = "client") const {
     return [lines = lines, start = start, client = std::move(client), echo = !fault_debug().empty()](
                log_level level, std::string_view facility, std::string_view message) {
-      ++(*lines)[level];
-      if (!echo) return;
+      ++lines->counts[level];
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-      std::fprintf(stderr, "%8lld %s %.*s %.*s\n", static_cast<long long>(ms.count()), client.c_str(),
-                   static_cast<int>(facility.size()), facility.data(), static_cast<int>(message.size()),
-                   message.data());
+      std::string line = std::to_string(ms.count()) + " ms " + client + " " + std::string(facility) + " " +
+                         std::string(message);
+      if (echo) std::fprintf(stderr, "%s\n", line.c_str());
+      lines->recent.push_back(std::move(line));
+      if (lines->recent.size() > 200) lines->recent.pop_front();
     };
   }
   int total() const {
     int n = 0;
-    for (const auto& [level, count] : *lines) n += count;
+    for (const auto& [level, count] : lines->counts) n += count;
     return n;
+  }
+  void print_recent() const {
+    std::fprintf(stderr, "the last %zu log lines of the clients:\n", lines->recent.size());
+    for (const auto& line : lines->recent) std::fprintf(stderr, "  %s\n", line.c_str());
   }
 };
 

@@ -203,12 +203,16 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
         co_await pace.async_wait(asio::use_awaitable);
       }
       co_await p.async_flush(asio::use_awaitable);
-      BOOST_CHECK(co_await test::wait_until([&] { return reports == produced; }, 120s));
+      const bool reported = co_await test::wait_until([&] { return reports == produced; }, 120s);
+      BOOST_CHECK(reported);
       producing_done = true;
-      BOOST_CHECK(co_await test::wait_until(
+      const bool handled = co_await test::wait_until(
           [&] { return std::find(times.begin(), times.begin() + produced, std::uint16_t{0}) == times.begin() + produced; },
-          180s));
-      BOOST_CHECK(co_await test::wait_until([&] { return polling_done; }, 60s));
+          180s);
+      BOOST_CHECK(handled);
+      const bool polled = co_await test::wait_until([&] { return polling_done; }, 60s);
+      BOOST_CHECK(polled);
+      if (!reported || !handled || !polled) logs.print_recent();
       stop_polling = true;
       app.stop();
     }, asio::detached);
