@@ -62,8 +62,11 @@ bool is_admin_result(rd_kafka_event_type_t type) {
 // look-up keeps the entry from expiring (librdkafka issue 5511): after a broker restart, every
 // group read of a lag poller timed out. The cache forgets an entry unused for
 // metadata.max.age.ms, so the admin handle's is at most a second: the read after a timed-out
-// one looks the coordinator up again. Its topic metadata expires as fast (one more Metadata
-// request per read that needs partition leaders, such as group_lag's watermarks).
+// one looks the coordinator up again. Its topic metadata expires as fast, which also matters:
+// librdkafka takes a partition the cache lists without a leader (as a broker going down or
+// starting up reports it) for a permanent error, and group_lag's watermark queries failed at
+// once with LEADER_NOT_AVAILABLE, asking for no new metadata, until the entry expired. The
+// cost: one more Metadata request per read that needs partition leaders.
 constexpr int admin_metadata_max_age_ms = 1000;
 
 rd_conf_ptr admin_conf(const composed_config& config) {
