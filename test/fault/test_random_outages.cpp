@@ -214,12 +214,15 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
       BOOST_CHECK(polled);
       if (!reported || !handled || !polled) logs.print_recent();
       stop_polling = true;
+      test::print_report_line("stopping the broker");
       app.stop();
     }, asio::detached);
 
     co_await app.async_run(asio::use_awaitable);
+    test::print_report_line("the broker stopped");
     // The poller's last read ends before the admin client goes.
     co_await test::wait_until([&] { return polling_done; }, 30s);
+    test::print_report_line("the clients close");
   }, 600s);
 
   for (std::size_t i = 0; i < outages.size(); ++i) {
