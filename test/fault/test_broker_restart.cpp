@@ -226,11 +226,10 @@ BOOST_AUTO_TEST_CASE(producer_outage_queues_and_delivers_every_report) {
   test::run(io, [&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer_options popts;
-    popts.log = logs.sink();
-    asiokafka::producer p(ex, test::producer_config(brokers, {{"enable.idempotence", "true"},
-                                                              {"message.timeout.ms", "120000"},
-                                                              {"linger.ms", "5"}}),
-                          popts);
+    popts.log = logs.sink("producer");
+    test::raw_config raw{{"enable.idempotence", "true"}, {"message.timeout.ms", "120000"}, {"linger.ms", "5"}};
+    if (!test::fault_debug().empty()) raw["debug"] = test::fault_debug();
+    asiokafka::producer p(ex, test::producer_config(brokers, raw), popts);
     std::atomic<bool> outage = false;
     bool node_done = false;
     asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
@@ -267,6 +266,7 @@ BOOST_AUTO_TEST_CASE(producer_outage_queues_and_delivers_every_report) {
     }
     co_await p.async_flush(asio::use_awaitable);
     BOOST_CHECK(co_await test::wait_until([&] { return reports == produced; }, 150s));
+    if (report_errors > 0) logs.print_recent();
 
     // Read the topic back: each record once.
     asiokafka::consumer reader(ex, test::consumer_config(brokers, test::unique_name("outage-reader")));
