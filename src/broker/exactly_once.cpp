@@ -52,7 +52,7 @@ asio::awaitable<error_code> subscriber_runner::with_retries(std::string_view wha
 
 asio::awaitable<error_code> subscriber_runner::init_transactions() {
   txn_out_ = std::make_shared<publish_path>(
-      strand_, [config = txn_config_.value()] { return config; }, setup_.log, setup_.out->token_provider(),
+      strand_, [config = txn_config_.value()] { return config; }, clients_log(), setup_.out->token_provider(),
       setup_.out->on_span(), publish_path::completion::accepted, client_errors(fatal_source::producer));
   auto& producer = txn_out_->producer_here();
   const auto init = [&](auto timeout) { return producer.async_init_transactions(timeout, asio::deferred); };

@@ -126,6 +126,13 @@ void subscriber_runner::log(log_level level, std::string_view line) {
   setup_.log(level, "SUBSCRIBER", "subscriber \"" + name() + "\": " + std::string(line));
 }
 
+log_sink subscriber_runner::clients_log() const {
+  return [sink = setup_.log, prefix = "subscriber \"" + name() + "\": "](log_level level, std::string_view facility,
+                                                                    std::string_view line) {
+    sink(level, facility, prefix + std::string(line));
+  };
+}
+
 void subscriber_runner::notify() {
   wake_receiver();
   wake_releaser();
@@ -185,7 +192,7 @@ asio::awaitable<void> subscriber_runner::wait_for_change(std::chrono::steady_clo
 asio::awaitable<error_code> subscriber_runner::run() {
   auto self = shared_from_this();
   consumer_options copts;
-  copts.log = setup_.log;
+  copts.log = clients_log();
   copts.token_provider = setup_.out->token_provider();
   copts.on_error = client_errors(fatal_source::consumer);
   copts.on_statistics = [this](std::string_view json) {

@@ -165,6 +165,10 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
                          std::string_view error = {});
   void store(const message& msg);
   void log(log_level level, std::string_view line);
+  // The sink of this subscriber's own clients (its consumer, its transactional producer):
+  // every line of theirs begins with `subscriber "<name>": ` like the runner's own, so a
+  // broker-wide sink can tell which subscriber (and group) a librdkafka or REBALANCE line is of.
+  log_sink clients_log() const;
   enum class rebalance_kind { assigned, revoked, lost };
   /// Counts a rebalance event and updates health (the consumer logs it).
   void record_rebalance(rebalance_kind kind, const topic_partition_list& parts);

@@ -3,8 +3,8 @@
 // the broker-scope base POD_NAME (static_ids = from_environment: <pod>-fleet, <pod>-audit), as
 // on Kubernetes. It records every handled event as {seq, partition, CLOCK_MONOTONIC ns} (24
 // bytes, one write(2) each) in HANDLED_FILE ("fleet") and HANDLED_FILE.audit ("audit"), and
-// every rebalance event of either as a line
-// "<monotonic ns> <log line>" in REBALANCE_FILE. SIGTERM stops it gracefully (what it handled
+// every rebalance event as a line "<monotonic ns> <log line>" in REBALANCE_FILE ("fleet") and
+// REBALANCE_FILE.audit ("audit"; the broker's log names the subscriber of each line). SIGTERM stops it gracefully (what it handled
 // is committed; a static member does not leave the group) and it exits 0.
 //
 //   fleet_member BROKERS TOPIC GROUP static|dynamic classic|consumer ASSIGNOR HANDLED_FILE REBALANCE_FILE
@@ -64,7 +64,9 @@ int main(int argc, char** argv) {
   const int handled = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int audited = ::open((std::string(argv[7]) + ".audit").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int rebalances = ::open(argv[8], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (handled < 0 || audited < 0 || rebalances < 0) {
+  const int audit_rebalances =
+      ::open((std::string(argv[8]) + ".audit").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (handled < 0 || audited < 0 || rebalances < 0 || audit_rebalances < 0) {
     std::fprintf(stderr, "fleet_member: cannot open its files: %s\n", std::strerror(errno));
     return 2;
   }
@@ -86,9 +88,12 @@ int main(int argc, char** argv) {
   if (static_membership) options.static_ids = asiokafka::from_environment{"POD_NAME"};
   options.graceful_timeout = 10s;
   options.log = [&](asiokafka::log_level level, std::string_view facility, std::string_view line) {
-    if (facility == "REBALANCE") {
+    constexpr std::string_view fleet_prefix = "subscriber \"fleet\": ", audit_prefix = "subscriber \"audit\": ";
+    if (facility == "REBALANCE" && (line.starts_with(fleet_prefix) || line.starts_with(audit_prefix))) {
+      const bool fleet = line.starts_with(fleet_prefix);
+      line.remove_prefix(fleet ? fleet_prefix.size() : audit_prefix.size());
       const std::string entry = std::to_string(monotonic_ns()) + " " + std::string(line) + "\n";
-      write_all(rebalances, entry.data(), entry.size());
+      write_all(fleet ? rebalances : audit_rebalances, entry.data(), entry.size());
     } else if (level <= asiokafka::log_level::warning) {
       std::fprintf(stderr, "fleet_member %s: %.*s %.*s\n", std::getenv("POD_NAME") ? std::getenv("POD_NAME") : "?",
                    static_cast<int>(facility.size()), facility.data(), static_cast<int>(line.size()), line.data());
@@ -127,5 +132,6 @@ int main(int argc, char** argv) {
   ::close(handled);
   ::close(audited);
   ::close(rebalances);
+  ::close(audit_rebalances);
   return status;
 }

@@ -69,6 +69,7 @@ struct rebalance_line {
   std::size_t partitions = 0;
 };
 
+/// A pod's rebalance events of one subscriber ("fleet": REBALANCE_FILE, "audit": its ".audit").
 inline std::vector<rebalance_line> read_rebalances(const std::string& path) {
   std::vector<rebalance_line> out;
   std::ifstream in(path);
@@ -101,7 +102,7 @@ struct fleet_figures {
   std::int64_t max_lag = 0;          // the group's largest total lag seen during the update
   std::vector<long long> restart_ms; // each pod: SIGTERM to its new process's first record
   int bad_exits = 0;
-  // scale-out 6 -> 7 and scale-in 7 -> 6 (static runs only)
+  // scale-out 6 -> 7 and scale-in 7 -> 6 (static runs only), of the "fleet" group
   int scale_revoke_events = 0;
   std::size_t scale_revoked = 0, scale_new_assigned = 0;
   int scale_full_revocations = 0;    // old pods that gave up every partition they had
@@ -216,8 +217,9 @@ class fleet {
     const auto rebalance_bytes = [this] {
       std::uintmax_t total = 0;
       for (const auto& p : pods_)
-        for (const auto& f : p.rebalance_files)
-          if (std::filesystem::exists(f)) total += std::filesystem::file_size(f);
+        for (const auto& fleet_file : p.rebalance_files)
+          for (const auto& f : {fleet_file, fleet_file + ".audit"})
+            if (std::filesystem::exists(f)) total += std::filesystem::file_size(f);
       return total;
     };
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -327,13 +329,16 @@ class fleet {
     for (int i = 0; i < pods; ++i)
       for (int j = 0; j < static_cast<int>(pods_.size()); ++j) {
         if (j == i) continue;
-        for (const auto& f : pods_[static_cast<std::size_t>(j)].rebalance_files)
-          for (const auto& r : read_rebalances(f))
-            if (r.at_ns >= windows[static_cast<std::size_t>(i)].first &&
-                r.at_ns <= windows[static_cast<std::size_t>(i)].second)
-              ++figures_.bystander_rebalances;
+        for (const auto& fleet_file : pods_[static_cast<std::size_t>(j)].rebalance_files)
+          for (const auto& f : {fleet_file, fleet_file + ".audit"})
+            for (const auto& r : read_rebalances(f))
+              if (r.at_ns >= windows[static_cast<std::size_t>(i)].first &&
+                  r.at_ns <= windows[static_cast<std::size_t>(i)].second)
+                ++figures_.bystander_rebalances;
       }
     if (!scale_start) return;
+    // The scale-out and scale-in figures are the "fleet" group's: its rebalance files alone
+    // (the "audit" group scales on its own schedule: its session expires at another moment).
     for (int j = 0; j < static_cast<int>(pods_.size()); ++j) {
       std::size_t before = 0;  // partitions the pod's current process held when the scale-out began
       std::size_t revoked = 0;

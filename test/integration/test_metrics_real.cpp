@@ -142,6 +142,7 @@ BOOST_AUTO_TEST_CASE(rebalance_counters_health_and_log_follow_a_member_joining_a
   for (const auto& l : rebalance_lines) BOOST_TEST_MESSAGE("log: " << l);
   BOOST_TEST(rebalance_lines.size() == 6u);
   BOOST_TEST(rebalance_lines.at(0).find("rebalance event #1: 2 partition(s), 2 assigned after it") != std::string::npos);
+  BOOST_TEST(rebalance_lines.at(0).starts_with("subscriber \"watched\": assigned "));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
