@@ -27,6 +27,19 @@ std::string_view to_string(group_protocol protocol) noexcept {
   return "invalid group_protocol";
 }
 
+std::string_view to_string(partitioner choice) noexcept {
+  switch (choice) {
+    case partitioner::consistent_random: return "consistent_random";
+    case partitioner::murmur2_random: return "murmur2_random";
+    case partitioner::consistent: return "consistent";
+    case partitioner::murmur2: return "murmur2";
+    case partitioner::fnv1a: return "fnv1a";
+    case partitioner::fnv1a_random: return "fnv1a_random";
+    case partitioner::random: return "random";
+  }
+  return "invalid partitioner";
+}
+
 namespace detail {
 namespace {
 
@@ -84,6 +97,7 @@ scope_values flatten(const client_options& options, config_scope scope, std::str
   f.add_typed(options.enable_auto_commit, "enable.auto.commit", "enable_auto_commit", boolean);
   f.add_typed(options.group_protocol, "group.protocol", "group_protocol", name_of<group_protocol>);
   f.add_typed(options.group_remote_assignor, "group.remote.assignor", "group_remote_assignor", as_is);
+  f.add_typed(options.partitioner, "partitioner", "partitioner", name_of<partitioner>);
   f.add_typed(options.transactional_id, "transactional.id", "transactional_id", as_is);
   for (const auto& [key, value] : options.raw) f.add(key, {value, key, false});
   return std::move(f).take();

@@ -4,6 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <asiokafka/config.hpp>
+#include <asiokafka/producer.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include "config_checks.hpp"
 
@@ -770,6 +773,33 @@ BOOST_AUTO_TEST_CASE(consumer_drops_producer_keys_from_broker_scope) {
   BOOST_TEST(!cfg.get("acks"));
   BOOST_TEST(cfg.dropped().size() == 2u);
   BOOST_TEST(composer.compose_producer().get("linger.ms").value_or("") == "5");
+}
+
+// partitioner: a typed producer option. At broker scope the producers take it and the
+// consumers leave it out; the producer's scope wins; a raw value that differs in one scope is
+// a conflict; librdkafka accepts every value (a producer is created from each composition).
+BOOST_AUTO_TEST_CASE(partitioner_is_a_typed_producer_option) {
+  client_options broker = broker_with_group();
+  broker.partitioner = partitioner::murmur2_random;
+  const config_composer composer(broker);
+  BOOST_TEST(composer.compose_producer().get("partitioner").value_or("") == "murmur2_random");
+  BOOST_TEST(composer.compose_producer({.partitioner = partitioner::fnv1a}).get("partitioner").value_or("") == "fnv1a");
+  const auto consumer = composer.compose_consumer(subscriber("s"));
+  BOOST_TEST(!consumer.get("partitioner"));
+  BOOST_TEST(consumer.dropped().size() == 1u);
+
+  client_options clash = with_raw({{"partitioner", "consistent"}});
+  clash.partitioner = partitioner::murmur2;
+  const auto e = expect_config_error([&] { config_composer{clash}; });
+  BOOST_TEST(e.key() == "partitioner");
+
+  boost::asio::io_context io;
+  for (const auto choice : {partitioner::consistent_random, partitioner::murmur2_random, partitioner::consistent,
+                            partitioner::murmur2, partitioner::fnv1a, partitioner::fnv1a_random, partitioner::random}) {
+    const auto cfg = config_composer{}.compose_producer({.partitioner = choice});
+    BOOST_TEST(cfg.get("partitioner").value_or("") == to_string(choice));
+    BOOST_CHECK_NO_THROW(producer(io.get_executor(), cfg));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(subscriber_scope_producer_key_throws) {

@@ -35,6 +35,26 @@ enum class group_protocol {
 /// "classic" or "consumer" (librdkafka's spelling).
 std::string_view to_string(group_protocol protocol) noexcept;
 
+/// How a producer picks the partition of a record that has a key and no explicit partition
+/// (librdkafka's `partitioner`). Records without a key go to a random partition under the
+/// `*_random` choices and to one fixed partition under the others.
+enum class partitioner {
+  /// CRC32 of the key; librdkafka's default, so also FastStream's and every librdkafka client's.
+  consistent_random,
+  /// Murmur2 of the key, as Kafka's Java client (and Kafka Streams, Spring Kafka, the console
+  /// producer) places keys by default: choose it when Java services produce the same keys.
+  murmur2_random,
+  consistent,  ///< CRC32 of the key; key-less records all go to one partition.
+  murmur2,     ///< Murmur2 of the key; key-less records all go to one partition.
+  fnv1a,       ///< FNV-1a of the key, as Sarama (Go) places keys; key-less: one partition.
+  fnv1a_random,  ///< FNV-1a of the key; key-less records to a random partition.
+  random,      ///< A random partition for every record, the key ignored.
+};
+
+/// librdkafka's spelling: "consistent_random", "murmur2_random", "consistent", "murmur2",
+/// "fnv1a", "fnv1a_random" or "random".
+std::string_view to_string(partitioner choice) noexcept;
+
 /// The options of ONE scope (broker-wide, one subscriber's, or the producer's).
 ///
 /// Every typed option is shorthand for a librdkafka property; an unset option (`nullopt`)
@@ -53,6 +73,7 @@ std::string_view to_string(group_protocol protocol) noexcept;
 /// | enable_auto_commit              | enable.auto.commit              | "true" / "false"   |
 /// | group_protocol                  | group.protocol                  | `to_string(p)`     |
 /// | group_remote_assignor           | group.remote.assignor           | as given           |
+/// | partitioner                     | partitioner                     | `to_string(p)`     |
 /// | transactional_id                | transactional.id                | as given           |
 ///
 /// `transactional_id` names the transactional producer of an exactly-once subscriber and,
@@ -90,6 +111,9 @@ struct client_options {
   /// The broker-side assignor under `group_protocol::consumer`: "uniform" or "range"; unset
   /// lets the broker choose (group.consumer.assignors' first entry).
   std::optional<std::string> group_remote_assignor{};
+  /// Where keyed records go (a producer's key; consumers leave it out). At broker scope it
+  /// is the broker's publishing producer's and its subscribers' transactional producers'.
+  std::optional<asiokafka::partitioner> partitioner{};
   /// A base (broker scope) or an exactly-once subscriber's own id (subscriber scope).
   std::optional<std::string> transactional_id{};
   /// Other librdkafka properties, by name.
