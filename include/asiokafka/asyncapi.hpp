@@ -40,7 +40,9 @@ struct message_contract {
 template <class T>
 message_contract contract_of() {
   using U = std::remove_cvref_t<T>;
-  if constexpr (std::is_same_v<U, message>) {
+  if constexpr (json::detail::is_optional<U>::value) {
+    return contract_of<typename U::value_type>();  // nullopt is a tombstone: no payload at all
+  } else if constexpr (std::is_same_v<U, message>) {
     return {"raw", "application/octet-stream", [](json::schema_set&) { return boost::json::value(boost::json::object{}); }};
   } else if constexpr (std::is_convertible_v<const U&, std::string_view>) {
     return {"string", "text/plain", [](json::schema_set&) { return boost::json::value(boost::json::object{{"type", "string"}}); }};

@@ -69,7 +69,10 @@ class broker {
   ///
   /// `handler` is a coroutine taking `T` or `(T, context&)`; `T` is a described struct (or
   /// any type asiokafka::json decodes), boost::json::value, std::string (payload bytes) or
-  /// `const message&` (raw). If it returns `awaitable<R>` with R non-void, the result is
+  /// `const message&` (raw); `std::optional<U>` of any of the others tells a tombstone (a
+  /// null value: std::nullopt) from a value decoded as for U. A std::string subscriber gets ""
+  /// for a tombstone and for an empty value alike; JSON types fail to decode a tombstone (the
+  /// error policy). If it returns `awaitable<R>` with R non-void, the result is
   /// published (JSON, or as-is for strings) to the message's reply-to header topic, else to
   /// `options.output_topic`, with the input's key.
   ///

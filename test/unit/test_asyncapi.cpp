@@ -355,6 +355,17 @@ BOOST_AUTO_TEST_CASE(broker_wide_encoder_gives_sent_json_types_its_content_type)
   BOOST_TEST(messages.at("shop.receipt.text_csv").at("contentType").as_string() == "text/csv");
 }
 
+// A subscriber of std::optional<U> receives U's message (nullopt is a tombstone: no payload).
+BOOST_AUTO_TEST_CASE(an_optional_subscriber_receives_its_value_types_message) {
+  const auto text = asiokafka::detail::contract_of<std::optional<std::string>>();
+  BOOST_TEST(text.name == "string");
+  BOOST_TEST(text.content_type == "text/plain");
+  const auto order = asiokafka::detail::contract_of<std::optional<shop::order>>();
+  BOOST_TEST(order.name == asiokafka::detail::contract_of<shop::order>().name);
+  BOOST_TEST(order.content_type == "application/json");
+  BOOST_TEST(order.json_encoded);
+}
+
 // A document a decoder accepts: the codec reads what the schema describes.
 BOOST_AUTO_TEST_CASE(schema_set_is_usable_on_its_own) {
   asiokafka::json::schema_set set("#/definitions/");

@@ -244,6 +244,60 @@ BOOST_AUTO_TEST_CASE(poison_messages_are_counted_and_dead_lettered) {
   BOOST_TEST(after == 8);  // committed past the poison messages
 }
 
+// A tombstone (null value) against an empty value: std::optional<U> subscribers get nullopt
+// for the tombstone only; a std::string subscriber cannot tell them apart (both "").
+BOOST_AUTO_TEST_CASE(optional_subscribers_tell_tombstones_from_empty_values) {
+  broker app(io.get_executor(), options());
+  using maybe_text = std::optional<std::string>;
+  std::vector<std::optional<shop::person>> people;
+  std::vector<maybe_text> texts, batched;
+  std::vector<std::string> plain;
+  const auto named = [&](std::string name) {
+    auto s = sub();
+    s.name = name;
+    s.config.group_id = group + name;
+    return s;
+  };
+  const auto& people_stats = app.subscriber<std::optional<shop::person>>(
+      {topic}, named("people"), [&](std::optional<shop::person> p) -> asio::awaitable<void> {
+        people.push_back(std::move(p));
+        co_return;
+      });
+  const auto& text_stats = app.subscriber<maybe_text>({topic}, named("texts"), [&](maybe_text t, context&) -> asio::awaitable<void> {
+    texts.push_back(std::move(t));
+    co_return;
+  });
+  app.subscriber<maybe_text>({topic}, named("batched"), [&](std::vector<maybe_text> batch) -> asio::awaitable<void> {
+    for (auto& t : batch) batched.push_back(std::move(t));
+    co_return;
+  });
+  app.subscriber<std::string>({topic}, named("plain"), [&](std::string t) -> asio::awaitable<void> {
+    plain.push_back(std::move(t));
+    co_return;
+  });
+  const std::string ada = R"({"name":"ada","age":36})";
+  run_app(app, [&]() -> asio::awaitable<void> {
+    asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(kafka.bootstrap_servers()));
+    const std::vector<maybe_text> values{std::nullopt, "", ada, std::nullopt};
+    for (const auto& value : values) p.produce(asiokafka::record{topic, 0, "key", value, {}, {}});
+    co_await p.async_flush(asio::use_awaitable);
+    BOOST_REQUIRE(co_await test::wait_until([&] {
+      return people_stats.handled + people_stats.decode_failed == 4 && text_stats.handled == 4 && batched.size() == 4 &&
+             plain.size() == 4;
+    }, 30s));
+  });
+  BOOST_TEST(people_stats.handled == 3u);
+  BOOST_TEST(people_stats.decode_failed == 1u);  // the empty value is not JSON
+  BOOST_REQUIRE(people.size() == 3u);
+  BOOST_TEST(!people[0]);
+  BOOST_TEST((people[1] && people[1]->name == "ada" && people[1]->age == 36));
+  BOOST_TEST(!people[2]);
+  const std::vector<maybe_text> expected{std::nullopt, "", ada, std::nullopt};
+  BOOST_TEST((texts == expected));
+  BOOST_TEST((batched == expected));
+  BOOST_TEST((plain == std::vector<std::string>{"", "", ada, ""}));
+}
+
 BOOST_AUTO_TEST_CASE(ack_after_success_counts_failures_and_moves_on) {
   broker app(io.get_executor(), options());
   int calls = 0;

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -124,6 +125,28 @@ class payload_decoder {
  private:
   message_decoder broker_decode_;
   json::decoder decoder_;
+};
+
+/// A subscriber of std::optional<T> tells a tombstone from a value: a record with a null value
+/// is std::nullopt (without calling any decoder), any other record is decoded exactly as a
+/// subscriber of T decodes it (an empty value is "" for T = std::string, a decode failure for
+/// a JSON type, JSON `null` included).
+template <class T>
+class payload_decoder<std::optional<T>> {
+ public:
+  explicit payload_decoder(message_decoder broker_decode) : inner_(std::move(broker_decode)) {}
+
+  void decode(const message& msg, std::optional<T>& out) {
+    if (!msg.has_payload()) {
+      out.reset();
+      return;
+    }
+    if (!out) out.emplace();
+    inner_.decode(msg, *out);
+  }
+
+ private:
+  payload_decoder<T> inner_;
 };
 
 /// Publishes a handler's result: to the reply_to topic of the message being handled, else
