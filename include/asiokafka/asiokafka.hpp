@@ -21,5 +21,6 @@
 #include <asiokafka/publisher.hpp>
 #include <asiokafka/sinks.hpp>
 #include <asiokafka/subscriber.hpp>
+#include <asiokafka/threads.hpp>
 #include <asiokafka/topic_partition.hpp>
 #include <asiokafka/version.hpp>

@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <librdkafka/rdkafka.h>
 
@@ -43,8 +44,8 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void start_flush(plain_handler h);
   void start_close(plain_handler h);
 
-  // Transactions (producer_transactions.cpp): each blocking librdkafka call runs on a thread
-  // of its own; one at a time.
+  // Transactions (producer_transactions.cpp): each blocking librdkafka call runs on the
+  // producer's worker thread (started by the first call); one at a time.
   void start_init_transactions(std::chrono::milliseconds timeout, plain_handler h);
   void begin_transaction();
   void start_send_offsets(topic_partition_list offsets, rd_kafka_t* consumer_rk, std::chrono::milliseconds timeout,
@@ -84,8 +85,8 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
 
   // Refuses a transaction call (posting the error) while another is in flight or after close.
   bool refuse_transaction_call(plain_handler& h);
-  // Runs `call(rk)` (a blocking librdkafka transaction call returning rd_kafka_error_t*) on a
-  // thread of its own and completes `h` with its classified error on the event loop.
+  // Runs `call(rk)` (a blocking librdkafka transaction call returning rd_kafka_error_t*) on
+  // transaction_worker_ and completes `h` with its classified error on the event loop.
   void commit_now(std::chrono::milliseconds timeout, plain_handler h);
   // Starts the commit that waited for waiting_ to empty, if any.
   void start_deferred_commit();
@@ -111,6 +112,9 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   std::uint64_t next_id_ = 1;
   std::uint64_t delivered_ = 0;
   std::uint64_t failed_ = 0;
+  // One thread for the transaction calls, made by the first; destroyed (joined) with the
+  // producer, which a call in flight keeps alive: by then the worker has nothing left to run.
+  std::optional<boost::asio::thread_pool> transaction_worker_;
 };
 
 }  // namespace asiokafka::detail

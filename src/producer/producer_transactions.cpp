@@ -1,9 +1,10 @@
 // The transactional producer: librdkafka's transaction calls block (they wait for the
-// transaction coordinator), so each runs on a thread of its own while the event loop keeps
-// serving delivery reports; the result comes back to the loop as a classified error_code.
-// Not the shared blocking_pool: it has one thread for every client's short queries, and a
-// commit may block for its whole timeout; one thread per call keeps one subscriber's commit
-// from delaying another's.
+// transaction coordinator), so they run on the producer's own worker thread while the event
+// loop keeps serving delivery reports; the result comes back to the loop as a classified
+// error_code. Not the shared blocking_pool: a commit may block for its whole timeout, and a
+// worker per transactional producer keeps one subscriber's commit from delaying another's.
+// The worker is owned: a call in flight holds the producer, so the producer (and with it the
+// worker, joined by its destructor) goes only after the call completed on the loop.
 #include "producer/producer_impl.hpp"
 
 #include "detail/partition_list.hpp"
@@ -17,7 +18,6 @@
 #include <algorithm>
 #include <limits>
 #include <system_error>
-#include <thread>
 
 namespace asio = boost::asio;
 
@@ -39,31 +39,33 @@ bool producer_impl::refuse_transaction_call(plain_handler& h) {
 
 void producer_impl::run_transaction_call(std::string what, std::function<rd_kafka_error_t*(rd_kafka_t*)> call,
                                          plain_handler h) {
+  if (!transaction_worker_) {
+    try {
+      transaction_worker_.emplace(1);
+    } catch (const std::system_error& e) {  // no thread: fail the call on the loop
+      core_.log(log_level::error, "TXN", std::string("cannot start the transaction worker thread: ") + e.what());
+      asio::post(executor(), asio::append(std::move(h), error_code(e.code().value(), boost::system::generic_category())));
+      return;
+    }
+  }
   transaction_call_pending_ = true;
   // The completion is posted back to the loop; the guard keeps io_context::run() going until
-  // then, the handle keeps librdkafka alive even if the producer is destroyed meanwhile.
-  auto done = [weak = weak_from_this(), handle = core_.handle(), work = asio::make_work_guard(executor()),
-               what = std::move(what), h = std::move(h)](error_code ec, std::string text) mutable {
-    if (auto self = weak.lock()) {
-      self->transaction_call_pending_ = false;
-      if (ec) self->core_.log(log_level::warning, "TXN", what + " failed: " + text + " [" + ec.category().name() + "]");
-    }
+  // then. `self` keeps the producer (its librdkafka handle and its worker) alive until the
+  // completion has run on the loop, also when the application destroyed the producer: the
+  // worker never holds the last reference, so it is never asked to join itself.
+  auto done = [self = shared_from_this(), work = asio::make_work_guard(executor()), what = std::move(what),
+               h = std::move(h)](error_code ec, std::string text) mutable {
+    self->transaction_call_pending_ = false;
+    if (ec) self->core_.log(log_level::warning, "TXN", what + " failed: " + text + " [" + ec.category().name() + "]");
     asio::dispatch(asio::append(std::move(h), ec));
   };
-  auto run = [rk = rk_, ex = executor(), call = std::move(call), done = std::move(done)]() mutable {
+  asio::post(*transaction_worker_, [rk = rk_, ex = executor(), call = std::move(call), done = std::move(done)]() mutable {
     rd_kafka_error_t* e = call(rk);
     const error_code ec = transaction_error(e);
     std::string text = e ? rd_kafka_error_string(e) : "";
     if (e) rd_kafka_error_destroy(e);
     asio::post(ex, [done = std::move(done), ec, text = std::move(text)]() mutable { done(ec, std::move(text)); });
-  };
-  try {
-    std::thread(std::move(run)).detach();
-  } catch (const std::system_error& e) {  // no thread: fail the call on the loop
-    transaction_call_pending_ = false;
-    core_.log(log_level::error, "TXN", std::string("cannot start a thread for a transaction call: ") + e.what());
-    asio::post(executor(), asio::append(std::move(h), error_code(e.code().value(), boost::system::generic_category())));
-  }
+  });
 }
 
 void producer_impl::start_init_transactions(std::chrono::milliseconds timeout, plain_handler h) {
