@@ -7,6 +7,7 @@
 // librdkafka 2.0.2 only offers in blocking form: they run on asiokafka's small blocking pool.
 #pragma once
 
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/admin_types.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
@@ -82,7 +83,8 @@ class admin {
   admin& operator=(const admin&) = delete;
   ~admin();
 
-  executor_type get_executor() const noexcept;
+  /// The executor given at construction; also after a move (as Asio's I/O objects).
+  executor_type get_executor() const noexcept { return impl_.executor(); }
 
   /// Creates topics. R = std::vector<item_result>, one per topic in input order (e.g.
   /// TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR).
@@ -230,7 +232,7 @@ class admin {
                                   handler<group_offsets> h);
   void start_group_lag(std::string group, admin_call_options call, handler<std::vector<partition_lag>> h);
 
-  std::shared_ptr<detail::admin_impl> impl_{};
+  detail::client_handle<detail::admin_impl> impl_;
 };
 
 }  // namespace asiokafka

@@ -6,6 +6,7 @@
 // statistics are served as they arrive, also when the application is not receiving.
 #pragma once
 
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/consumer_options.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
@@ -62,7 +63,8 @@ class consumer {
   consumer& operator=(const consumer&) = delete;
   ~consumer();
 
-  executor_type get_executor() const noexcept;
+  /// The executor given at construction; also after a move (as Asio's I/O objects).
+  executor_type get_executor() const noexcept { return impl_.executor(); }
 
   /// Joins the group for these topics; names starting with '^' are regular expressions.
   /// Replaces the previous subscription. Throws system_error (kafka category) on a bad
@@ -303,7 +305,7 @@ class consumer {
                           boost::asio::any_completion_handler<void(error_code, topic_partition_list)> handler);
   void start_close(boost::asio::any_completion_handler<void(error_code)> handler);
 
-  std::shared_ptr<detail::consumer_impl> impl_;
+  detail::client_handle<detail::consumer_impl> impl_;
 };
 
 }  // namespace asiokafka

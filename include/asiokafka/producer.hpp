@@ -4,6 +4,7 @@
 // reactor; every wake-up drains the queue. No polling thread, no sleep loop.
 #pragma once
 
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
@@ -86,7 +87,8 @@ class producer {
   producer& operator=(const producer&) = delete;
   ~producer();
 
-  executor_type get_executor() const noexcept;
+  /// The executor given at construction; also after a move (as Asio's I/O objects).
+  executor_type get_executor() const noexcept { return impl_.executor(); }
 
   /// Produces one record and completes with its delivery report.
   ///
@@ -231,7 +233,7 @@ class producer {
   void start_flush(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_close(boost::asio::any_completion_handler<void(error_code)> handler);
 
-  std::shared_ptr<detail::producer_impl> impl_{};
+  detail::client_handle<detail::producer_impl> impl_;
 };
 
 }  // namespace asiokafka

@@ -3,6 +3,7 @@
 #include <asiokafka/admin.hpp>
 
 #include "admin/admin_impl.hpp"
+#include "detail/client_handle_impl.hpp"
 #include "admin/admin_results.hpp"
 #include "admin/alter_configs.hpp"
 #include "detail/blocking_pool.hpp"
@@ -20,6 +21,8 @@
 namespace asio = boost::asio;
 
 namespace asiokafka {
+
+template class detail::client_handle<detail::admin_impl>;
 
 namespace {
 
@@ -96,25 +99,11 @@ std::string_view to_string(resource_type t) noexcept {
 }
 
 admin::admin(executor_type ex, const composed_config& config, admin_options options)
-    : impl_(std::make_shared<detail::admin_impl>(std::move(ex), config, std::move(options))) {
-  impl_->start();
-}
+    : impl_(ex, std::make_shared<detail::admin_impl>(ex, config, std::move(options))) {}
 
 admin::admin(admin&&) noexcept = default;
-
-admin& admin::operator=(admin&& other) noexcept {
-  if (this != &other) {
-    if (impl_) impl_->shutdown();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-admin::~admin() {
-  if (impl_) impl_->shutdown();
-}
-
-admin::executor_type admin::get_executor() const noexcept { return impl_->executor(); }
+admin& admin::operator=(admin&&) noexcept = default;
+admin::~admin() = default;
 void* admin::native_handle() const noexcept { return impl_->rk(); }
 
 void admin::start_create_topics(std::vector<new_topic> topics, admin_call_options call,

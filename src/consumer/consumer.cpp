@@ -1,29 +1,18 @@
 #include <asiokafka/consumer.hpp>
 
 #include "consumer/consumer_impl.hpp"
+#include "detail/client_handle_impl.hpp"
 
 namespace asiokafka {
 
+template class detail::client_handle<detail::consumer_impl>;
+
 consumer::consumer(executor_type ex, const composed_config& config, consumer_options options)
-    : impl_(std::make_shared<detail::consumer_impl>(std::move(ex), config, std::move(options))) {
-  impl_->start();
-}
+    : impl_(ex, std::make_shared<detail::consumer_impl>(ex, config, std::move(options))) {}
 
 consumer::consumer(consumer&&) noexcept = default;
-
-consumer& consumer::operator=(consumer&& other) noexcept {
-  if (this != &other) {
-    if (impl_) impl_->shutdown();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-consumer::~consumer() {
-  if (impl_) impl_->shutdown();
-}
-
-consumer::executor_type consumer::get_executor() const noexcept { return impl_->executor(); }
+consumer& consumer::operator=(consumer&&) noexcept = default;
+consumer::~consumer() = default;
 
 void consumer::subscribe(const std::vector<std::string>& topics) { impl_->subscribe(topics); }
 void consumer::unsubscribe() { impl_->unsubscribe(); }

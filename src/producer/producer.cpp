@@ -1,31 +1,20 @@
 #include <asiokafka/producer.hpp>
 
 #include "producer/producer_impl.hpp"
+#include "detail/client_handle_impl.hpp"
 
 #include <asiokafka/consumer.hpp>
 
 namespace asiokafka {
 
+template class detail::client_handle<detail::producer_impl>;
+
 producer::producer(executor_type ex, const composed_config& config, producer_options options)
-    : impl_(std::make_shared<detail::producer_impl>(std::move(ex), config, std::move(options))) {
-  impl_->start();
-}
+    : impl_(ex, std::make_shared<detail::producer_impl>(ex, config, std::move(options))) {}
 
 producer::producer(producer&&) noexcept = default;
-
-producer& producer::operator=(producer&& other) noexcept {
-  if (this != &other) {
-    if (impl_) impl_->shutdown();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-producer::~producer() {
-  if (impl_) impl_->shutdown();
-}
-
-producer::executor_type producer::get_executor() const noexcept { return impl_->executor(); }
+producer& producer::operator=(producer&&) noexcept = default;
+producer::~producer() = default;
 void producer::produce(record r) { impl_->start_produce(std::move(r), {}); }
 std::size_t producer::in_flight() const noexcept { return impl_->in_flight(); }
 std::uint64_t producer::delivered() const noexcept { return impl_->delivered(); }
