@@ -129,9 +129,7 @@ class broker {
   /// broker::async_publish.
   template <class T>
   asiokafka::publisher<T> publisher(std::string topic, std::string description = {}) {
-    static_assert(detail::broker_encodable_v<T>,
-                  "asiokafka: the broker encodes strings, asiokafka::bytes and JSON types; a publisher of "
-                  "another type needs a message_encoder");
+    detail::require_broker_encodable<T>();
     add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, detail::contract_of<T>(),
                    std::move(description), {}});
     return asiokafka::publisher<T>(publish_link(), std::move(topic), {});
@@ -215,6 +213,7 @@ class broker {
                          CompletionToken = boost::asio::deferred_t>
   auto async_publish(std::string topic, const V& value, publish_options options = {},
                      CompletionToken&& token = {}) {
+    detail::require_broker_encodable<V>();
     return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options), broker_encoder()),
                             std::forward<CompletionToken>(token));
   }
@@ -248,6 +247,7 @@ class broker {
             BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, Reply)) CompletionToken = boost::asio::deferred_t>
   auto async_request(std::string topic, const V& request, request_options options = {},
                      CompletionToken&& token = {}) {
+    detail::require_broker_encodable<V>();
     const auto timeout = options.timeout;
     publish_options po{std::move(options.key), std::move(options.headers), options.partition,
                        std::move(options.correlation_id), std::nullopt, std::move(options.content_type)};

@@ -45,7 +45,7 @@ class publisher {
                                  [](publisher& self, auto handler, detail::outbound_record r) {
                                    self.link_.start(std::move(r), std::move(handler));
                                  }},
-        token, detail::make_outbound(topic_, value, std::move(options), encoder_, link_.broker_encoder));
+        token, detail::make_outbound(topic_, value, std::move(options), link_.broker_encoder, &encoder_));
   }
 
  private:

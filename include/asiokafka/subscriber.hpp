@@ -245,6 +245,7 @@ class handling_publisher {
   /// message when the value cannot be encoded.
   template <class V>
   boost::asio::awaitable<delivery_report> publish(std::string topic, const V& value, publish_options options = {}) {
+    require_broker_encodable<V>();
     auto& self = static_cast<Context&>(*this);
     return self.publish_outbound(make_outbound(std::move(topic), value, std::move(options), broker_encoder_of(self)));
   }
@@ -256,7 +257,7 @@ class handling_publisher {
                                                   publish_options options = {}) {
     auto& self = static_cast<Context&>(*this);
     return self.publish_outbound(
-        make_outbound(to.topic(), value, std::move(options), to.encoder(), broker_encoder_of(self)));
+        make_outbound(to.topic(), value, std::move(options), broker_encoder_of(self), &to.encoder()));
   }
 };
 }  // namespace detail

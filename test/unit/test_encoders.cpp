@@ -144,11 +144,11 @@ BOOST_FIXTURE_TEST_SUITE(test_encoders, fixture)
 // explicit content type still wins; what an encoder throws is kept, nothing is encoded.
 BOOST_AUTO_TEST_CASE(outbound_records_carry_what_the_encoder_wrote) {
   using asiokafka::detail::make_outbound;
-  auto own = make_outbound("t", shop::person{"ada", 36}, {}, person_encoder);
+  auto own = make_outbound("t", shop::person{"ada", 36}, {}, {}, &person_encoder);
   BOOST_TEST(own.rec.value.value() == "ada;36");
   BOOST_TEST(own.content_type.value() == person_type);
   BOOST_TEST(!own.encode_failure);
-  auto overridden = make_outbound("t", shop::person{"ada", 36}, {.content_type = std::string("text/x-v2")}, person_encoder);
+  auto overridden = make_outbound("t", shop::person{"ada", 36}, {.content_type = std::string("text/x-v2")}, {}, &person_encoder);
   BOOST_TEST(overridden.content_type.value() == "text/x-v2");
 
   const asiokafka::payload_encoder envelope{"application/x-envelope", [](const boost::json::value& v) {
@@ -165,7 +165,7 @@ BOOST_AUTO_TEST_CASE(outbound_records_carry_what_the_encoder_wrote) {
   BOOST_TEST(json.rec.value.value() == R"({"name":"ada","age":36})");
   BOOST_TEST(json.content_type.value() == "application/json");
 
-  auto refused = make_outbound("t", shop::person{"bob", -1}, {}, person_encoder);
+  auto refused = make_outbound("t", shop::person{"bob", -1}, {}, {}, &person_encoder);
   BOOST_TEST(refused.encode_failure.value() == "a person's age cannot be negative");
   BOOST_TEST(!refused.rec.value);
   auto not_json = make_outbound("t", shop::reading{std::numeric_limits<double>::quiet_NaN()}, {});

@@ -169,6 +169,7 @@ auto call_handler(Handler& handler, Arg&& value, context& ctx) {
 // Awaits a handler's result and publishes it (publish_result).
 template <class R>
 boost::asio::awaitable<void> publish_handler_result(boost::asio::awaitable<R> call, context& ctx) {
+  require_broker_encodable<R>();
   R result = co_await std::move(call);
   // A local, not a temporary, across co_await: GCC 12 mis-destroys such temporaries.
   outbound_record out = make_outbound(std::string(), result, publish_options{}, broker_encoder_of(ctx));

@@ -61,16 +61,52 @@ std::string serialize_value(const V& value) {
     return json::encode(value);
 }
 
-/// The record of a publish whose value `encode(content_type)` returns (setting the content
-/// type); what `encode` throws becomes the record's encode_failure. A content type in
-/// `options` wins over the encoder's.
-template <class Encode>
-outbound_record make_outbound_by(std::string topic, publish_options options, Encode&& encode) {
+/// True when the broker's encoding can publish V: strings, bytes and the JSON codec's types.
+template <class V>
+inline constexpr bool broker_encodable_v = !published_as_json_v<V> || json::is_json_codable_v<V>;
+
+/// For the entry points that have only the broker's encoding: V must be one it encodes.
+template <class V>
+constexpr void require_broker_encodable() {
+  static_assert(broker_encodable_v<V>,
+                "asiokafka: the broker encodes strings, asiokafka::bytes and JSON types; publish another type "
+                "through a publisher with a message_encoder");
+}
+
+/// The one place a value becomes a record to publish, for every entry point (broker::
+/// async_publish and async_request, a publisher, context and batch_context publish, a
+/// handler's result): by `own` (a declared publisher's encoder) when it has an encode
+/// function, else by the broker's encoding - bytes and strings as they are, every other value
+/// as JSON, or, with a broker-wide encoder, as that encoder writes its JSON value (a type the
+/// JSON codec does not know then has no encoding). What an encoder throws becomes the record's
+/// encode_failure; a content type in `options` wins over the encoder's.
+template <class V>
+outbound_record make_outbound(std::string topic, const V& value, publish_options options,
+                              const payload_encoder& broker_encoder = {}, const message_encoder<V>* own = nullptr) {
   outbound_record out;
   std::optional<std::string> payload;
   std::string content_type;
   try {
-    payload = std::forward<Encode>(encode)(content_type);
+    if (own && own->encode) {
+      content_type = own->content_type;
+      payload = own->encode(value);
+    } else if constexpr (!broker_encodable_v<V>) {
+      throw std::invalid_argument("no encoder: " + std::string(boost::core::type_name<V>()) +
+                                  " is not a type asiokafka::json encodes");
+    } else {
+      bool encoded = false;
+      if constexpr (published_as_json_v<V>) {
+        if (broker_encoder) {
+          content_type = broker_encoder.content_type;
+          payload = broker_encoder.encode(json::to_value(value));
+          encoded = true;
+        }
+      }
+      if (!encoded) {
+        content_type = default_content_type<V>();
+        payload = serialize_value(value);
+      }
+    }
   } catch (const std::exception& e) {
     out.encode_failure = e.what();
   } catch (...) {
@@ -82,53 +118,6 @@ outbound_record make_outbound_by(std::string topic, publish_options options, Enc
   out.correlation_id = std::move(options.correlation_id);
   out.reply_to = std::move(options.reply_to);
   return out;
-}
-
-/// True when the broker's encoding can publish V: strings, bytes and the JSON codec's types.
-template <class V>
-inline constexpr bool broker_encodable_v = !published_as_json_v<V> || json::is_json_codable_v<V>;
-
-/// The broker's encoding: bytes and strings as they are, every other value as JSON, or, with
-/// a broker-wide encoder, as that encoder writes its JSON value.
-template <class V>
-outbound_record make_outbound(std::string topic, const V& value, publish_options options,
-                              const payload_encoder& broker_encoder = {}) {
-  return make_outbound_by(std::move(topic), std::move(options), [&](std::string& content_type) {
-    if constexpr (published_as_json_v<V>) {
-      if (broker_encoder) {
-        content_type = broker_encoder.content_type;
-        return broker_encoder.encode(json::to_value(value));
-      }
-    }
-    content_type = default_content_type<V>();
-    return serialize_value(value);
-  });
-}
-
-/// A publisher's own encoder (which must have an encode function).
-template <class V>
-outbound_record make_outbound(std::string topic, const V& value, publish_options options,
-                              const message_encoder<V>& encoder) {
-  return make_outbound_by(std::move(topic), std::move(options), [&](std::string& content_type) {
-    content_type = encoder.content_type;
-    return encoder.encode(value);
-  });
-}
-
-/// A declared publisher's record: its own encoder when it has an encode function, else the
-/// broker's encoding (which a type the JSON codec does not know cannot have).
-template <class V>
-outbound_record make_outbound(std::string topic, const V& value, publish_options options,
-                              const message_encoder<V>& own, const payload_encoder& broker_encoder) {
-  if (own.encode) return make_outbound(std::move(topic), value, std::move(options), own);
-  if constexpr (broker_encodable_v<V>) {
-    return make_outbound(std::move(topic), value, std::move(options), broker_encoder);
-  } else {
-    return make_outbound_by(std::move(topic), std::move(options), [](std::string&) -> std::string {
-      throw std::invalid_argument("no encoder: " + std::string(boost::core::type_name<V>()) +
-                                  " is not a type asiokafka::json encodes");
-    });
-  }
 }
 
 }  // namespace asiokafka::detail
