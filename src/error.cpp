@@ -7,6 +7,48 @@
 namespace asiokafka {
 namespace {
 
+namespace errc = boost::system::errc;
+
+// The generic condition (errno-like) of a librdkafka code, for `ec == errc::timed_out` and the
+// like across the kafka and transaction categories; none for codes without a close match.
+bool generic_condition_of(rd_kafka_resp_err_t e, errc::errc_t& out) noexcept {
+  switch (e) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: out = errc::timed_out; return true;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION: out = errc::connection_reset; return true;
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: out = errc::not_connected; return true;
+    case RD_KAFKA_RESP_ERR__RESOLVE: out = errc::host_unreachable; return true;
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED: out = errc::permission_denied; return true;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL: out = errc::no_buffer_space; return true;
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+    case RD_KAFKA_RESP_ERR_INVALID_REQUEST: out = errc::invalid_argument; return true;
+    case RD_KAFKA_RESP_ERR__DESTROY:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: out = errc::operation_canceled; return true;
+    case RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION: out = errc::not_supported; return true;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: out = errc::message_size; return true;
+    case RD_KAFKA_RESP_ERR__IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS: out = errc::operation_in_progress; return true;
+    default: return false;
+  }
+}
+
+boost::system::error_condition kafka_condition(const boost::system::error_category& category, int ev) noexcept {
+  errc::errc_t generic{};
+  if (generic_condition_of(static_cast<rd_kafka_resp_err_t>(ev), generic)) return errc::make_error_condition(generic);
+  return {ev, category};
+}
+
 class asiokafka_category_impl final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "asiokafka"; }
@@ -25,6 +67,13 @@ class asiokafka_category_impl final : public boost::system::error_category {
     }
     return "unknown asiokafka error " + std::to_string(ev);
   }
+  boost::system::error_condition default_error_condition(int ev) const noexcept override {
+    switch (static_cast<error>(ev)) {
+      case error::timeout: return errc::make_error_condition(errc::timed_out);
+      case error::invalid_config: return errc::make_error_condition(errc::invalid_argument);
+      default: return {ev, *this};
+    }
+  }
 };
 
 class kafka_category_impl final : public boost::system::error_category {
@@ -32,6 +81,9 @@ class kafka_category_impl final : public boost::system::error_category {
   const char* name() const noexcept override { return "kafka"; }
   std::string message(int ev) const override {
     return rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev));
+  }
+  boost::system::error_condition default_error_condition(int ev) const noexcept override {
+    return kafka_condition(*this, ev);
   }
 };
 
@@ -54,6 +106,9 @@ class transaction_category_impl final : public boost::system::error_category {
       case transaction_error_class::fatal: break;
     }
     return text + " (fatal: the producer is unusable)";
+  }
+  boost::system::error_condition default_error_condition(int ev) const noexcept override {
+    return kafka_condition(*this, ev);
   }
   transaction_error_class error_class() const noexcept { return class_; }
 

@@ -4,6 +4,16 @@
 //  * asiokafka::error_category()  - conditions detected by asiokafka itself (enum `error`).
 //  * asiokafka::kafka_category()  - librdkafka's rd_kafka_resp_err_t values, both broker
 //    error codes (>= 0) and librdkafka-internal ones (< 0); message() is rd_kafka_err2str.
+// (and the three transaction categories below, which carry librdkafka's codes too).
+//
+// Codes that have a generic meaning compare equal to boost::system::errc conditions, in
+// every category: timeouts (_TIMED_OUT, _MSG_TIMED_OUT, REQUEST_TIMED_OUT, error::timeout) to
+// errc::timed_out, authentication and authorization failures to permission_denied, a full
+// queue to no_buffer_space, transport failures to connection_reset, all brokers down to
+// not_connected, invalid arguments and configurations (error::invalid_config) to
+// invalid_argument, purged or destroyed to operation_canceled, oversized messages to
+// message_size. So `ec == boost::system::errc::timed_out` holds for a commit that timed out
+// whatever category carries it.
 #pragma once
 
 #include <boost/system/error_code.hpp>

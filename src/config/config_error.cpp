@@ -32,7 +32,8 @@ std::string_view to_string(config_scope scope) noexcept {
 
 config_error::config_error(std::string key, config_scope scope, std::string subscriber,
                            const std::string& detail)
-    : std::runtime_error(sentence(key, scope, subscriber, detail)),
+    : boost::system::system_error(make_error_code(error::invalid_config)),
+      sentence_(sentence(key, scope, subscriber, detail)),
       key_(std::move(key)),
       scope_(scope),
       subscriber_(std::move(subscriber)) {}

@@ -3,9 +3,11 @@
 #define BOOST_TEST_MODULE test_error
 #include <boost/test/unit_test.hpp>
 
+#include <asiokafka/config/config_error.hpp>
 #include <asiokafka/error.hpp>
 
 #include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
 #include <librdkafka/rdkafka.h>
 
 #include <set>
@@ -66,6 +68,52 @@ BOOST_AUTO_TEST_CASE(fatal_and_retriable_are_told_apart) {
   BOOST_TEST(!asiokafka::is_retriable(error_code(error::closed)));
   BOOST_TEST(!asiokafka::is_retriable(aborted));
   BOOST_TEST(!asiokafka::is_retriable(error_code{}));
+}
+
+// One test for a timeout, whatever carried it: the kafka category, a transaction category,
+// asiokafka's own request timeout. Other generic meanings likewise; codes without one compare
+// equal to no generic condition.
+BOOST_AUTO_TEST_CASE(codes_compare_equal_to_their_generic_conditions_in_every_category) {
+  namespace errc = boost::system::errc;
+  using asiokafka::make_transaction_error_code;
+  using asiokafka::transaction_error_class;
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT) == errc::timed_out));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) == errc::timed_out));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT) == errc::timed_out));
+  for (const auto c : {transaction_error_class::retriable, transaction_error_class::abortable, transaction_error_class::fatal}) {
+    BOOST_TEST((make_transaction_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT, c) == errc::timed_out));
+    BOOST_TEST((make_transaction_error_code(RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, c) ==
+                errc::permission_denied));
+  }
+  BOOST_TEST((error_code(error::timeout) == errc::timed_out));
+  BOOST_TEST((error_code(error::invalid_config) == errc::invalid_argument));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__AUTHENTICATION) == errc::permission_denied));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__QUEUE_FULL) == errc::no_buffer_space));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__TRANSPORT) == errc::connection_reset));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) == errc::not_connected));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) == errc::message_size));
+  BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__PURGE_QUEUE) == errc::operation_canceled));
+  // No generic meaning: equal to none of them, and still to itself.
+  const error_code fenced = make_kafka_error_code(RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID);
+  BOOST_TEST((fenced != errc::timed_out));
+  BOOST_TEST((fenced != errc::permission_denied));
+  BOOST_TEST((fenced == make_kafka_error_code(RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)));
+  BOOST_TEST((error_code(error::closed) != errc::timed_out));
+}
+
+// One exception hierarchy: a config_error is a system_error with code invalid_config, and its
+// what() stays the one sentence naming key and scope.
+BOOST_AUTO_TEST_CASE(a_config_error_is_a_system_error_with_its_sentence) {
+  try {
+    throw asiokafka::config_error("linger.ms", asiokafka::config_scope::subscriber, "orders", "producer-only key");
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST((e.code() == error::invalid_config));
+    BOOST_TEST(std::string(e.what()) ==
+               R"(config error: key "linger.ms" at subscriber scope (subscriber "orders"): producer-only key)");
+    const auto* config = dynamic_cast<const asiokafka::config_error*>(&e);
+    BOOST_REQUIRE(config != nullptr);
+    BOOST_TEST(config->key() == "linger.ms");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

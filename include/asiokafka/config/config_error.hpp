@@ -4,7 +4,8 @@
 #include <asiokafka/config/config_scope.hpp>
 #include <asiokafka/error.hpp>
 
-#include <stdexcept>
+#include <boost/system/system_error.hpp>
+
 #include <string>
 
 namespace asiokafka {
@@ -19,7 +20,11 @@ namespace asiokafka {
 ///
 /// Secrets never appear in it: every value of a secret key (see `is_secret_key`) is shown
 /// as "[redacted]".
-class config_error : public std::runtime_error {
+///
+/// It is a boost::system::system_error with code() `error::invalid_config`, as the clients'
+/// own errors are, so one `catch (const boost::system::system_error&)` takes both; what() is
+/// the sentence above, without system_error's appended message.
+class config_error : public boost::system::system_error {
  public:
   /// `key` may be empty when the problem is not about one key (e.g. a duplicate subscriber
   /// name); `subscriber` is empty for broker-wide problems and for producers. `detail`
@@ -34,10 +39,10 @@ class config_error : public std::runtime_error {
   config_scope scope() const noexcept { return scope_; }
   /// The subscriber whose configuration was being composed, or "".
   const std::string& subscriber() const noexcept { return subscriber_; }
-  /// `error::invalid_config`, for code that reports failures as error codes.
-  error_code code() const noexcept { return make_error_code(error::invalid_config); }
+  const char* what() const noexcept override { return sentence_.c_str(); }
 
  private:
+  std::string sentence_;
   std::string key_;
   config_scope scope_;
   std::string subscriber_;
