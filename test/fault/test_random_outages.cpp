@@ -206,8 +206,10 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
       // Bounded: a producer that stops delivering after the outages (seen once in a soak: the
       // flush waited out message.timeout.ms and the case its 600 s) fails here, with its logs.
       auto [flush_ec] = co_await p.async_flush(asiokafka::cancel_after(120s, asio::as_tuple(asio::use_awaitable)));
-      test::print_report_line("flush after the outages: %s; %lld of %lld reported", flush_ec ? flush_ec.message().c_str() : "done",
-                              static_cast<long long>(reports), static_cast<long long>(produced));
+      test::print_report_line("flush after the outages: %s; %lld of %lld reported, %zu in flight (delivered %llu, failed %llu)",
+                              flush_ec ? flush_ec.message().c_str() : "done", static_cast<long long>(reports),
+                              static_cast<long long>(produced), p.in_flight(),
+                              static_cast<unsigned long long>(p.delivered()), static_cast<unsigned long long>(p.failed()));
       bool reported = false;
       if (!flush_ec) reported = co_await test::wait_until([&] { return reports == produced; }, 60s);
       BOOST_CHECK(reported);
