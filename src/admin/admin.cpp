@@ -12,6 +12,7 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -284,8 +285,10 @@ void admin::start_group_lag(std::string group, admin_call_options call, handler<
       asio::post(ex, asio::append(std::move(h), ec, std::vector<partition_lag>{}));
       return;
     }
-    asio::post(detail::blocking_pool(), [handle, ex, parts = std::move(committed.partitions), call,
-                                         h = std::move(h)]() mutable {
+    // The work guard keeps the client's io_context running until the result is posted, also
+    // when the client was destroyed meanwhile.
+    asio::post(detail::blocking_pool(), [handle, ex, work = asio::make_work_guard(ex),
+                                         parts = std::move(committed.partitions), call, h = std::move(h)]() mutable {
       std::vector<partition_lag> lags;
       for (const auto& p : parts) {
         partition_lag l{p.topic, p.partition, p.offset};

@@ -7,6 +7,7 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -144,9 +145,13 @@ void consumer_impl::fail_commits(const error_code& ec) {
   complete_all(commits_, [&](commit_waiter& c) { asio::post(executor(), asio::append(c.handler.take(), ec)); });
 }
 
+// The blocking queries below hold work on the consumer's executor until their result is
+// posted, as Asio's own operations do: the io_context does not run out of work while one is
+// in flight, also when the consumer was destroyed meanwhile (the handler would be lost).
 void consumer_impl::start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                     asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), parts = std::move(partitions), timeout,
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(),
+                               work = asio::make_work_guard(executor()), parts = std::move(partitions), timeout,
                                h = std::move(h)]() mutable {
     auto list = to_rd_list(parts);
     const auto err = rd_kafka_committed(handle->rk, list.get(), static_cast<int>(timeout.count()));
@@ -156,7 +161,8 @@ void consumer_impl::start_committed(topic_partition_list partitions, std::chrono
 
 void consumer_impl::start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                                      asio::any_completion_handler<void(error_code, watermarks)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), topic = std::move(topic), partition, timeout,
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(),
+                               work = asio::make_work_guard(executor()), topic = std::move(topic), partition, timeout,
                                h = std::move(h)]() mutable {
     watermarks w;
     const auto err = rd_kafka_query_watermark_offsets(handle->rk, topic.c_str(), partition, &w.low, &w.high,
@@ -180,7 +186,8 @@ std::pair<error_code, topic_partition_list> offsets_for_times(rd_kafka_t* rk, co
 
 void consumer_impl::start_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                             asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), parts = std::move(partitions), timeout,
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(),
+                               work = asio::make_work_guard(executor()), parts = std::move(partitions), timeout,
                                h = std::move(h)]() mutable {
     auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
     asio::post(ex, asio::append(std::move(h), ec, std::move(found)));
@@ -190,6 +197,7 @@ void consumer_impl::start_offsets_for_times(topic_partition_list partitions, std
 void consumer_impl::start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                        asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
   asio::post(blocking_pool(), [handle = core_.handle(), weak = weak_from_this(), ex = executor(),
+                               work = asio::make_work_guard(executor()),
                                parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
     auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
     // Back on the consumer's executor, where seek() may be called.

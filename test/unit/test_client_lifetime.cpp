@@ -2,7 +2,7 @@
 // blocking pool has the size set before its first call; clients destroyed with operations in
 // flight complete each of them once and leave nothing running (the sanitized suite runs this
 // under ASan and UBSan): a consumer's receive and committed-offsets query, a producer's records
-// and flush, a transactional producer's init call on its own worker, an admin request; a
+// and flush, a transactional producer's init call on its own worker, an admin group request; a
 // moved-from client keeps its executor, the client it moved to works.
 #define BOOST_TEST_MODULE test_client_lifetime
 #include <boost/test/unit_test.hpp>
@@ -120,7 +120,9 @@ BOOST_AUTO_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_each_o
     txn.async_init_transactions(10s, [&](error_code) { ++init_calls; });
 
     asiokafka::admin a(io.get_executor(), test::producer_config(brokers));
-    a.async_list_groups({}, [&](error_code, auto) { ++admin_calls; });
+    // Not async_list_groups: librdkafka 2.14.2 leaks one of the handle's queues when the handle
+    // is destroyed with a ListConsumerGroups request in flight (README, known limits).
+    a.async_describe_groups({"nobody"}, {}, [&](error_code, auto) { ++admin_calls; });
   }  // every client destroyed with its operations in flight
 
   const auto started = std::chrono::steady_clock::now();
