@@ -45,6 +45,16 @@ std::size_t thread_count() {
                                                 std::filesystem::directory_iterator()));
 }
 
+// The mock cluster with one 2-partition topic, and an io_context for the clients.
+struct mock_kafka {
+  asiokafka::testing::embedded_kafka kafka;
+  std::string topic = test::unique_name("lifetime");
+  asio::io_context io;
+  std::string brokers = kafka.bootstrap_servers();
+
+  mock_kafka() { kafka.create_topic(topic, 2); }
+};
+
 }  // namespace
 
 // First in this module: nothing before it may start the blocking pool (ctest runs each case in
@@ -82,12 +92,7 @@ BOOST_AUTO_TEST_CASE(the_blocking_pool_has_the_threads_set_before_its_first_call
 // Each handler must run exactly once, the io_context must run out of work (nothing left
 // holding it: no thread still waiting for librdkafka on a destroyed client), every thread the
 // clients started must end, and the sanitizers must find nothing.
-BOOST_AUTO_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_each_once) {
-  asiokafka::testing::embedded_kafka kafka;
-  const std::string topic = test::unique_name("in-flight");
-  kafka.create_topic(topic, 2);
-  asio::io_context io;
-  const auto brokers = kafka.bootstrap_servers();
+BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_each_once, mock_kafka) {
   constexpr int records = 200;
   std::promise<void> pool_started;
   asio::post(asiokafka::detail::blocking_pool(), [&] { pool_started.set_value(); });
@@ -145,12 +150,7 @@ BOOST_AUTO_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_each_o
 
 // As Asio's I/O objects: a moved-from client still answers get_executor(); the moved-to one
 // is the working client (here: a record produced and consumed through them).
-BOOST_AUTO_TEST_CASE(a_moved_from_client_keeps_its_executor) {
-  asiokafka::testing::embedded_kafka kafka;
-  const std::string topic = test::unique_name("moved");
-  kafka.create_topic(topic, 1);
-  asio::io_context io;
-  const auto brokers = kafka.bootstrap_servers();
+BOOST_FIXTURE_TEST_CASE(a_moved_from_client_keeps_its_executor, mock_kafka) {
   asiokafka::producer p(io.get_executor(), test::producer_config(brokers));
   asiokafka::producer p2 = std::move(p);
   asiokafka::consumer c(io.get_executor(), test::consumer_config(brokers, test::unique_name("g")));
