@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE test_client_lifetime
 #include <boost/test/unit_test.hpp>
 
+#include "config/version_requirements.hpp"
 #include "detail/blocking_pool.hpp"
 
 #include <asiokafka/admin.hpp>
@@ -26,6 +27,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iterator>
+#include <optional>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -94,6 +96,7 @@ BOOST_AUTO_TEST_CASE(the_blocking_pool_has_the_threads_set_before_its_first_call
 // clients started must end, and the sanitizers must find nothing.
 BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_each_once, mock_kafka) {
   constexpr int records = 200;
+  const bool admin_in_flight = asiokafka::detail::running_librdkafka_version() >= 0x020c0000;  // 2.12
   std::promise<void> pool_started;
   asio::post(asiokafka::detail::blocking_pool(), [&] { pool_started.set_value(); });
   pool_started.get_future().wait();
@@ -124,10 +127,14 @@ BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_eac
                             test::producer_config(brokers, {{"transactional.id", test::unique_name("tx")}}));
     txn.async_init_transactions(10s, [&](error_code) { ++init_calls; });
 
-    asiokafka::admin a(io.get_executor(), test::producer_config(brokers));
     // Not async_list_groups: librdkafka 2.14.2 leaks one of the handle's queues when the handle
-    // is destroyed with a ListConsumerGroups request in flight (README, known limits).
-    a.async_describe_groups({"nobody"}, {}, [&](error_code, auto) { ++admin_calls; });
+    // is destroyed with a ListConsumerGroups request in flight; and not on the floor: librdkafka
+    // 2.0.2's rd_kafka_destroy can deadlock with a group request in flight (README, known limits).
+    std::optional<asiokafka::admin> a;
+    if (admin_in_flight) {
+      a.emplace(io.get_executor(), test::producer_config(brokers));
+      a->async_describe_groups({"nobody"}, {}, [&](error_code, auto) { ++admin_calls; });
+    }
   }  // every client destroyed with its operations in flight
 
   const auto started = std::chrono::steady_clock::now();
@@ -141,7 +148,7 @@ BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_eac
   BOOST_TEST(report_calls == records);
   BOOST_TEST(flush_calls == 1);
   BOOST_TEST(init_calls == 1);
-  BOOST_TEST(admin_calls == 1);
+  BOOST_TEST(admin_calls == (admin_in_flight ? 1 : 0));
   // No thread outlives its client: librdkafka's, the transaction worker.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (thread_count() > threads_before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
