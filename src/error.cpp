@@ -10,43 +10,39 @@ namespace {
 namespace errc = boost::system::errc;
 
 // The generic condition (errno-like) of a librdkafka code, for `ec == errc::timed_out` and the
-// like across the kafka and transaction categories; none for codes without a close match.
-bool generic_condition_of(rd_kafka_resp_err_t e, errc::errc_t& out) noexcept {
-  switch (e) {
+// like across the kafka and transaction categories; the code's own in `category` for codes
+// without a close match.
+boost::system::error_condition kafka_condition(const boost::system::error_category& category, int ev) noexcept {
+  const auto generic = [](errc::errc_t c) { return errc::make_error_condition(c); };
+  switch (static_cast<rd_kafka_resp_err_t>(ev)) {
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: out = errc::timed_out; return true;
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: return generic(errc::timed_out);
     case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION: out = errc::connection_reset; return true;
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: out = errc::not_connected; return true;
-    case RD_KAFKA_RESP_ERR__RESOLVE: out = errc::host_unreachable; return true;
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION: return generic(errc::connection_reset);
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: return generic(errc::not_connected);
+    case RD_KAFKA_RESP_ERR__RESOLVE: return generic(errc::host_unreachable);
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED: out = errc::permission_denied; return true;
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL: out = errc::no_buffer_space; return true;
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED: return generic(errc::permission_denied);
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL: return generic(errc::no_buffer_space);
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
     case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
-    case RD_KAFKA_RESP_ERR_INVALID_REQUEST: out = errc::invalid_argument; return true;
+    case RD_KAFKA_RESP_ERR_INVALID_REQUEST: return generic(errc::invalid_argument);
     case RD_KAFKA_RESP_ERR__DESTROY:
     case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: out = errc::operation_canceled; return true;
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: return generic(errc::operation_canceled);
     case RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED:
-    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION: out = errc::not_supported; return true;
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: out = errc::message_size; return true;
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION: return generic(errc::not_supported);
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: return generic(errc::message_size);
     case RD_KAFKA_RESP_ERR__IN_PROGRESS:
-    case RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS: out = errc::operation_in_progress; return true;
-    default: return false;
+    case RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS: return generic(errc::operation_in_progress);
+    default: return {ev, category};
   }
-}
-
-boost::system::error_condition kafka_condition(const boost::system::error_category& category, int ev) noexcept {
-  errc::errc_t generic{};
-  if (generic_condition_of(static_cast<rd_kafka_resp_err_t>(ev), generic)) return errc::make_error_condition(generic);
-  return {ev, category};
 }
 
 class asiokafka_category_impl final : public boost::system::error_category {
