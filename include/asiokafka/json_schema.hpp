@@ -69,15 +69,7 @@ class schema_set {
     if constexpr (std::is_same_v<U, bool>) {
       return boost::json::object{{"type", "boolean"}};
     } else if constexpr (json::detail::is_integer_v<U>) {
-      boost::json::object o{{"type", "integer"}};
-      if constexpr (std::is_signed_v<U>) {
-        o["minimum"] = static_cast<std::int64_t>(std::numeric_limits<U>::min());
-        o["maximum"] = static_cast<std::int64_t>(std::numeric_limits<U>::max());
-      } else {
-        o["minimum"] = 0;
-        o["maximum"] = static_cast<std::uint64_t>(std::numeric_limits<U>::max());
-      }
-      return o;
+      return integer_schema<U>();
     } else if constexpr (std::is_floating_point_v<U>) {
       return boost::json::object{{"type", "number"}};
     } else if constexpr (std::is_same_v<U, std::string>) {
@@ -98,31 +90,10 @@ class schema_set {
     } else if constexpr (json::detail::is_string_map<U>::value) {
       return boost::json::object{{"type", "object"}, {"additionalProperties", schema_of<typename U::mapped_type>()}};
     } else if constexpr (json::detail::is_described_enum_v<U>) {
-      const std::string name = schema_name<U>();
-      if (!defs_.contains(name)) {
-        boost::json::array names;
-        boost::mp11::mp_for_each<boost::describe::describe_enumerators<U>>(
-            [&](auto d) { names.push_back(boost::json::string(d.name)); });
-        defs_[name] = boost::json::object{{"type", "string"}, {"enum", std::move(names)}};
-      }
-      return ref(name);
+      return enum_ref<U>();
     } else {
       static_assert(json::detail::is_described_struct_v<U>);
-      const std::string name = schema_name<U>();
-      if (!defs_.contains(name)) {
-        defs_[name] = boost::json::object{};  // placeholder: a recursive member refers to it
-        boost::json::object properties;
-        boost::json::array required;
-        boost::mp11::mp_for_each<json::detail::described_members<U>>([&](auto d) {
-          using member = std::remove_cvref_t<decltype(std::declval<U&>().*d.pointer)>;
-          properties[d.name] = schema_of<member>();
-          if constexpr (!json::detail::is_optional<member>::value) required.push_back(boost::json::string(d.name));
-        });
-        boost::json::object def{{"type", "object"}, {"properties", std::move(properties)}};
-        if (!required.empty()) def["required"] = std::move(required);
-        defs_[name] = std::move(def);
-      }
-      return ref(name);
+      return struct_ref<U>();
     }
   }
 
@@ -131,6 +102,50 @@ class schema_set {
 
  private:
   boost::json::value ref(const std::string& name) const { return boost::json::object{{"$ref", prefix_ + name}}; }
+
+  template <class U>
+  static boost::json::value integer_schema() {
+    boost::json::object o{{"type", "integer"}};
+    if constexpr (std::is_signed_v<U>) {
+      o["minimum"] = static_cast<std::int64_t>(std::numeric_limits<U>::min());
+      o["maximum"] = static_cast<std::int64_t>(std::numeric_limits<U>::max());
+    } else {
+      o["minimum"] = 0;
+      o["maximum"] = static_cast<std::uint64_t>(std::numeric_limits<U>::max());
+    }
+    return o;
+  }
+
+  template <class U>
+  boost::json::value enum_ref() {
+    const std::string name = schema_name<U>();
+    if (!defs_.contains(name)) {
+      boost::json::array names;
+      boost::mp11::mp_for_each<boost::describe::describe_enumerators<U>>(
+          [&](auto d) { names.push_back(boost::json::string(d.name)); });
+      defs_[name] = boost::json::object{{"type", "string"}, {"enum", std::move(names)}};
+    }
+    return ref(name);
+  }
+
+  template <class U>
+  boost::json::value struct_ref() {
+    const std::string name = schema_name<U>();
+    if (!defs_.contains(name)) {
+      defs_[name] = boost::json::object{};  // placeholder: a recursive member refers to it
+      boost::json::object properties;
+      boost::json::array required;
+      boost::mp11::mp_for_each<json::detail::described_members<U>>([&](auto d) {
+        using member = std::remove_cvref_t<decltype(std::declval<U&>().*d.pointer)>;
+        properties[d.name] = schema_of<member>();
+        if constexpr (!json::detail::is_optional<member>::value) required.push_back(boost::json::string(d.name));
+      });
+      boost::json::object def{{"type", "object"}, {"properties", std::move(properties)}};
+      if (!required.empty()) def["required"] = std::move(required);
+      defs_[name] = std::move(def);
+    }
+    return ref(name);
+  }
 
   std::string prefix_;
   boost::json::object defs_;

@@ -57,6 +57,75 @@ bj::object string_enum(const std::string& value) {
   return bj::object{{"type", "string"}, {"enum", bj::array{bj::string(value)}}};
 }
 
+// One server per distinct bootstrap host:port.
+bj::object servers_of(const std::vector<client_endpoint>& endpoints) {
+  bj::object servers;
+  std::set<std::string> seen_hosts;
+  for (const auto& endpoint : endpoints) {
+    const bool tls = uses_tls(endpoint.security_protocol);
+    for (const auto& host : split_servers(endpoint.bootstrap_servers)) {
+      if (!seen_hosts.insert(host).second) continue;
+      servers["broker-" + std::to_string(servers.size())] =
+          bj::object{{"host", host}, {"protocol", tls ? "kafka-secure" : "kafka"}};
+    }
+  }
+  return servers;
+}
+
+// A channel per topic of the operation (added to `channels` once, with the message); a
+// pattern (or the reply_to header's topic) has no fixed address. Returns the channels' ids.
+std::vector<std::string> add_channels(bj::object& channels, const operation_contract& op, const std::string& message_id) {
+  const bj::object message_ref{{"$ref", "#/components/messages/" + message_id}};
+  std::vector<std::string> channel_ids;
+  std::vector<std::string> topics = op.topics;
+  if (topics.empty()) topics.push_back({});
+  for (const auto& topic : topics) {
+    const bool pattern = !topic.empty() && topic.front() == '^';
+    const std::string channel_id =
+        topic.empty() ? to_id(op.id + ".reply-to") : (pattern ? "pattern." + to_id(topic.substr(1)) : to_id(topic));
+    auto it = channels.find(channel_id);
+    if (it == channels.end()) {
+      bj::object channel;
+      if (topic.empty()) {
+        channel["address"] = nullptr;
+        channel["description"] = "The topic named by each input message's reply_to header.";
+      } else if (pattern) {
+        channel["address"] = nullptr;
+        channel["description"] = "Every topic matching the regular expression " + topic;
+      } else {
+        channel["address"] = topic;
+        channel["bindings"] = bj::object{{"kafka", bj::object{{"topic", topic}, {"bindingVersion", "0.5.0"}}}};
+      }
+      channel["messages"] = bj::object{};
+      it = channels.emplace(channel_id, std::move(channel)).first;
+    }
+    it->value().as_object()["messages"].as_object()[message_id] = message_ref;
+    channel_ids.push_back(channel_id);
+  }
+  return channel_ids;
+}
+
+// The operation on one channel (AsyncAPI 3.0 gives an operation one channel).
+bj::object make_operation(const operation_contract& op, const std::string& channel_id, const std::string& message_id,
+                          const std::map<std::string, const composed_config*>& subscriber_configs) {
+  bj::object o;
+  o["action"] = op.kind == operation_contract::action::receive ? "receive" : "send";
+  o["channel"] = bj::object{{"$ref", "#/channels/" + channel_id}};
+  o["messages"] = bj::array{bj::object{{"$ref", "#/channels/" + channel_id + "/messages/" + message_id}}};
+  if (!op.description.empty()) o["description"] = op.description;
+  if (!op.subscriber.empty()) o["summary"] = "subscriber " + op.subscriber;
+  if (op.kind == operation_contract::action::receive) {
+    bj::object binding{{"bindingVersion", "0.5.0"}};
+    if (auto it = subscriber_configs.find(op.subscriber); it != subscriber_configs.end()) {
+      // Not the library's group.id of explicit partitions: no one joins or reads it.
+      if (has_user_group(*it->second)) binding["groupId"] = string_enum(*it->second->get("group.id"));
+      if (auto client = it->second->get("client.id")) binding["clientId"] = string_enum(*client);
+    }
+    o["bindings"] = bj::object{{"kafka", std::move(binding)}};
+  }
+  return o;
+}
+
 }  // namespace
 
 std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<operation_contract>& operations,
@@ -68,19 +137,7 @@ std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<
   if (!info.description.empty()) info_obj["description"] = info.description;
   doc["info"] = std::move(info_obj);
   doc["defaultContentType"] = "application/json";
-
-  // One server per distinct bootstrap host:port.
-  bj::object servers;
-  std::set<std::string> seen_hosts;
-  for (const auto& endpoint : endpoints) {
-    const bool tls = uses_tls(endpoint.security_protocol);
-    for (const auto& host : split_servers(endpoint.bootstrap_servers)) {
-      if (!seen_hosts.insert(host).second) continue;
-      servers["broker-" + std::to_string(servers.size())] =
-          bj::object{{"host", host}, {"protocol", tls ? "kafka-secure" : "kafka"}};
-    }
-  }
-  doc["servers"] = std::move(servers);
+  doc["servers"] = servers_of(endpoints);
 
   json::schema_set schemas;
   bj::object channels, ops, messages;
@@ -92,55 +149,10 @@ std::string make_asyncapi_document(const asyncapi_info& info, const std::vector<
                    {"payload", op.message.payload(schemas)}};
       messages[message_id] = std::move(m);
     }
-    const bj::object message_ref{{"$ref", "#/components/messages/" + message_id}};
-
-    // A channel per topic; a pattern (or the reply_to header's topic) has no fixed address.
-    std::vector<std::string> channel_ids;
-    std::vector<std::string> topics = op.topics;
-    if (topics.empty()) topics.push_back({});
-    for (const auto& topic : topics) {
-      const bool pattern = !topic.empty() && topic.front() == '^';
-      const std::string channel_id =
-          topic.empty() ? to_id(op.id + ".reply-to") : (pattern ? "pattern." + to_id(topic.substr(1)) : to_id(topic));
-      auto it = channels.find(channel_id);
-      if (it == channels.end()) {
-        bj::object channel;
-        if (topic.empty()) {
-          channel["address"] = nullptr;
-          channel["description"] = "The topic named by each input message's reply_to header.";
-        } else if (pattern) {
-          channel["address"] = nullptr;
-          channel["description"] = "Every topic matching the regular expression " + topic;
-        } else {
-          channel["address"] = topic;
-          channel["bindings"] = bj::object{{"kafka", bj::object{{"topic", topic}, {"bindingVersion", "0.5.0"}}}};
-        }
-        channel["messages"] = bj::object{};
-        it = channels.emplace(channel_id, std::move(channel)).first;
-      }
-      it->value().as_object()["messages"].as_object()[message_id] = message_ref;
-      channel_ids.push_back(channel_id);
-    }
-
-    // AsyncAPI 3.0 gives an operation one channel: one operation per channel.
+    const std::vector<std::string> channel_ids = add_channels(channels, op, message_id);
     for (const auto& channel_id : channel_ids) {
-      bj::object o;
-      o["action"] = op.kind == operation_contract::action::receive ? "receive" : "send";
-      o["channel"] = bj::object{{"$ref", "#/channels/" + channel_id}};
-      o["messages"] = bj::array{bj::object{{"$ref", "#/channels/" + channel_id + "/messages/" + message_id}}};
-      if (!op.description.empty()) o["description"] = op.description;
-      if (!op.subscriber.empty()) o["summary"] = "subscriber " + op.subscriber;
-      if (op.kind == operation_contract::action::receive) {
-        bj::object binding{{"bindingVersion", "0.5.0"}};
-        if (auto it = subscriber_configs.find(op.subscriber); it != subscriber_configs.end()) {
-          // Not the library's group.id of explicit partitions: no one joins or reads it.
-          if (has_user_group(*it->second)) binding["groupId"] = string_enum(*it->second->get("group.id"));
-          if (auto client = it->second->get("client.id")) binding["clientId"] = string_enum(*client);
-        }
-        o["bindings"] = bj::object{{"kafka", std::move(binding)}};
-      }
       const std::string op_id = to_id(channel_ids.size() == 1 ? op.id : op.id + "." + channel_id);
-      ops[op_id] = std::move(o);
+      ops[op_id] = make_operation(op, channel_id, message_id, subscriber_configs);
     }
   }
   doc["channels"] = std::move(channels);

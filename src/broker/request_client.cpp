@@ -153,8 +153,7 @@ void request_client::fail_waiting(error_code ec, const std::string& why) {
   }
 }
 
-asio::awaitable<void> request_client::run_consumer() {
-  auto self = shared_from_this();
+asio::awaitable<bool> request_client::start_consumer() {
   try {
     consumer_options copts;
     copts.log = out_->log();
@@ -163,7 +162,7 @@ asio::awaitable<void> request_client::run_consumer() {
   } catch (const std::exception& e) {
     state_ = reply_state::idle;
     fail_waiting(make_error_code(error::invalid_config), std::string("reply consumer: ") + e.what());
-    co_return;
+    co_return false;
   }
   // close() waits for this blocking step: it uses the consumer's handle on a pool thread.
   auto position = co_await asio::async_initiate<decltype(asio::use_awaitable), void(reply_topic_position)>(
@@ -177,7 +176,7 @@ asio::awaitable<void> request_client::run_consumer() {
   positioned_.cancel();
   if (closing_) {
     state_ = reply_state::idle;
-    co_return;
+    co_return false;
   }
   if (!position.error) {
     try {
@@ -191,8 +190,32 @@ asio::awaitable<void> request_client::run_consumer() {
     consumer_.reset();
     state_ = reply_state::idle;  // the next request tries again
     fail_waiting(position.error, position.what);
-    co_return;
+    co_return false;
   }
+  co_return true;
+}
+
+void request_client::match_reply(message& m) {
+  const auto cid = wire::correlation_id(m);
+  const std::string id = cid ? std::string(*cid) : std::string();
+  if (cid && pending_.count(id)) {
+    ++stats_.answered;
+    complete(id, {}, std::move(m));
+  } else if (cid && abandoned_.count(id)) {
+    ++stats_.late_replies;
+    log(log_level::info, "late reply " + m.describe() + " to request " + id + " (timed out or cancelled): dropped");
+  } else {
+    ++stats_.unmatched_replies;
+    log(log_level::warning, "reply " + m.describe() +
+                                (cid ? " has correlation id " + id + ", which no pending request of this broker sent"
+                                     : " has no correlation_id") +
+                                ": dropped");
+  }
+}
+
+asio::awaitable<void> request_client::run_consumer() {
+  auto self = shared_from_this();
+  if (!co_await start_consumer()) co_return;
   state_ = reply_state::ready;
   while (!waiting_.empty()) {
     auto q = std::move(waiting_.front());
@@ -210,23 +233,7 @@ asio::awaitable<void> request_client::run_consumer() {
       log(log_level::warning, "reply consumer: " + ec.message());
       continue;
     }
-    for (auto& m : batch) {
-      const auto cid = wire::correlation_id(m);
-      const std::string id = cid ? std::string(*cid) : std::string();
-      if (cid && pending_.count(id)) {
-        ++stats_.answered;
-        complete(id, {}, std::move(m));
-      } else if (cid && abandoned_.count(id)) {
-        ++stats_.late_replies;
-        log(log_level::info, "late reply " + m.describe() + " to request " + id + " (timed out or cancelled): dropped");
-      } else {
-        ++stats_.unmatched_replies;
-        log(log_level::warning, "reply " + m.describe() +
-                                    (cid ? " has correlation id " + id + ", which no pending request of this broker sent"
-                                         : " has no correlation_id") +
-                                    ": dropped");
-      }
-    }
+    for (auto& m : batch) match_reply(m);
   }
 }
 

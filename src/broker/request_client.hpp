@@ -58,6 +58,11 @@ class request_client : public std::enable_shared_from_this<request_client> {
   void complete(const std::string& id, error_code ec, message reply = {});
   void abandon(const std::string& id);
   boost::asio::awaitable<void> run_consumer();
+  // Creates the reply consumer and assigns it the reply topic's end; false when it failed
+  // (the waiting requests failed with it) or the client closes meanwhile.
+  boost::asio::awaitable<bool> start_consumer();
+  // A reply: completes its pending request, or is counted and logged as late or unmatched.
+  void match_reply(message& m);
   void fail_waiting(error_code ec, const std::string& why);
   void log(log_level level, const std::string& line) const;
   void emit_span(const std::string& id, const pending& p, span_event::phase phase, error_code ec = {});

@@ -33,6 +33,52 @@ std::string_view enumerator_name(E e) {
 }
 
 template <class T>
+void write(std::string& out, const T& v);
+
+template <class V>
+void write_array(std::string& out, const V& v) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& e : v) {
+    if (!first) out.push_back(',');
+    first = false;
+    if constexpr (std::is_same_v<typename V::value_type, bool>)
+      write(out, static_cast<bool>(e));
+    else
+      write(out, e);
+  }
+  out.push_back(']');
+}
+
+template <class M>
+void write_string_map(std::string& out, const M& v) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : v) {
+    if (!first) out.push_back(',');
+    first = false;
+    write_escaped(out, key);
+    out.push_back(':');
+    write(out, value);
+  }
+  out.push_back('}');
+}
+
+template <class S>
+void write_struct(std::string& out, const S& v) {
+  out.push_back('{');
+  bool first = true;
+  boost::mp11::mp_for_each<described_members<S>>([&](auto d) {
+    if (!first) out.push_back(',');
+    first = false;
+    write_escaped(out, d.name);
+    out.push_back(':');
+    write(out, v.*d.pointer);
+  });
+  out.push_back('}');
+}
+
+template <class T>
 void write(std::string& out, const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
     out.append(v ? "true" : "false");
@@ -53,43 +99,15 @@ void write(std::string& out, const T& v) {
     else
       out.append("null");
   } else if constexpr (is_vector<T>::value) {
-    out.push_back('[');
-    bool first = true;
-    for (const auto& e : v) {
-      if (!first) out.push_back(',');
-      first = false;
-      if constexpr (std::is_same_v<typename T::value_type, bool>)
-        write(out, static_cast<bool>(e));
-      else
-        write(out, e);
-    }
-    out.push_back(']');
+    write_array(out, v);
   } else if constexpr (is_string_map<T>::value) {
-    out.push_back('{');
-    bool first = true;
-    for (const auto& [key, value] : v) {
-      if (!first) out.push_back(',');
-      first = false;
-      write_escaped(out, key);
-      out.push_back(':');
-      write(out, value);
-    }
-    out.push_back('}');
+    write_string_map(out, v);
   } else if constexpr (is_json_dom_v<T>) {
     write_dom(out, v);
   } else if constexpr (is_described_enum_v<T>) {
     write_escaped(out, enumerator_name(v));
   } else if constexpr (is_described_struct_v<T>) {
-    out.push_back('{');
-    bool first = true;
-    boost::mp11::mp_for_each<described_members<T>>([&](auto d) {
-      if (!first) out.push_back(',');
-      first = false;
-      write_escaped(out, d.name);
-      out.push_back(':');
-      write(out, v.*d.pointer);
-    });
-    out.push_back('}');
+    write_struct(out, v);
   } else {
     static_assert(dependent_false_v<T>,
                   "asiokafka::json: unsupported type; use a BOOST_DESCRIBE_STRUCT struct, a "
