@@ -27,19 +27,43 @@ template class detail::client_handle<detail::admin_impl>;
 
 namespace {
 
-/// Owns request objects and frees them with librdkafka's `destroy_array` function.
+item_result refusal(std::string name, const char* reason) {
+  return {std::move(name), make_kafka_error_code(RD_KAFKA_RESP_ERR__INVALID_ARG), reason};
+}
+
+/// Owns request objects and frees them with librdkafka's `destroy_array` function; the items
+/// librdkafka refused locally are kept as results.
 template <class T, void (*Destroy)(T**, std::size_t)>
 struct rd_objects {
   std::vector<T*> items;
+  std::vector<item_result> refused;
   rd_objects() = default;
   rd_objects(const rd_objects&) = delete;
   rd_objects& operator=(const rd_objects&) = delete;
   ~rd_objects() { Destroy(items.data(), items.size()); }
+  /// Keeps `item`, or (null: librdkafka refused it with `reason`) records the refusal of `name`.
+  bool keep(T* item, const std::string& name, const char* reason) {
+    if (!item) {
+      refused.push_back(refusal(name, reason));
+      return false;
+    }
+    items.push_back(item);
+    return true;
+  }
+  /// The last item kept is refused after all (one of its settings was).
+  void refuse_last(const std::string& name, const std::string& reason) {
+    refused.push_back(refusal(name, reason.c_str()));
+    Destroy(&items.back(), 1);
+    items.pop_back();
+  }
+  /// The request's send step: librdkafka's `Send` with every object.
+  template <auto Send>
+  auto send() {
+    return [this](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+      Send(rk, items.data(), items.size(), o, q);
+    };
+  }
 };
-
-item_result refusal(std::string name, const char* reason) {
-  return {std::move(name), make_kafka_error_code(RD_KAFKA_RESP_ERR__INVALID_ARG), reason};
-}
 
 std::vector<std::string> names_of(const std::vector<std::string>& names) { return names; }
 template <class T>
@@ -65,6 +89,18 @@ std::function<std::vector<item_result>(rd_kafka_event_t*)> item_parser(
   };
 }
 
+/// Sends a request of items librdkafka may refuse locally (their results are merged in input
+/// order), or completes at once when it refused every item.
+template <auto Send, class Objects, class Handler>
+void request_items(detail::admin_impl& impl, rd_kafka_admin_op_t kind, admin_call_options call,
+                   std::vector<std::string> names, Objects& objs, std::vector<item_result> (*parse)(rd_kafka_event_t*),
+                   Handler h) {
+  if (objs.items.empty())
+    return impl.complete_now(std::move(h), {}, detail::in_input_order(names, {}, objs.refused));
+  impl.request(kind, call, item_parser(std::move(names), objs.refused, parse), std::move(h),
+               objs.template send<Send>());
+}
+
 /// The three group-offset operations differ only in librdkafka's types and functions: one
 /// request object for `group` and `list`, sent by `Send`, read by group_offsets_result.
 template <class T, void (*Destroy)(T**, std::size_t),
@@ -76,9 +112,7 @@ void group_offsets_request(detail::admin_impl& impl, rd_kafka_admin_op_t kind, c
   rd_objects<T, Destroy> objs;
   objs.items.push_back(New(group.c_str(), list));
   impl.request<group_offsets>(kind, call, &detail::group_offsets_result, std::move(h),
-                              [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                                Send(rk, objs.items.data(), objs.items.size(), o, q);
-                              });
+                              objs.template send<Send>());
 }
 
 std::vector<item_result> config_item_results(rd_kafka_event_t* ev) {
@@ -110,30 +144,18 @@ void* admin::native_handle() const noexcept { return impl_->rk(); }
 void admin::start_create_topics(std::vector<new_topic> topics, admin_call_options call,
                                 handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy_array> objs;
-  std::vector<item_result> refused;
   for (const auto& t : topics) {
     char errstr[512] = "";
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr,
-                                                    sizeof errstr);
-    if (!nt) {
-      refused.push_back(refusal(t.name, errstr));
-      continue;
-    }
-    objs.items.push_back(nt);
+    auto* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr, sizeof errstr);
+    if (!objs.keep(nt, t.name, errstr)) continue;
     for (const auto& [key, value] : t.configs) {
       if (rd_kafka_NewTopic_set_config(nt, key.c_str(), value.c_str()) == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-      refused.push_back(refusal(t.name, ("config " + key + " refused").c_str()));
-      objs.items.pop_back();
-      rd_kafka_NewTopic_destroy(nt);
+      objs.refuse_last(t.name, "config " + key + " refused");
       break;
     }
   }
-  auto names = names_of(topics);
-  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
-  impl_->request(RD_KAFKA_ADMIN_OP_CREATETOPICS, call, item_parser(std::move(names), refused, &detail::topic_results),
-                 std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                   rd_kafka_CreateTopics(rk, objs.items.data(), objs.items.size(), o, q);
-                 });
+  request_items<rd_kafka_CreateTopics>(*impl_, RD_KAFKA_ADMIN_OP_CREATETOPICS, call, names_of(topics), objs,
+                                       &detail::topic_results, std::move(h));
 }
 
 void admin::start_delete_topics(std::vector<std::string> topics, admin_call_options call,
@@ -142,31 +164,20 @@ void admin::start_delete_topics(std::vector<std::string> topics, admin_call_opti
   for (const auto& t : topics) objs.items.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
   if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<item_result>{});
   impl_->request(RD_KAFKA_ADMIN_OP_DELETETOPICS, call, item_parser(names_of(topics), {}, &detail::topic_results),
-                 std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                   rd_kafka_DeleteTopics(rk, objs.items.data(), objs.items.size(), o, q);
-                 });
+                 std::move(h), objs.send<rd_kafka_DeleteTopics>());
 }
 
 void admin::start_create_partitions(std::vector<new_partitions> topics, admin_call_options call,
                                     handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_NewPartitions_t, rd_kafka_NewPartitions_destroy_array> objs;
-  std::vector<item_result> refused;
   for (const auto& t : topics) {
     char errstr[512] = "";
-    auto* np = rd_kafka_NewPartitions_new(t.topic.c_str(), static_cast<std::size_t>(std::max(t.total, 0)), errstr,
-                                          sizeof errstr);
-    if (np)
-      objs.items.push_back(np);
-    else
-      refused.push_back(refusal(t.topic, errstr));
+    objs.keep(rd_kafka_NewPartitions_new(t.topic.c_str(), static_cast<std::size_t>(std::max(t.total, 0)), errstr,
+                                         sizeof errstr),
+              t.topic, errstr);
   }
-  auto names = names_of(topics);
-  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
-  impl_->request(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, call,
-                 item_parser(std::move(names), refused, &detail::topic_results), std::move(h),
-                 [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                   rd_kafka_CreatePartitions(rk, objs.items.data(), objs.items.size(), o, q);
-                 });
+  request_items<rd_kafka_CreatePartitions>(*impl_, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, call, names_of(topics), objs,
+                                           &detail::topic_results, std::move(h));
 }
 
 void admin::start_describe_configs(std::vector<config_resource> resources, admin_call_options call,
@@ -177,32 +188,23 @@ void admin::start_describe_configs(std::vector<config_resource> resources, admin
   if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<resource_configs>{});
   impl_->request<std::vector<resource_configs>>(
       RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, call, &detail::config_results, std::move(h),
-      [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-        rd_kafka_DescribeConfigs(rk, objs.items.data(), objs.items.size(), o, q);
-      });
+      objs.send<rd_kafka_DescribeConfigs>());
 }
 
 void admin::start_alter_configs(std::vector<config_change> changes, admin_call_options call,
                                 handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy_array> objs;
-  std::vector<item_result> refused;
   for (const auto& c : changes) {
     auto* r = rd_kafka_ConfigResource_new(detail::to_rd_resource_type(c.resource.type), c.resource.name.c_str());
     objs.items.push_back(r);
     for (const auto& [key, value] : c.set) {
       if (detail::add_config_setting(r, key, value)) continue;
-      refused.push_back(refusal(c.resource.name, ("config " + key + " refused").c_str()));
-      objs.items.pop_back();
-      rd_kafka_ConfigResource_destroy(r);
+      objs.refuse_last(c.resource.name, "config " + key + " refused");
       break;
     }
   }
-  auto names = names_of(changes);
-  if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, detail::in_input_order(names, {}, refused));
-  impl_->request(detail::alter_configs_op, call, item_parser(std::move(names), refused, &config_item_results),
-                 std::move(h), [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                   detail::alter_configs(rk, objs.items.data(), objs.items.size(), o, q);
-                 });
+  request_items<detail::alter_configs>(*impl_, detail::alter_configs_op, call, names_of(changes), objs,
+                                       &config_item_results, std::move(h));
 }
 
 void admin::start_delete_records(topic_partition_list before, admin_call_options call,
@@ -213,9 +215,7 @@ void admin::start_delete_records(topic_partition_list before, admin_call_options
   objs.items.push_back(rd_kafka_DeleteRecords_new(list.get()));
   impl_->request<topic_partition_list>(RD_KAFKA_ADMIN_OP_DELETERECORDS, call, &detail::delete_records_result,
                                        std::move(h),
-                                       [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                                         rd_kafka_DeleteRecords(rk, objs.items.data(), objs.items.size(), o, q);
-                                       });
+                                       objs.send<rd_kafka_DeleteRecords>());
 }
 
 void admin::start_list_groups(admin_call_options call, handler<group_list> h) {
@@ -243,9 +243,7 @@ void admin::start_delete_groups(std::vector<std::string> groups, admin_call_opti
   for (const auto& g : groups) objs.items.push_back(rd_kafka_DeleteGroup_new(g.c_str()));
   if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<item_result>{});
   impl_->request(RD_KAFKA_ADMIN_OP_DELETEGROUPS, call, item_parser(groups, {}, &detail::group_results), std::move(h),
-                 [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                   rd_kafka_DeleteGroups(rk, objs.items.data(), objs.items.size(), o, q);
-                 });
+                 objs.send<rd_kafka_DeleteGroups>());
 }
 
 void admin::start_list_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,

@@ -1,7 +1,8 @@
 // A batch subscriber's batching as a decision without I/O: when the batch a lane collects is
 // due (full, or max_wait after collecting began), how many queued records it takes, and how far
 // the receive loop may read ahead so full batches can form. The subscriber runner executes it
-// (batch_subscriber.cpp); test_batch_window walks it without Kafka.
+// (batch_subscriber.cpp); an exactly-once subscriber's transaction_batch keeps its count and
+// time limits in one. test_batch_window walks it without Kafka.
 #pragma once
 
 #include <algorithm>
@@ -29,6 +30,7 @@ class batch_window {
     }
   }
   bool is_collecting() const noexcept { return open_; }
+  const batch_limits& limits() const noexcept { return limits_; }
   /// With `queued` records waiting, the batch goes to the handler now: it is full, or
   /// max_wait passed since collecting began. Never with nothing queued.
   bool due(std::size_t queued, clock::time_point now) const noexcept {

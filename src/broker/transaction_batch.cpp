@@ -5,11 +5,8 @@
 namespace asiokafka::detail {
 
 bool transaction_batch::starting(partition p, std::int64_t offset, clock::time_point now) {
-  const bool opens = !open_;
-  if (opens) {
-    open_ = true;
-    opened_ = now;
-  }
+  const bool opens = !open();
+  window_.collecting(now);
   auto it = spans_.find(p);
   if (it == spans_.end()) it = spans_.emplace(key{std::string(p.first), p.second}, span{}).first;
   if (it->second.first < 0 || offset < it->second.first) it->second.first = offset;
@@ -36,12 +33,10 @@ int transaction_batch::attempts(partition p, std::int64_t offset) const {
 }
 
 bool transaction_batch::due(clock::time_point now) const noexcept {
-  return open_ && (discard_ || records_ >= limits_.max_records || now >= deadline());
+  return open() && (discard_ || records_ >= window_.limits().max_records || now >= deadline());
 }
 
-transaction_batch::clock::time_point transaction_batch::deadline() const noexcept {
-  return open_ ? opened_ + limits_.max_time : clock::time_point::max();
-}
+transaction_batch::clock::time_point transaction_batch::deadline() const noexcept { return window_.deadline(); }
 
 topic_partition_list transaction_batch::offsets() const {
   topic_partition_list out;
@@ -57,7 +52,7 @@ topic_partition_list transaction_batch::restart_points() const {
 }
 
 void transaction_batch::reset() noexcept {
-  open_ = false;
+  window_.take(0);  // closed
   discard_ = false;
   records_ = 0;
   backoff_ = std::chrono::milliseconds{0};

@@ -8,6 +8,7 @@
 #include <asiokafka/error.hpp>
 #include <asiokafka/topic_partition.hpp>
 
+#include "broker/batch_window.hpp"
 #include "detail/partition_key.hpp"
 
 #include <chrono>
@@ -19,19 +20,15 @@
 
 namespace asiokafka::detail {
 
-struct transaction_limits {
-  std::size_t max_records = 1000;
-  std::chrono::milliseconds max_time{100};
-};
-
 class transaction_batch {
  public:
   using clock = std::chrono::steady_clock;
   using partition = partition_view;
 
-  explicit transaction_batch(transaction_limits limits) noexcept : limits_(limits) {}
+  /// A transaction ends after max_records decided records or max_wait after it opened.
+  explicit transaction_batch(batch_limits limits) noexcept : window_(limits) {}
 
-  bool open() const noexcept { return open_; }
+  bool open() const noexcept { return window_.is_collecting(); }
   /// A record's handling starts. True when it opens the transaction (the caller begins one).
   bool starting(partition p, std::int64_t offset, clock::time_point now);
   /// The record's outcome is decided (handled, failed and stored, dead-lettered): its offset
@@ -47,10 +44,10 @@ class transaction_batch {
   /// Attempts a record has had in transactions that aborted (0 for a new record).
   int attempts(partition p, std::int64_t offset) const;
 
-  /// The transaction should end now: open and (discarded, max_records done, or max_time since
+  /// The transaction should end now: open and (discarded, max_records done, or max_wait since
   /// it opened).
   bool due(clock::time_point now) const noexcept;
-  /// When max_time runs out (time_point::max() when nothing is open).
+  /// When max_wait runs out (time_point::max() when nothing is open).
   clock::time_point deadline() const noexcept;
   std::size_t records() const noexcept { return records_; }
 
@@ -74,10 +71,8 @@ class transaction_batch {
     std::int64_t next = -1;  // last decided + 1; -1 when none decided
   };
   void reset() noexcept;
-  transaction_limits limits_;
-  bool open_ = false;
+  batch_window window_;  // open while collecting: the transaction's count and time limits
   bool discard_ = false;
-  clock::time_point opened_{};
   std::size_t records_ = 0;
   std::chrono::milliseconds backoff_{0};
   std::map<key, span, partition_less> spans_;

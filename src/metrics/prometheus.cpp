@@ -86,12 +86,14 @@ struct client_source {
   }
 };
 
-struct subscriber_family {
+// A metric family whose samples are a member of `Owner`.
+template <class Owner, class Value>
+struct member_family {
   std::string_view name, type, help;
-  std::uint64_t subscriber_counters::*field;
+  Value Owner::*field;
 };
 
-constexpr subscriber_family subscriber_families[] = {
+constexpr member_family<subscriber_counters, std::uint64_t> subscriber_families[] = {
     {"asiokafka_subscriber_received_total", "counter", "Messages received by the subscriber.",
      &subscriber_counters::received},
     {"asiokafka_subscriber_handled_total", "counter", "Messages whose handler returned normally.",
@@ -131,31 +133,21 @@ constexpr subscriber_family subscriber_families[] = {
      &subscriber_counters::partitions_lost},
 };
 
-struct request_family {
-  std::string_view name, help;
-  std::uint64_t request_counters::*field;
-};
-
-constexpr request_family request_families[] = {
-    {"asiokafka_requests_sent_total", "Requests published (broker::async_request).", &request_counters::sent},
-    {"asiokafka_requests_answered_total", "Requests completed with their reply.", &request_counters::answered},
-    {"asiokafka_requests_timed_out_total", "Requests without a reply within their timeout.",
+constexpr member_family<request_counters, std::uint64_t> request_families[] = {
+    {"asiokafka_requests_sent_total", "counter", "Requests published (broker::async_request).", &request_counters::sent},
+    {"asiokafka_requests_answered_total", "counter", "Requests completed with their reply.", &request_counters::answered},
+    {"asiokafka_requests_timed_out_total", "counter", "Requests without a reply within their timeout.",
      &request_counters::timed_out},
-    {"asiokafka_requests_cancelled_total", "Requests cancelled by the caller.", &request_counters::cancelled},
-    {"asiokafka_requests_failed_total", "Requests not published, or with an undecodable reply.",
+    {"asiokafka_requests_cancelled_total", "counter", "Requests cancelled by the caller.", &request_counters::cancelled},
+    {"asiokafka_requests_failed_total", "counter", "Requests not published, or with an undecodable reply.",
      &request_counters::failed},
-    {"asiokafka_requests_late_replies_total", "Replies after their request timed out or was cancelled (dropped).",
+    {"asiokafka_requests_late_replies_total", "counter", "Replies after their request timed out or was cancelled (dropped).",
      &request_counters::late_replies},
-    {"asiokafka_requests_unmatched_replies_total", "Records on the reply topic answering no request (dropped).",
+    {"asiokafka_requests_unmatched_replies_total", "counter", "Records on the reply topic answering no request (dropped).",
      &request_counters::unmatched_replies},
 };
 
-struct client_family {
-  std::string_view name, type, help;
-  std::int64_t client_metrics::*field;
-};
-
-constexpr client_family client_families[] = {
+constexpr member_family<client_metrics, std::int64_t> client_families[] = {
     {"asiokafka_consumed_messages_total", "counter", "Messages fetched from the brokers (librdkafka rxmsgs).",
      &client_metrics::consumed_messages},
     {"asiokafka_consumed_bytes_total", "counter", "Message bytes fetched from the brokers (librdkafka rxmsg_bytes).",
@@ -175,19 +167,27 @@ constexpr client_family client_families[] = {
      &client_metrics::last_rebalance_age_ms},
 };
 
-struct partition_family {
-  std::string_view name, help;
-  std::int64_t partition_metrics::*field;
+constexpr member_family<partition_metrics, std::int64_t> partition_families[] = {
+    {"asiokafka_consumer_lag", "gauge", "High watermark minus committed offset (librdkafka consumer_lag).",
+     &partition_metrics::lag},
+    {"asiokafka_consumer_lag_stored", "gauge", "High watermark minus stored offset (librdkafka consumer_lag_stored).",
+     &partition_metrics::lag_stored},
+    {"asiokafka_committed_offset", "gauge", "Committed offset of the partition.", &partition_metrics::committed_offset},
+    {"asiokafka_high_watermark", "gauge", "High watermark offset of the partition.", &partition_metrics::high_watermark},
 };
 
-constexpr partition_family partition_families[] = {
-    {"asiokafka_consumer_lag", "High watermark minus committed offset (librdkafka consumer_lag).",
-     &partition_metrics::lag},
-    {"asiokafka_consumer_lag_stored", "High watermark minus stored offset (librdkafka consumer_lag_stored).",
-     &partition_metrics::lag_stored},
-    {"asiokafka_committed_offset", "Committed offset of the partition.", &partition_metrics::committed_offset},
-    {"asiokafka_high_watermark", "High watermark offset of the partition.", &partition_metrics::high_watermark},
-};
+// One family with a sample per broker connection of every client.
+template <class Value>
+void broker_samples(std::string& out, const std::vector<client_source>& sources, std::string_view name,
+                    std::string_view type, std::string_view help, Value value) {
+  family fam(out, name, type, help);
+  for (const auto& src : sources)
+    for (const auto& b : src.metrics->brokers) {
+      auto labels = src.labels();
+      labels.emplace_back("broker", b.name);
+      fam.sample(labels, value(b));
+    }
+}
 
 }  // namespace
 
@@ -210,7 +210,7 @@ std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::
     for (const auto& src : sources) fam.sample(src.labels(), src.metrics->*f.field);
   }
   for (const auto& f : partition_families) {
-    family fam(out, f.name, "gauge", f.help);
+    family fam(out, f.name, f.type, f.help);
     for (const auto& src : sources) {
       for (const auto& p : src.metrics->partitions) {
         const std::int64_t value = p.*f.field;
@@ -223,27 +223,13 @@ std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::
       }
     }
   }
-  {
-    family rtt(out, "asiokafka_broker_rtt_seconds", "gauge",
-               "Average request round-trip time to the broker over the last statistics interval.");
-    for (const auto& src : sources)
-      for (const auto& b : src.metrics->brokers) {
-        auto labels = src.labels();
-        labels.emplace_back("broker", b.name);
-        rtt.sample(labels, static_cast<double>(b.rtt_avg_us) / 1e6);
-      }
-  }
-  {
-    family disconnects(out, "asiokafka_broker_disconnects_total", "counter", "Disconnects from the broker.");
-    for (const auto& src : sources)
-      for (const auto& b : src.metrics->brokers) {
-        auto labels = src.labels();
-        labels.emplace_back("broker", b.name);
-        disconnects.sample(labels, b.disconnects);
-      }
-  }
+  broker_samples(out, sources, "asiokafka_broker_rtt_seconds", "gauge",
+                 "Average request round-trip time to the broker over the last statistics interval.",
+                 [](const broker_connection_metrics& b) { return static_cast<double>(b.rtt_avg_us) / 1e6; });
+  broker_samples(out, sources, "asiokafka_broker_disconnects_total", "counter", "Disconnects from the broker.",
+                 [](const broker_connection_metrics& b) { return b.disconnects; });
   if (requests)
-    for (const auto& f : request_families) family(out, f.name, "counter", f.help).sample({}, requests->*f.field);
+    for (const auto& f : request_families) family(out, f.name, f.type, f.help).sample({}, requests->*f.field);
   return out;
 }
 

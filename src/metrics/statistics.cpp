@@ -40,6 +40,49 @@ std::int64_t offset_field(const bj::object& o, std::string_view key) {
   return v < 0 ? -1 : v;
 }
 
+// A number of librdkafka's statistics object and the member it is read into; `offset`: an
+// unknown offset (-1001) reads as -1.
+template <class Owner>
+struct number_field {
+  std::string_view key;
+  std::int64_t Owner::*member;
+  bool offset = false;
+};
+
+template <class Owner, std::size_t N>
+void read_numbers(const bj::object& o, Owner& out, const number_field<Owner> (&fields)[N]) {
+  for (const auto& f : fields) out.*f.member = f.offset ? offset_field(o, f.key) : int_field(o, f.key);
+}
+
+constexpr number_field<partition_metrics> partition_numbers[] = {
+    {"consumer_lag", &partition_metrics::lag, true},
+    {"consumer_lag_stored", &partition_metrics::lag_stored, true},
+    {"committed_offset", &partition_metrics::committed_offset, true},
+    {"stored_offset", &partition_metrics::stored_offset, true},
+    {"hi_offset", &partition_metrics::high_watermark, true},
+    {"rxmsgs", &partition_metrics::consumed_messages},
+    {"rxbytes", &partition_metrics::consumed_bytes},
+    {"txmsgs", &partition_metrics::produced_messages},
+    {"txbytes", &partition_metrics::produced_bytes},
+};
+
+constexpr number_field<client_metrics> client_numbers[] = {
+    {"ts", &client_metrics::timestamp_us},
+    {"rxmsgs", &client_metrics::consumed_messages},
+    {"rxmsg_bytes", &client_metrics::consumed_bytes},
+    {"txmsgs", &client_metrics::produced_messages},
+    {"txmsg_bytes", &client_metrics::produced_bytes},
+    {"msg_cnt", &client_metrics::queue_messages},
+};
+
+constexpr number_field<broker_connection_metrics> broker_numbers[] = {
+    {"tx", &broker_connection_metrics::requests_sent},
+    {"rx", &broker_connection_metrics::responses_received},
+    {"txerrs", &broker_connection_metrics::request_errors},
+    {"rxerrs", &broker_connection_metrics::response_errors},
+    {"disconnects", &broker_connection_metrics::disconnects},
+};
+
 void read_partitions(const std::string& topic, const bj::object& partitions, std::vector<partition_metrics>& out) {
   for (const auto& [key, value] : partitions) {
     const auto* p = value.if_object();
@@ -54,15 +97,7 @@ void read_partitions(const std::string& topic, const bj::object& partitions, std
     partition_metrics m;
     m.topic = topic;
     m.partition = id;
-    m.lag = offset_field(*p, "consumer_lag");
-    m.lag_stored = offset_field(*p, "consumer_lag_stored");
-    m.committed_offset = offset_field(*p, "committed_offset");
-    m.stored_offset = offset_field(*p, "stored_offset");
-    m.high_watermark = offset_field(*p, "hi_offset");
-    m.consumed_messages = int_field(*p, "rxmsgs");
-    m.consumed_bytes = int_field(*p, "rxbytes");
-    m.produced_messages = int_field(*p, "txmsgs");
-    m.produced_bytes = int_field(*p, "txbytes");
+    read_numbers(*p, m, partition_numbers);
     out.push_back(std::move(m));
   }
 }
@@ -86,12 +121,7 @@ client_metrics parse_statistics(std::string_view json) {
   m.name = string_field(*root, "name");
   m.client_id = string_field(*root, "client_id");
   m.type = string_field(*root, "type");
-  m.timestamp_us = int_field(*root, "ts");
-  m.consumed_messages = int_field(*root, "rxmsgs");
-  m.consumed_bytes = int_field(*root, "rxmsg_bytes");
-  m.produced_messages = int_field(*root, "txmsgs");
-  m.produced_bytes = int_field(*root, "txmsg_bytes");
-  m.queue_messages = int_field(*root, "msg_cnt");
+  read_numbers(*root, m, client_numbers);
   if (const auto* cgrp = object_field(*root, "cgrp")) {
     m.rebalances = int_field(*cgrp, "rebalance_cnt");
     m.group_state = string_field(*cgrp, "state");
@@ -121,11 +151,7 @@ client_metrics parse_statistics(std::string_view json) {
       c.node_id = static_cast<std::int32_t>(int_field(*b, "nodeid", -1));
       c.state = string_field(*b, "state");
       if (const auto* rtt = object_field(*b, "rtt")) c.rtt_avg_us = int_field(*rtt, "avg");
-      c.requests_sent = int_field(*b, "tx");
-      c.responses_received = int_field(*b, "rx");
-      c.request_errors = int_field(*b, "txerrs");
-      c.response_errors = int_field(*b, "rxerrs");
-      c.disconnects = int_field(*b, "disconnects");
+      read_numbers(*b, c, broker_numbers);
       m.brokers.push_back(std::move(c));
     }
   }
