@@ -171,28 +171,47 @@ BOOST_AUTO_TEST_CASE(exactly_once_transform_recovers_from_a_broker_restart) {
 
   std::uint64_t produce_failed = 0;
   node_restart restart;
+  bool handled = false;
+  // Every wait is bounded within ctest's limit (600 s), so a stall fails here with the
+  // clients' last log lines instead of being killed silently.
   test::run(io, [&]() -> asio::awaitable<void> {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       auto ex = co_await asio::this_coro::executor;
-      asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
-                                                                {"message.timeout.ms", "180000"}}));
+      asiokafka::producer_options feed_options;
+      feed_options.log = logs.sink("feed");
+      asiokafka::producer p(ex,
+                            test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
+                                                            {"message.timeout.ms", "180000"}}),
+                            std::move(feed_options));
       // The outage comes once the subscriber handled a tenth, while records still flow.
       asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-        if (co_await test::wait_until([&] { return handled_total >= n / 10; }, 180s))
+        if (co_await test::wait_until([&] { return handled_total >= n / 10; }, 120s))
           co_await restart_node(restart, handled_total);
       }, asio::detached);
       produce_failed = co_await test::produce_paced(p, in, partitions, n, [](std::int64_t) {});
-      BOOST_CHECK(co_await test::wait_until([&] { return restart.start_status >= 0; }, 180s));
-      BOOST_CHECK(co_await test::all_handled(times, 240s));
+      BOOST_CHECK(co_await test::wait_until([&] { return restart.start_status >= 0; }, 120s));
+      handled = co_await test::all_handled(times, 180s);
+      if (!handled) {
+        std::fprintf(stderr,
+                     "the transform stalled: %lld of %lld handled, %llu received, %llu in flight, %llu transactions "
+                     "committed, %llu aborted\n",
+                     static_cast<long long>(handled_total), static_cast<long long>(n),
+                     static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.in_flight),
+                     static_cast<unsigned long long>(stats.transactions_committed),
+                     static_cast<unsigned long long>(stats.transactions_aborted));
+        logs.print_recent();
+      }
+      BOOST_CHECK(handled);
       app.stop();
     }, asio::detached);
     co_await app.async_run(asio::use_awaitable);
-  }, 480s);
+  }, 450s);
+  BOOST_REQUIRE(handled);
 
   std::vector<asiokafka::message> records;
   test::run(io, [&]() -> asio::awaitable<void> {
     records = co_await test::read_topic(brokers, out, partitions, "read_committed", n);
-  }, 300s);
+  }, 120s);
   const auto c = test::count_payload_sequences(records, n);
   test::print_report_line("broker restart mid-stream (50k, exactly-once transform): %s; %llu transactions "
                           "committed, %llu aborted",
