@@ -25,62 +25,28 @@ std::string describe_batch(const std::vector<const message*>& batch) {
 
 }  // namespace
 
-asio::awaitable<void> subscriber_runner::wait_batch_change(std::chrono::steady_clock::time_point deadline) {
-  asio::steady_timer timer(strand_, deadline);
-  batch_waiters_.push_back(&timer);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  std::erase(batch_waiters_, &timer);
-}
-
-void subscriber_runner::wake_batch_lanes() {
-  for (auto* t : batch_waiters_) t->cancel();
-}
-
-asio::awaitable<void> subscriber_runner::run_batch_lane(lane_key key) {
+asio::awaitable<void> subscriber_runner::run_batch_lane(lane_id key) {
   const auto& opts = setup_.options.batch;
   batch_window window({opts.max_records, opts.max_wait});
   for (;;) {
-    auto it = lanes_.find(key);
-    if (stopping_ || it == lanes_.end() || it->second.queue.empty()) break;
-    auto& queue = it->second.queue;
+    const std::size_t queued = dispatch_.queued_in(key);
+    if (queued == 0) break;
     const auto now = std::chrono::steady_clock::now();
     window.collecting(now);
-    if (!window.due(queue.size(), now)) {
-      co_await wait_batch_change(window.deadline());
+    if (!window.due(queued, now)) {
+      co_await batch_changed_.wait(strand_, window.deadline());
       continue;
     }
-    const std::size_t n = window.take(queue.size());
-    std::vector<message> batch;
-    batch.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      batch.push_back(std::move(queue.front()));
-      queue.pop_front();
-    }
-    queued_ -= n;
-    if (queued_ <= resume_receiving_at_) wake_receiver();
+    std::vector<message> batch = dispatch_.take(key, window.take(queued));
+    if (dispatch_.drained()) receiver_.notify();
     co_await process_batch(batch);
-  }
-}
-
-void subscriber_runner::count_in_flight(const std::vector<message>& batch, bool starting) {
-  for (const auto& msg : batch) {
-    const lane_key partition = partition_key(msg.topic(), msg.partition());
-    auto it = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
-    if (starting) {
-      if (it == in_flight_.end())
-        in_flight_.emplace_back(partition, 1);
-      else
-        ++it->second;
-    } else if (--it->second == 0) {
-      in_flight_.erase(it);
-    }
   }
 }
 
 asio::awaitable<void> subscriber_runner::settle_undecodable(const message& msg, const std::string& error) {
   ++stats_.decode_failed;
   log(log_level::error, "decode error on " + msg.describe() + ": " + error);
-  const ack_step step = decide_ack(ack_rules_, {failure_kind::decode, context::decision::none, 0, stopping_});
+  const ack_step step = decide_ack(ack_rules_, {failure_kind::decode, context::decision::none, 0, stopping()});
   if (step.action == ack_action::store) {
     store(msg);
   } else if (step.action == ack_action::dead_letter_then_store) {
@@ -92,7 +58,7 @@ asio::awaitable<void> subscriber_runner::settle_undecodable(const message& msg, 
 
 asio::awaitable<void> subscriber_runner::process_batch(std::vector<message>& batch) {
   stats_.in_flight += batch.size();
-  count_in_flight(batch, true);
+  for (const auto& msg : batch) dispatch_.handling(msg);
   if (stores_before_handling(ack_rules_))
     for (const auto& msg : batch) store(msg);
 
@@ -111,54 +77,61 @@ asio::awaitable<void> subscriber_runner::process_batch(std::vector<message>& bat
       decoded.push_back(all[i]);
   }
   for (const auto& u : undecodable) co_await settle_undecodable(*all[u.index], u.error);
-
-  if (!decoded.empty()) {
-    batch_context ctx(*this, decoded);
-    failure_kind failure = failure_kind::none;
-    std::string error_text;
-    ack_step step;
-    for (int attempt = 0;; ++attempt) {
-      failure = failure_kind::none;
-      // The values are kept for another attempt while the policy may still retry.
-      const bool again = ack_rules_.policy == ack_policy::nack_on_error && attempt < ack_rules_.max_retries;
-      try {
-        co_await call->invoke(ctx, again);
-      } catch (const std::exception& e) {
-        failure = failure_kind::handler;
-        error_text = e.what();
-      } catch (...) {
-        failure = failure_kind::handler;
-        error_text = "unknown exception";
-      }
-      step = decide_ack(ack_rules_, {failure, context::decision::none, attempt, stopping_});
-      if (step.action != ack_action::retry) break;
-      stats_.retried += decoded.size();
-      log(log_level::warning, "handler error on the batch " + describe_batch(decoded) + ": " + error_text +
-                                  "; handled again in " + std::to_string(step.backoff.count()) + " ms");
-      asio::steady_timer backoff(strand_, step.backoff);
-      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    if (failure != failure_kind::none) {
-      stats_.failed += decoded.size();
-      log(log_level::error, "handler error on the batch " + describe_batch(decoded) + ": " + error_text);
-    } else {
-      stats_.handled += decoded.size();
-    }
-    if (step.action == ack_action::store) {
-      for (const auto* msg : decoded) store(*msg);
-    } else if (step.action == ack_action::dead_letter_then_store) {
-      const std::string reason = failure != failure_kind::none ? error_text : std::string("retries exhausted");
-      const std::string_view kind = to_string(failure_kind::handler);
-      for (const auto* msg : decoded) {
-        context one(*this, const_cast<message&>(*msg));
-        if (co_await dead_letter(one, kind, reason)) store(*msg);
-      }
-    }
-  }
+  if (!decoded.empty()) co_await handle_batch(*call, decoded);
 
   stats_.in_flight -= batch.size();
-  count_in_flight(batch, false);
-  wake_releaser();
+  for (const auto& msg : batch) dispatch_.handled(msg);
+  releaser_.notify();
+}
+
+asio::awaitable<void> subscriber_runner::handle_batch(batch_call& call, const std::vector<const message*>& decoded) {
+  batch_context ctx(*this, decoded);
+  failure_kind failure = failure_kind::none;
+  std::string error_text;
+  ack_step step;
+  for (int attempt = 0;; ++attempt) {
+    failure = failure_kind::none;
+    // The values are kept for another attempt while the policy may still retry.
+    const bool again = ack_rules_.policy == ack_policy::nack_on_error && attempt < ack_rules_.max_retries;
+    try {
+      co_await call.invoke(ctx, again);
+    } catch (const std::exception& e) {
+      failure = failure_kind::handler;
+      error_text = e.what();
+    } catch (...) {
+      failure = failure_kind::handler;
+      error_text = "unknown exception";
+    }
+    step = decide_ack(ack_rules_, {failure, context::decision::none, attempt, stopping()});
+    if (step.action != ack_action::retry) break;
+    stats_.retried += decoded.size();
+    log(log_level::warning, "handler error on the batch " + describe_batch(decoded) + ": " + error_text +
+                                "; handled again in " + std::to_string(step.backoff.count()) + " ms");
+    asio::steady_timer backoff(strand_, step.backoff);
+    co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (failure != failure_kind::none) {
+    stats_.failed += decoded.size();
+    log(log_level::error, "handler error on the batch " + describe_batch(decoded) + ": " + error_text);
+  } else {
+    stats_.handled += decoded.size();
+  }
+  // A local, not a temporary, across co_await (GCC 12).
+  const std::string reason = failure != failure_kind::none ? error_text : std::string("retries exhausted");
+  co_await settle_batch(step, decoded, reason);
+}
+
+asio::awaitable<void> subscriber_runner::settle_batch(const ack_step& step, const std::vector<const message*>& decoded,
+                                                      const std::string& reason) {
+  if (step.action == ack_action::store) {
+    for (const auto* msg : decoded) store(*msg);
+  } else if (step.action == ack_action::dead_letter_then_store) {
+    const std::string_view kind = to_string(failure_kind::handler);
+    for (const auto* msg : decoded) {
+      context one(*this, const_cast<message&>(*msg));
+      if (co_await dead_letter(one, kind, reason)) store(*msg);
+    }
+  }
 }
 
 }  // namespace asiokafka::detail

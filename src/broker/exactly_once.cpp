@@ -27,17 +27,6 @@ constexpr int max_call_attempts = 5;
 
 }  // namespace
 
-asio::awaitable<void> subscriber_runner::wait_transaction_change(std::chrono::steady_clock::time_point deadline) {
-  asio::steady_timer timer(strand_, deadline);
-  txn_waiters_.push_back(&timer);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  std::erase(txn_waiters_, &timer);
-}
-
-void subscriber_runner::wake_transactions() {
-  for (auto* t : txn_waiters_) t->cancel();
-}
-
 template <class MakeCall>
 asio::awaitable<error_code> subscriber_runner::with_retries(std::string_view what, MakeCall make_call) {
   const auto deadline = std::chrono::steady_clock::now() + setup_.options.transaction.call_timeout;
@@ -70,7 +59,7 @@ void subscriber_runner::begin_in_transaction(const message& msg) {
       txn_.discard();
     }
   }
-  wake_transactions();  // the clock now has a deadline
+  txn_changed_.notify();  // the clock now has a deadline
 }
 
 asio::awaitable<void> subscriber_runner::run_transaction_clock() {
@@ -79,7 +68,7 @@ asio::awaitable<void> subscriber_runner::run_transaction_clock() {
   const auto interval = setup_.options.transaction.fence_check_interval;
   const auto next_check = [&] { return interval.count() > 0 ? clock::now() + interval : clock::time_point::max(); };
   auto check_at = next_check();
-  while (!stopping_) {
+  while (!stopping()) {
     if (!txn_ending_ && txn_.due(clock::now())) {
       co_await end_transaction();
       check_at = next_check();
@@ -91,19 +80,19 @@ asio::awaitable<void> subscriber_runner::run_transaction_clock() {
       continue;
     }
     const auto wake = txn_ending_ ? clock::time_point::max() : txn_.open() ? txn_.deadline() : check_at;
-    co_await wait_transaction_change(wake);
+    co_await txn_changed_.wait(strand_, wake);
   }
 }
 
 asio::awaitable<void> subscriber_runner::check_fencing() {
-  if (!consumer_ || producer_fatal_) co_return;
+  if (!source_ || producer_fatal_) co_return;
   const auto timeout = setup_.options.transaction.call_timeout;
-  const topic_partition_list assigned = consumer_->assignment();
+  const topic_partition_list assigned = kafka().assignment();
   if (assigned.empty()) co_return;
-  auto [ec, committed] = co_await consumer_->async_committed(assigned, timeout, asio::as_tuple(asio::use_awaitable));
+  auto [ec, committed] = co_await kafka().async_committed(assigned, timeout, asio::as_tuple(asio::use_awaitable));
   std::erase_if(committed, [](const topic_partition& p) { return p.offset < 0; });
   // A record may have opened a transaction meanwhile: that one reaches the coordinator itself.
-  if (ec || committed.empty() || stopping_ || txn_.open() || txn_ending_) co_return;
+  if (ec || committed.empty() || stopping() || txn_.open() || txn_ending_) co_return;
   txn_ending_ = true;  // no record starts while the check's transaction is open
   co_await gated(fence_check_transaction(std::move(committed)));
 }
@@ -118,7 +107,7 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
     if (is_fatal(e.code())) stop_fatally(fatal_source::producer, e.code(), what);
     co_return;
   }
-  auto [failure] = co_await producer.async_send_offsets_to_transaction(committed, *consumer_, timeout,
+  auto [failure] = co_await producer.async_send_offsets_to_transaction(committed, kafka(), timeout,
                                                                          asio::as_tuple(asio::use_awaitable));
   if (!failure) std::tie(failure) = co_await producer.async_commit_transaction(timeout, asio::as_tuple(asio::use_awaitable));
   if (!failure) co_return;
@@ -142,13 +131,13 @@ asio::awaitable<void> subscriber_runner::gated(asio::awaitable<void> step) {
     failure = std::current_exception();
   }
   txn_ending_ = false;
-  wake_transactions();
+  txn_changed_.notify();
   start_lanes();
   if (failure) std::rethrow_exception(failure);
 }
 
 asio::awaitable<void> subscriber_runner::end_transaction() {
-  while (txn_ending_) co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
+  while (txn_ending_) co_await txn_changed_.wait(strand_);
   if (!txn_.open() || producer_fatal_) co_return;
   txn_ending_ = true;
   co_await gated(finish_transaction());
@@ -159,9 +148,9 @@ asio::awaitable<void> subscriber_runner::finish_transaction() {
   // running after the graceful timeout makes it abort: its outputs may be incomplete. After a
   // fatal error nothing commits: the wait is pointless.
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
-  while (!in_flight_.empty() && !fatal_ && std::chrono::steady_clock::now() < deadline)
-    co_await wait_transaction_change(deadline);
-  if (!in_flight_.empty() && !fatal_) {
+  while (dispatch_.in_flight() && !fatal_ && std::chrono::steady_clock::now() < deadline)
+    co_await txn_changed_.wait(strand_, deadline);
+  if (dispatch_.in_flight() && !fatal_) {
     log(log_level::warning, "handlers still running after the graceful timeout: the transaction aborts");
     txn_.discard();
   }
@@ -204,7 +193,7 @@ asio::awaitable<error_code> subscriber_runner::commit_transaction() {
   }
   const topic_partition_list offsets = txn_.offsets();
   const auto send_offsets = [&](auto left) {
-    return producer.async_send_offsets_to_transaction(offsets, *consumer_, left, asio::deferred);
+    return producer.async_send_offsets_to_transaction(offsets, kafka(), left, asio::deferred);
   };
   if (!offsets.empty())
     if (auto ec = co_await with_retries("sending offsets to the transaction", send_offsets)) co_return ec;
@@ -240,18 +229,13 @@ asio::awaitable<error_code> subscriber_runner::abort_transaction() {
 void subscriber_runner::restart_partitions() {
   std::map<detail::partition_key, std::int64_t, partition_less> points;
   for (const auto& p : txn_.restart_points()) points[{p.topic, p.partition}] = p.offset;
-  for (auto& [key, l] : lanes_) {
-    for (const auto& m : l.queue) {
-      auto [it, added] = points.try_emplace(detail::partition_key{std::string(m.topic()), m.partition()}, m.offset());
-      if (!added) it->second = std::min(it->second, m.offset());
-    }
-    l.queue.clear();
-  }
-  queued_ = 0;
-  waiting_lanes_.clear();
+  dispatch_.drop_all([&](const message& m) {
+    auto [it, added] = points.try_emplace(detail::partition_key{std::string(m.topic()), m.partition()}, m.offset());
+    if (!added) it->second = std::min(it->second, m.offset());
+  });
   for (const auto& [p, offset] : points) {
     try {
-      consumer_->seek({p.first, p.second, offset});
+      kafka().seek({p.first, p.second, offset});
       restarted_at_[p] = offset;
     } catch (const std::exception& e) {  // revoked meanwhile: its next owner starts at the commit
       log(log_level::debug, std::string("no restart: ") + e.what());

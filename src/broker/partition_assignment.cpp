@@ -25,7 +25,7 @@ constexpr std::chrono::milliseconds start_timeout{30000};
 error_code subscriber_runner::start_failed(const error_code& ec, std::string what) {
   log(log_level::error, "cannot start: " + what + "; the subscriber stops");
   start_failure_ = std::move(what);
-  stopping_ = true;
+  dispatch_.stop();
   return ec;
 }
 
@@ -34,7 +34,7 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   const std::vector<std::string> topics = topics_of(parts);
   auto counted = co_await asio::async_initiate<decltype(asio::use_awaitable), void(partition_counts)>(
       [this, &topics](auto handler) {
-        asio::post(blocking_pool(), [rk = consumer_->native_handle(), topics, strand = strand_,
+        asio::post(blocking_pool(), [rk = kafka().native_handle(), topics, strand = strand_,
                                      h = std::move(handler)]() mutable {
           asio::post(strand, asio::append(std::move(h), lookup_partition_counts(rk, topics, start_timeout)));
         });
@@ -48,7 +48,7 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   topic_partition_list queries = time_queries(parts);
   if (!queries.empty()) {
     auto [ec, answer] =
-        co_await consumer_->async_offsets_for_times(std::move(queries), start_timeout, asio::as_tuple(asio::use_awaitable));
+        co_await kafka().async_offsets_for_times(std::move(queries), start_timeout, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return start_failed(ec, "looking up the offsets for the start times: " + ec.message());
     found = std::move(answer);
   }
@@ -58,7 +58,7 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   error_code assign_error;
   std::string assign_what;
   try {
-    consumer_->assign(resolved.assignment);
+    kafka().assign(resolved.assignment);
   } catch (const boost::system::system_error& e) {
     assign_error = e.code();
     assign_what = e.what();

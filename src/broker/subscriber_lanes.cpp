@@ -17,117 +17,115 @@ namespace asio = boost::asio;
 
 namespace asiokafka::detail {
 
-void subscriber_runner::enqueue(message msg) {
-  // One lane for a sequential subscriber; one per partition when handlers may overlap.
-  const lane_key key =
-      setup_.options.max_concurrency > 1 ? partition_key(msg.topic(), msg.partition()) : sequential_lane;
-  lane& l = lanes_[key];
-  l.queue.push_back(std::move(msg));
-  ++queued_;
-  if (l.active || std::find(waiting_lanes_.begin(), waiting_lanes_.end(), key) != waiting_lanes_.end()) return;
-  waiting_lanes_.push_back(key);
+void subscriber_runner::start_lanes() {
+  while (auto id = dispatch_.start_next())
+    asio::co_spawn(strand_, [self = shared_from_this(), key = *id] { return self->run_lane(key); }, asio::detached);
 }
 
-void subscriber_runner::start_lanes() {
-  const std::size_t slots = std::max<std::size_t>(setup_.options.max_concurrency, 1);
-  while (active_lanes_ < slots && !waiting_lanes_.empty() && !stopping_) {
-    const lane_key key = waiting_lanes_.front();
-    waiting_lanes_.pop_front();
-    auto it = lanes_.find(key);
-    if (it == lanes_.end() || it->second.queue.empty() || it->second.active) continue;
-    it->second.active = true;
-    ++active_lanes_;
-    asio::co_spawn(strand_, [self = shared_from_this(), key] { return self->run_lane(key); }, asio::detached);
-  }
+asio::awaitable<void> subscriber_runner::run_lane(lane_id key) {
+  if (batch_mode())
+    co_await run_batch_lane(key);  // collects and handles batches until the lane is empty or stopping
+  else
+    co_await run_record_lane(key);
+  dispatch_.finish(key);
+  start_lanes();
+  notify();
 }
 
 // Runs the lane's records one after the other while it has any; the receive loop keeps it
 // fed, so a busy lane lives across many batches. Each record (attempts, decision) is handled
-// here, in the lane's own coroutine: the per-record path awaits only the handler's coroutine,
-// no frame of its own.
-asio::awaitable<void> subscriber_runner::run_lane(lane_key key) {
+// here, in the lane's own coroutine: the per-record path awaits only the handler's coroutine
+// (and a dead letter's), no frame of its own.
+asio::awaitable<void> subscriber_runner::run_record_lane(lane_id key) {
   for (;;) {
-    if (batch_mode()) {  // collects and handles batches until the lane is empty or stopping
-      co_await run_batch_lane(key);
-      break;
-    }
-    if (txn_ending_ && !stopping_) {  // exactly-once: no record starts while a transaction ends
-      co_await wait_transaction_change(std::chrono::steady_clock::time_point::max());
+    if (txn_ending_ && !stopping()) {  // exactly-once: no record starts while a transaction ends
+      co_await txn_changed_.wait(strand_);
       continue;
     }
-    auto it = lanes_.find(key);
-    if (stopping_ || it == lanes_.end() || it->second.queue.empty()) break;
-    message msg = std::move(it->second.queue.front());
-    it->second.queue.pop_front();
-    if (--queued_ <= resume_receiving_at_) wake_receiver();
+    auto next = dispatch_.pop(key);
+    if (!next) co_return;
+    if (dispatch_.drained()) receiver_.notify();
+    message msg = std::move(*next);
 
-    const lane_key partition = partition_key(msg.topic(), msg.partition());
     context ctx(*this, msg);
     record_attempt a;
-    for (int attempt = begin_record(ctx, partition);; ++attempt) {
+    for (int attempt = begin_record(ctx);; ++attempt) {
       ctx.reset_decision();
-      a.failure = failure_kind::none;
+      std::exception_ptr failure;
       try {
         if (setup_.middlewares->empty())
           co_await setup_.handler(msg, ctx);
         else
           co_await call_chain(ctx, 0);
-      } catch (const decode_failure& e) {
-        a.failure = failure_kind::decode;
-        a.error_text = e.what();
-      } catch (const std::exception& e) {
-        a.failure = failure_kind::handler;
-        a.error_text = e.what();
       } catch (...) {
-        a.failure = failure_kind::handler;
-        a.error_text = "unknown exception";
+        failure = std::current_exception();
       }
-      a.step = decide_ack(ack_rules_, {a.failure, ctx.current_decision(), attempt, stopping_});
-      if (a.step.action != ack_action::retry) break;
-      ++stats_.retried;
+      a = judge(ctx, failure, attempt);
       // Exactly-once retries by aborting: the failed attempt's publishes are discarded with the
       // transaction, and the record is handled again after the backoff.
-      if (exactly_once()) break;
+      if (a.step.action != ack_action::retry || exactly_once()) break;
       asio::steady_timer backoff(strand_, a.step.backoff);
       co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     count_outcome(ctx, a);
+    if (a.step.action == ack_action::dead_letter_then_store)
+      co_await dead_letter_record(ctx, a);
+    else
+      settle(msg, a);
+    end_record(msg);
+  }
+}
 
-    const bool failed = a.failure != failure_kind::none;
-    switch (a.step.action) {
-      case ack_action::store:
-        decided(msg);
-        break;
-      case ack_action::dead_letter_then_store: {
-        // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
-        const std::string reason = failed ? a.error_text
-                                   : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
-                                                                                          : "retries exhausted";
-        const failure_kind kind = failed ? a.failure : failure_kind::handler;
-        if (co_await dead_letter(ctx, to_string(kind), reason))
-          decided(msg);
-        else if (exactly_once())
-          txn_.discard();  // a record without its dead letter must not commit
-        break;
-      }
-      case ack_action::retry:  // only exactly-once leaves the loop with a retry
-        txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), a.step.backoff);
-        break;
-      case ack_action::hold_back:
-        if (exactly_once()) txn_.discard();  // an undecided record cannot commit; it comes again
-        break;
-      case ack_action::none:
-        break;
+subscriber_runner::record_attempt subscriber_runner::judge(const context& ctx, const std::exception_ptr& failure,
+                                                           int attempt) {
+  record_attempt a;
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const decode_failure& e) {
+      a.failure = failure_kind::decode;
+      a.error_text = e.what();
+    } catch (const std::exception& e) {
+      a.failure = failure_kind::handler;
+      a.error_text = e.what();
+    } catch (...) {
+      a.failure = failure_kind::handler;
+      a.error_text = "unknown exception";
     }
-    end_record(partition);
   }
-  if (auto it = lanes_.find(key); it != lanes_.end()) {
-    it->second.active = false;
-    if (it->second.queue.empty()) lanes_.erase(it);
+  a.step = decide_ack(ack_rules_, {a.failure, ctx.current_decision(), attempt, stopping()});
+  if (a.step.action == ack_action::retry) ++stats_.retried;
+  return a;
+}
+
+void subscriber_runner::settle(const message& msg, const record_attempt& a) {
+  switch (a.step.action) {
+    case ack_action::store:
+      decided(msg);
+      break;
+    case ack_action::retry:  // only exactly-once leaves the attempts with a retry
+      txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), a.step.backoff);
+      break;
+    case ack_action::hold_back:
+      if (exactly_once()) txn_.discard();  // an undecided record cannot commit; it comes again
+      break;
+    case ack_action::dead_letter_then_store:  // dead_letter_record
+    case ack_action::none:
+      break;
   }
-  --active_lanes_;
-  start_lanes();
-  notify();
+}
+
+asio::awaitable<void> subscriber_runner::dead_letter_record(context& ctx, const record_attempt& a) {
+  const bool failed = a.failure != failure_kind::none;
+  // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
+  const std::string reason = failed ? a.error_text
+                             : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
+                                                                                    : "retries exhausted";
+  const failure_kind kind = failed ? a.failure : failure_kind::handler;
+  if (co_await dead_letter(ctx, to_string(kind), reason))
+    decided(ctx.raw());
+  else if (exactly_once())
+    txn_.discard();  // a record without its dead letter must not commit
 }
 
 asio::awaitable<void> subscriber_runner::call_chain(context& ctx, std::size_t index) {
@@ -149,7 +147,7 @@ void subscriber_runner::decided(const message& msg) {
 
 void subscriber_runner::store(const message& msg) {
   if (!commits_offsets_) return;
-  if (auto ec = consumer_->store_offset(msg)) {
+  if (auto ec = source_->store_offset(msg)) {
     // Revoked partitions (and messages of a closed consumer) are redelivered to their owner.
     log(ec == error::not_assigned ? log_level::debug : log_level::warning,
         "offset not stored for " + msg.describe() + ": " + ec.message());
@@ -160,14 +158,10 @@ bool subscriber_runner::traced() { return static_cast<bool>(out().on_span()); }
 
 // Before the handler: in-flight accounting, the span, a store before handling, the transaction.
 // Returns the first attempt's number (exactly-once counts attempts across aborted transactions).
-int subscriber_runner::begin_record(context& ctx, lane_key partition) {
+int subscriber_runner::begin_record(context& ctx) {
   const message& msg = ctx.raw();
   ++stats_.in_flight;
-  auto in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
-  if (in_flight == in_flight_.end())
-    in_flight_.emplace_back(partition, 1);
-  else
-    ++in_flight->second;
+  dispatch_.handling(msg);
   if (traced()) emit_process_span(ctx, span_event::phase::start);
   if (stores_before_handling(ack_rules_)) store(msg);
   if (exactly_once()) begin_in_transaction(msg);
@@ -191,13 +185,11 @@ void subscriber_runner::count_outcome(context& ctx, const record_attempt& a) {
 }
 
 // After the decision was executed: in-flight accounting and the waiters it concerns.
-void subscriber_runner::end_record(lane_key partition) {
+void subscriber_runner::end_record(const message& msg) {
   --stats_.in_flight;
-  // Looked up again: other lanes may have changed in_flight_ while this one awaited.
-  auto in_flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return e.first == partition; });
-  if (--in_flight->second == 0) in_flight_.erase(in_flight);
-  wake_releaser();
-  wake_transactions();
+  dispatch_.handled(msg);
+  releaser_.notify();
+  txn_changed_.notify();
 }
 
 }  // namespace asiokafka::detail

@@ -10,20 +10,32 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <set>
 
 namespace asio = boost::asio;
 
 namespace asiokafka::detail {
 
+namespace {
+
+dispatch_limits limits_of(const subscriber_runner::setup& s) {
+  // Receive ahead up to max_queued records (batch subscribers: room for full batches), then
+  // wait until the handlers worked the queue down to half of it: one wake-up per half-queue
+  // instead of one per record.
+  const auto& o = s.options;
+  const batch_limits batching{o.batch.max_records, o.batch.max_wait};
+  return {o.max_concurrency, max_queued_records(o.batch_size, o.max_concurrency, s.batch_handler ? &batching : nullptr)};
+}
+
+}  // namespace
+
 subscriber_runner::subscriber_runner(asio::any_io_executor ex, setup s)
     : setup_(std::move(s)),
       ack_rules_(ack_rules::of(setup_.options)),
       strand_(asio::make_strand(ex)),
-      changed_(strand_),
-      released_(strand_),
+      dispatch_(limits_of(setup_)),
       txn_({setup_.options.transaction.max_records, setup_.options.transaction.max_time}) {
   if (!setup_.log) setup_.log = log_to_stderr();
+  if (!setup_.make_source) setup_.make_source = make_consumer_source;
   health_.name = setup_.options.name;
 }
 
@@ -59,11 +71,13 @@ void subscriber_runner::stopped_by_exception(const std::string& what) {
 }
 
 void subscriber_runner::stop() {
-  asio::post(strand_, [self = shared_from_this()] {
-    self->stopping_ = true;
-    if (self->consumer_) self->consumer_->cancel();
-    self->notify();
-  });
+  asio::post(strand_, [self = shared_from_this()] { self->request_stop(); });
+}
+
+void subscriber_runner::request_stop() {
+  dispatch_.stop();
+  if (source_) source_->cancel();
+  notify();
 }
 
 void subscriber_runner::stop_fatally(fatal_source source, const error_code& ec, const std::string& what) {
@@ -72,9 +86,7 @@ void subscriber_runner::stop_fatally(fatal_source source, const error_code& ec, 
   if (fatal_) return;
   fatal_ = ec;
   fatal_what_ = what;
-  stopping_ = true;
-  if (consumer_) consumer_->cancel();
-  notify();
+  request_stop();
 }
 
 error_sink subscriber_runner::client_errors(fatal_source source) {
@@ -134,63 +146,22 @@ log_sink subscriber_runner::clients_log() const {
 }
 
 void subscriber_runner::notify() {
-  wake_receiver();
-  wake_releaser();
-  wake_transactions();
-  wake_batch_lanes();
-}
-
-void subscriber_runner::wake_receiver() {
-  if (receiver_waiting_ > 0) changed_.cancel();
-}
-
-void subscriber_runner::wake_releaser() {
-  if (releaser_waiting_ > 0) released_.cancel();
-}
-
-subscriber_runner::lane_key subscriber_runner::partition_key(std::string_view topic, std::int32_t partition) {
-  auto it = std::find(topic_names_.begin(), topic_names_.end(), topic);
-  if (it == topic_names_.end()) it = topic_names_.insert(topic_names_.end(), std::string(topic));
-  const auto index = static_cast<std::uint64_t>(it - topic_names_.begin());
-  return (index << 32) | static_cast<std::uint32_t>(partition);
+  receiver_.notify();
+  releaser_.notify();
+  txn_changed_.notify();
+  batch_changed_.notify();
 }
 
 asio::awaitable<void> subscriber_runner::release_partitions(const topic_partition_list& parts, release how) {
   const bool wait = how == release::revoked;  // lost partitions are someone else's already
-  std::set<lane_key> keys;
-  for (const auto& p : parts) keys.insert(partition_key(p.topic, p.partition));
-  for (auto& [key, l] : lanes_) {
-    std::deque<message> keep;
-    for (auto& m : l.queue) {
-      if (keys.count(partition_key(m.topic(), m.partition())))
-        --queued_;
-      else
-        keep.push_back(std::move(m));
-    }
-    l.queue.swap(keep);
-  }
+  dispatch_.drop(parts);
   notify();
-  const auto busy = [&] {
-    return std::any_of(in_flight_.begin(), in_flight_.end(), [&](const auto& e) { return keys.count(e.first) > 0; });
-  };
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
-  while (wait && busy() && std::chrono::steady_clock::now() < deadline) {
-    released_.expires_at(deadline);
-    ++releaser_waiting_;
-    co_await released_.async_wait(asio::as_tuple(asio::use_awaitable));
-    --releaser_waiting_;
-  }
+  while (wait && dispatch_.in_flight(parts) && std::chrono::steady_clock::now() < deadline)
+    co_await releaser_.wait(strand_, deadline);
 }
 
-asio::awaitable<void> subscriber_runner::wait_for_change(std::chrono::steady_clock::time_point deadline) {
-  changed_.expires_at(deadline);
-  ++receiver_waiting_;
-  co_await changed_.async_wait(asio::as_tuple(asio::use_awaitable));
-  --receiver_waiting_;
-}
-
-asio::awaitable<error_code> subscriber_runner::run() {
-  auto self = shared_from_this();
+consumer_options subscriber_runner::source_options() {
   consumer_options copts;
   copts.log = clients_log();
   copts.token_provider = setup_.out->token_provider();
@@ -207,16 +178,22 @@ asio::awaitable<error_code> subscriber_runner::run() {
       log(log_level::warning, std::string("unreadable statistics: ") + e.what());
     }
   };
-  // Rebalance hooks receive the partitions that change hands (all of them with the eager
-  // protocol, the increment with cooperative-sticky): the sum is the assignment's size.
-  copts.hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+  copts.hooks = source_hooks();
+  return copts;
+}
+
+// Rebalance hooks receive the partitions that change hands (all of them with the eager
+// protocol, the increment with cooperative-sticky): the sum is the assignment's size.
+rebalance_hooks subscriber_runner::source_hooks() {
+  rebalance_hooks hooks;
+  hooks.on_assigned = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     forget_restarts(parts);
     record_rebalance(rebalance_kind::assigned, parts);
     co_return;
   };
   // Exactly-once: the open transaction ends before partitions change hands; revoked
   // partitions' work commits, lost partitions belong to another member already, so it aborts.
-  copts.hooks.on_revoked = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+  hooks.on_revoked = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     record_rebalance(rebalance_kind::revoked, parts);
     co_await release_partitions(parts, release::revoked);
     if (exactly_once()) {
@@ -224,7 +201,7 @@ asio::awaitable<error_code> subscriber_runner::run() {
       forget_restarts(parts);
     }
   };
-  copts.hooks.on_lost = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
+  hooks.on_lost = [this](const topic_partition_list& parts) -> asio::awaitable<void> {
     record_rebalance(rebalance_kind::lost, parts);
     co_await release_partitions(parts, release::lost);
     if (exactly_once()) {
@@ -233,6 +210,10 @@ asio::awaitable<error_code> subscriber_runner::run() {
       forget_restarts(parts);
     }
   };
+  return hooks;
+}
+
+void subscriber_runner::starting() {
   {
     std::lock_guard lock(observed_mutex_);
     health_.running = true;
@@ -243,97 +224,117 @@ asio::awaitable<error_code> subscriber_runner::run() {
   fatal_ = {};
   fatal_what_.clear();
   producer_fatal_ = false;
-  error_code fatal;
-  if (exactly_once()) {
-    // Before joining the group: init fences an older instance with the same transactional.id.
-    fatal = co_await init_transactions();
-    if (fatal) {
-      log(log_level::error, "cannot initialise transactions: " + fatal.message());
-      std::lock_guard lock(observed_mutex_);
-      health_.running = false;
-      health_.fatal_error = "initialising transactions: " + fatal.message();
-      co_return fatal;
-    }
-  }
-  consumer_ = std::make_unique<consumer>(strand_, config_.value(), std::move(copts));
-  commits_offsets_ = setup_.options.partitions.empty() || has_user_group(*config_);
-  if (setup_.options.partitions.empty())
-    consumer_->subscribe(setup_.topics);
-  else
-    fatal = co_await assign_partitions();
-  if (exactly_once()) asio::co_spawn(strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
+}
 
-  const auto& opts = setup_.options;
-  // Receive ahead up to max_queued records (batch subscribers: room for full batches), then
-  // wait until the handlers worked the queue down to half of it: one wake-up per half-queue
-  // instead of one per record.
-  const batch_limits batching{opts.batch.max_records, opts.batch.max_wait};
-  const std::size_t max_queued =
-      max_queued_records(opts.batch_size, opts.max_concurrency, batch_mode() ? &batching : nullptr);
-  resume_receiving_at_ = max_queued / 2;
-  while (!stopping_) {
-    auto [ec, batch] = co_await consumer_->async_receive_batch(opts.batch_size, asio::as_tuple(asio::use_awaitable));
+asio::awaitable<error_code> subscriber_runner::start_source() {
+  source_ = setup_.make_source(strand_, config_.value(), source_options());
+  const bool explicit_partitions = !setup_.options.partitions.empty();
+  commits_offsets_ = !explicit_partitions || has_user_group(*config_);
+  if ((explicit_partitions || exactly_once()) && !source_->kafka())
+    co_return start_failed(make_error_code(error::invalid_config),
+                           "explicit partitions and exactly-once need a Kafka consumer as the source");
+  if (!explicit_partitions) {
+    source_->subscribe(setup_.topics);
+    co_return error_code{};
+  }
+  co_return co_await assign_partitions();
+}
+
+bool subscriber_runner::receive_failed(const error_code& ec) {
+  if (stopping() || ec == error::closed) return false;
+  if (is_fatal(ec)) {  // the error sink stopped the subscriber already; this is a fallback
+    stop_fatally(fatal_source::consumer, ec, "the consumer failed fatally (" + source_->fatal_reason() + ")");
+    return false;
+  }
+  log(log_level::warning, "receive failed: " + ec.message());
+  return true;
+}
+
+void subscriber_runner::received(std::vector<message>& batch) {
+  stats_.received += batch.size();
+  {
+    std::lock_guard lock(observed_mutex_);
+    health_.last_receive = std::chrono::system_clock::now();
+  }
+  // Queue the whole batch before any lane starts: a lane started on the strand runs at once,
+  // and would otherwise take the batch one record at a time.
+  for (auto& m : batch)
+    if (!superseded(m)) dispatch_.push(std::move(m));
+  start_lanes();
+  batch_changed_.notify();  // lanes collecting a batch see the new records
+}
+
+asio::awaitable<void> subscriber_runner::receive_loop() {
+  while (!stopping()) {
+    auto [ec, batch] = co_await source_->receive(setup_.options.batch_size);
     if (ec) {
-      if (stopping_ || ec == error::closed) break;
-      if (is_fatal(ec)) {  // the error sink stopped the subscriber already; this is a fallback
-        stop_fatally(fatal_source::consumer, ec, "the consumer failed fatally (" + consumer_->fatal_reason() + ")");
-        break;
-      }
-      log(log_level::warning, "receive failed: " + ec.message());
+      if (!receive_failed(ec)) break;
       continue;
     }
-    stats_.received += batch.size();
-    {
-      std::lock_guard lock(observed_mutex_);
-      health_.last_receive = std::chrono::system_clock::now();
-    }
-    // Queue the whole batch before any lane starts: a lane started on the strand runs at once,
-    // and would otherwise take the batch one record at a time.
-    for (auto& m : batch)
-      if (!superseded(m)) enqueue(std::move(m));
-    start_lanes();
-    wake_batch_lanes();  // lanes collecting a batch see the new records
-    if (queued_ >= max_queued)
-      while (queued_ > resume_receiving_at_ && !stopping_) co_await wait_for_change(asio::steady_timer::time_point::max());
+    received(batch);
+    if (dispatch_.full())
+      while (!dispatch_.drained()) co_await receiver_.wait(strand_);
   }
+}
 
-  // Graceful stop: nothing new starts; in-flight handlers get graceful_timeout to finish.
-  stopping_ = true;
-  for (auto& [key, l] : lanes_) l.queue.clear();
-  queued_ = 0;
-  waiting_lanes_.clear();
+asio::awaitable<void> subscriber_runner::drain() {
+  dispatch_.stop();
   notify();  // lanes collecting a batch or waiting at the transaction gate end now
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
-  while (active_lanes_ > 0 && std::chrono::steady_clock::now() < deadline) co_await wait_for_change(deadline);
-  if (active_lanes_ > 0)
-    log(log_level::warning, std::to_string(active_lanes_) +
+  while (dispatch_.running() > 0 && std::chrono::steady_clock::now() < deadline) co_await receiver_.wait(strand_, deadline);
+  if (dispatch_.running() > 0)
+    log(log_level::warning, std::to_string(dispatch_.running()) +
                                 " handler(s) still running after the graceful timeout; their messages will be redelivered");
-  if (!fatal) fatal = fatal_;
+}
+
+asio::awaitable<void> subscriber_runner::finish(const error_code& fatal) {
   if (exactly_once()) {
     // Handlers still running after the graceful timeout, or a fatal error: nothing commits.
-    if (txn_.open() && (active_lanes_ > 0 || fatal)) txn_.discard();
+    if (txn_.open() && (dispatch_.running() > 0 || fatal)) txn_.discard();
     co_await end_transaction();  // at once when the producer failed fatally
     if (producer_fatal_)
       txn_out_->discard();  // what it holds fails at message.timeout.ms, up to minutes away
     else if (auto ec = co_await txn_out_->close(); ec)
       log(log_level::warning, "closing the transactional producer: " + ec.message());
   } else if (!fatal && commits_offsets_) {
-    auto [cec] = co_await consumer_->async_commit(asio::as_tuple(asio::use_awaitable));
-    if (cec) log(log_level::warning, "final commit failed: " + cec.message());
+    if (auto ec = co_await source_->commit()) log(log_level::warning, "final commit failed: " + ec.message());
   }
-  auto [close_ec] = co_await consumer_->async_close(asio::as_tuple(asio::use_awaitable));
-  if (close_ec) log(log_level::warning, "close failed: " + close_ec.message());
-  {
-    std::lock_guard lock(observed_mutex_);
-    health_.running = false;
-    health_.assigned_partitions = 0;
-    if (fatal_)
-      health_.fatal_error = fatal_what_ + ": " + fatal_.message();
-    else if (!start_failure_.empty())
-      health_.fatal_error = start_failure_;
-    else if (fatal)
-      health_.fatal_error = fatal.message() + ": " + consumer_->fatal_reason();
+  if (auto ec = co_await source_->close()) log(log_level::warning, "close failed: " + ec.message());
+}
+
+void subscriber_runner::stopped(const error_code& fatal) {
+  std::lock_guard lock(observed_mutex_);
+  health_.running = false;
+  health_.assigned_partitions = 0;
+  if (fatal_)
+    health_.fatal_error = fatal_what_ + ": " + fatal_.message();
+  else if (!start_failure_.empty())
+    health_.fatal_error = start_failure_;
+  else if (fatal)
+    health_.fatal_error = fatal.message() + ": " + source_->fatal_reason();
+}
+
+asio::awaitable<error_code> subscriber_runner::run() {
+  auto self = shared_from_this();
+  starting();
+  if (exactly_once()) {
+    // Before joining the group: init fences an older instance with the same transactional.id.
+    if (auto ec = co_await init_transactions()) {
+      log(log_level::error, "cannot initialise transactions: " + ec.message());
+      std::lock_guard lock(observed_mutex_);
+      health_.running = false;
+      health_.fatal_error = "initialising transactions: " + ec.message();
+      co_return ec;
+    }
   }
+  error_code fatal = co_await start_source();
+  if (exactly_once() && !fatal)
+    asio::co_spawn(strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
+  co_await receive_loop();
+  co_await drain();
+  if (!fatal) fatal = fatal_;
+  co_await finish(fatal);
+  stopped(fatal);
   co_return fatal;
 }
 

@@ -1,12 +1,18 @@
-// One subscriber at run time: its consumer on its own strand, the receive loop, per-partition
-// lanes (bounded concurrency that keeps partition order), ack policies, dead letters and the
-// graceful stop.
+// One subscriber at run time, on its own strand: it executes what its decisions say. The
+// record source (its consumer) feeds the receive loop; lane_dispatch decides which lane runs
+// which record within max_concurrency and when receiving pauses; ack_decision what follows a
+// handling; batch_window when a batch is due; transaction_batch when a transaction ends. The
+// runner does the I/O around them: handlers, stores and commits, dead letters, transactions,
+// the rebalance hooks and the graceful stop.
 #pragma once
 
 #include "broker/ack_decision.hpp"
 #include "broker/batch_window.hpp"
+#include "broker/lane_dispatch.hpp"
 #include "broker/publish_path.hpp"
+#include "broker/record_source.hpp"
 #include "broker/transaction_batch.hpp"
+#include "detail/change_signal.hpp"
 #include "detail/partition_key.hpp"
 
 #include <asiokafka/broker.hpp>
@@ -16,7 +22,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +45,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
     payload_encoder encoder{};  // broker_options::encoder
     /// Set for a batch subscriber (then `handler` is empty).
     erased_batch_handler batch_handler{};
+    /// Where records come from; empty: the Kafka consumer (make_consumer_source).
+    record_source_factory make_source{};
   };
 
   subscriber_runner(boost::asio::any_io_executor ex, setup s);
@@ -83,6 +90,9 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   // Where this subscriber's records go: its transactional path (exactly-once), else the broker's.
   publish_path& out() noexcept { return txn_out_ ? *txn_out_ : *setup_.out; }
   bool exactly_once() const noexcept { return setup_.options.guarantee == processing_guarantee::exactly_once; }
+  // The Kafka consumer behind the source (start_source checked that explicit partitions and
+  // exactly-once have one).
+  consumer& kafka() noexcept { return *source_->kafka(); }
   // The message's offset is decided: stored (at-least-once) or part of the transaction.
   void decided(const message& msg);
 
@@ -119,46 +129,57 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   void restart_partitions();
   bool superseded(const message& msg);
   void forget_restarts(const topic_partition_list& parts);
-  // Waiters on transaction state (the clock, lanes at the gate, an ending transaction) wake on
-  // any change and check again; each has its own timer, so deadlines never disturb each other.
-  boost::asio::awaitable<void> wait_transaction_change(std::chrono::steady_clock::time_point deadline);
-  void wake_transactions();
 
-  // A partition as a number: the index of its topic in topic_names_ and the partition
-  // (the hot path builds no strings). The sequential subscriber's single lane is sequential_lane.
-  using lane_key = std::uint64_t;
-  static constexpr lane_key sequential_lane = ~lane_key{0};
-  struct lane {
-    std::deque<message> queue;
-    bool active = false;
-  };
+  using lane_id = lane_dispatch<message>::lane_id;
+  bool stopping() const noexcept { return dispatch_.stopped(); }
 
   // Batch subscribers (batch_subscriber.cpp): a lane collects its batch (batch_window), then
   // decodes it, settles the undecodable records one by one and runs the handler on the rest.
-  boost::asio::awaitable<void> run_batch_lane(lane_key key);
+  boost::asio::awaitable<void> run_batch_lane(lane_id key);
   boost::asio::awaitable<void> process_batch(std::vector<message>& batch);
+  // The handler's attempts on the decoded records, then their settling (stored or each
+  // dead-lettered).
+  boost::asio::awaitable<void> handle_batch(batch_call& call, const std::vector<const message*>& decoded);
+  boost::asio::awaitable<void> settle_batch(const ack_step& step, const std::vector<const message*>& decoded,
+                                            const std::string& reason);
   boost::asio::awaitable<void> settle_undecodable(const message& msg, const std::string& error);
-  void count_in_flight(const std::vector<message>& batch, bool starting);
-  // Lanes collecting a batch wait on their own timers (like the transaction waiters) for new
-  // records, a stop or their deadline.
-  boost::asio::awaitable<void> wait_batch_change(std::chrono::steady_clock::time_point deadline);
-  void wake_batch_lanes();
-
-  lane_key partition_key(std::string_view topic, std::int32_t partition);
-  void enqueue(message msg);
+  // The run's steps (subscriber_runner.cpp).
+  consumer_options source_options();
+  rebalance_hooks source_hooks();
+  void starting();
+  // Creates the source, then subscribes or assigns (explicit partitions); the error that
+  // stops the subscriber, if any.
+  boost::asio::awaitable<error_code> start_source();
+  // Receives until stopped, pausing while the lanes have max_queued records waiting.
+  boost::asio::awaitable<void> receive_loop();
+  // A failed receive: false when the loop ends.
+  bool receive_failed(const error_code& ec);
+  void received(std::vector<message>& batch);
+  // The graceful stop: nothing new starts; in-flight handlers get graceful_timeout to finish.
+  boost::asio::awaitable<void> drain();
+  // Commits (at-least-once) or ends the transaction and closes the producer (exactly-once),
+  // then closes the source.
+  boost::asio::awaitable<void> finish(const error_code& fatal);
+  void stopped(const error_code& fatal);
   // Starts waiting lanes while concurrency slots are free.
   void start_lanes();
-  boost::asio::awaitable<void> run_lane(lane_key key);
+  boost::asio::awaitable<void> run_lane(lane_id key);
+  boost::asio::awaitable<void> run_record_lane(lane_id key);
   // The steps around a record's handler that do not wait (run_lane awaits the handler).
   struct record_attempt {
     failure_kind failure = failure_kind::none;
     std::string error_text;
     ack_step step;
   };
+  // The attempt's outcome: what failed (from the handler's exception, if any) and the ack step.
+  record_attempt judge(const context& ctx, const std::exception_ptr& failure, int attempt);
+  // Executes the step (all but a dead letter, which awaits: dead_letter_record).
+  void settle(const message& msg, const record_attempt& a);
+  boost::asio::awaitable<void> dead_letter_record(context& ctx, const record_attempt& a);
   bool traced();
-  int begin_record(context& ctx, lane_key partition);
+  int begin_record(context& ctx);
   void count_outcome(context& ctx, const record_attempt& a);
-  void end_record(lane_key partition);
+  void end_record(const message& msg);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
   boost::asio::awaitable<bool> dead_letter(context& ctx, std::string_view kind, const std::string& error);
   void emit_process_span(context& ctx, span_event::phase phase, failure_kind failure = failure_kind::none,
@@ -172,12 +193,10 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   enum class rebalance_kind { assigned, revoked, lost };
   /// Counts a rebalance event and updates health (the consumer logs it).
   void record_rebalance(rebalance_kind kind, const topic_partition_list& parts);
-  // Wakes whoever waits on changed_ (the receive loop, the graceful stop) / released_
-  // (release_partitions); a no-op without waiters, so the per-record path stays cheap.
+  // Wakes every waiter (the change signals below); a no-op without waiters.
   void notify();
-  void wake_receiver();
-  void wake_releaser();
-  boost::asio::awaitable<void> wait_for_change(std::chrono::steady_clock::time_point deadline);
+  // Stops what runs (the dispatch, the source's receive) and wakes every waiter.
+  void request_stop();
   // Rebalance hook: drops queued messages of the partitions and, when revoked (not lost),
   // waits up to graceful_timeout for their in-flight handlers so their offsets are stored
   // before the consumer commits and gives them up.
@@ -198,20 +217,15 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   std::optional<composed_config> config_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   subscriber_stats stats_;
-  std::unique_ptr<consumer> consumer_;
-  std::vector<std::string> topic_names_;  // interned for lane keys
-  std::map<lane_key, lane> lanes_;
-  std::deque<lane_key> waiting_lanes_;  // lanes with messages, waiting for a concurrency slot
-  std::size_t active_lanes_ = 0;
-  std::size_t queued_ = 0;
-  std::size_t resume_receiving_at_ = 0;  // the receive loop waits until queued_ is down to this
-  // Handlers running, per partition (at most max_concurrency entries).
-  std::vector<std::pair<lane_key, std::size_t>> in_flight_;
-  boost::asio::steady_timer changed_;   // condition for the receive loop and stop
-  boost::asio::steady_timer released_;  // condition for release_partitions
-  int receiver_waiting_ = 0;
-  int releaser_waiting_ = 0;
-  bool stopping_ = false;
+  std::unique_ptr<record_source> source_;
+  lane_dispatch<message> dispatch_;
+  // Who waits for what: the receive loop (room in the queue) and the graceful stop (lanes
+  // ended), release_partitions (the partitions' handlers ended), the transaction's waiters
+  // (its clock, lanes at the gate, an ending transaction) and lanes collecting a batch.
+  change_signal receiver_;
+  change_signal releaser_;
+  change_signal txn_changed_;
+  change_signal batch_changed_;
   // False for explicit partitions without a group.id of the user's: nothing is stored or
   // committed (the consumer's group.id is a library default no one reads).
   bool commits_offsets_ = true;
@@ -219,13 +233,11 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   error_code fatal_;           // stop_fatally's first error
   std::string fatal_what_;     // what failed fatally, for health()
   bool producer_fatal_ = false;
-  std::vector<boost::asio::steady_timer*> batch_waiters_;
 
   // Exactly-once state (on the strand).
   std::optional<composed_config> txn_config_;
   std::shared_ptr<publish_path> txn_out_;
   transaction_batch txn_;
-  std::vector<boost::asio::steady_timer*> txn_waiters_;
   bool txn_ending_ = false;
   std::map<detail::partition_key, std::int64_t, partition_less> restarted_at_;
 
