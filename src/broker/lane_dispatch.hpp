@@ -82,14 +82,16 @@ class lane_dispatch {
     }
     return std::nullopt;
   }
-  /// The running lane's next record; nullopt when it has none (then the lane ends: finish()).
-  std::optional<Record> pop(lane_id id) {
+  /// The running lane's next record, for the caller to move out and then pop(); nullptr when
+  /// it has none: then the lane ends (finish()).
+  Record* front(lane_id id) {
     auto it = lanes_.find(id);
-    if (it == lanes_.end() || it->second.queue.empty()) return std::nullopt;
-    Record r = std::move(it->second.queue.front());
-    it->second.queue.pop_front();
+    return it == lanes_.end() || it->second.queue.empty() ? nullptr : &it->second.queue.front();
+  }
+  /// Removes the record front() gave.
+  void pop(lane_id id) {
+    lanes_.find(id)->second.queue.pop_front();
     --queued_;
-    return r;
   }
   /// Records queued in the lane (a batch lane decides from this whether its batch is due).
   std::size_t queued_in(lane_id id) const {
@@ -128,18 +130,20 @@ class lane_dispatch {
 
   // Handlers in flight, per partition.
 
-  void handling(const Record& r) {
-    const lane_id p = partition_of(r.topic(), r.partition());
-    auto it = find_in_flight(p);
+  /// A handler of the partition (partition_of) starts / ended.
+  void handling(lane_id partition) {
+    auto it = find_in_flight(partition);
     if (it == in_flight_.end())
-      in_flight_.emplace_back(p, 1);
+      in_flight_.emplace_back(partition, 1);
     else
       ++it->second;
   }
-  void handled(const Record& r) {
-    auto it = find_in_flight(partition_of(r.topic(), r.partition()));
+  void handled(lane_id partition) {
+    auto it = find_in_flight(partition);
     if (it != in_flight_.end() && --it->second == 0) in_flight_.erase(it);
   }
+  void handling(const Record& r) { handling(partition_of(r.topic(), r.partition())); }
+  void handled(const Record& r) { handled(partition_of(r.topic(), r.partition())); }
   bool in_flight() const noexcept { return !in_flight_.empty(); }
   /// A handler of one of these partitions runs.
   bool in_flight(const topic_partition_list& parts) {

@@ -42,77 +42,66 @@ asio::awaitable<void> subscriber_runner::run_record_lane(lane_id key) {
       co_await txn_changed_.wait(strand_);
       continue;
     }
-    auto next = dispatch_.pop(key);
+    message* next = dispatch_.front(key);
     if (!next) co_return;
-    if (dispatch_.drained()) receiver_.notify();
     message msg = std::move(*next);
+    dispatch_.pop(key);
+    if (dispatch_.drained()) receiver_.notify();
 
+    const lane_id partition = dispatch_.partition_of(msg.topic(), msg.partition());
     context ctx(*this, msg);
     record_attempt a;
-    for (int attempt = begin_record(ctx);; ++attempt) {
+    for (int attempt = begin_record(ctx, partition);; ++attempt) {
       ctx.reset_decision();
-      std::exception_ptr failure;
+      a.failure = failure_kind::none;
       try {
         if (setup_.middlewares->empty())
           co_await setup_.handler(msg, ctx);
         else
           co_await call_chain(ctx, 0);
       } catch (...) {
-        failure = std::current_exception();
+        failed(std::current_exception(), a);
       }
-      a = judge(ctx, failure, attempt);
+      a.step = decide_ack(ack_rules_, {a.failure, ctx.current_decision(), attempt, stopping()});
+      if (a.step.action != ack_action::retry) break;
+      ++stats_.retried;
       // Exactly-once retries by aborting: the failed attempt's publishes are discarded with the
       // transaction, and the record is handled again after the backoff.
-      if (a.step.action != ack_action::retry || exactly_once()) break;
+      if (exactly_once()) break;
       asio::steady_timer backoff(strand_, a.step.backoff);
       co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     count_outcome(ctx, a);
-    if (a.step.action == ack_action::dead_letter_then_store)
+    if (a.step.action == ack_action::store)
+      decided(msg);
+    else if (a.step.action == ack_action::dead_letter_then_store)
       co_await dead_letter_record(ctx, a);
     else
-      settle(msg, a);
-    end_record(msg);
+      settle_undecided(msg, a);
+    end_record(partition);
   }
 }
 
-subscriber_runner::record_attempt subscriber_runner::judge(const context& ctx, const std::exception_ptr& failure,
-                                                           int attempt) {
-  record_attempt a;
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const decode_failure& e) {
-      a.failure = failure_kind::decode;
-      a.error_text = e.what();
-    } catch (const std::exception& e) {
-      a.failure = failure_kind::handler;
-      a.error_text = e.what();
-    } catch (...) {
-      a.failure = failure_kind::handler;
-      a.error_text = "unknown exception";
-    }
+void subscriber_runner::failed(const std::exception_ptr& failure, record_attempt& a) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const decode_failure& e) {
+    a.failure = failure_kind::decode;
+    a.error_text = e.what();
+  } catch (const std::exception& e) {
+    a.failure = failure_kind::handler;
+    a.error_text = e.what();
+  } catch (...) {
+    a.failure = failure_kind::handler;
+    a.error_text = "unknown exception";
   }
-  a.step = decide_ack(ack_rules_, {a.failure, ctx.current_decision(), attempt, stopping()});
-  if (a.step.action == ack_action::retry) ++stats_.retried;
-  return a;
 }
 
-void subscriber_runner::settle(const message& msg, const record_attempt& a) {
-  switch (a.step.action) {
-    case ack_action::store:
-      decided(msg);
-      break;
-    case ack_action::retry:  // only exactly-once leaves the attempts with a retry
-      txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), a.step.backoff);
-      break;
-    case ack_action::hold_back:
-      if (exactly_once()) txn_.discard();  // an undecided record cannot commit; it comes again
-      break;
-    case ack_action::dead_letter_then_store:  // dead_letter_record
-    case ack_action::none:
-      break;
-  }
+void subscriber_runner::settle_undecided(const message& msg, const record_attempt& a) {
+  if (a.step.action == ack_action::retry)  // only exactly-once leaves the attempts with a retry
+    txn_.failed_attempt({msg.topic(), msg.partition()}, msg.offset(), a.step.backoff);
+  else if (a.step.action == ack_action::hold_back && exactly_once())
+    txn_.discard();  // an undecided record cannot commit; it comes again
 }
 
 asio::awaitable<void> subscriber_runner::dead_letter_record(context& ctx, const record_attempt& a) {
@@ -158,10 +147,10 @@ bool subscriber_runner::traced() { return static_cast<bool>(out().on_span()); }
 
 // Before the handler: in-flight accounting, the span, a store before handling, the transaction.
 // Returns the first attempt's number (exactly-once counts attempts across aborted transactions).
-int subscriber_runner::begin_record(context& ctx) {
+int subscriber_runner::begin_record(context& ctx, lane_id partition) {
   const message& msg = ctx.raw();
   ++stats_.in_flight;
-  dispatch_.handling(msg);
+  dispatch_.handling(partition);
   if (traced()) emit_process_span(ctx, span_event::phase::start);
   if (stores_before_handling(ack_rules_)) store(msg);
   if (exactly_once()) begin_in_transaction(msg);
@@ -185,9 +174,9 @@ void subscriber_runner::count_outcome(context& ctx, const record_attempt& a) {
 }
 
 // After the decision was executed: in-flight accounting and the waiters it concerns.
-void subscriber_runner::end_record(const message& msg) {
+void subscriber_runner::end_record(lane_id partition) {
   --stats_.in_flight;
-  dispatch_.handled(msg);
+  dispatch_.handled(partition);
   releaser_.notify();
   txn_changed_.notify();
 }

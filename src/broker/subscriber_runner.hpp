@@ -171,15 +171,16 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
     std::string error_text;
     ack_step step;
   };
-  // The attempt's outcome: what failed (from the handler's exception, if any) and the ack step.
-  record_attempt judge(const context& ctx, const std::exception_ptr& failure, int attempt);
-  // Executes the step (all but a dead letter, which awaits: dead_letter_record).
-  void settle(const message& msg, const record_attempt& a);
+  // What the handler's exception says failed (a decode, the handler) and its text.
+  static void failed(const std::exception_ptr& failure, record_attempt& a);
+  // Executes a retry (exactly-once) or a hold-back; a store is decided(), a dead letter
+  // dead_letter_record().
+  void settle_undecided(const message& msg, const record_attempt& a);
   boost::asio::awaitable<void> dead_letter_record(context& ctx, const record_attempt& a);
   bool traced();
-  int begin_record(context& ctx);
+  int begin_record(context& ctx, lane_id partition);
   void count_outcome(context& ctx, const record_attempt& a);
-  void end_record(const message& msg);
+  void end_record(lane_id partition);
   boost::asio::awaitable<void> call_chain(context& ctx, std::size_t index);
   boost::asio::awaitable<bool> dead_letter(context& ctx, std::string_view kind, const std::string& error);
   void emit_process_span(context& ctx, span_event::phase phase, failure_kind failure = failure_kind::none,

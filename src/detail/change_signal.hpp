@@ -31,10 +31,14 @@ class change_signal {
 
   /// Wakes every current waiter.
   void notify() {
-    for (auto* t : waiters_) t->cancel();
+    if (!waiters_.empty()) wake_all();
   }
 
  private:
+  void wake_all() {
+    for (auto* t : waiters_) t->cancel();
+  }
+
   std::vector<boost::asio::steady_timer*> waiters_;
 };
 
