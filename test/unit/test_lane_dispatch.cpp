@@ -7,7 +7,9 @@
 
 #include "broker/lane_dispatch.hpp"
 
+#include <initializer_list>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,13 @@ using dispatch = asiokafka::detail::lane_dispatch<rec>;
 
 rec r(std::int32_t partition, std::int64_t offset, std::string topic = "orders") {
   return {std::move(topic), partition, offset};
+}
+
+// A dispatch with these (partition, offset) records of "orders" pushed in order.
+dispatch filled(dispatch_limits limits, std::initializer_list<std::pair<std::int32_t, std::int64_t>> records) {
+  dispatch d(limits);
+  for (const auto& [partition, offset] : records) d.push(r(partition, offset));
+  return d;
 }
 
 // The lane's next record, if it has one.
@@ -51,10 +60,7 @@ std::vector<std::int64_t> pop_all(dispatch& d, dispatch::lane_id lane) {
 BOOST_AUTO_TEST_SUITE(test_lane_dispatch)
 
 BOOST_AUTO_TEST_CASE(a_sequential_subscriber_runs_one_lane_in_arrival_order) {
-  dispatch d(dispatch_limits{1, 100});
-  d.push(r(0, 10));
-  d.push(r(1, 20));
-  d.push(r(0, 11));
+  dispatch d = filled({1, 100}, {{0, 10}, {1, 20}, {0, 11}});
   const auto lane = d.start_next();
   BOOST_REQUIRE(lane);
   BOOST_TEST(*lane == dispatch::sequential);
@@ -66,11 +72,7 @@ BOOST_AUTO_TEST_CASE(a_sequential_subscriber_runs_one_lane_in_arrival_order) {
 }
 
 BOOST_AUTO_TEST_CASE(lanes_per_partition_start_within_max_concurrency_in_the_order_they_waited) {
-  dispatch d(dispatch_limits{2, 100});
-  d.push(r(2, 1));
-  d.push(r(0, 1));
-  d.push(r(1, 1));
-  d.push(r(2, 2));
+  dispatch d = filled({2, 100}, {{2, 1}, {0, 1}, {1, 1}, {2, 2}});
   const auto first = d.start_next();
   const auto second = d.start_next();
   BOOST_REQUIRE(first && second);
@@ -97,8 +99,7 @@ BOOST_AUTO_TEST_CASE(the_same_partition_of_another_topic_is_another_lane) {
 }
 
 BOOST_AUTO_TEST_CASE(a_running_lane_takes_new_records_itself_and_is_never_started_twice) {
-  dispatch d(dispatch_limits{2, 100});
-  d.push(r(0, 1));
+  dispatch d = filled({2, 100}, {{0, 1}});
   const auto lane = d.start_next();
   BOOST_REQUIRE(lane);
   BOOST_TEST(next(d, *lane)->o == 1);
@@ -114,8 +115,7 @@ BOOST_AUTO_TEST_CASE(a_running_lane_takes_new_records_itself_and_is_never_starte
 }
 
 BOOST_AUTO_TEST_CASE(a_lane_that_ends_with_records_left_waits_again_behind_the_others) {
-  dispatch d(dispatch_limits{1, 100});
-  d.push(r(0, 1));
+  dispatch d = filled({1, 100}, {{0, 1}});
   const auto lane = d.start_next();
   BOOST_REQUIRE(lane);
   d.finish(*lane);  // e.g. a batch lane that handled its batch while more arrived
@@ -157,11 +157,8 @@ BOOST_AUTO_TEST_CASE(a_batch_lane_takes_its_oldest_records_in_order) {
 }
 
 BOOST_AUTO_TEST_CASE(a_revoke_drops_only_the_revoked_partitions_queued_records) {
-  dispatch d(dispatch_limits{1, 100});  // one lane holding records of several partitions
-  d.push(r(0, 1));
-  d.push(r(1, 1));
-  d.push(r(0, 2));
-  d.push(r(2, 1));
+  // One lane holding records of several partitions.
+  dispatch d = filled({1, 100}, {{0, 1}, {1, 1}, {0, 2}, {2, 1}});
   const topic_partition_list revoked{{"orders", 0, -1}, {"orders", 2, -1}};
   BOOST_TEST(d.drop(revoked) == 3u);
   BOOST_TEST(d.queued() == 1u);
@@ -192,10 +189,7 @@ BOOST_AUTO_TEST_CASE(handlers_in_flight_are_counted_per_partition) {
 }
 
 BOOST_AUTO_TEST_CASE(an_abort_sees_every_queued_record_before_dropping_it) {
-  dispatch d(dispatch_limits{2, 100});
-  d.push(r(0, 5));
-  d.push(r(1, 7));
-  d.push(r(0, 6));
+  dispatch d = filled({2, 100}, {{0, 5}, {1, 7}, {0, 6}});
   const auto lane = d.start_next();
   BOOST_REQUIRE(lane);
   std::vector<std::int64_t> seen;
@@ -210,9 +204,7 @@ BOOST_AUTO_TEST_CASE(an_abort_sees_every_queued_record_before_dropping_it) {
 }
 
 BOOST_AUTO_TEST_CASE(a_stop_drops_what_waits_ignores_new_records_and_lets_receiving_go) {
-  dispatch d(dispatch_limits{1, 2});
-  d.push(r(0, 1));
-  d.push(r(0, 2));
+  dispatch d = filled({1, 2}, {{0, 1}, {0, 2}});
   const auto lane = d.start_next();
   BOOST_REQUIRE(lane);
   BOOST_TEST(!d.drained());
