@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 using asio::use_awaitable;
 
 constexpr int amounts = 1000;
-constexpr auto call_timeout = 30s;
+constexpr asiokafka::call_options txn_call{.timeout = 30s};
 const std::string input = "pipeline.amounts";
 const std::string output = "pipeline.doubled";
 
@@ -72,7 +72,7 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
   const auto composed_producer = composer.compose_producer(producer_scope);
   asiokafka::consumer consumer(ex, composed_consumer, copts);
   asiokafka::producer producer(ex, composed_producer);
-  co_await producer.async_init_transactions(call_timeout, use_awaitable);
+  co_await producer.async_init_transactions(txn_call, use_awaitable);
   std::cout << "transactions initialised\n";
   consumer.subscribe({input});
 
@@ -93,9 +93,9 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
     }
     asiokafka::topic_partition_list offsets;
     for (const auto& [tp, offset] : next) offsets.push_back({tp.first, tp.second, offset});
-    auto [ec] = co_await producer.async_send_offsets_to_transaction(offsets, consumer, call_timeout,
+    auto [ec] = co_await producer.async_send_offsets_to_transaction(offsets, consumer, txn_call,
                                                                     asio::as_tuple(use_awaitable));
-    if (!ec) std::tie(ec) = co_await producer.async_commit_transaction(call_timeout, asio::as_tuple(use_awaitable));
+    if (!ec) std::tie(ec) = co_await producer.async_commit_transaction(txn_call, asio::as_tuple(use_awaitable));
     if (ec && asiokafka::is_fatal(ec)) {  // fenced: another instance took over
       std::cerr << "fatal: " << ec.message() << "\n";
       co_return 1;
@@ -103,7 +103,7 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
     if (ec) {  // abortable, or retriable (this example does not retry): redo the batch
       ++aborted;
       std::cerr << "transaction failed (" << ec.message() << "): aborting, the batch is read again\n";
-      co_await producer.async_abort_transaction(call_timeout, use_awaitable);
+      co_await producer.async_abort_transaction(txn_call, use_awaitable);
       for (const auto& [tp, offset] : first) consumer.seek({tp.first, tp.second, offset});
     } else {
       done += static_cast<int>(batch.size());

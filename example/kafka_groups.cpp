@@ -44,7 +44,7 @@ std::string partitions_of(const asiokafka::topic_partition_list& parts) {
   return out.empty() ? "-" : out;
 }
 
-asio::awaitable<int> list(asiokafka::admin& a, asiokafka::admin_call_options call) {
+asio::awaitable<int> list(asiokafka::admin& a, asiokafka::call_options call) {
   auto [ec, groups] = co_await a.async_list_groups(call, use_tuple);
   if (ec) {
     std::cerr << "kafka_groups: list: " << ec.message() << "\n";
@@ -57,7 +57,7 @@ asio::awaitable<int> list(asiokafka::admin& a, asiokafka::admin_call_options cal
   co_return groups.errors.empty() ? 0 : 1;
 }
 
-asio::awaitable<int> describe(asiokafka::admin& a, const std::string& group, asiokafka::admin_call_options call) {
+asio::awaitable<int> describe(asiokafka::admin& a, const std::string& group, asiokafka::call_options call) {
   std::vector<std::string> groups{group};
   auto [ec, described] = co_await a.async_describe_groups(groups, call, use_tuple);
   if (!ec && described.size() == 1 && described[0].error) ec = described[0].error;
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     asiokafka::admin_options options;
     options.log = asiokafka::log_to_stderr(asiokafka::log_level::error);
     asiokafka::admin a(io.get_executor(), asiokafka::config_composer(cluster).compose_producer(), options);
-    const asiokafka::admin_call_options call{10s};
+    const asiokafka::call_options call{10s};
     int status = 1;
     asio::co_spawn(io, is_list ? list(a, call) : describe(a, command[1], call), [&](std::exception_ptr e, int rc) {
       status = e ? 1 : rc;

@@ -34,7 +34,8 @@ class admin_impl;
 }
 
 struct admin_options {
-  /// Client errors (e.g. all brokers down), with context. Default: the log sink, warning level.
+  /// Client errors (e.g. all brokers down) as error_info (sinks.hpp). Default: the log sink,
+  /// warning level.
   error_sink on_error{};
   /// librdkafka's statistics JSON (statistics.interval.ms), on the admin client's executor.
   statistics_sink on_statistics{};
@@ -57,7 +58,7 @@ struct admin_options {
 ///  * Cancellation (terminal, partial, total): the operation completes at once with
 ///    operation_aborted. A request already sent is not recalled: the broker may still apply
 ///    it (a cancelled create_topics may create the topics), its answer is discarded.
-///  * `call.timeout` bounds the operation (admin_call_options). It completes with
+///  * `call.timeout` bounds the operation (call_options). It completes with
 ///    _TIMED_OUT when it passes. A request to a group's coordinator (group offsets, describe
 ///    and delete groups) is timed out as a whole (no per-group results) by asiokafka, not
 ///    librdkafka, whose own timeout of such a request aborts the process when the coordinator
@@ -90,21 +91,21 @@ class admin {
   /// TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_create_topics(std::vector<new_topic> topics, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_create_topics(std::vector<new_topic> topics, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_create_topics, token, std::move(topics), call);
   }
 
   /// Deletes topics. R = std::vector<item_result> (e.g. UNKNOWN_TOPIC_OR_PART).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_delete_topics(std::vector<std::string> topics, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_delete_topics(std::vector<std::string> topics, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_delete_topics, token, std::move(topics), call);
   }
 
   /// Raises topics' partition counts. R = std::vector<item_result>, one per topic.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_create_partitions(std::vector<new_partitions> topics, admin_call_options call,
+  auto async_create_partitions(std::vector<new_partitions> topics, call_options call,
                                CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_create_partitions, token, std::move(topics), call);
   }
@@ -113,7 +114,7 @@ class admin {
   /// Sensitive values (passwords) never come back from the broker: value is nullopt.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<resource_configs>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_describe_configs(std::vector<config_resource> resources, admin_call_options call,
+  auto async_describe_configs(std::vector<config_resource> resources, call_options call,
                               CompletionToken&& token = {}) {
     return initiate<std::vector<resource_configs>>(&admin::start_describe_configs, token, std::move(resources), call);
   }
@@ -122,7 +123,7 @@ class admin {
   /// std::vector<item_result>, one per resource (name = the resource's name).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_alter_configs(std::vector<config_change> changes, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_alter_configs(std::vector<config_change> changes, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_alter_configs, token, std::move(changes), call);
   }
 
@@ -130,7 +131,7 @@ class admin {
   /// topic_partition_list: per partition its new low watermark in `offset`, or its `error`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_delete_records(topic_partition_list before, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_delete_records(topic_partition_list before, call_options call, CompletionToken&& token = {}) {
     return initiate<topic_partition_list>(&admin::start_delete_records, token, std::move(before), call);
   }
 
@@ -138,7 +139,7 @@ class admin {
   /// Destroying the client while this is in flight makes librdkafka 2.14.2 leak one of the
   /// handle's queues (192 bytes; README, known limits): let it complete first.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, group_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_list_groups(admin_call_options call, CompletionToken&& token = {}) {
+  auto async_list_groups(call_options call, CompletionToken&& token = {}) {
     return initiate<group_list>(&admin::start_list_groups, token, call);
   }
 
@@ -147,7 +148,7 @@ class admin {
   /// per group. A group nobody uses is described in state "Dead" with no members.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<group_description>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_describe_groups(std::vector<std::string> groups, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_describe_groups(std::vector<std::string> groups, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<group_description>>(&admin::start_describe_groups, token, std::move(groups), call);
   }
 
@@ -155,14 +156,14 @@ class admin {
   /// (e.g. GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_delete_groups(std::vector<std::string> groups, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_delete_groups(std::vector<std::string> groups, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_delete_groups, token, std::move(groups), call);
   }
 
   /// A group's committed offsets: of `partitions`, or of every partition it committed when
   /// empty. R = group_offsets (offset offsets::invalid: nothing committed).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, group_offsets)) CompletionToken = boost::asio::deferred_t>
-  auto async_list_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+  auto async_list_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                 CompletionToken&& token = {}) {
     return initiate<group_offsets>(&admin::start_list_group_offsets, token, std::move(group), std::move(partitions),
                                    call);
@@ -171,7 +172,7 @@ class admin {
   /// Sets a group's committed offsets (the group must have no active members). R =
   /// group_offsets with each partition's outcome.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, group_offsets)) CompletionToken = boost::asio::deferred_t>
-  auto async_alter_group_offsets(std::string group, topic_partition_list offsets, admin_call_options call,
+  auto async_alter_group_offsets(std::string group, topic_partition_list offsets, call_options call,
                                  CompletionToken&& token = {}) {
     return initiate<group_offsets>(&admin::start_alter_group_offsets, token, std::move(group), std::move(offsets), call);
   }
@@ -179,7 +180,7 @@ class admin {
   /// Deletes a group's committed offsets of `partitions` (not of topics the group is
   /// subscribed to). R = group_offsets with each partition's outcome.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, group_offsets)) CompletionToken = boost::asio::deferred_t>
-  auto async_delete_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+  auto async_delete_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                   CompletionToken&& token = {}) {
     return initiate<group_offsets>(&admin::start_delete_group_offsets, token, std::move(group),
                                    std::move(partitions), call);
@@ -192,7 +193,7 @@ class admin {
   /// 2.0.2 has no asynchronous form), bounded by `call.timeout` each.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<partition_lag>)) CompletionToken =
                 boost::asio::deferred_t>
-  auto async_group_lag(std::string group, admin_call_options call, CompletionToken&& token = {}) {
+  auto async_group_lag(std::string group, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<partition_lag>>(&admin::start_group_lag, token, std::move(group), call);
   }
 
@@ -211,28 +212,28 @@ class admin {
         token, std::forward<Args>(args)...);
   }
 
-  void start_create_topics(std::vector<new_topic> topics, admin_call_options call, handler<std::vector<item_result>> h);
-  void start_delete_topics(std::vector<std::string> topics, admin_call_options call,
+  void start_create_topics(std::vector<new_topic> topics, call_options call, handler<std::vector<item_result>> h);
+  void start_delete_topics(std::vector<std::string> topics, call_options call,
                            handler<std::vector<item_result>> h);
-  void start_create_partitions(std::vector<new_partitions> topics, admin_call_options call,
+  void start_create_partitions(std::vector<new_partitions> topics, call_options call,
                                handler<std::vector<item_result>> h);
-  void start_describe_configs(std::vector<config_resource> resources, admin_call_options call,
+  void start_describe_configs(std::vector<config_resource> resources, call_options call,
                               handler<std::vector<resource_configs>> h);
-  void start_alter_configs(std::vector<config_change> changes, admin_call_options call,
+  void start_alter_configs(std::vector<config_change> changes, call_options call,
                            handler<std::vector<item_result>> h);
-  void start_delete_records(topic_partition_list before, admin_call_options call, handler<topic_partition_list> h);
-  void start_list_groups(admin_call_options call, handler<group_list> h);
-  void start_describe_groups(std::vector<std::string> groups, admin_call_options call,
+  void start_delete_records(topic_partition_list before, call_options call, handler<topic_partition_list> h);
+  void start_list_groups(call_options call, handler<group_list> h);
+  void start_describe_groups(std::vector<std::string> groups, call_options call,
                              handler<std::vector<group_description>> h);
-  void start_delete_groups(std::vector<std::string> groups, admin_call_options call,
+  void start_delete_groups(std::vector<std::string> groups, call_options call,
                            handler<std::vector<item_result>> h);
-  void start_list_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+  void start_list_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                 handler<group_offsets> h);
-  void start_alter_group_offsets(std::string group, topic_partition_list offsets, admin_call_options call,
+  void start_alter_group_offsets(std::string group, topic_partition_list offsets, call_options call,
                                  handler<group_offsets> h);
-  void start_delete_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+  void start_delete_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                   handler<group_offsets> h);
-  void start_group_lag(std::string group, admin_call_options call, handler<std::vector<partition_lag>> h);
+  void start_group_lag(std::string group, call_options call, handler<std::vector<partition_lag>> h);
 
   detail::client_handle<detail::admin_impl> impl_;
 };

@@ -5,6 +5,7 @@
 // or librdkafka's text for the item's error, empty on success.
 #pragma once
 
+#include <asiokafka/call_options.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/topic_partition.hpp>
 
@@ -16,14 +17,6 @@
 #include <vector>
 
 namespace asiokafka {
-
-/// Bounds one admin operation: librdkafka's request timeout and, for operations the
-/// controller completes later (create/delete topics, create partitions), how long to wait for
-/// the change to be applied. When it passes, the items not yet answered fail with
-/// kafka's `_TIMED_OUT`.
-struct admin_call_options {
-  std::chrono::milliseconds timeout{30000};
-};
 
 /// A config name and value, as given to create_topics or alter_configs.
 using config_setting = std::pair<std::string, std::string>;

@@ -6,8 +6,9 @@
 // statistics are served as they arrive, also when the application is not receiving.
 #pragma once
 
-#include <asiokafka/detail/client_handle.hpp>
+#include <asiokafka/call_options.hpp>
 #include <asiokafka/consumer_options.hpp>
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/message.hpp>
@@ -43,7 +44,10 @@ enum class commit_scope { stored_offsets, explicit_offsets };
 /// multi-threaded io_context, give it a strand. Completion handlers run on their associated
 /// executor (the consumer's executor by default).
 ///
-/// Timeouts: any operation takes `asiokafka::cancel_after(timeout, token)` (cancel_after.hpp).
+/// Timeouts: async_receive, async_receive_batch and async_commit take
+/// `asiokafka::cancel_after(timeout, token)` (cancel_after.hpp); the queries that librdkafka
+/// sends as requests of its own (async_committed, async_watermarks, async_offsets_for_times,
+/// async_seek_to_time) cannot be cancelled and take a `call_options` (call_options.hpp).
 ///
 /// Destruction without async_close() is abrupt: pending operations complete with
 /// `error::closed`, nothing is committed and a static member does not leave the group.
@@ -176,23 +180,23 @@ class consumer {
   ///
   /// Completion signature: `void(error_code, topic_partition_list)`.
   /// The blocking librdkafka call runs on an internal helper thread, never on the caller's.
-  /// Cancellation: none (the request is bounded by `timeout`).
+  /// Cancellation: none (the request is bounded by `call.timeout`, call_options.hpp).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
+  auto async_committed(topic_partition_list partitions, call_options call,
                        CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
         detail::bound_initiation{this,
                                  [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
                                    self.start_committed(std::move(p), t, std::move(handler));
                                  }},
-        token, std::move(partitions), timeout);
+        token, std::move(partitions), call.timeout);
   }
 
   /// Queries a partition's low/high watermarks from its leader.
   ///
   /// Completion signature: `void(error_code, watermarks)`. Runs like async_committed.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, watermarks)) CompletionToken = boost::asio::deferred_t>
-  auto async_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
+  auto async_watermarks(std::string topic, std::int32_t partition, call_options call,
                         CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, watermarks)>(
         detail::bound_initiation{this,
@@ -200,7 +204,7 @@ class consumer {
                                     std::chrono::milliseconds to) {
                                    self.start_watermarks(std::move(t), p, to, std::move(handler));
                                  }},
-        token, std::move(topic), partition, timeout);
+        token, std::move(topic), partition, call.timeout);
   }
 
   /// Looks up, per partition, the earliest offset whose record timestamp is at or after the
@@ -215,18 +219,19 @@ class consumer {
   /// request's error (e.g. `_TIMED_OUT`, kafka category), success when each partition got its
   /// answer. Executor: the handler's associated executor, else the consumer's; never completes
   /// inline. The blocking librdkafka call runs on an internal helper thread, never on the
-  /// caller's or the event loop's. Cancellation: none (the request is bounded by `timeout`).
+  /// caller's or the event loop's. Cancellation: none (the request is bounded by
+  /// `call.timeout`, call_options.hpp).
   /// Thread safety: like every member function, call it from the consumer's executor. Works
   /// with and without a subscription: the partitions need not be assigned.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
+  auto async_offsets_for_times(topic_partition_list partitions, call_options call,
                                CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
         detail::bound_initiation{this,
                                  [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
                                    self.start_offsets_for_times(std::move(p), t, std::move(handler));
                                  }},
-        token, std::move(partitions), timeout);
+        token, std::move(partitions), call.timeout);
   }
 
   /// Seek to a time: async_offsets_for_times, then seek() of each assigned partition to the
@@ -240,14 +245,14 @@ class consumer {
   /// during the lookup. Executor, cancellation and thread safety as async_offsets_for_times;
   /// the seeks happen on the consumer's executor, with seek()'s effect on buffered messages.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
+  auto async_seek_to_time(topic_partition_list partitions, call_options call,
                           CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
         detail::bound_initiation{this,
                                  [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
                                    self.start_seek_to_time(std::move(p), t, std::move(handler));
                                  }},
-        token, std::move(partitions), timeout);
+        token, std::move(partitions), call.timeout);
   }
 
   /// Leaves the group gracefully: revokes partitions through the rebalance hooks (committing

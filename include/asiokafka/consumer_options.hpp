@@ -36,7 +36,8 @@ struct rebalance_hooks {
 
 struct consumer_options {
   rebalance_hooks hooks{};
-  /// Default: writes to the log sink at warning level.
+  /// The consumer's errors as error_info (sinks.hpp): fetch, store, commit and rebalance
+  /// failures, client errors, the fatal error. Default: writes to the log sink at warning level.
   error_sink on_error{};
   statistics_sink on_statistics{};
   /// librdkafka's and asiokafka's log lines. Default: log_to_stderr (warnings and worse).

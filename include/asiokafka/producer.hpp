@@ -4,8 +4,9 @@
 // reactor; every wake-up drains the queue. No polling thread, no sleep loop.
 #pragma once
 
-#include <asiokafka/detail/client_handle.hpp>
+#include <asiokafka/call_options.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/oauthbearer.hpp>
@@ -58,8 +59,9 @@ struct delivery_report {
 };
 
 struct producer_options {
-  /// Failed deliveries of fire-and-forget produce() calls and client errors, with context
-  /// ("topic[partition]"). Default: the log sink at warning level.
+  /// Failed deliveries of fire-and-forget produce() calls (operation "delivery", with topic and
+  /// partition), client errors and the fatal error, as error_info (sinks.hpp). Default: the
+  /// log sink at warning level.
   error_sink on_error{};
   /// librdkafka's statistics JSON (statistics.interval.ms), on the producer's executor.
   statistics_sink on_statistics{};
@@ -150,21 +152,21 @@ class producer {
   //    after close, and unclassified librdkafka errors (kafka_category: a call in the wrong
   //    state, no transactional.id configured).
   //  * Cancellation: none. A call handed to librdkafka cannot be recalled (a commit may
-  //    already be committed by the broker); bound it with `timeout` instead. A commit or
-  //    abort that times out completes with a retriable error and may be called again: it
-  //    resumes the same commit or abort, it does not start another.
+  //    already be committed by the broker); bound it with `call.timeout` (call_options.hpp).
+  //    A commit or abort that times out completes with a retriable error and may be called
+  //    again: it resumes the same commit or abort, it does not start another.
   //  * Thread safety: like every producer call, from the producer's executor.
 
   /// Registers the transactional.id with the transaction coordinator, fencing any older
   /// producer with the same id and aborting the transaction it left open. Call once, before
   /// the first transaction.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
-  auto async_init_transactions(std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+  auto async_init_transactions(call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
                                    self.start_transaction_call(transaction_call::init, t, std::move(handler));
                                  }},
-        token, timeout);
+        token, call.timeout);
   }
 
   /// Begins a transaction: records produced from now until commit or abort belong to it.
@@ -179,26 +181,26 @@ class producer {
   /// metadata is read during the call; the consumer must outlive nothing after it.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_send_offsets_to_transaction(topic_partition_list offsets, const consumer& c,
-                                         std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+                                         call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this,
                                  [](producer& self, auto handler, topic_partition_list o, const consumer* from,
                                     std::chrono::milliseconds t) {
                                    self.start_send_offsets(std::move(o), *from, t, std::move(handler));
                                  }},
-        token, std::move(offsets), &c, timeout);
+        token, std::move(offsets), &c, call.timeout);
   }
 
   /// Commits the transaction: first every record of it still waiting for queue space is
   /// handed to librdkafka, then librdkafka flushes them all and commits. Completes with
   /// success only when the records and the offsets sent are committed.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
-  auto async_commit_transaction(std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+  auto async_commit_transaction(call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
                                    self.start_transaction_call(transaction_call::commit, t, std::move(handler));
                                  }},
-        token, timeout);
+        token, call.timeout);
   }
 
   /// Aborts the transaction: its records are never seen by read_committed consumers and its
@@ -206,12 +208,12 @@ class producer {
   /// RD_KAFKA_RESP_ERR__PURGE_QUEUE (kafka_category), both those in librdkafka's queue and
   /// those still waiting here for queue space.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
-  auto async_abort_transaction(std::chrono::milliseconds timeout, CompletionToken&& token = {}) {
+  auto async_abort_transaction(call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
         detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
                                    self.start_transaction_call(transaction_call::abort, t, std::move(handler));
                                  }},
-        token, timeout);
+        token, call.timeout);
   }
 
   /// Records produced but not yet reported (including those waiting for queue space).

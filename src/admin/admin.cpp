@@ -92,7 +92,7 @@ std::function<std::vector<item_result>(rd_kafka_event_t*)> item_parser(
 /// Sends a request of items librdkafka may refuse locally (their results are merged in input
 /// order), or completes at once when it refused every item.
 template <auto Send, class Objects, class Handler>
-void request_items(detail::admin_impl& impl, rd_kafka_admin_op_t kind, admin_call_options call,
+void request_items(detail::admin_impl& impl, rd_kafka_admin_op_t kind, call_options call,
                    std::vector<std::string> names, Objects& objs, std::vector<item_result> (*parse)(rd_kafka_event_t*),
                    Handler h) {
   if (objs.items.empty())
@@ -107,7 +107,7 @@ template <class T, void (*Destroy)(T**, std::size_t),
           T* (*New)(const char*, const rd_kafka_topic_partition_list_t*),
           void (*Send)(rd_kafka_t*, T**, std::size_t, const rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>
 void group_offsets_request(detail::admin_impl& impl, rd_kafka_admin_op_t kind, const std::string& group,
-                           const rd_kafka_topic_partition_list_t* list, admin_call_options call,
+                           const rd_kafka_topic_partition_list_t* list, call_options call,
                            boost::asio::any_completion_handler<void(error_code, group_offsets)> h) {
   rd_objects<T, Destroy> objs;
   objs.items.push_back(New(group.c_str(), list));
@@ -141,7 +141,7 @@ admin& admin::operator=(admin&&) noexcept = default;
 admin::~admin() = default;
 void* admin::native_handle() const noexcept { return impl_->rk(); }
 
-void admin::start_create_topics(std::vector<new_topic> topics, admin_call_options call,
+void admin::start_create_topics(std::vector<new_topic> topics, call_options call,
                                 handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy_array> objs;
   for (const auto& t : topics) {
@@ -158,7 +158,7 @@ void admin::start_create_topics(std::vector<new_topic> topics, admin_call_option
                                        &detail::topic_results, std::move(h));
 }
 
-void admin::start_delete_topics(std::vector<std::string> topics, admin_call_options call,
+void admin::start_delete_topics(std::vector<std::string> topics, call_options call,
                                 handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy_array> objs;
   for (const auto& t : topics) objs.items.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
@@ -167,7 +167,7 @@ void admin::start_delete_topics(std::vector<std::string> topics, admin_call_opti
                  std::move(h), objs.send<rd_kafka_DeleteTopics>());
 }
 
-void admin::start_create_partitions(std::vector<new_partitions> topics, admin_call_options call,
+void admin::start_create_partitions(std::vector<new_partitions> topics, call_options call,
                                     handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_NewPartitions_t, rd_kafka_NewPartitions_destroy_array> objs;
   for (const auto& t : topics) {
@@ -180,7 +180,7 @@ void admin::start_create_partitions(std::vector<new_partitions> topics, admin_ca
                                            &detail::topic_results, std::move(h));
 }
 
-void admin::start_describe_configs(std::vector<config_resource> resources, admin_call_options call,
+void admin::start_describe_configs(std::vector<config_resource> resources, call_options call,
                                    handler<std::vector<resource_configs>> h) {
   rd_objects<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy_array> objs;
   for (const auto& r : resources)
@@ -191,7 +191,7 @@ void admin::start_describe_configs(std::vector<config_resource> resources, admin
       objs.send<rd_kafka_DescribeConfigs>());
 }
 
-void admin::start_alter_configs(std::vector<config_change> changes, admin_call_options call,
+void admin::start_alter_configs(std::vector<config_change> changes, call_options call,
                                 handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy_array> objs;
   for (const auto& c : changes) {
@@ -207,7 +207,7 @@ void admin::start_alter_configs(std::vector<config_change> changes, admin_call_o
                                        &config_item_results, std::move(h));
 }
 
-void admin::start_delete_records(topic_partition_list before, admin_call_options call,
+void admin::start_delete_records(topic_partition_list before, call_options call,
                                  handler<topic_partition_list> h) {
   if (before.empty()) return impl_->complete_now(std::move(h), {}, topic_partition_list{});
   auto list = detail::to_rd_list(before);
@@ -218,14 +218,14 @@ void admin::start_delete_records(topic_partition_list before, admin_call_options
                                        objs.send<rd_kafka_DeleteRecords>());
 }
 
-void admin::start_list_groups(admin_call_options call, handler<group_list> h) {
+void admin::start_list_groups(call_options call, handler<group_list> h) {
   impl_->request<group_list>(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, call, &detail::list_groups_result, std::move(h),
                              [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
                                rd_kafka_ListConsumerGroups(rk, o, q);
                              });
 }
 
-void admin::start_describe_groups(std::vector<std::string> groups, admin_call_options call,
+void admin::start_describe_groups(std::vector<std::string> groups, call_options call,
                                   handler<std::vector<group_description>> h) {
   if (groups.empty()) return impl_->complete_now(std::move(h), {}, std::vector<group_description>{});
   std::vector<const char*> ids;
@@ -237,7 +237,7 @@ void admin::start_describe_groups(std::vector<std::string> groups, admin_call_op
       });
 }
 
-void admin::start_delete_groups(std::vector<std::string> groups, admin_call_options call,
+void admin::start_delete_groups(std::vector<std::string> groups, call_options call,
                                 handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_DeleteGroup_t, rd_kafka_DeleteGroup_destroy_array> objs;
   for (const auto& g : groups) objs.items.push_back(rd_kafka_DeleteGroup_new(g.c_str()));
@@ -246,7 +246,7 @@ void admin::start_delete_groups(std::vector<std::string> groups, admin_call_opti
                  objs.send<rd_kafka_DeleteGroups>());
 }
 
-void admin::start_list_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+void admin::start_list_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                      handler<group_offsets> h) {
   // No partitions: librdkafka lists every partition the group committed.
   auto list = partitions.empty() ? nullptr : detail::to_rd_list(partitions);
@@ -255,7 +255,7 @@ void admin::start_list_group_offsets(std::string group, topic_partition_list par
       *impl_, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, group, list.get(), call, std::move(h));
 }
 
-void admin::start_alter_group_offsets(std::string group, topic_partition_list offsets, admin_call_options call,
+void admin::start_alter_group_offsets(std::string group, topic_partition_list offsets, call_options call,
                                       handler<group_offsets> h) {
   auto list = detail::to_rd_list(offsets);
   group_offsets_request<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy_array,
@@ -263,7 +263,7 @@ void admin::start_alter_group_offsets(std::string group, topic_partition_list of
       *impl_, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, group, list.get(), call, std::move(h));
 }
 
-void admin::start_delete_group_offsets(std::string group, topic_partition_list partitions, admin_call_options call,
+void admin::start_delete_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                        handler<group_offsets> h) {
   auto list = detail::to_rd_list(partitions);
   group_offsets_request<rd_kafka_DeleteConsumerGroupOffsets_t, rd_kafka_DeleteConsumerGroupOffsets_destroy_array,
@@ -271,7 +271,7 @@ void admin::start_delete_group_offsets(std::string group, topic_partition_list p
       *impl_, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, group, list.get(), call, std::move(h));
 }
 
-void admin::start_group_lag(std::string group, admin_call_options call, handler<std::vector<partition_lag>> h) {
+void admin::start_group_lag(std::string group, call_options call, handler<std::vector<partition_lag>> h) {
   // The committed offsets through the event loop (the user's cancellation slot applies to
   // them), then the watermarks on the blocking pool, then the completion on the handler's
   // executor.

@@ -107,7 +107,7 @@ void admin_impl::shutdown() {
   });
 }
 
-std::optional<std::chrono::milliseconds> admin_impl::deadline_for(rd_kafka_admin_op_t kind, admin_call_options call) {
+std::optional<std::chrono::milliseconds> admin_impl::deadline_for(rd_kafka_admin_op_t kind, call_options call) {
   const bool to_coordinator = kind == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS ||
                               kind == RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS ||
                               kind == RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS ||
@@ -116,7 +116,7 @@ std::optional<std::chrono::milliseconds> admin_impl::deadline_for(rd_kafka_admin
   return call.timeout;
 }
 
-admin_options_ptr admin_impl::make_options(rd_kafka_admin_op_t kind, admin_call_options call, std::uint64_t id,
+admin_options_ptr admin_impl::make_options(rd_kafka_admin_op_t kind, call_options call, std::uint64_t id,
                                            error_code& ec) {
   admin_options_ptr options(rd_kafka_AdminOptions_new(rk(), kind));
   rd_kafka_AdminOptions_set_opaque(options.get(), reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
@@ -179,7 +179,9 @@ void admin_impl::drain() {
     if (is_admin_result(type))
       handle_result(ev);
     else if (type == RD_KAFKA_EVENT_ERROR)
-      core_.report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+      core_.report({.code = make_kafka_error_code(rd_kafka_event_error(ev)),
+                    .operation = "client",
+                    .detail = rd_kafka_event_error_string(ev)});
     else
       core_.serve_common_event(ev);
     rd_kafka_event_destroy(ev);

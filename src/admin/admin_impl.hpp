@@ -53,7 +53,7 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
   /// options carrying this operation's id and timeouts; the result event is turned into R by
   /// `parse` (called only for an event without a request-level error) and completes `h`.
   template <class R, class Send>
-  void request(rd_kafka_admin_op_t kind, admin_call_options call, std::function<R(rd_kafka_event_t*)> parse,
+  void request(rd_kafka_admin_op_t kind, call_options call, std::function<R(rd_kafka_event_t*)> parse,
                boost::asio::any_completion_handler<void(error_code, R)> h, Send&& send) {
     auto op = std::make_unique<typed_op<R>>(std::move(h), std::move(parse));
     const std::uint64_t id = next_id_++;
@@ -109,10 +109,10 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
   /// asiokafka completes them after `call.timeout` itself, with _TIMED_OUT; the request stays
   /// with librdkafka until the coordinator answers, and that answer is discarded. Returns the
   /// timeout to keep, or none (not a coordinator request, or no timeout).
-  static std::optional<std::chrono::milliseconds> deadline_for(rd_kafka_admin_op_t kind, admin_call_options call);
+  static std::optional<std::chrono::milliseconds> deadline_for(rd_kafka_admin_op_t kind, call_options call);
 
   /// Sets `ec` (_INVALID_ARG, logged with librdkafka's reason) when it refuses the timeout.
-  admin_options_ptr make_options(rd_kafka_admin_op_t kind, admin_call_options call, std::uint64_t id,
+  admin_options_ptr make_options(rd_kafka_admin_op_t kind, call_options call, std::uint64_t id,
                                  error_code& ec);
   /// Registers the operation, connects its cancellation slot and starts its deadline, if any.
   void enlist(std::uint64_t id, std::unique_ptr<op_base> op, std::optional<std::chrono::milliseconds> deadline);

@@ -44,7 +44,7 @@ asio::awaitable<error_code> subscriber_runner::init_transactions() {
       strand_, [config = txn_config_.value()] { return config; }, clients_log(), setup_.out->token_provider(),
       setup_.out->on_span(), publish_path::completion::accepted, client_errors(fatal_source::producer));
   auto& producer = txn_out_->producer_here();
-  const auto init = [&](auto timeout) { return producer.async_init_transactions(timeout, asio::deferred); };
+  const auto init = [&](auto timeout) { return producer.async_init_transactions({timeout}, asio::deferred); };
   co_return co_await with_retries("initialising transactions", init);
 }
 
@@ -89,7 +89,7 @@ asio::awaitable<void> subscriber_runner::check_fencing() {
   const auto timeout = setup_.options.transaction.call_timeout;
   const topic_partition_list assigned = kafka().assignment();
   if (assigned.empty()) co_return;
-  auto [ec, committed] = co_await kafka().async_committed(assigned, timeout, asio::as_tuple(asio::use_awaitable));
+  auto [ec, committed] = co_await kafka().async_committed(assigned, {timeout}, asio::as_tuple(asio::use_awaitable));
   std::erase_if(committed, [](const topic_partition& p) { return p.offset < 0; });
   // A record may have opened a transaction meanwhile: that one reaches the coordinator itself.
   if (ec || committed.empty() || stopping() || txn_.open() || txn_ending_) co_return;
@@ -107,9 +107,9 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
     if (is_fatal(e.code())) stop_fatally(fatal_source::producer, e.code(), what);
     co_return;
   }
-  auto [failure] = co_await producer.async_send_offsets_to_transaction(committed, kafka(), timeout,
+  auto [failure] = co_await producer.async_send_offsets_to_transaction(committed, kafka(), {timeout},
                                                                          asio::as_tuple(asio::use_awaitable));
-  if (!failure) std::tie(failure) = co_await producer.async_commit_transaction(timeout, asio::as_tuple(asio::use_awaitable));
+  if (!failure) std::tie(failure) = co_await producer.async_commit_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
   if (!failure) co_return;
   if (is_fatal(failure)) {
     stop_fatally(fatal_source::producer, failure, what);
@@ -117,7 +117,7 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
   }
   // A rebalance or a coordinator moving: this check's transaction goes, the next one is due later.
   log(log_level::debug, what + ": " + failure.message() + "; aborted");
-  auto [aec] = co_await producer.async_abort_transaction(timeout, asio::as_tuple(asio::use_awaitable));
+  auto [aec] = co_await producer.async_abort_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
   if (aec && is_fatal(aec)) stop_fatally(fatal_source::producer, aec, what);
 }
 
@@ -193,11 +193,11 @@ asio::awaitable<error_code> subscriber_runner::commit_transaction() {
   }
   const topic_partition_list offsets = txn_.offsets();
   const auto send_offsets = [&](auto left) {
-    return producer.async_send_offsets_to_transaction(offsets, kafka(), left, asio::deferred);
+    return producer.async_send_offsets_to_transaction(offsets, kafka(), {left}, asio::deferred);
   };
   if (!offsets.empty())
     if (auto ec = co_await with_retries("sending offsets to the transaction", send_offsets)) co_return ec;
-  const auto commit = [&](auto left) { return producer.async_commit_transaction(left, asio::deferred); };
+  const auto commit = [&](auto left) { return producer.async_commit_transaction({left}, asio::deferred); };
   if (auto ec = co_await with_retries("committing the transaction", commit)) co_return ec;
   ++stats_.transactions_committed;
   txn_.committed();
@@ -212,7 +212,7 @@ asio::awaitable<error_code> subscriber_runner::abort_transaction() {
   co_await flush_transaction();
   if (producer_fatal_) co_return fatal_;
   txn_out_->take_failure();  // the aborted records' failures are the abort's
-  const auto abort = [&](auto left) { return producer.async_abort_transaction(left, asio::deferred); };
+  const auto abort = [&](auto left) { return producer.async_abort_transaction({left}, asio::deferred); };
   if (auto ec = co_await with_retries("aborting the transaction", abort)) co_return ec;
   ++stats_.transactions_aborted;
   log(log_level::info, "transaction aborted: " + std::to_string(txn_.records()) + " record(s) are handled again");

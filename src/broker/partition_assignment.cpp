@@ -48,7 +48,7 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   topic_partition_list queries = time_queries(parts);
   if (!queries.empty()) {
     auto [ec, answer] =
-        co_await kafka().async_offsets_for_times(std::move(queries), start_timeout, asio::as_tuple(asio::use_awaitable));
+        co_await kafka().async_offsets_for_times(std::move(queries), {start_timeout}, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return start_failed(ec, "looking up the offsets for the start times: " + ec.message());
     found = std::move(answer);
   }

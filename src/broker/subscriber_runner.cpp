@@ -90,15 +90,14 @@ void subscriber_runner::stop_fatally(fatal_source source, const error_code& ec, 
 }
 
 error_sink subscriber_runner::client_errors(fatal_source source) {
-  return [this, source](const error_code& ec, std::string_view ctx) {
-    if (!is_fatal(ec)) {
-      log(log_level::warning, ec.message() + " (" + std::string(ctx) + ")");
+  return [this, source](const error_info& e) {
+    if (!is_fatal(e.code)) {
+      log(log_level::warning, e.code.message() + " (" + e.describe() + ")");
       return;
     }
-    const std::string_view reason = ctx.substr(ctx.starts_with("fatal: ") ? 7 : 0);
-    stop_fatally(source, ec,
+    stop_fatally(source, e.code,
                  std::string(source == fatal_source::consumer ? "the consumer" : "the transactional producer") +
-                     " failed fatally (" + std::string(reason) + ")");
+                     " failed fatally (" + std::string(e.detail) + ")");
   };
 }
 

@@ -44,7 +44,7 @@ void consumer_impl::open_close_queue() {
   rd_kafka_error_destroy(e);
   const bool already_closed = code == RD_KAFKA_RESP_ERR__DESTROY || rd_kafka_consumer_closed(rk_);
   const auto ec = make_kafka_error_code(code);
-  if (!already_closed) core_.report(ec, "close: " + text);
+  if (!already_closed) core_.report({.code = ec, .operation = "close", .detail = text});
   switch (close_seq_.on_close_queue(already_closed ? close_queue_result::already_closed : close_queue_result::failed)) {
     case close_action::finish:
       finish_close({});

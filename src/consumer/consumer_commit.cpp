@@ -63,15 +63,19 @@ void consumer_impl::flush_stores() {
   }
   auto list = to_rd_list(pending_stores_);
   pending_stores_.clear();
-  if (auto err = rd_kafka_offsets_store(rk_, list.get()); err && err != RD_KAFKA_RESP_ERR__STATE)
-    core_.report(make_kafka_error_code(err), "storing offsets " + describe(from_rd_list(list.get())));
+  if (auto err = rd_kafka_offsets_store(rk_, list.get()); err && err != RD_KAFKA_RESP_ERR__STATE) {
+    const std::string what = describe(from_rd_list(list.get()));
+    core_.report({.code = make_kafka_error_code(err), .operation = "store", .detail = what});
+  }
   // Per partition: a partition no longer assigned (_STATE) goes to its next owner unstored.
   for (int i = 0; i < list->cnt; ++i) {
     const auto& e = list->elems[i];
     if (e.err && e.err != RD_KAFKA_RESP_ERR__STATE)
-      core_.report(make_kafka_error_code(e.err),
-                   std::string("storing offset ") + e.topic + "[" + std::to_string(e.partition) + "]@" +
-                       std::to_string(e.offset));
+      core_.report({.code = make_kafka_error_code(e.err),
+                    .operation = "store",
+                    .topic = e.topic,
+                    .partition = e.partition,
+                    .offset = e.offset});
   }
 }
 
@@ -123,22 +127,25 @@ bool consumer_impl::complete_commit(std::uint64_t id, const error_code& ec, comp
 void consumer_impl::handle_commit_result(rd_kafka_event_t* ev) {
   const auto id = reinterpret_cast<std::uintptr_t>(rd_kafka_event_opaque(ev));
   const rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
-  error_code ec;
-  std::string context = "commit";
+  error_info failure{.operation = "commit"};
+  topic_partition failed_partition;
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    ec = make_kafka_error_code(err);
+    failure.code = make_kafka_error_code(err);
   } else if (!err) {
-    for (const auto& p : from_rd_list(rd_kafka_event_topic_partition_list(ev))) {
+    for (auto& p : from_rd_list(rd_kafka_event_topic_partition_list(ev))) {
       if (p.error) {
-        ec = p.error;
-        context += " " + p.topic + "[" + std::to_string(p.partition) + "]@" + std::to_string(p.offset);
+        failed_partition = std::move(p);
+        failure.code = failed_partition.error;
+        failure.topic = failed_partition.topic;
+        failure.partition = failed_partition.partition;
+        failure.offset = failed_partition.offset;
         break;
       }
     }
   }
   // Not found: an auto-commit (opaque 0) or a commit whose waiter was cancelled; its failure
   // has no handler to go to, so it is reported.
-  if (!complete_commit(id, ec, completion_mode::dispatch) && ec) core_.report(ec, context);
+  if (!complete_commit(id, failure.code, completion_mode::dispatch) && failure.code) core_.report(failure);
 }
 
 void consumer_impl::fail_commits(const error_code& ec) {

@@ -140,9 +140,12 @@ void consumer_impl::handle_fetch(rd_kafka_event_t* ev) {
   const rd_kafka_message_t* m = rd_kafka_event_message_next(ev);
   if (!m || m->err) {
     if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      std::string ctx = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
-      ctx += "[" + std::to_string(m->partition) + "]@" + std::to_string(m->offset);
-      core_.report(make_kafka_error_code(m->err), ctx);
+      core_.report({.code = make_kafka_error_code(m->err),
+                    .operation = "fetch",
+                    .topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+                    .partition = m->partition,
+                    .offset = m->offset,
+                    .detail = rd_kafka_message_errstr(m)});
     }
     rd_kafka_event_destroy(ev);
     return;
@@ -167,14 +170,14 @@ void consumer_impl::handle_error_event(rd_kafka_event_t* ev) {
     return;
   }
   if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-  core_.report(ec, text ? text : "");
+  core_.report({.code = ec, .operation = "client", .detail = text ? text : ""});
 }
 
 void consumer_impl::enter_fatal(const error_code& ec, std::string reason) {
   if (fatal_) return;
   fatal_ = ec;
   fatal_reason_ = std::move(reason);
-  core_.report(ec, "fatal: " + fatal_reason_);
+  core_.report({.code = ec, .operation = "fatal", .detail = fatal_reason_});
   fail_receives(fatal_);
   fail_commits(fatal_);
   buffer_.clear();

@@ -150,6 +150,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   boost::asio::awaitable<void> run_rebalance(rd_kafka_event_t* ev);
   std::size_t assignment_size() const;
   void log_rebalance(std::string_view kind, const topic_partition_list& parts, std::size_t assigned_after);
+  void report_rebalance_error(const error_code& ec, std::string_view operation, const topic_partition_list& parts);
   boost::asio::awaitable<void> run_hook(const partition_hook& hook, const topic_partition_list& parts,
                                         const char* name);
 

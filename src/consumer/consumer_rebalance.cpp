@@ -76,7 +76,8 @@ asio::awaitable<void> consumer_impl::run_hook(const partition_hook& hook, const 
   try {
     co_await hook(parts);
   } catch (const std::exception& e) {
-    core_.report(make_error_code(error::hook_failed), std::string(name) + " hook threw: " + e.what());
+    const std::string what = std::string(name) + " threw: " + e.what();
+    core_.report({.code = make_error_code(error::hook_failed), .operation = "hook", .detail = what});
   }
 }
 
@@ -98,6 +99,12 @@ void consumer_impl::log_rebalance(std::string_view kind, const topic_partition_l
                 " assigned after it)");
 }
 
+void consumer_impl::report_rebalance_error(const error_code& ec, std::string_view operation,
+                                           const topic_partition_list& parts) {
+  const std::string what = describe(parts);
+  core_.report({.code = ec, .operation = operation, .detail = what});
+}
+
 asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
   const auto err = rd_kafka_event_error(ev);
   const rd_kafka_topic_partition_list_t* rd_parts = rd_kafka_event_topic_partition_list(ev);
@@ -107,11 +114,11 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {
       if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, rd_parts)) {
-        core_.report(make_kafka_error_code(rd_kafka_error_code(e)), "incremental assign " + describe(parts));
+        report_rebalance_error(make_kafka_error_code(rd_kafka_error_code(e)), "assign", parts);
         rd_kafka_error_destroy(e);
       }
     } else if (auto e = rd_kafka_assign(rk_, rd_parts)) {
-      core_.report(make_kafka_error_code(e), "assign " + describe(parts));
+      report_rebalance_error(make_kafka_error_code(e), "assign", parts);
     }
     rd_kafka_event_destroy(ev);
     if (flow_.paused()) pause_for_flow(parts);
@@ -134,12 +141,15 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
       auto token = asio::redirect_error(asio::use_awaitable, ec);
       co_await asio::async_initiate<decltype(token), void(error_code)>(
           [this](auto h) { start_commit({}, commit_scope::stored_offsets, plain_handler(std::move(h))); }, token);
-      if (ec && ec != make_error_code(error::closed)) core_.report(ec, "commit before revoking " + describe(parts));
+      if (ec && ec != make_error_code(error::closed)) {
+        const std::string what = "before revoking " + describe(parts);
+        core_.report({.code = ec, .operation = "commit", .detail = what});
+      }
     }
     purge_partitions(parts);
     if (cooperative) {
       if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, rd_parts)) {
-        core_.report(make_kafka_error_code(rd_kafka_error_code(e)), "incremental unassign " + describe(parts));
+        report_rebalance_error(make_kafka_error_code(rd_kafka_error_code(e)), "revoke", parts);
         rd_kafka_error_destroy(e);
       }
     } else {
@@ -149,7 +159,7 @@ asio::awaitable<void> consumer_impl::run_rebalance(rd_kafka_event_t* ev) {
     co_return;
   }
 
-  core_.report(make_kafka_error_code(err), "rebalance");
+  core_.report({.code = make_kafka_error_code(err), .operation = "rebalance"});
   rd_kafka_assign(rk_, nullptr);
   rd_kafka_event_destroy(ev);
 }

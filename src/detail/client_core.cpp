@@ -170,12 +170,12 @@ void client_core::finish_refresh(std::exception_ptr e, const oauthbearer_token& 
       "token set for principal \"" + token.principal + "\", expires in " + std::to_string(left) + " s");
 }
 
-void client_core::report(const error_code& ec, std::string_view context) {
+void client_core::report(const error_info& error) {
   if (sinks_.on_error) {
-    sinks_.on_error(ec, context);
+    sinks_.on_error(error);
     return;
   }
-  log(log_level::warning, "ERROR", ec.message() + " (" + std::string(context) + ")");
+  log(log_level::warning, "ERROR", error.code.message() + " (" + error.describe() + ")");
 }
 
 void client_core::log(log_level level, std::string_view facility, std::string_view line) {

@@ -95,7 +95,7 @@ class client_core {
   bool serve_common_event(rd_kafka_event_t* ev);
 
   /// To the error sink, else to the log sink at warning level.
-  void report(const error_code& ec, std::string_view context);
+  void report(const error_info& error);
   void log(log_level level, std::string_view facility, std::string_view line);
 
  private:

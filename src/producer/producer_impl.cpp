@@ -71,7 +71,9 @@ void producer_impl::drain() {
 
 void producer_impl::report_error(rd_kafka_event_t* ev) {
   if (!rd_kafka_event_error_is_fatal(ev)) {
-    core_.report(make_kafka_error_code(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+    core_.report({.code = make_kafka_error_code(rd_kafka_event_error(ev)),
+                  .operation = "client",
+                  .detail = rd_kafka_event_error_string(ev)});
     return;
   }
   // The event says only _FATAL: the cause (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, ...) is
@@ -79,8 +81,13 @@ void producer_impl::report_error(rd_kafka_event_t* ev) {
   // exactly-once subscriber) learns now that the producer is unusable.
   char reason[512] = "";
   const auto err = rd_kafka_fatal_error(rk_, reason, sizeof reason);
-  core_.report(make_transaction_error_code(err ? err : RD_KAFKA_RESP_ERR__FATAL, transaction_error_class::fatal),
-               std::string("fatal: ") + reason);
+  core_.report({.code = make_transaction_error_code(err ? err : RD_KAFKA_RESP_ERR__FATAL, transaction_error_class::fatal),
+                .operation = "fatal",
+                .detail = reason});
+}
+
+void producer_impl::report_delivery_failure(const produce_op& op, const error_code& ec) {
+  core_.report({.code = ec, .operation = "delivery", .topic = op.rec.topic, .partition = op.rec.partition.value_or(-1)});
 }
 
 void producer_impl::handle_delivery(rd_kafka_event_t* ev) {
@@ -94,10 +101,11 @@ void producer_impl::handle_delivery(rd_kafka_event_t* ev) {
     const auto id = reinterpret_cast<std::uintptr_t>(m->_private);
     auto it = id ? pending_.find(id) : pending_.end();
     if (it == pending_.end()) {
-      if (ec) {
-        std::string ctx = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
-        core_.report(ec, ctx + "[" + std::to_string(m->partition) + "]");
-      }
+      if (ec)
+        core_.report({.code = ec,
+                      .operation = "delivery",
+                      .topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+                      .partition = m->partition});
       continue;
     }
     delivery_report dr{m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition, m->offset};
@@ -137,7 +145,7 @@ bool producer_impl::try_send(produce_op& op) {
   op.slot.clear();
   if (err) {
     ++failed_;
-    if (!op.handler) core_.report(make_kafka_error_code(err), op.rec.topic);
+    if (!op.handler) report_delivery_failure(op, make_kafka_error_code(err));
     complete(op, make_kafka_error_code(err), {}, completion_mode::post);
     return true;
   }
@@ -167,7 +175,7 @@ void producer_impl::start_produce(record r, report_handler h) {
   op.rec = std::move(r);
   op.handler = std::move(h);
   if (closed_) {
-    if (!op.handler) core_.report(make_error_code(error::closed), op.rec.topic);
+    if (!op.handler) report_delivery_failure(op, make_error_code(error::closed));
     complete(op, make_error_code(error::closed), {}, completion_mode::post);
     return;
   }

@@ -73,6 +73,8 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void drain();
   // To the error sink; a fatal error as its cause, classified fatal (is_fatal() holds).
   void report_error(rd_kafka_event_t* ev);
+  // A record produced without a handler failed: its only report is the error sink's.
+  void report_delivery_failure(const produce_op& op, const error_code& ec);
   void handle_delivery(rd_kafka_event_t* ev);
   // Hands the record to librdkafka; returns false (leaving `op` intact) when its queue is full.
   bool try_send(produce_op& op);

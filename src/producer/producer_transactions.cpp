@@ -131,7 +131,7 @@ void producer_impl::start_abort_transaction(std::chrono::milliseconds timeout, p
   // fails the ones it purges.
   complete_all(waiting_, [&](produce_op& op) {
     ++failed_;
-    if (!op.handler) core_.report(make_kafka_error_code(RD_KAFKA_RESP_ERR__PURGE_QUEUE), op.rec.topic);
+    if (!op.handler) report_delivery_failure(op, make_kafka_error_code(RD_KAFKA_RESP_ERR__PURGE_QUEUE));
     complete(op, make_kafka_error_code(RD_KAFKA_RESP_ERR__PURGE_QUEUE), {}, completion_mode::post);
   });
   check_flush();

@@ -161,7 +161,7 @@ class fleet {
       }, asio::detached);
       asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         asio::steady_timer tick(io);
-        const asiokafka::admin_call_options call{5s};
+        const asiokafka::call_options call{5s};
         while (!stop_.load()) {
           auto [ec, lags] = co_await a.async_group_lag(group_, call, asio::as_tuple(asio::use_awaitable));
           std::int64_t total = 0;

@@ -97,8 +97,8 @@ BOOST_AUTO_TEST_CASE(broker_restart_mid_stream_loses_nothing) {
       auto ex = co_await asio::this_coro::executor;
       asiokafka::producer_options popts;
       popts.log = logs.sink();
-      popts.on_error = [](const asiokafka::error_code& ec, std::string_view context) {
-        BOOST_TEST_MESSAGE("producer error: " << ec.message() << " " << context);
+      popts.on_error = [](const asiokafka::error_info& e) {
+        BOOST_TEST_MESSAGE("producer error: " << e.code.message() << " " << e.describe());
       };
       asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
                                                                 {"message.timeout.ms", "180000"}}),
@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(producer_outage_queues_and_delivers_every_report) {
     asiokafka::consumer reader(ex, test::consumer_config(brokers, test::unique_name("outage-reader")));
     reader.assign({{topic, 0, asiokafka::offsets::beginning}});
     std::vector<std::uint16_t> times(static_cast<std::size_t>(produced), 0);
-    const auto wm = co_await reader.async_watermarks(topic, 0, 10s, asio::use_awaitable);
+    const auto wm = co_await reader.async_watermarks(topic, 0, {10s}, asio::use_awaitable);
     for (std::int64_t i = 0; i < wm.high; ++i) {
       asiokafka::message m = co_await reader.async_receive(asio::use_awaitable);
       const auto seq = std::stoll(std::string(m.key().value_or("-1")));

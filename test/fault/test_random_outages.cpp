@@ -139,13 +139,13 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer_options popts;
     popts.log = logs.sink("producer");
-    popts.on_error = [&](const asiokafka::error_code&, std::string_view) { ++client_errors; };
+    popts.on_error = [&](const asiokafka::error_info&) { ++client_errors; };
     asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
                                                               {"message.timeout.ms", "300000"}}),
                           popts);
     asiokafka::admin_options aopts;
     aopts.log = logs.sink("admin");
-    aopts.on_error = [&](const asiokafka::error_code&, std::string_view) { ++client_errors; };
+    aopts.on_error = [&](const asiokafka::error_info&) { ++client_errors; };
     test::raw_config admin_raw;
     if (!debug.empty()) admin_raw["debug"] = debug;
     asiokafka::admin admin(ex, test::producer_config(brokers, admin_raw), aopts);
@@ -165,7 +165,7 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
 
     // The lag poller: both admin reads every 100 ms, each bounded by 3 s.
     asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      const asiokafka::admin_call_options call{3s};
+      const asiokafka::call_options call{3s};
       while (!stop_polling && !(producing_done && lag_reads.last_lag == 0)) {
         auto [lag_ec, lags] = co_await admin.async_group_lag(group, call, asio::as_tuple(asio::use_awaitable));
         lag_reads.count(lag_ec, outages_over);

@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(undecodable_record_is_dead_lettered_alone_and_the_others_ha
     dead = co_await test::read_partition0(brokers, dlq, 1);
     auto ex = co_await asio::this_coro::executor;
     asiokafka::consumer reader(ex, test::consumer_config(brokers, test::unique_name("dlq-reader")));
-    auto wm = co_await reader.async_watermarks(dlq, 0, 10s, asio::use_awaitable);
+    auto wm = co_await reader.async_watermarks(dlq, 0, {10s}, asio::use_awaitable);
     dlq_records = wm.high;
     co_await reader.async_close(asio::use_awaitable);
   });

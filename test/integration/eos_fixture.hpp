@@ -40,7 +40,7 @@ BOOST_DESCRIBE_STRUCT(event, (), (seq, body))
 
 namespace eos_test {
 
-constexpr auto call_timeout = 30s;
+constexpr asiokafka::call_options txn_call{.timeout = 30s};
 
 struct eos_fixture {
   asio::io_context io;
@@ -105,6 +105,6 @@ struct eos_fixture {
 
 }  // namespace eos_test
 
-using eos_test::call_timeout;
+using eos_test::txn_call;
 using eos_test::eos_fixture;
 

@@ -47,7 +47,7 @@ struct member {
     };
     opts.hooks.on_revoked = lose;
     opts.hooks.on_lost = lose;
-    opts.on_error = [this](const error_code& ec, std::string_view) { errors.push_back(ec); };
+    opts.on_error = [this](const asiokafka::error_info& e) { errors.push_back(e.code); };
     return opts;
   }
 };

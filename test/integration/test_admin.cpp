@@ -26,7 +26,7 @@
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using asiokafka::admin;
-using asiokafka::admin_call_options;
+using asiokafka::call_options;
 using asiokafka::error_code;
 using asiokafka::item_result;
 using asiokafka::topic_partition_list;
@@ -47,7 +47,7 @@ std::string describe(const std::vector<item_result>& results) {
 struct admin_fixture {
   asio::io_context io;
   std::string brokers = test::real_brokers();
-  admin_call_options call{20s};
+  call_options call{20s};
 
   admin make_admin() { return admin(io.get_executor(), test::producer_config(brokers)); }
 
@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(topics_are_created_altered_and_deleted_with_an_error_per_it
     // caches the old partition count, hence a new client per attempt).
     BOOST_TEST(co_await eventually([&]() -> asio::awaitable<bool> {
       asiokafka::consumer c(co_await asio::this_coro::executor, test::consumer_config(brokers, test::unique_name("g")));
-      auto [ecw, w] = co_await c.async_watermarks(t1, 5, 5s, use_tuple);
+      auto [ecw, w] = co_await c.async_watermarks(t1, 5, {5s}, use_tuple);
       co_return !ecw && w.high == 0;
     }, 30s));
 
@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_CASE(records_are_deleted_before_an_offset) {
     BOOST_TEST_MESSAGE("delete records: partition 0 low watermark " << p0->offset << "; partition 7: "
                                                                     << p7->error.message());
     asiokafka::consumer c(co_await asio::this_coro::executor, test::consumer_config(brokers, test::unique_name("g")));
-    auto w = co_await c.async_watermarks(topic, 0, 10s, asio::use_awaitable);
+    auto w = co_await c.async_watermarks(topic, 0, {10s}, asio::use_awaitable);
     BOOST_TEST(w.low == 4);
     BOOST_TEST(w.high == 10);
   });
@@ -406,7 +406,7 @@ BOOST_AUTO_TEST_CASE(unreachable_cluster_times_out_cancels_and_closes) {
   admin a(io.get_executor(), test::producer_config("127.0.0.1:1", {{"log_level", "0"}}));
   test::run(io, [&]() -> asio::awaitable<void> {
     const auto started = std::chrono::steady_clock::now();
-    admin_call_options short_call{500ms};
+    call_options short_call{500ms};
     std::vector<std::string> groups{"g"};
     auto [ec, d] = co_await a.async_describe_groups(groups, short_call, use_tuple);
     const auto took = std::chrono::steady_clock::now() - started;

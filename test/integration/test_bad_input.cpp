@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
         BOOST_TEST((m.key() == in.key), in.kind << ": key differs");
         if (!in.value && m.has_payload()) ++tombstones_not_null;
       }
-      const auto wm = co_await reader.async_watermarks(dlq, 0, 10s, asio::use_awaitable);
+      const auto wm = co_await reader.async_watermarks(dlq, 0, {10s}, asio::use_awaitable);
       BOOST_TEST(wm.high == static_cast<std::int64_t>(bad));  // exactly the bad ones, no more
       co_await reader.async_close(asio::use_awaitable);
       app.stop();
@@ -254,7 +254,7 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
   test::run(io, [&]() -> asio::awaitable<void> {
     asiokafka::consumer c(co_await asio::this_coro::executor, test::consumer_config(brokers, group));
     asiokafka::topic_partition_list query{{topic, 0}};  // a local: see README, Known limits (GCC 12)
-    auto parts = co_await c.async_committed(std::move(query), 10s, asio::use_awaitable);
+    auto parts = co_await c.async_committed(std::move(query), {10s}, asio::use_awaitable);
     committed = parts.at(0).offset;
     co_await c.async_close(asio::use_awaitable);
   });

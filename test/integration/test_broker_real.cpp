@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(reject_on_error_dead_letters_exactly_the_failures) {
       dead_seqs.insert(asiokafka::json::decode<app_model::event>(m.payload()).seq);
       BOOST_REQUIRE(m.header("x-asiokafka-original-offset").has_value());
     }
-    auto wm = co_await reader.async_watermarks(dlq, 0, 10s, asio::use_awaitable);
+    auto wm = co_await reader.async_watermarks(dlq, 0, {10s}, asio::use_awaitable);
     BOOST_TEST(wm.high == n / 100);  // exactly the failures, no more
     co_await reader.async_close(asio::use_awaitable);
   });
@@ -322,7 +322,7 @@ BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) 
     auto ex = co_await asio::this_coro::executor;
     asiokafka::consumer c(ex, test::consumer_config(brokers, test::unique_name("seeker")));
     topic_partition_list queries{{topic, 0, at(2500ms)}};
-    auto [ec, found] = co_await c.async_offsets_for_times(queries, 10s, asio::as_tuple(asio::use_awaitable));
+    auto [ec, found] = co_await c.async_offsets_for_times(queries, {10s}, asio::as_tuple(asio::use_awaitable));
     BOOST_TEST_MESSAGE("offsets_for_times(base+2.5 s): " << ec.message() << ", offset " << found.at(0).offset);
     BOOST_TEST(!ec);
     BOOST_TEST(found.at(0).offset == 3);
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) 
     auto first = co_await c.async_receive(asio::use_awaitable);
     BOOST_TEST(first.offset() == 0);
     topic_partition_list to{{topic, 0, at(7000ms)}};
-    auto sought = co_await c.async_seek_to_time(to, 10s, asio::use_awaitable);
+    auto sought = co_await c.async_seek_to_time(to, {10s}, asio::use_awaitable);
     BOOST_TEST(sought.at(0).offset == 7);
     auto next = co_await c.async_receive(asio::use_awaitable);
     BOOST_TEST_MESSAGE("after seeking to base+7 s the consumer receives offset " << next.offset());
@@ -362,7 +362,7 @@ BOOST_AUTO_TEST_CASE(missing_partitions_end_the_run_naming_them) {
   test::run(io, [&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::consumer c(ex, test::consumer_config(brokers, test::unique_name("probe")));
-    auto [ec, w] = co_await c.async_watermarks(absent, 0, 5s, asio::as_tuple(asio::use_awaitable));
+    auto [ec, w] = co_await c.async_watermarks(absent, 0, {5s}, asio::as_tuple(asio::use_awaitable));
     BOOST_TEST_MESSAGE("watermarks of the absent topic afterwards: " << ec.message());
     BOOST_TEST(!!ec);
     co_await c.async_close(asio::use_awaitable);

@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(at_least_once_after_abrupt_close) {
     co_await test::sleep_for(1s);
     auto second = join(group, std::nullopt, at_least_once);
     topic_partition_list all{{topic, 0}, {topic, 1}, {topic, 2}, {topic, 3}};
-    auto committed = co_await second->c->async_committed(all, 10s, asio::use_awaitable);
+    auto committed = co_await second->c->async_committed(all, {10s}, asio::use_awaitable);
     for (const auto& p : committed) committed_at_crash += std::max<std::int64_t>(p.offset, 0);
     BOOST_TEST_MESSAGE("first member handled " << handled_by_first << "; second member starts");
     while (static_cast<int>(handled.size()) < total) {
@@ -309,7 +309,7 @@ BOOST_AUTO_TEST_CASE(offsets_stored_until_revocation_are_committed_before_it) {
     co_await test::sleep_for(2s);
     received_by_b = b->c->buffered();  // B starts at the committed offsets: nothing left to fetch
     topic_partition_list all{{topic, 0}, {topic, 1}};
-    auto committed = co_await b->c->async_committed(std::move(all), 10s, asio::use_awaitable);
+    auto committed = co_await b->c->async_committed(std::move(all), {10s}, asio::use_awaitable);
     committed_after = 0;
     for (const auto& p : committed) committed_after += std::max<std::int64_t>(p.offset, 0);
     co_await a->async_close(asio::use_awaitable);

@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(admin_describes_a_consumer_protocol_group) {
     for (int attempt = 0; attempt < 60 && !stable; ++attempt) {
       if (attempt > 0) co_await test::sleep_for(500ms);
       std::vector<std::string> groups_asked{group};
-      const asiokafka::admin_call_options call;
+      const asiokafka::call_options call;
       auto [ec, groups] = co_await a.async_describe_groups(std::move(groups_asked), call, asio::as_tuple(asio::use_awaitable));
       if (ec || groups.size() != 1 || groups[0].members.size() != 2) continue;
       described = groups[0];
@@ -203,7 +203,7 @@ BOOST_AUTO_TEST_CASE(classic_group_migrates_to_the_consumer_protocol_by_rolling_
     BOOST_REQUIRE(co_await settled(*a, *b, 4));
     // The broker converted the group: it is a consumer-protocol group now.
     std::vector<std::string> groups_asked{group};
-    const asiokafka::admin_call_options call;
+    const asiokafka::call_options call;
     auto [ec, groups] = co_await admin.async_describe_groups(std::move(groups_asked), call,
                                                               asio::as_tuple(asio::use_awaitable));
     BOOST_REQUIRE(!ec);

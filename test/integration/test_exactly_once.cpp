@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(producer_commits_and_aborts_records_and_offsets) {
     asiokafka::producer p(ex, test::producer_config(brokers, {{"transactional.id", test::unique_name("txn")}}));
     asiokafka::consumer c(ex, test::consumer_config(brokers, group, {{"enable.auto.commit", "false"}}));
     c.subscribe({out});
-    co_await p.async_init_transactions(call_timeout, asio::use_awaitable);
+    co_await p.async_init_transactions(txn_call, asio::use_awaitable);
     // The group metadata sent with the offsets must be of a member that joined (a generation).
     BOOST_REQUIRE(co_await test::wait_until([&] { return !c.assignment().empty(); }, 60s));
     const auto send = [&](int count) {
@@ -33,25 +33,25 @@ BOOST_AUTO_TEST_CASE(producer_commits_and_aborts_records_and_offsets) {
     const asiokafka::topic_partition_list first{{out, 0, 42}}, second{{out, 0, 77}}, query{{out, 0}};
     p.begin_transaction();
     send(100);
-    co_await p.async_send_offsets_to_transaction(first, c, call_timeout, asio::use_awaitable);
-    co_await p.async_commit_transaction(call_timeout, asio::use_awaitable);
+    co_await p.async_send_offsets_to_transaction(first, c, txn_call, asio::use_awaitable);
+    co_await p.async_commit_transaction(txn_call, asio::use_awaitable);
     p.begin_transaction();
     send(50);
-    co_await p.async_send_offsets_to_transaction(second, c, call_timeout, asio::use_awaitable);
+    co_await p.async_send_offsets_to_transaction(second, c, txn_call, asio::use_awaitable);
     co_await p.async_flush(asio::use_awaitable);  // written, so the abort marks them aborted
-    co_await p.async_abort_transaction(call_timeout, asio::use_awaitable);
+    co_await p.async_abort_transaction(txn_call, asio::use_awaitable);
     p.begin_transaction();
     send(10);
-    co_await p.async_commit_transaction(call_timeout, asio::use_awaitable);
+    co_await p.async_commit_transaction(txn_call, asio::use_awaitable);
     // A commit with no open transaction is refused, unclassified (a call in the wrong state).
-    auto [ec] = co_await p.async_commit_transaction(call_timeout, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await p.async_commit_transaction(txn_call, asio::as_tuple(asio::use_awaitable));
     BOOST_TEST_MESSAGE("commit without a transaction: " << ec.message() << " [" << ec.category().name() << "]");
     BOOST_TEST(static_cast<bool>(ec));
     BOOST_TEST(!asiokafka::is_fatal(ec));
     // The aborted records were written before the abort (delivered), then marked aborted.
     BOOST_TEST(p.delivered() == 160u);
     BOOST_TEST(p.failed() == 0u);
-    auto committed = co_await c.async_committed(query, 10s, asio::use_awaitable);
+    auto committed = co_await c.async_committed(query, {10s}, asio::use_awaitable);
     committed_after_abort = committed.at(0).offset;
     committed_after_commit = 42;
     co_await p.async_close(asio::use_awaitable);
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(event_loop_stays_responsive_while_a_commit_is_in_flight) {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer p(ex, test::producer_config(brokers, {{"transactional.id", test::unique_name("txn")},
                                                               {"linger.ms", "100"}}));
-    co_await p.async_init_transactions(call_timeout, asio::use_awaitable);
+    co_await p.async_init_transactions(txn_call, asio::use_awaitable);
     p.begin_transaction();
     for (int i = 0; i < 200000; ++i) p.produce({out, i % 4, {}, std::string(100, 'x'), {}, {}});
     bool committing = true;
@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(event_loop_stays_responsive_while_a_commit_is_in_flight) {
       }
     }, asio::detached);
     const auto start = std::chrono::steady_clock::now();
-    co_await p.async_commit_transaction(call_timeout, asio::use_awaitable);
+    co_await p.async_commit_transaction(txn_call, asio::use_awaitable);
     commit_time = std::chrono::steady_clock::now() - start;
     committing = false;
     BOOST_TEST(p.delivered() == 200000u);
@@ -123,15 +123,15 @@ BOOST_AUTO_TEST_CASE(a_newer_producer_with_the_same_id_fences_the_older) {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer older(ex, test::producer_config(brokers, {{"transactional.id", id}}));
     asiokafka::producer newer(ex, test::producer_config(brokers, {{"transactional.id", id}}));
-    co_await older.async_init_transactions(call_timeout, asio::use_awaitable);
-    co_await newer.async_init_transactions(call_timeout, asio::use_awaitable);
+    co_await older.async_init_transactions(txn_call, asio::use_awaitable);
+    co_await newer.async_init_transactions(txn_call, asio::use_awaitable);
     older.begin_transaction();
     older.produce({out, 0, {}, "zombie", {}, {}});
-    auto [ec] = co_await older.async_commit_transaction(call_timeout, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await older.async_commit_transaction(txn_call, asio::as_tuple(asio::use_awaitable));
     older_ec = ec;
     newer.begin_transaction();
     newer.produce({out, 0, {}, "alive", {}, {}});
-    co_await newer.async_commit_transaction(call_timeout, asio::use_awaitable);
+    co_await newer.async_commit_transaction(txn_call, asio::use_awaitable);
     co_await newer.async_close(asio::use_awaitable);
   }, 120s);
   BOOST_TEST_MESSAGE("the fenced producer's commit: " << older_ec.message() << " [" << older_ec.category().name()

@@ -128,7 +128,7 @@ struct fencing_fixture : eos_fixture {
     asiokafka::admin a(co_await asio::this_coro::executor, test::producer_config(brokers));
     const auto deadline = clock_type::now() + timeout;
     while (clock_type::now() < deadline) {
-      auto [ec, lags] = co_await a.async_group_lag(group, asiokafka::admin_call_options{10s},
+      auto [ec, lags] = co_await a.async_group_lag(group, asiokafka::call_options{10s},
                                                    asio::as_tuple(asio::use_awaitable));
       const bool done = !ec && lags.size() == static_cast<std::size_t>(partitions) &&
                         std::all_of(lags.begin(), lags.end(), [](const auto& l) { return !l.error && l.lag == 0; });
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(a_producer_fenced_while_its_transaction_is_open_stops_withi
     co_await start_and_hold(older, latch, n);
     auto ex = co_await asio::this_coro::executor;  // apart: GCC 12 mis-compiles literals beside a co_await
     asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
-    auto [ec] = co_await fencer.async_init_transactions(30s, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await fencer.async_init_transactions({30s}, asio::as_tuple(asio::use_awaitable));
     BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
     fenced = clock_type::now();
     latch.released = true;
@@ -313,7 +313,7 @@ BOOST_AUTO_TEST_CASE(an_idle_instance_whose_producer_alone_is_fenced_stops_at_it
     co_await test::sleep_for(1s);  // idle
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
-    auto [ec] = co_await fencer.async_init_transactions(30s, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await fencer.async_init_transactions({30s}, asio::as_tuple(asio::use_awaitable));
     BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
     fenced = clock_type::now();
     const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);

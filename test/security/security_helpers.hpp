@@ -42,9 +42,9 @@ struct recorder {
     };
   }
   asiokafka::error_sink on_error() {
-    return [this](const asiokafka::error_code& ec, std::string_view context) {
-      errors.emplace_back(ec, std::string(context));
-      lines.push_back(ec.message() + " (" + std::string(context) + ")");
+    return [this](const asiokafka::error_info& e) {
+      errors.emplace_back(e.code, e.describe());
+      lines.push_back(e.code.message() + " (" + e.describe() + ")");
     };
   }
   bool saw(int rd_error) const {

@@ -100,7 +100,7 @@ BOOST_DATA_TEST_CASE(subscriber_publisher_and_admin_work_over_sasl_ssl, boost::u
     std::vector<asiokafka::item_result> created;
     test::run(admin_io, [&]() -> asio::awaitable<void> {
       std::vector<asiokafka::new_topic> topics{{.name = topic, .partitions = 2}};
-      created = co_await a.async_create_topics(std::move(topics), asiokafka::admin_call_options{}, asio::use_awaitable);
+      created = co_await a.async_create_topics(std::move(topics), asiokafka::call_options{}, asio::use_awaitable);
     }, 60s);
     BOOST_REQUIRE(created.size() == 1u);
     BOOST_TEST(!created[0].error, created[0].error.message() << " " << created[0].message);

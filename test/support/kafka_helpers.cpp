@@ -35,7 +35,7 @@ void create_topic(const std::string& brokers, const std::string& topic, int part
   admin a(io.get_executor(), producer_config(brokers));
   new_topic t{topic, partitions, replication_factor, {configs.begin(), configs.end()}};
   std::string failure = "no answer within 60 s";
-  a.async_create_topics({std::move(t)}, admin_call_options{std::chrono::seconds(60)},
+  a.async_create_topics({std::move(t)}, call_options{std::chrono::seconds(60)},
                         [&](error_code ec, std::vector<item_result> results) {
                           if (ec)
                             failure = ec.message();
@@ -60,7 +60,7 @@ group_description describe_group(const std::string& brokers, const std::string& 
   admin a(io.get_executor(), producer_config(brokers));
   std::string failure = "no answer within 30 s";
   group_description out;
-  a.async_describe_groups({group}, admin_call_options{std::chrono::seconds(10)},
+  a.async_describe_groups({group}, call_options{std::chrono::seconds(10)},
                           [&](error_code ec, std::vector<group_description> groups) {
                             if (!ec && groups.size() == 1 && !groups[0].error) {
                               out = std::move(groups[0]);

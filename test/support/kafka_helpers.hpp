@@ -162,7 +162,7 @@ inline boost::asio::awaitable<std::int64_t> committed_total(const std::string& b
   consumer c(ex, consumer_config(brokers, group));
   topic_partition_list q;
   for (int p = 0; p < partitions; ++p) q.push_back({topic, p});
-  auto parts = co_await c.async_committed(std::move(q), std::chrono::seconds(10), boost::asio::use_awaitable);
+  auto parts = co_await c.async_committed(std::move(q), {std::chrono::seconds(10)}, boost::asio::use_awaitable);
   co_await c.async_close(boost::asio::use_awaitable);
   std::int64_t sum = 0;
   for (const auto& p : parts) sum += std::max<std::int64_t>(p.offset, 0);

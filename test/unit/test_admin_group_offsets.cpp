@@ -66,16 +66,16 @@ BOOST_AUTO_TEST_CASE(coordinator_errors_fail_the_read_instead_of_crashing) {
   test::run(io, [&]() -> asio::awaitable<void> {
     for (const auto err : {RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE}) {
       rd_kafka_mock_push_request_errors(mock.cluster, offset_fetch_api, 1, err);
-      auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::admin_call_options{10s},
+      auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::call_options{10s},
                                                                asio::as_tuple(asio::use_awaitable));
       errors.push_back(ec ? ec : offsets.error);
       rd_kafka_mock_push_request_errors(mock.cluster, offset_fetch_api, 1, err);
       auto [lag_ec, lags] =
-          co_await a.async_group_lag("billing", asiokafka::admin_call_options{10s}, asio::as_tuple(asio::use_awaitable));
+          co_await a.async_group_lag("billing", asiokafka::call_options{10s}, asio::as_tuple(asio::use_awaitable));
       lag_errors.push_back(lag_ec);
     }
     // And the client still answers once the coordinator is back.
-    auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::admin_call_options{10s},
+    auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::call_options{10s},
                                                              asio::as_tuple(asio::use_awaitable));
     BOOST_TEST(!ec, ec.message());
     BOOST_TEST(!offsets.error, offsets.error.message());
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(a_read_timed_out_while_the_coordinator_is_down_does_not_cra
   mock_cluster mock;
   asio::io_context io;
   asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
-  const asiokafka::admin_call_options call{1s};
+  const asiokafka::call_options call{1s};
   asiokafka::error_code before, during, lag_during, after;
   test::run(io, [&]() -> asio::awaitable<void> {
     auto [ec0, first] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(a_read_timed_out_while_the_coordinator_is_down_does_not_cra
     rd_kafka_mock_broker_set_up(mock.cluster, 1);
     // The coordinator is back: librdkafka reconnects and meets the timed-out requests.
     co_await test::sleep_for(3s);
-    const asiokafka::admin_call_options patient{10s};
+    const asiokafka::call_options patient{10s};
     auto [ec3, third] = co_await a.async_list_group_offsets("billing", {}, patient, asio::as_tuple(asio::use_awaitable));
     after = ec3 ? ec3 : third.error;
   }, 60s);
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_read_after_the_coordinator_was_decommissioned_finds_the_n
   asio::io_context io;
   asiokafka::admin a(io.get_executor(),
                      test::producer_config(mock.bootstrap()));
-  const asiokafka::admin_call_options call{2s};
+  const asiokafka::call_options call{2s};
   asiokafka::error_code before;
   std::vector<asiokafka::error_code> after;
   test::run(io, [&]() -> asio::awaitable<void> {

@@ -89,7 +89,7 @@ struct broker_fixture {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::consumer c(ex, test::consumer_config(kafka.bootstrap_servers(), group));
     topic_partition_list q{{topic, partition}};
-    auto parts = co_await c.async_committed(std::move(q), 5s, asio::use_awaitable);
+    auto parts = co_await c.async_committed(std::move(q), {5s}, asio::use_awaitable);
     co_await c.async_close(asio::use_awaitable);
     co_return parts.at(0).offset;
   }

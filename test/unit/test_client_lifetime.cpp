@@ -112,7 +112,7 @@ BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_eac
       ++receive_calls;
       receive_ec = ec;
     });
-    c.async_committed({{topic, 0}, {topic, 1}}, 5s, [&](error_code, asiokafka::topic_partition_list) { ++committed_calls; });
+    c.async_committed({{topic, 0}, {topic, 1}}, {5s}, [&](error_code, asiokafka::topic_partition_list) { ++committed_calls; });
 
     asiokafka::producer p(io.get_executor(), test::producer_config(brokers));
     for (int i = 0; i < records; ++i)
@@ -125,7 +125,7 @@ BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_eac
 
     asiokafka::producer txn(io.get_executor(),
                             test::producer_config(brokers, {{"transactional.id", test::unique_name("tx")}}));
-    txn.async_init_transactions(10s, [&](error_code) { ++init_calls; });
+    txn.async_init_transactions({10s}, [&](error_code) { ++init_calls; });
 
     // Not async_list_groups: librdkafka 2.14.2 leaks one of the handle's queues when the handle
     // is destroyed with a ListConsumerGroups request in flight; and not on the floor: librdkafka

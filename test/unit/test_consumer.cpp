@@ -74,7 +74,7 @@ struct cluster_fixture {
   asio::awaitable<std::int64_t> commit_and_read(consumer& c) {
     co_await c.async_commit(asio::use_awaitable);
     topic_partition_list query{{topic, 0}};  // a local: GCC 12 miscompiles init-lists inside co_await
-    auto parts = co_await c.async_committed(std::move(query), 5s, asio::use_awaitable);
+    auto parts = co_await c.async_committed(std::move(query), {5s}, asio::use_awaitable);
     co_return parts.at(0).offset;
   }
 
@@ -414,12 +414,12 @@ BOOST_AUTO_TEST_CASE(commit_message_and_offsets_reach_the_group) {
     co_await c.async_commit(m0, asio::use_awaitable);
     const topic_partition_list p0{{topic, 0}};
     const topic_partition_list commit_at_3{{topic, 0, 3}};
-    auto parts = co_await c.async_committed(p0, 5s, asio::use_awaitable);
+    auto parts = co_await c.async_committed(p0, {5s}, asio::use_awaitable);
     BOOST_TEST(parts.at(0).offset == 1);
     co_await c.async_commit(commit_at_3, asio::use_awaitable);
-    parts = co_await c.async_committed(p0, 5s, asio::use_awaitable);
+    parts = co_await c.async_committed(p0, {5s}, asio::use_awaitable);
     BOOST_TEST(parts.at(0).offset == 3);
-    auto wm = co_await c.async_watermarks(topic, 0, 5s, asio::use_awaitable);
+    auto wm = co_await c.async_watermarks(topic, 0, {5s}, asio::use_awaitable);
     BOOST_TEST(wm.low == 0);
     BOOST_TEST(wm.high == 3);
     co_await c.async_close(asio::use_awaitable);
@@ -438,24 +438,29 @@ BOOST_AUTO_TEST_CASE(commit_of_a_message_lvalue_without_token_commits_that_messa
     BOOST_TEST(m1.offset() == 1);
     co_await c.async_commit(m0);  // deferred, the default token
     const topic_partition_list p0{{topic, 0}};
-    auto parts = co_await c.async_committed(p0, 5s, asio::use_awaitable);
+    auto parts = co_await c.async_committed(p0, {5s}, asio::use_awaitable);
     BOOST_TEST(parts.at(0).offset == 1);  // m0's offset + 1; nothing was stored
     co_await c.async_close(asio::use_awaitable);
   });
 }
 
 // A rebalance hook that throws is the application's failure: reported as error::hook_failed,
-// which is not fatal, and the consumer keeps receiving.
+// which is not fatal, and the consumer keeps receiving. The error_info names the operation and
+// carries the hook's message.
 BOOST_AUTO_TEST_CASE(throwing_rebalance_hook_is_reported_as_hook_failed_not_fatal) {
   test::run(io, [&]() -> asio::awaitable<void> {
     co_await produce(2);
     std::vector<error_code> errors;
+    std::vector<std::string> lines;
     asiokafka::consumer_options opts;
     opts.hooks.on_assigned = [](const topic_partition_list&) -> asio::awaitable<void> {
       throw std::runtime_error("hook failure");
       co_return;
     };
-    opts.on_error = [&](const error_code& ec, std::string_view) { errors.push_back(ec); };
+    opts.on_error = [&](const asiokafka::error_info& e) {
+      errors.push_back(e.code);
+      lines.push_back(e.describe());
+    };
     consumer c(io.get_executor(), test::consumer_config(kafka.bootstrap_servers(), group), opts);
     c.subscribe({topic});
     for (int i = 0; i < 2; ++i) {
@@ -463,6 +468,7 @@ BOOST_AUTO_TEST_CASE(throwing_rebalance_hook_is_reported_as_hook_failed_not_fata
       BOOST_TEST(m.offset() == i);
     }
     BOOST_TEST(std::count(errors.begin(), errors.end(), asiokafka::error::hook_failed) == 1);
+    BOOST_TEST(std::count(lines.begin(), lines.end(), "hook: on_assigned threw: hook failure") == 1);
     for (const auto& ec : errors) BOOST_TEST(!asiokafka::is_fatal(ec), ec.message());
     BOOST_TEST(!c.fatal_error());
     co_await c.async_close(asio::use_awaitable);

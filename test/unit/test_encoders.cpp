@@ -397,7 +397,7 @@ BOOST_AUTO_TEST_CASE(throwing_encoder_fails_the_publish_and_produces_nothing) {
   test::run(io, [&]() -> asio::awaitable<void> {
     asiokafka::consumer c(co_await asio::this_coro::executor,
                           test::consumer_config(kafka.bootstrap_servers(), test::unique_name("count")));
-    const auto marks = co_await c.async_watermarks(out, 0, 10s, asio::use_awaitable);
+    const auto marks = co_await c.async_watermarks(out, 0, {10s}, asio::use_awaitable);
     on_out = static_cast<std::size_t>(marks.high - marks.low);
     co_await c.async_close(asio::use_awaitable);
   });

@@ -5,6 +5,7 @@
 
 #include <asiokafka/config/config_error.hpp>
 #include <asiokafka/error.hpp>
+#include <asiokafka/sinks.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
@@ -114,6 +115,26 @@ BOOST_AUTO_TEST_CASE(a_config_error_is_a_system_error_with_its_sentence) {
     BOOST_REQUIRE(config != nullptr);
     BOOST_TEST(config->key() == "linger.ms");
   }
+}
+
+// An error sink's error_info: the context is fields (operation, topic, partition, offset,
+// detail), and describe() is the line the clients log without a sink.
+BOOST_AUTO_TEST_CASE(error_info_describes_what_is_set) {
+  using asiokafka::error_info;
+  const auto code = make_kafka_error_code(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE);
+  BOOST_TEST(
+      (error_info{.code = code, .operation = "fetch", .topic = "orders", .partition = 3, .offset = 42}.describe() ==
+       "fetch orders[3]@42"));
+  BOOST_TEST((error_info{.code = code, .operation = "delivery", .topic = "orders"}.describe() == "delivery orders"));
+  BOOST_TEST((error_info{.code = code, .operation = "delivery", .topic = "orders", .partition = 0}.describe() ==
+              "delivery orders[0]"));
+  BOOST_TEST((error_info{.code = code, .operation = "commit", .detail = "before revoking orders[0,1]"}.describe() ==
+              "commit: before revoking orders[0,1]"));
+  BOOST_TEST((error_info{.code = code, .operation = "client"}.describe() == "client"));
+  const error_info defaults{};
+  BOOST_TEST(defaults.partition == -1);
+  BOOST_TEST(defaults.offset == asiokafka::offsets::invalid);
+  BOOST_TEST(!defaults.code);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

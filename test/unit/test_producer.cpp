@@ -6,6 +6,8 @@
 #include <asiokafka/producer.hpp>
 #include <asiokafka/testing/embedded_kafka.hpp>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
@@ -152,11 +154,20 @@ BOOST_AUTO_TEST_CASE(produce_waiting_past_cancel_after_is_never_produced) {
   });
 }
 
+// The failure's context is the error_info's fields, not only text: the operation, the topic
+// and the partition the record was produced to.
 BOOST_AUTO_TEST_CASE(fire_and_forget_failures_reach_error_sink) {
-  std::vector<std::string> contexts;
+  struct failure {
+    error_code code;
+    std::string operation, topic, line;
+    std::int32_t partition;
+  };
+  std::vector<failure> failures;
   test::run(io, [&]() -> asio::awaitable<void> {
     asiokafka::producer_options opts;
-    opts.on_error = [&](const error_code&, std::string_view ctx) { contexts.emplace_back(ctx); };
+    opts.on_error = [&](const asiokafka::error_info& e) {
+      failures.push_back({e.code, std::string(e.operation), std::string(e.topic), e.describe(), e.partition});
+    };
     producer p(io.get_executor(),
                test::producer_config(kafka.bootstrap_servers(),
                                      {{"topic.metadata.propagation.max.ms", "200"}, {"message.timeout.ms", "3000"}}),
@@ -167,8 +178,12 @@ BOOST_AUTO_TEST_CASE(fire_and_forget_failures_reach_error_sink) {
     BOOST_TEST(p.delivered() == 1u);
     BOOST_TEST(p.failed() == 1u);
   });
-  BOOST_REQUIRE_EQUAL(contexts.size(), 1u);
-  BOOST_TEST(contexts[0].find(topic) != std::string::npos);
+  BOOST_REQUIRE_EQUAL(failures.size(), 1u);
+  BOOST_TEST((failures[0].code == asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)));
+  BOOST_TEST(failures[0].operation == "delivery");
+  BOOST_TEST(failures[0].topic == topic);
+  BOOST_TEST(failures[0].partition == 7);
+  BOOST_TEST(failures[0].line == "delivery " + topic + "[7]");
 }
 
 BOOST_AUTO_TEST_CASE(produce_after_close_reports_closed) {
@@ -189,13 +204,13 @@ BOOST_AUTO_TEST_SUITE(test_producer_options)
 
 BOOST_AUTO_TEST_CASE(sinks_are_shared_with_the_consumer) {
   int errors = 0;
-  asiokafka::producer_options popts{.on_error = [&](const error_code&, std::string_view) { ++errors; },
+  asiokafka::producer_options popts{.on_error = [&](const asiokafka::error_info&) { ++errors; },
                                     .on_statistics = [](std::string_view) {}};
   asiokafka::consumer_options copts{.on_error = popts.on_error, .on_statistics = popts.on_statistics};
   static_assert(std::is_same_v<decltype(popts.on_error), asiokafka::error_sink>);
   static_assert(std::is_same_v<decltype(copts.on_statistics), decltype(popts.on_statistics)>);
-  copts.on_error(asiokafka::error::closed, "");
-  popts.on_error(asiokafka::error::closed, "");
+  copts.on_error({.code = asiokafka::error::closed});
+  popts.on_error({.code = asiokafka::error::closed});
   BOOST_TEST(errors == 2);
 }
 

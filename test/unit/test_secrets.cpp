@@ -142,8 +142,8 @@ BOOST_AUTO_TEST_CASE(logs_and_errors_of_failing_clients_never_show_the_password)
   auto sink = [&](asiokafka::log_level, std::string_view facility, std::string_view line) {
     lines.push_back(std::string(facility) + " " + std::string(line));
   };
-  auto error_sink = [&](const asiokafka::error_code& ec, std::string_view context) {
-    lines.push_back("error " + ec.message() + " " + std::string(context));
+  auto error_sink = [&](const asiokafka::error_info& e) {
+    lines.push_back("error " + e.code.message() + " " + e.describe());
   };
   client_options broker = sasl_options("127.0.0.1:1");
   broker.raw.emplace("debug", "all");

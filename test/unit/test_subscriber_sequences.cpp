@@ -130,7 +130,7 @@ class scripted_source final : public record_source {
         case script::event::fatal: {
           const auto ec = asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__FATAL);
           fatal_reason_ = "fenced by the script";
-          options_.on_error(ec, "fatal: " + fatal_reason_);
+          options_.on_error({.code = ec, .operation = "fatal", .detail = fatal_reason_});
           co_return done(ec);
         }
       }
