@@ -51,7 +51,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t batch_max = 1024;            // receive-batch: at most this many per call
+constexpr std::size_t batch_max = 1024;  // receive-batch: at most this many per call
 constexpr auto consume_deadline = std::chrono::seconds(1800);
 
 // BENCH_CONSUMER_CONFIG="key=value,key=value": the driver's consumer settings, given to every
@@ -65,7 +65,8 @@ std::map<std::string, std::string> extra_config(const char* variable) {
     const auto item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const auto eq = item.find('=');
-    if (eq == std::string_view::npos) throw std::invalid_argument(std::string(variable) + ": no '=' in " + std::string(item));
+    if (eq == std::string_view::npos)
+      throw std::invalid_argument(std::string(variable) + ": no '=' in " + std::string(item));
     out.emplace(item.substr(0, eq), item.substr(eq + 1));
   }
   return out;
@@ -322,8 +323,8 @@ int transform(const std::string& brokers, const std::string& topic, const std::s
   s.max_concurrency = 8;  // the partitions, in parallel
   if (exactly_once) s.guarantee = asiokafka::processing_guarantee::exactly_once;
   bench::tally t;
-  const auto& stats = app.subscriber<bench::person>(
-      {topic}, s, [&](bench::person p, asiokafka::context& ctx) -> asio::awaitable<void> {
+  const auto& stats =
+      app.subscriber<bench::person>({topic}, s, [&](bench::person p, asiokafka::context& ctx) -> asio::awaitable<void> {
         asiokafka::publish_options po;
         po.partition = ctx.partition();
         co_await ctx.publish(out_topic, p, po);
@@ -342,9 +343,9 @@ int transform(const std::string& brokers, const std::string& topic, const std::s
     io.stop();
   });
   status = run_io(io, consume_deadline, status);
-  t.print(0, "\"handled\": " + std::to_string(stats.handled.load()) + ", \"transactions\": " +
-                 std::to_string(stats.transactions_committed.load()) + ", \"aborted\": " +
-                 std::to_string(stats.transactions_aborted.load()));
+  t.print(0, "\"handled\": " + std::to_string(stats.handled.load()) +
+                 ", \"transactions\": " + std::to_string(stats.transactions_committed.load()) +
+                 ", \"aborted\": " + std::to_string(stats.transactions_aborted.load()));
   return status != 0 || stats.failed.load() != 0;
 }
 
@@ -461,8 +462,7 @@ int request(const std::string& brokers, const std::string& topic, long long coun
   asio::io_context io(1);
   asiokafka::broker app(io.get_executor(), broker_options(brokers));
   constexpr auto request_timeout = 60s;
-  long long next = 0, answered = 0, mismatched = 0, errors = 0, outstanding = 0, max_outstanding = 0,
-            workers_done = 0;
+  long long next = 0, answered = 0, mismatched = 0, errors = 0, outstanding = 0, max_outstanding = 0, workers_done = 0;
   std::map<std::string, long long> error_kinds;
   std::vector<double> rtt_ms;
   rtt_ms.reserve(static_cast<std::size_t>(count));
@@ -485,8 +485,7 @@ int request(const std::string& brokers, const std::string& topic, long long coun
 
   auto one = [&](long long id) -> asio::awaitable<void> {
     // Named, not a temporary in the co_await expression (GCC 12, see README "Known limits").
-    const bench::person rq{"user-" + std::to_string(id), static_cast<int>(18 + id % 80),
-                           std::string(60, 'x')};
+    const bench::person rq{"user-" + std::to_string(id), static_cast<int>(18 + id % 80), std::string(60, 'x')};
     const auto t0 = std::chrono::steady_clock::now();
     auto [ec, rep] = co_await app.async_request<bench::person>(topic, rq, {.timeout = request_timeout},
                                                                asio::as_tuple(asio::use_awaitable));
@@ -634,8 +633,7 @@ int respond(const std::string& brokers, const std::string& topic, const std::str
       static_cast<unsigned long long>(stats.replies_failed.load()),
       static_cast<unsigned long long>(stats.replies_unroutable.load()));
   std::fflush(stdout);
-  return status != 0 || stats.failed.load() != 0 || stats.decode_failed.load() != 0 ||
-         stats.replies_failed.load() != 0;
+  return status != 0 || stats.failed.load() != 0 || stats.decode_failed.load() != 0 || stats.replies_failed.load() != 0;
 }
 
 int usage() {

@@ -131,11 +131,12 @@ class latency_samples {
   std::string summary() {
     std::sort(samples_.begin(), samples_.end());
     char out[256];
-    std::snprintf(out, sizeof out,
-                  "\"samples\": %zu, \"warmup\": %lld, \"probes\": %lld, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f, "
-                  "\"max_ms\": %.4f",
-                  samples_.size(), static_cast<long long>(warmup_), static_cast<long long>(probes_), percentile_ms(0.5), percentile_ms(0.99),
-                  percentile_ms(0.999), samples_.empty() ? 0.0 : static_cast<double>(samples_.back()) / 1e6);
+    std::snprintf(
+        out, sizeof out,
+        "\"samples\": %zu, \"warmup\": %lld, \"probes\": %lld, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f, "
+        "\"max_ms\": %.4f",
+        samples_.size(), static_cast<long long>(warmup_), static_cast<long long>(probes_), percentile_ms(0.5),
+        percentile_ms(0.99), percentile_ms(0.999), samples_.empty() ? 0.0 : static_cast<double>(samples_.back()) / 1e6);
     return out;
   }
 

@@ -142,7 +142,8 @@ int raw_consume(const struct raw_config* cfg, raw_on_record on_record, raw_on_as
 void raw_print_result(const struct raw_result* r, const char* extra_json) {
   int64_t sum = 0;
   for (int p = 0; p < RAW_MAX_PARTITIONS; ++p) sum += r->next_offset[p];
-  printf("{\"count\": %" PRId64 ", \"bytes\": %" PRId64 ", \"elapsed_s\": %.6f, \"join_s\": %.3f, "
+  printf("{\"count\": %" PRId64 ", \"bytes\": %" PRId64
+         ", \"elapsed_s\": %.6f, \"join_s\": %.3f, "
          "\"offsets_sum\": %" PRId64 ", \"out_of_order\": %" PRId64 "%s%s}\n",
          r->count, r->bytes, r->last_s - r->first_s, r->assigned_s, sum, r->out_of_order,
          extra_json && *extra_json ? ", " : "", extra_json ? extra_json : "");

@@ -27,12 +27,12 @@ struct raw_config {
 
 struct raw_result {
   int64_t count;
-  int64_t bytes;          /* payload bytes */
-  double first_s;         /* monotonic time of the first record */
-  double last_s;          /* monotonic time of the last record */
-  double assigned_s;      /* monotonic time the assignment arrived */
+  int64_t bytes;                           /* payload bytes */
+  double first_s;                          /* monotonic time of the first record */
+  double last_s;                           /* monotonic time of the last record */
+  double assigned_s;                       /* monotonic time the assignment arrived */
   int64_t next_offset[RAW_MAX_PARTITIONS]; /* per partition: last offset seen + 1 */
-  int64_t out_of_order;   /* records whose offset was not the partition's next one */
+  int64_t out_of_order;                    /* records whose offset was not the partition's next one */
 };
 
 /* Called for every record (may be NULL). */

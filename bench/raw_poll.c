@@ -58,7 +58,8 @@ static int create_topic(const char* brokers, const char* topic, int partitions) 
     status = 1;
   } else {
     size_t n = 0;
-    const rd_kafka_topic_result_t** res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    const rd_kafka_topic_result_t** res =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
     for (size_t i = 0; i < n; ++i) {
       if (rd_kafka_topic_result_error(res[i])) {
         fprintf(stderr, "create-topic %s: %s\n", topic, rd_kafka_topic_result_error_string(res[i]));
@@ -283,7 +284,8 @@ static int produce_rate(const char* brokers, const char* topic, int64_t rate, do
   rd_kafka_destroy(rk);
   qsort(st.acks_ns, (size_t)st.acks, sizeof(int64_t), compare_i64);
   printf("{\"sent\": %" PRId64 ", \"warmup\": %" PRId64 ", \"probes\": %d, \"elapsed_s\": %.3f, \"failed\": %" PRId64
-         ", \"ack_samples\": %" PRId64 ", \"ack_p50_ms\": %.4f, \"ack_p99_ms\": %.4f, \"ack_p999_ms\": %.4f, "
+         ", \"ack_samples\": %" PRId64
+         ", \"ack_p50_ms\": %.4f, \"ack_p99_ms\": %.4f, \"ack_p999_ms\": %.4f, "
          "\"ack_max_ms\": %.4f}\n",
          sent, warmup, partitions, elapsed, st.failed, st.acks, percentile_ms(st.acks_ns, st.acks, 0.5),
          percentile_ms(st.acks_ns, st.acks, 0.99), percentile_ms(st.acks_ns, st.acks, 0.999),

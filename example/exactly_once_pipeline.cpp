@@ -78,8 +78,8 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
 
   int done = 0, aborted = 0;
   while (done < amounts) {
-    auto [rec, batch] = co_await consumer.async_receive_batch(
-        500, asiokafka::cancel_after(500ms, asio::as_tuple(use_awaitable)));
+    auto [rec, batch] =
+        co_await consumer.async_receive_batch(500, asiokafka::cancel_after(500ms, asio::as_tuple(use_awaitable)));
     if (rec) continue;  // nothing within 500 ms
     in_transaction = true;
     producer.begin_transaction();
@@ -93,8 +93,8 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
     }
     asiokafka::topic_partition_list offsets;
     for (const auto& [tp, offset] : next) offsets.push_back({tp.first, tp.second, offset});
-    auto [ec] = co_await producer.async_send_offsets_to_transaction(offsets, consumer, txn_call,
-                                                                    asio::as_tuple(use_awaitable));
+    auto [ec] =
+        co_await producer.async_send_offsets_to_transaction(offsets, consumer, txn_call, asio::as_tuple(use_awaitable));
     if (!ec) std::tie(ec) = co_await producer.async_commit_transaction(txn_call, asio::as_tuple(use_awaitable));
     if (ec && asiokafka::is_fatal(ec)) {  // fenced: another instance took over
       std::cerr << "fatal: " << ec.message() << "\n";
@@ -111,8 +111,7 @@ asio::awaitable<int> pipeline(const asiokafka::config_composer& composer) {
     in_transaction = false;
     transaction_ended.cancel();
   }
-  std::cout << "pipeline: " << done << " amounts doubled and committed in transactions (" << aborted
-            << " aborted)\n";
+  std::cout << "pipeline: " << done << " amounts doubled and committed in transactions (" << aborted << " aborted)\n";
   co_await producer.async_close(use_awaitable);
   co_await consumer.async_close(use_awaitable);
   co_return 0;
@@ -167,20 +166,25 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   int status = 1;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await fill(composer);
-    status = co_await pipeline(composer);
-    if (status == 0 && co_await verify(composer)) std::cout << "exactly-once pipeline OK\n";
-    else status = 1;
-  }, [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "exactly_once_pipeline: " << ex.what() << "\n";
-    }
-    status = 1;
-  });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await fill(composer);
+        status = co_await pipeline(composer);
+        if (status == 0 && co_await verify(composer))
+          std::cout << "exactly-once pipeline OK\n";
+        else
+          status = 1;
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          std::cerr << "exactly_once_pipeline: " << ex.what() << "\n";
+        }
+        status = 1;
+      });
   io.run();
   return status;
 }

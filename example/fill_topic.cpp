@@ -34,9 +34,12 @@ int main(int argc, char** argv) {
   long count = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--brokers") brokers = argv[i + 1];
-    else if (arg == "--topic") topic = argv[i + 1];
-    else if (arg == "--count") count = std::stol(argv[i + 1]);
+    if (arg == "--brokers")
+      brokers = argv[i + 1];
+    else if (arg == "--topic")
+      topic = argv[i + 1];
+    else if (arg == "--count")
+      count = std::stol(argv[i + 1]);
   }
   if (count <= 0) {
     std::cerr << "usage: fill_topic --count N [--topic T] [--brokers host:port]\n";
@@ -55,24 +58,27 @@ int main(int argc, char** argv) {
   asiokafka::producer producer(io.get_executor(), asiokafka::config_composer(broker).compose_producer(producer_scope));
   const auto start = std::chrono::steady_clock::now();
   int exit_code = 0;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    std::string value;
-    for (long i = 0; i < count; ++i) {
-      person p{"person-" + std::to_string(i), static_cast<int>(i % 100), std::string(48, 'x')};
-      asiokafka::json::encode(p, value);
-      producer.produce(asiokafka::record{topic, {}, std::to_string(i), value, {}, {}});
-    }
-    co_await producer.async_flush(asio::use_awaitable);
-    co_await producer.async_close(asio::use_awaitable);
-  }, [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "fill failed: " << ex.what() << "\n";
-    }
-    exit_code = 1;
-  });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        std::string value;
+        for (long i = 0; i < count; ++i) {
+          person p{"person-" + std::to_string(i), static_cast<int>(i % 100), std::string(48, 'x')};
+          asiokafka::json::encode(p, value);
+          producer.produce(asiokafka::record{topic, {}, std::to_string(i), value, {}, {}});
+        }
+        co_await producer.async_flush(asio::use_awaitable);
+        co_await producer.async_close(asio::use_awaitable);
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          std::cerr << "fill failed: " << ex.what() << "\n";
+        }
+        exit_code = 1;
+      });
   io.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "filled " << topic << ": " << producer.delivered() << " delivered, " << producer.failed()

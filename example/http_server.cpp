@@ -64,8 +64,8 @@ asio::awaitable<void> serve(tcp::socket socket, const asiokafka::broker& app) {
   if (ec) co_return;
   const response r = route(request, app);
   const std::string text = "HTTP/1.1 " + r.status + "\r\nContent-Type: " + r.content_type +
-                           "\r\nContent-Length: " + std::to_string(r.body.size()) +
-                           "\r\nConnection: close\r\n\r\n" + r.body;
+                           "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" +
+                           r.body;
   co_await asio::async_write(socket, asio::buffer(text), asio::as_tuple(asio::use_awaitable));
 }
 
@@ -97,9 +97,12 @@ int main(int argc, char** argv) {
   bool self_test = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--brokers" && i + 1 < argc) brokers = argv[++i];
-    else if (arg == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::stoi(argv[++i]));
-    else if (arg == "--self-test") self_test = true;
+    if (arg == "--brokers" && i + 1 < argc)
+      brokers = argv[++i];
+    else if (arg == "--port" && i + 1 < argc)
+      port = static_cast<unsigned short>(std::stoi(argv[++i]));
+    else if (arg == "--self-test")
+      self_test = true;
     else {
       std::cerr << "usage: http_server [--brokers host:port] [--port N] [--self-test]\n";
       return 2;
@@ -125,17 +128,17 @@ int main(int argc, char** argv) {
   std::mutex log_mutex;
   options.on_span = [&](const asiokafka::span_event& e) {  // W3C trace ids, as JSON lines
     const char* kinds[] = {"process", "publish", "request"};
-    boost::json::object line{{"span", e.name},
-                             {"kind", kinds[static_cast<int>(e.span_kind)]},
-                             {"phase", e.span_phase == asiokafka::span_event::phase::start ? "start" : "end"},
-                             {"trace_id", e.context->trace_id_hex()},
-                             {"span_id", e.context->span_id_hex()},
-                             {"topic", e.topic},
-                             {"partition", e.partition},
-                             {"offset", e.offset},
-                             {"correlation_id", e.correlation_id},
-                             {"time_us", std::chrono::duration_cast<std::chrono::microseconds>(
-                                             e.time.time_since_epoch()).count()}};
+    boost::json::object line{
+        {"span", e.name},
+        {"kind", kinds[static_cast<int>(e.span_kind)]},
+        {"phase", e.span_phase == asiokafka::span_event::phase::start ? "start" : "end"},
+        {"trace_id", e.context->trace_id_hex()},
+        {"span_id", e.context->span_id_hex()},
+        {"topic", e.topic},
+        {"partition", e.partition},
+        {"offset", e.offset},
+        {"correlation_id", e.correlation_id},
+        {"time_us", std::chrono::duration_cast<std::chrono::microseconds>(e.time.time_since_epoch()).count()}};
     if (e.parent_span_id) line["parent_span_id"] = asiokafka::trace_context::hex(*e.parent_span_id);
     if (e.error) line["error"] = e.error_text;
     std::lock_guard lock(log_mutex);
@@ -168,49 +171,53 @@ int main(int argc, char** argv) {
   });
 
   if (self_test) {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      for (int i = 0; i < 10; ++i) {
-        page_view v{"/page/" + std::to_string(i), "user-" + std::to_string(i % 3)};
-        co_await page_views.async_publish(v, {}, asio::use_awaitable);
-      }
-      std::string body;
-      asio::steady_timer timer(io);
-      for (int attempt = 0; attempt < 300 && body != "{\"views\":10}\n"; ++attempt) {
-        body = co_await get(port, "/stats");
-        timer.expires_after(std::chrono::milliseconds(100));
-        co_await timer.async_wait(asio::use_awaitable);
-      }
-      std::cout << "GET /stats -> " << body;
-      if (body != "{\"views\":10}\n") exit_code = 1;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (int i = 0; i < 10; ++i) {
+            page_view v{"/page/" + std::to_string(i), "user-" + std::to_string(i % 3)};
+            co_await page_views.async_publish(v, {}, asio::use_awaitable);
+          }
+          std::string body;
+          asio::steady_timer timer(io);
+          for (int attempt = 0; attempt < 300 && body != "{\"views\":10}\n"; ++attempt) {
+            body = co_await get(port, "/stats");
+            timer.expires_after(std::chrono::milliseconds(100));
+            co_await timer.async_wait(asio::use_awaitable);
+          }
+          std::cout << "GET /stats -> " << body;
+          if (body != "{\"views\":10}\n") exit_code = 1;
 
-      const std::string metrics = co_await get(port, "/metrics");
-      const std::string handled = "asiokafka_subscriber_handled_total{subscriber=\"page-view-counter\"} 10\n";
-      std::cout << "GET /metrics -> " << (metrics.find(handled) != std::string::npos ? "" : "MISSING ") << handled;
-      if (metrics.find(handled) == std::string::npos) exit_code = 1;
+          const std::string metrics = co_await get(port, "/metrics");
+          const std::string handled = "asiokafka_subscriber_handled_total{subscriber=\"page-view-counter\"} 10\n";
+          std::cout << "GET /metrics -> " << (metrics.find(handled) != std::string::npos ? "" : "MISSING ") << handled;
+          if (metrics.find(handled) == std::string::npos) exit_code = 1;
 
-      const std::string health = co_await get(port, "/health");
-      std::cout << "GET /health -> " << health;
-      if (health.find("\"running\":true,\"assigned_partitions\":1") == std::string::npos) exit_code = 1;
+          const std::string health = co_await get(port, "/health");
+          std::cout << "GET /health -> " << health;
+          if (health.find("\"running\":true,\"assigned_partitions\":1") == std::string::npos) exit_code = 1;
 
-      const std::string asyncapi = co_await get(port, "/asyncapi.json");
-      const bool described = asyncapi.find("\"asyncapi\":\"3.0.0\"") != std::string::npos &&
-                             asyncapi.find("\"address\":\"page-views\"") != std::string::npos &&
-                             asyncapi.find("\"page_view\"") != std::string::npos;
-      std::cout << "GET /asyncapi.json -> " << asyncapi.size() << " bytes" << (described ? "" : ", INCOMPLETE") << "\n";
-      if (!described) exit_code = 1;
-      std::cout << "spans of handled records logged: " << handled_spans.load() << "\n";
-      if (handled_spans.load() != 10) exit_code = 1;
-      app.stop();
-    }, [&](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        std::cerr << "self-test error: " << ex.what() << "\n";
-      }
-      exit_code = 1;
-      app.stop();
-    });
+          const std::string asyncapi = co_await get(port, "/asyncapi.json");
+          const bool described = asyncapi.find("\"asyncapi\":\"3.0.0\"") != std::string::npos &&
+                                 asyncapi.find("\"address\":\"page-views\"") != std::string::npos &&
+                                 asyncapi.find("\"page_view\"") != std::string::npos;
+          std::cout << "GET /asyncapi.json -> " << asyncapi.size() << " bytes" << (described ? "" : ", INCOMPLETE")
+                    << "\n";
+          if (!described) exit_code = 1;
+          std::cout << "spans of handled records logged: " << handled_spans.load() << "\n";
+          if (handled_spans.load() != 10) exit_code = 1;
+          app.stop();
+        },
+        [&](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            std::cerr << "self-test error: " << ex.what() << "\n";
+          }
+          exit_code = 1;
+          app.stop();
+        });
   }
   io.run();
   // The verdict once everything ended, async_run's outcome included.

@@ -67,8 +67,7 @@ asio::awaitable<int> describe(asiokafka::admin& a, const std::string& group, asi
   }
   const auto& g = described[0];
   std::cout << "group " << g.group_id << "  protocol " << (g.type.empty() ? "-" : g.type) << "  state " << g.state
-            << "  assignor "
-            << (g.assignor.empty() ? "-" : g.assignor) << "  coordinator " << g.coordinator.id << " ("
+            << "  assignor " << (g.assignor.empty() ? "-" : g.assignor) << "  coordinator " << g.coordinator.id << " ("
             << g.coordinator.host << ":" << g.coordinator.port << ")\n";
   std::cout << "members " << g.members.size() << "\n";
   for (const auto& m : g.members) {

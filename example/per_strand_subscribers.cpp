@@ -73,24 +73,27 @@ int main() {
     done.set_value(ec);
   });
   std::atomic<bool> publish_failed = false;
-  asio::co_spawn(pool, [&]() -> asio::awaitable<void> {
-    for (int i = 0; i < messages; ++i) co_await app.async_publish("ticks", tick{i}, {}, asio::use_awaitable);
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (!stopped && tallies[0].handled + tallies[1].handled + tallies[2].handled < 3 * messages) {
-      timer.expires_after(std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-    app.stop();
-  }, [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "publish failed: " << ex.what() << "\n";
-    }
-    publish_failed = true;
-    app.stop();
-  });
+  asio::co_spawn(
+      pool,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < messages; ++i) co_await app.async_publish("ticks", tick{i}, {}, asio::use_awaitable);
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (!stopped && tallies[0].handled + tallies[1].handled + tallies[2].handled < 3 * messages) {
+          timer.expires_after(std::chrono::milliseconds(20));
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+        app.stop();
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          std::cerr << "publish failed: " << ex.what() << "\n";
+        }
+        publish_failed = true;
+        app.stop();
+      });
 
   const auto ec = done.get_future().get();
   pool.join();

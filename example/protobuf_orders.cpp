@@ -194,56 +194,63 @@ int main(int argc, char** argv) {
   }
 
   // Stops the broker once every order is billed and the JSON record refused.
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    const bool done = co_await asiokafka::testing::wait_until(
-        [&] { return billed == order_count && billing_stats.decode_failed == 1; }, 90s);
-    if (!done) std::cerr << "protobuf_orders: not done within 90 s, stopping\n";
-    app.stop();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const bool done = co_await asiokafka::testing::wait_until(
+            [&] { return billed == order_count && billing_stats.decode_failed == 1; }, 90s);
+        if (!done) std::cerr << "protobuf_orders: not done within 90 s, stopping\n";
+        app.stop();
+      },
+      asio::detached);
 
   int status = 1;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    auto [ec] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      std::cerr << "protobuf_orders: the broker stopped with " << ec.message() << "\n";
-      co_return;
-    }
-    std::cout << "billing: " << billing_stats.handled << " orders handled, " << billing_stats.decode_failed
-              << " record refused by the protobuf decoder\n";
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto [ec] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+          std::cerr << "protobuf_orders: the broker stopped with " << ec.message() << "\n";
+          co_return;
+        }
+        std::cout << "billing: " << billing_stats.handled << " orders handled, " << billing_stats.decode_failed
+                  << " record refused by the protobuf decoder\n";
 
-    const std::string reader_group = "protobuf-reader-" + run;
-    const auto records = co_await read_back(brokers, invoices_topic, reader_group, order_count);
-    bool ok = records.size() == static_cast<std::size_t>(order_count) && billing_stats.decode_failed == 1 && documented == 2;
-    std::map<std::string, std::int64_t> totals;
-    for (const auto& record : records) {
-      const auto invoice = protobuf_decoder<pb::Invoice>()(record);  // throws if not protobuf
-      totals[invoice.order_id()] = invoice.total_cents();
-    }
-    for (int i = 1; i <= order_count; ++i) {
-      const auto it = totals.find("order-" + std::to_string(i));
-      if (it == totals.end() || it->second != expected_total(i)) ok = false;
-    }
-    if (!records.empty()) {
-      const auto& first = records.front();
-      const auto invoice = protobuf_decoder<pb::Invoice>()(first);
-      std::cout << "invoice " << invoice.order_id() << " for " << invoice.customer() << ": "
-                << invoice.total_cents() << " cents, " << first.payload().size() << " bytes, content-type "
-                << asiokafka::wire::content_type(first).value_or("<none>") << "\n";
-    }
-    std::cout << records.size() << " invoices read back, " << totals.size() << " distinct\n";
-    if (ok) {
-      std::cout << "protobuf orders OK\n";
-      status = 0;
-    }
-  }, [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "protobuf_orders: " << ex.what() << "\n";
-    }
-    status = 1;
-  });
+        const std::string reader_group = "protobuf-reader-" + run;
+        const auto records = co_await read_back(brokers, invoices_topic, reader_group, order_count);
+        bool ok = records.size() == static_cast<std::size_t>(order_count) && billing_stats.decode_failed == 1 &&
+                  documented == 2;
+        std::map<std::string, std::int64_t> totals;
+        for (const auto& record : records) {
+          const auto invoice = protobuf_decoder<pb::Invoice>()(record);  // throws if not protobuf
+          totals[invoice.order_id()] = invoice.total_cents();
+        }
+        for (int i = 1; i <= order_count; ++i) {
+          const auto it = totals.find("order-" + std::to_string(i));
+          if (it == totals.end() || it->second != expected_total(i)) ok = false;
+        }
+        if (!records.empty()) {
+          const auto& first = records.front();
+          const auto invoice = protobuf_decoder<pb::Invoice>()(first);
+          std::cout << "invoice " << invoice.order_id() << " for " << invoice.customer() << ": "
+                    << invoice.total_cents() << " cents, " << first.payload().size() << " bytes, content-type "
+                    << asiokafka::wire::content_type(first).value_or("<none>") << "\n";
+        }
+        std::cout << records.size() << " invoices read back, " << totals.size() << " distinct\n";
+        if (ok) {
+          std::cout << "protobuf orders OK\n";
+          status = 0;
+        }
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          std::cerr << "protobuf_orders: " << ex.what() << "\n";
+        }
+        status = 1;
+      });
   io.run();
   google::protobuf::ShutdownProtobufLibrary();
   return status;

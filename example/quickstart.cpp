@@ -101,25 +101,28 @@ int main(int argc, char** argv) {
   });
 
   bool publish_failed = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    for (int i = 1; i <= orders; ++i) {
-      order o{"order-" + std::to_string(i), i % 2 ? "ada" : "linus", 9.5 * i, {"book", "pen"}, std::nullopt};
-      if (i == 3) o.note = "gift wrap";
-      asiokafka::publish_options po;
-      po.key = o.customer;
-      auto dr = co_await app.async_publish(topic, o, po, asio::use_awaitable);
-      std::cout << "published " << o.id << " -> " << dr.topic << "[" << dr.partition << "]@" << dr.offset << "\n";
-    }
-  }, [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "publish failed: " << ex.what() << "\n";
-    }
-    publish_failed = true;
-    app.stop();
-  });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 1; i <= orders; ++i) {
+          order o{"order-" + std::to_string(i), i % 2 ? "ada" : "linus", 9.5 * i, {"book", "pen"}, std::nullopt};
+          if (i == 3) o.note = "gift wrap";
+          asiokafka::publish_options po;
+          po.key = o.customer;
+          auto dr = co_await app.async_publish(topic, o, po, asio::use_awaitable);
+          std::cout << "published " << o.id << " -> " << dr.topic << "[" << dr.partition << "]@" << dr.offset << "\n";
+        }
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          std::cerr << "publish failed: " << ex.what() << "\n";
+        }
+        publish_failed = true;
+        app.stop();
+      });
 
   bool ok = false;
   app.async_run([&](asiokafka::error_code ec) {

@@ -96,10 +96,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
       // Two subscribers of one group with the subscriber scope each: ids must differ or fail.
-      const auto both = composer.compose_consumers(
-          {{.name = "a", .options = subscriber}, {.name = "b", .options = subscriber,
-                                                  .owned = {{"enable.auto.offset.store", "false",
-                                                             "at-least-once acks"}}}});
+      const auto both =
+          composer.compose_consumers({{.name = "a", .options = subscriber},
+                                      {.name = "b",
+                                       .options = subscriber,
+                                       .owned = {{"enable.auto.offset.store", "false", "at-least-once acks"}}}});
       for (const auto& c : both) check(c, p);
     } catch (const asiokafka::config_error& e) {
       if (leaks(e.what(), p)) std::abort();

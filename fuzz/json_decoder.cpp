@@ -56,8 +56,7 @@ struct order {
   std::optional<boost::json::value> extra;
 };
 BOOST_DESCRIBE_STRUCT(order, (),
-                      (id, state, ship_to, bill_to, lines, counters, history, tags, gift, priority,
-                       weight, extra))
+                      (id, state, ship_to, bill_to, lines, counters, history, tags, gift, priority, weight, extra))
 
 // Every member kind the flat-struct path takes: decoded by it and by the document path,
 // which must agree on every payload.
@@ -81,15 +80,13 @@ BOOST_DESCRIBE_STRUCT(flat, (), (b, u8, i16, i64, u64, d, f, s, st, os, oi, ost)
 }  // namespace fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static asiokafka::json::decoder decoder(
-      asiokafka::json::decoder_options{.max_depth = 64, .initial_buffer_size = 256,
-                                       .max_retained_buffer_size = 64 * 1024});
+  static asiokafka::json::decoder decoder(asiokafka::json::decoder_options{
+      .max_depth = 64, .initial_buffer_size = 256, .max_retained_buffer_size = 64 * 1024});
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
 
   // The flat-struct path against the document path: same outcome, same values, same error.
-  static asiokafka::json::decoder document_only(
-      asiokafka::json::decoder_options{.max_depth = 64, .initial_buffer_size = 256,
-                                       .max_retained_buffer_size = 64 * 1024, .direct_structs = false});
+  static asiokafka::json::decoder document_only(asiokafka::json::decoder_options{
+      .max_depth = 64, .initial_buffer_size = 256, .max_retained_buffer_size = 64 * 1024, .direct_structs = false});
   {
     fuzz::flat direct, document;
     asiokafka::json::decode_error direct_err, document_err;

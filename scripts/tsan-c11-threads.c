@@ -15,15 +15,23 @@
 
 static int to_c11(int err) {
   switch (err) {
-    case 0: return thrd_success;
-    case ENOMEM: return thrd_nomem;
-    case EBUSY: return thrd_busy;
-    case ETIMEDOUT: return thrd_timedout;
-    default: return thrd_error;
+    case 0:
+      return thrd_success;
+    case ENOMEM:
+      return thrd_nomem;
+    case EBUSY:
+      return thrd_busy;
+    case ETIMEDOUT:
+      return thrd_timedout;
+    default:
+      return thrd_error;
   }
 }
 
-struct start { thrd_start_t func; void* arg; };
+struct start {
+  thrd_start_t func;
+  void* arg;
+};
 
 static void* trampoline(void* p) {
   struct start s = *(struct start*)p;

@@ -18,30 +18,42 @@ boost::system::error_condition kafka_condition(const boost::system::error_catego
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: return generic(errc::timed_out);
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+      return generic(errc::timed_out);
     case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION: return generic(errc::connection_reset);
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: return generic(errc::not_connected);
-    case RD_KAFKA_RESP_ERR__RESOLVE: return generic(errc::host_unreachable);
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+      return generic(errc::connection_reset);
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+      return generic(errc::not_connected);
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+      return generic(errc::host_unreachable);
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED: return generic(errc::permission_denied);
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL: return generic(errc::no_buffer_space);
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return generic(errc::permission_denied);
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return generic(errc::no_buffer_space);
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
     case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
-    case RD_KAFKA_RESP_ERR_INVALID_REQUEST: return generic(errc::invalid_argument);
+    case RD_KAFKA_RESP_ERR_INVALID_REQUEST:
+      return generic(errc::invalid_argument);
     case RD_KAFKA_RESP_ERR__DESTROY:
     case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: return generic(errc::operation_canceled);
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+      return generic(errc::operation_canceled);
     case RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED:
-    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION: return generic(errc::not_supported);
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: return generic(errc::message_size);
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+      return generic(errc::not_supported);
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+      return generic(errc::message_size);
     case RD_KAFKA_RESP_ERR__IN_PROGRESS:
-    case RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS: return generic(errc::operation_in_progress);
-    default: return {ev, category};
+    case RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS:
+      return generic(errc::operation_in_progress);
+    default:
+      return {ev, category};
   }
 }
 
@@ -50,24 +62,37 @@ class asiokafka_category_impl final : public boost::system::error_category {
   const char* name() const noexcept override { return "asiokafka"; }
   std::string message(int ev) const override {
     switch (static_cast<error>(ev)) {
-      case error::closed: return "client closed";
-      case error::fatal: return "client hit a fatal error";
-      case error::invalid_config: return "invalid configuration";
-      case error::decode_failed: return "message could not be decoded";
-      case error::already_pending: return "operation already pending";
-      case error::not_assigned: return "partition not assigned";
-      case error::hook_failed: return "a startup, shutdown or rebalance hook failed";
-      case error::timeout: return "no reply within the request timeout";
-      case error::handler_failed: return "the handler failed";
-      case error::encode_failed: return "the value could not be encoded";
+      case error::closed:
+        return "client closed";
+      case error::fatal:
+        return "client hit a fatal error";
+      case error::invalid_config:
+        return "invalid configuration";
+      case error::decode_failed:
+        return "message could not be decoded";
+      case error::already_pending:
+        return "operation already pending";
+      case error::not_assigned:
+        return "partition not assigned";
+      case error::hook_failed:
+        return "a startup, shutdown or rebalance hook failed";
+      case error::timeout:
+        return "no reply within the request timeout";
+      case error::handler_failed:
+        return "the handler failed";
+      case error::encode_failed:
+        return "the value could not be encoded";
     }
     return "unknown asiokafka error " + std::to_string(ev);
   }
   boost::system::error_condition default_error_condition(int ev) const noexcept override {
     switch (static_cast<error>(ev)) {
-      case error::timeout: return errc::make_error_condition(errc::timed_out);
-      case error::invalid_config: return errc::make_error_condition(errc::invalid_argument);
-      default: return {ev, *this};
+      case error::timeout:
+        return errc::make_error_condition(errc::timed_out);
+      case error::invalid_config:
+        return errc::make_error_condition(errc::invalid_argument);
+      default:
+        return {ev, *this};
     }
   }
 };
@@ -75,9 +100,7 @@ class asiokafka_category_impl final : public boost::system::error_category {
 class kafka_category_impl final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "kafka"; }
-  std::string message(int ev) const override {
-    return rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev));
-  }
+  std::string message(int ev) const override { return rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev)); }
   boost::system::error_condition default_error_condition(int ev) const noexcept override {
     return kafka_condition(*this, ev);
   }
@@ -88,18 +111,24 @@ class transaction_category_impl final : public boost::system::error_category {
   explicit transaction_category_impl(transaction_error_class c) noexcept : class_(c) {}
   const char* name() const noexcept override {
     switch (class_) {
-      case transaction_error_class::retriable: return "kafka.transaction.retriable";
-      case transaction_error_class::abortable: return "kafka.transaction.abortable";
-      case transaction_error_class::fatal: break;
+      case transaction_error_class::retriable:
+        return "kafka.transaction.retriable";
+      case transaction_error_class::abortable:
+        return "kafka.transaction.abortable";
+      case transaction_error_class::fatal:
+        break;
     }
     return "kafka.transaction.fatal";
   }
   std::string message(int ev) const override {
     std::string text = rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev));
     switch (class_) {
-      case transaction_error_class::retriable: return text + " (retriable)";
-      case transaction_error_class::abortable: return text + " (the transaction must be aborted)";
-      case transaction_error_class::fatal: break;
+      case transaction_error_class::retriable:
+        return text + " (retriable)";
+      case transaction_error_class::abortable:
+        return text + " (the transaction must be aborted)";
+      case transaction_error_class::fatal:
+        break;
     }
     return text + " (fatal: the producer is unusable)";
   }
@@ -160,9 +189,12 @@ const boost::system::error_category& transaction_category(transaction_error_clas
   static const transaction_category_impl abortable(transaction_error_class::abortable);
   static const transaction_category_impl fatal(transaction_error_class::fatal);
   switch (c) {
-    case transaction_error_class::retriable: return retriable;
-    case transaction_error_class::abortable: return abortable;
-    case transaction_error_class::fatal: break;
+    case transaction_error_class::retriable:
+      return retriable;
+    case transaction_error_class::abortable:
+      return abortable;
+    case transaction_error_class::fatal:
+      break;
   }
   return fatal;
 }
@@ -202,8 +234,7 @@ bool is_fatal(const error_code& ec) noexcept {
 
 bool is_retriable(const error_code& ec) noexcept {
   if (const auto* c = transaction_category_of(ec)) return c->error_class() == transaction_error_class::retriable;
-  return ec.category() == kafka_category() &&
-         is_retriable_code(static_cast<rd_kafka_resp_err_t>(ec.value()));
+  return ec.category() == kafka_category() && is_retriable_code(static_cast<rd_kafka_resp_err_t>(ec.value()));
 }
 
 }  // namespace asiokafka

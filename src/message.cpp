@@ -9,8 +9,7 @@ namespace {
 const rd_kafka_message_t* rdm(void* p) noexcept { return static_cast<const rd_kafka_message_t*>(p); }
 }  // namespace
 
-message::message(message&& other) noexcept
-    : handle_(std::move(other.handle_)), event_(other.event_), msg_(other.msg_) {
+message::message(message&& other) noexcept : handle_(std::move(other.handle_)), event_(other.event_), msg_(other.msg_) {
   other.event_ = nullptr;
   other.msg_ = nullptr;
 }
@@ -37,8 +36,7 @@ void message::reset() noexcept {
   handle_.reset();
 }
 
-message message::adopt_event(std::shared_ptr<detail::rd_handle> handle, void* event,
-                             const void* msg) noexcept {
+message message::adopt_event(std::shared_ptr<detail::rd_handle> handle, void* event, const void* msg) noexcept {
   message m;
   m.handle_ = std::move(handle);
   m.event_ = event;
@@ -47,13 +45,10 @@ message message::adopt_event(std::shared_ptr<detail::rd_handle> handle, void* ev
 }
 
 std::string_view message::topic() const noexcept {
-  return msg_ && rdm(msg_)->rkt ? std::string_view(rd_kafka_topic_name(rdm(msg_)->rkt))
-                                : std::string_view();
+  return msg_ && rdm(msg_)->rkt ? std::string_view(rd_kafka_topic_name(rdm(msg_)->rkt)) : std::string_view();
 }
 std::int32_t message::partition() const noexcept { return msg_ ? rdm(msg_)->partition : -1; }
-std::int64_t message::offset() const noexcept {
-  return msg_ ? rdm(msg_)->offset : RD_KAFKA_OFFSET_INVALID;
-}
+std::int64_t message::offset() const noexcept { return msg_ ? rdm(msg_)->offset : RD_KAFKA_OFFSET_INVALID; }
 
 std::optional<std::string_view> message::key() const noexcept {
   if (!msg_ || !rdm(msg_)->key) return std::nullopt;
@@ -73,9 +68,14 @@ message_timestamp message::timestamp() const noexcept {
   const std::int64_t ms = rd_kafka_message_timestamp(rdm(msg_), &type);
   message_timestamp ts;
   switch (type) {
-    case RD_KAFKA_TIMESTAMP_CREATE_TIME: ts.type = timestamp_type::create_time; break;
-    case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: ts.type = timestamp_type::log_append_time; break;
-    default: return ts;
+    case RD_KAFKA_TIMESTAMP_CREATE_TIME:
+      ts.type = timestamp_type::create_time;
+      break;
+    case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME:
+      ts.type = timestamp_type::log_append_time;
+      break;
+    default:
+      return ts;
   }
   ts.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
   return ts;
@@ -98,8 +98,7 @@ std::vector<header_view> message::headers() const {
 
 std::optional<std::optional<std::string_view>> message::header(std::string_view name) const noexcept {
   rd_kafka_headers_t* hdrs = nullptr;
-  if (!msg_ || rd_kafka_message_headers(rdm(msg_), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return std::nullopt;
+  if (!msg_ || rd_kafka_message_headers(rdm(msg_), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
   std::optional<std::optional<std::string_view>> found;
   const char* hname = nullptr;
   const void* value = nullptr;
@@ -114,9 +113,7 @@ std::optional<std::optional<std::string_view>> message::header(std::string_view 
   return found;
 }
 
-error_code message::error() const noexcept {
-  return msg_ ? make_kafka_error_code(rdm(msg_)->err) : error_code{};
-}
+error_code message::error() const noexcept { return msg_ ? make_kafka_error_code(rdm(msg_)->err) : error_code{}; }
 
 std::string message::describe() const {
   return std::string(topic()) + "[" + std::to_string(partition()) + "]@" + std::to_string(offset());

@@ -7,9 +7,9 @@
 // librdkafka 2.0.2 only offers in blocking form: they run on asiokafka's small blocking pool.
 #pragma once
 
-#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/admin_types.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/log.hpp>
 #include <asiokafka/oauthbearer.hpp>
@@ -89,48 +89,46 @@ class admin {
 
   /// Creates topics. R = std::vector<item_result>, one per topic in input order (e.g.
   /// TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR).
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_create_topics(std::vector<new_topic> topics, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_create_topics, token, std::move(topics), call);
   }
 
   /// Deletes topics. R = std::vector<item_result> (e.g. UNKNOWN_TOPIC_OR_PART).
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_delete_topics(std::vector<std::string> topics, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_delete_topics, token, std::move(topics), call);
   }
 
   /// Raises topics' partition counts. R = std::vector<item_result>, one per topic.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
-                boost::asio::deferred_t>
-  auto async_create_partitions(std::vector<new_partitions> topics, call_options call,
-                               CompletionToken&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>))
+                CompletionToken = boost::asio::deferred_t>
+  auto async_create_partitions(std::vector<new_partitions> topics, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_create_partitions, token, std::move(topics), call);
   }
 
   /// Reads resources' configurations. R = std::vector<resource_configs>, one per resource.
   /// Sensitive values (passwords) never come back from the broker: value is nullopt.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<resource_configs>)) CompletionToken =
-                boost::asio::deferred_t>
-  auto async_describe_configs(std::vector<config_resource> resources, call_options call,
-                              CompletionToken&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<resource_configs>))
+                CompletionToken = boost::asio::deferred_t>
+  auto async_describe_configs(std::vector<config_resource> resources, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<resource_configs>>(&admin::start_describe_configs, token, std::move(resources), call);
   }
 
   /// Replaces resources' dynamic configurations (see config_change). R =
   /// std::vector<item_result>, one per resource (name = the resource's name).
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_alter_configs(std::vector<config_change> changes, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_alter_configs, token, std::move(changes), call);
   }
 
   /// Deletes the records before each partition's `offset` (offsets::end: all of them). R =
   /// topic_partition_list: per partition its new low watermark in `offset`, or its `error`.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list))
+                CompletionToken = boost::asio::deferred_t>
   auto async_delete_records(topic_partition_list before, call_options call, CompletionToken&& token = {}) {
     return initiate<topic_partition_list>(&admin::start_delete_records, token, std::move(before), call);
   }
@@ -146,16 +144,16 @@ class admin {
   /// Describes consumer groups: state, assignor, coordinator and members (member id,
   /// group.instance.id, client id, host, assignment). R = std::vector<group_description>, one
   /// per group. A group nobody uses is described in state "Dead" with no members.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<group_description>)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<group_description>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_describe_groups(std::vector<std::string> groups, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<group_description>>(&admin::start_describe_groups, token, std::move(groups), call);
   }
 
   /// Deletes consumer groups (they must have no members). R = std::vector<item_result>
   /// (e.g. GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP).
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<item_result>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_delete_groups(std::vector<std::string> groups, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<item_result>>(&admin::start_delete_groups, token, std::move(groups), call);
   }
@@ -174,7 +172,8 @@ class admin {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, group_offsets)) CompletionToken = boost::asio::deferred_t>
   auto async_alter_group_offsets(std::string group, topic_partition_list offsets, call_options call,
                                  CompletionToken&& token = {}) {
-    return initiate<group_offsets>(&admin::start_alter_group_offsets, token, std::move(group), std::move(offsets), call);
+    return initiate<group_offsets>(&admin::start_alter_group_offsets, token, std::move(group), std::move(offsets),
+                                   call);
   }
 
   /// Deletes a group's committed offsets of `partitions` (not of topics the group is
@@ -182,8 +181,8 @@ class admin {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, group_offsets)) CompletionToken = boost::asio::deferred_t>
   auto async_delete_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                   CompletionToken&& token = {}) {
-    return initiate<group_offsets>(&admin::start_delete_group_offsets, token, std::move(group),
-                                   std::move(partitions), call);
+    return initiate<group_offsets>(&admin::start_delete_group_offsets, token, std::move(group), std::move(partitions),
+                                   call);
   }
 
   /// A group's lag on every partition it has committed offsets for: committed offset against
@@ -191,8 +190,8 @@ class admin {
   /// partition whose watermark query failed has lag -1 and its error. The committed offsets
   /// come from the event loop; the watermark queries run on the blocking pool (librdkafka
   /// 2.0.2 has no asynchronous form), bounded by `call.timeout` each.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<partition_lag>)) CompletionToken =
-                boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<partition_lag>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_group_lag(std::string group, call_options call, CompletionToken&& token = {}) {
     return initiate<std::vector<partition_lag>>(&admin::start_group_lag, token, std::move(group), call);
   }
@@ -207,26 +206,23 @@ class admin {
   template <class R, class Start, class CompletionToken, class... Args>
   auto initiate(Start start, CompletionToken& token, Args&&... args) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, R)>(
-        detail::bound_initiation{this,
-                                 [start](admin& self, auto h, auto... a) { (self.*start)(std::move(a)..., std::move(h)); }},
+        detail::bound_initiation{
+            this, [start](admin& self, auto h, auto... a) { (self.*start)(std::move(a)..., std::move(h)); }},
         token, std::forward<Args>(args)...);
   }
 
   void start_create_topics(std::vector<new_topic> topics, call_options call, handler<std::vector<item_result>> h);
-  void start_delete_topics(std::vector<std::string> topics, call_options call,
-                           handler<std::vector<item_result>> h);
+  void start_delete_topics(std::vector<std::string> topics, call_options call, handler<std::vector<item_result>> h);
   void start_create_partitions(std::vector<new_partitions> topics, call_options call,
                                handler<std::vector<item_result>> h);
   void start_describe_configs(std::vector<config_resource> resources, call_options call,
                               handler<std::vector<resource_configs>> h);
-  void start_alter_configs(std::vector<config_change> changes, call_options call,
-                           handler<std::vector<item_result>> h);
+  void start_alter_configs(std::vector<config_change> changes, call_options call, handler<std::vector<item_result>> h);
   void start_delete_records(topic_partition_list before, call_options call, handler<topic_partition_list> h);
   void start_list_groups(call_options call, handler<group_list> h);
   void start_describe_groups(std::vector<std::string> groups, call_options call,
                              handler<std::vector<group_description>> h);
-  void start_delete_groups(std::vector<std::string> groups, call_options call,
-                           handler<std::vector<item_result>> h);
+  void start_delete_groups(std::vector<std::string> groups, call_options call, handler<std::vector<item_result>> h);
   void start_list_group_offsets(std::string group, topic_partition_list partitions, call_options call,
                                 handler<group_offsets> h);
   void start_alter_group_offsets(std::string group, topic_partition_list offsets, call_options call,

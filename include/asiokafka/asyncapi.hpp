@@ -8,8 +8,8 @@
 #include <boost/json/value.hpp>
 
 #include <functional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -43,9 +43,12 @@ message_contract contract_of() {
   if constexpr (json::detail::is_optional<U>::value) {
     return contract_of<typename U::value_type>();  // nullopt is a tombstone: no payload at all
   } else if constexpr (std::is_same_v<U, message>) {
-    return {"raw", "application/octet-stream", [](json::schema_set&) { return boost::json::value(boost::json::object{}); }};
+    return {"raw", "application/octet-stream",
+            [](json::schema_set&) { return boost::json::value(boost::json::object{}); }};
   } else if constexpr (std::is_convertible_v<const U&, std::string_view>) {
-    return {"string", "text/plain", [](json::schema_set&) { return boost::json::value(boost::json::object{{"type", "string"}}); }};
+    return {"string", "text/plain", [](json::schema_set&) {
+              return boost::json::value(boost::json::object{{"type", "string"}});
+            }};
   } else if constexpr (std::is_same_v<U, boost::json::value>) {
     return {"json", "application/json", [](json::schema_set& s) { return s.schema_of<U>(); }, true};
   } else if constexpr (json::detail::is_codable<U>::value) {

@@ -26,9 +26,9 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/compose.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/json/value.hpp>
 
@@ -130,8 +130,12 @@ class broker {
   template <class T>
   asiokafka::publisher<T> publisher(std::string topic, std::string description = {}) {
     detail::require_broker_encodable<T>();
-    add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, detail::contract_of<T>(),
-                   std::move(description), {}});
+    add_publisher({detail::operation_contract::action::send,
+                   "publish." + topic,
+                   {topic},
+                   detail::contract_of<T>(),
+                   std::move(description),
+                   {}});
     return asiokafka::publisher<T>(publish_link(), std::move(topic), {});
   }
 
@@ -149,8 +153,12 @@ class broker {
       contract.content_type = encoder.content_type;
       contract.json_encoded = false;
     }
-    add_publisher({detail::operation_contract::action::send, "publish." + topic, {topic}, std::move(contract),
-                   std::move(description), {}});
+    add_publisher({detail::operation_contract::action::send,
+                   "publish." + topic,
+                   {topic},
+                   std::move(contract),
+                   std::move(description),
+                   {}});
     return asiokafka::publisher<T>(publish_link(), std::move(topic), std::move(encoder));
   }
 
@@ -189,8 +197,7 @@ class broker {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_run(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::bound_initiation{this, [](broker& self, auto handler) { self.start_run(std::move(handler)); }},
-        token);
+        detail::bound_initiation{this, [](broker& self, auto handler) { self.start_run(std::move(handler)); }}, token);
   }
 
   /// Graceful stop: stop fetching, let in-flight handlers finish within graceful_timeout,
@@ -211,8 +218,7 @@ class broker {
   /// Cancellation: as producer::async_produce. Thread-safe.
   template <class V, BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
                          CompletionToken = boost::asio::deferred_t>
-  auto async_publish(std::string topic, const V& value, publish_options options = {},
-                     CompletionToken&& token = {}) {
+  auto async_publish(std::string topic, const V& value, publish_options options = {}, CompletionToken&& token = {}) {
     detail::require_broker_encodable<V>();
     return publish_outbound(detail::make_outbound(std::move(topic), value, std::move(options), broker_encoder()),
                             std::forward<CompletionToken>(token));
@@ -245,12 +251,12 @@ class broker {
   /// delivered. Thread-safe.
   template <class Reply, class V,
             BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, Reply)) CompletionToken = boost::asio::deferred_t>
-  auto async_request(std::string topic, const V& request, request_options options = {},
-                     CompletionToken&& token = {}) {
+  auto async_request(std::string topic, const V& request, request_options options = {}, CompletionToken&& token = {}) {
     detail::require_broker_encodable<V>();
     const auto timeout = options.timeout;
-    publish_options po{std::move(options.key), std::move(options.headers), options.partition,
-                       std::move(options.correlation_id), std::nullopt, std::move(options.content_type)};
+    publish_options po{std::move(options.key), std::move(options.headers),
+                       options.partition,      std::move(options.correlation_id),
+                       std::nullopt,           std::move(options.content_type)};
     return boost::asio::async_compose<CompletionToken, void(error_code, Reply)>(
         request_op<Reply>{this, detail::make_outbound(std::move(topic), request, std::move(po), broker_encoder()),
                           timeout},

@@ -126,11 +126,10 @@ struct cancel_after_initiation {
       });
     }
     state->timer.expires_after(timeout);
-    state->timer.async_wait(
-        [weak = std::weak_ptr<cancel_after_state>(state), t = type](boost::system::error_code ec) {
-          if (ec) return;
-          if (auto s = weak.lock(); s && !s->completed) s->signal.emit(t);
-        });
+    state->timer.async_wait([weak = std::weak_ptr<cancel_after_state>(state), t = type](boost::system::error_code ec) {
+      if (ec) return;
+      if (auto s = weak.lock(); s && !s->completed) s->signal.emit(t);
+    });
     std::move(initiation)(cancel_after_handler<std::decay_t<Handler>>(std::forward<Handler>(handler), std::move(state)),
                           std::forward<Args>(args)...);
   }
@@ -155,8 +154,8 @@ struct async_result<asiokafka::cancel_after_t<CompletionToken>, Signatures...> {
   template <class Initiation, class RawCompletionToken, class... Args>
   static auto initiate(Initiation&& initiation, RawCompletionToken&& token, Args&&... args) {
     return boost::asio::async_initiate<CompletionToken, Signatures...>(
-        asiokafka::detail::cancel_after_initiation<std::decay_t<Initiation>>{
-            std::forward<Initiation>(initiation), token.timeout, token.type},
+        asiokafka::detail::cancel_after_initiation<std::decay_t<Initiation>>{std::forward<Initiation>(initiation),
+                                                                             token.timeout, token.type},
         token.token, std::forward<Args>(args)...);
   }
 };

@@ -8,8 +8,8 @@
 
 #include <asiokafka/call_options.hpp>
 #include <asiokafka/consumer_options.hpp>
-#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/detail/bound_initiation.hpp>
+#include <asiokafka/detail/client_handle.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/message.hpp>
 #include <asiokafka/topic_partition.hpp>
@@ -32,7 +32,7 @@ namespace detail {
 class consumer_impl;
 /// What a commit covers: the stored offsets of the whole assignment, or the offsets given.
 enum class commit_scope { stored_offsets, explicit_offsets };
-}
+}  // namespace detail
 
 /// A Kafka consumer bound to an executor.
 ///
@@ -117,13 +117,12 @@ class consumer {
   ///
   /// Completion signature: `void(error_code, std::vector<message>)`. Same executor, errors and
   /// cancellation as async_receive. Does not use librdkafka's batch-queue API.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<message>)) CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::vector<message>))
+                CompletionToken = boost::asio::deferred_t>
   auto async_receive_batch(std::size_t max, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<message>)>(
-        detail::bound_initiation{this,
-                                 [](consumer& self, auto handler, std::size_t n) {
-                                   self.start_receive_batch(n, std::move(handler));
-                                 }},
+        detail::bound_initiation{
+            this, [](consumer& self, auto handler, std::size_t n) { self.start_receive_batch(n, std::move(handler)); }},
         token, max);
   }
 
@@ -149,7 +148,8 @@ class consumer {
   /// commit request already sent still takes effect.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_commit(CompletionToken&& token = {}) {
-    return initiate_commit(std::forward<CompletionToken>(token), topic_partition_list{}, detail::commit_scope::stored_offsets);
+    return initiate_commit(std::forward<CompletionToken>(token), topic_partition_list{},
+                           detail::commit_scope::stored_offsets);
   }
   /// Commits `msg.offset() + 1` for the message's partition. Same contract as async_commit().
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
@@ -181,9 +181,9 @@ class consumer {
   /// Completion signature: `void(error_code, topic_partition_list)`.
   /// The blocking librdkafka call runs on an internal helper thread, never on the caller's.
   /// Cancellation: none (the request is bounded by `call.timeout`, call_options.hpp).
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_committed(topic_partition_list partitions, call_options call,
-                       CompletionToken&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list))
+                CompletionToken = boost::asio::deferred_t>
+  auto async_committed(topic_partition_list partitions, call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
         detail::bound_initiation{this,
                                  [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
@@ -196,14 +196,11 @@ class consumer {
   ///
   /// Completion signature: `void(error_code, watermarks)`. Runs like async_committed.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, watermarks)) CompletionToken = boost::asio::deferred_t>
-  auto async_watermarks(std::string topic, std::int32_t partition, call_options call,
-                        CompletionToken&& token = {}) {
+  auto async_watermarks(std::string topic, std::int32_t partition, call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, watermarks)>(
-        detail::bound_initiation{this,
-                                 [](consumer& self, auto handler, std::string t, std::int32_t p,
-                                    std::chrono::milliseconds to) {
-                                   self.start_watermarks(std::move(t), p, to, std::move(handler));
-                                 }},
+        detail::bound_initiation{
+            this, [](consumer& self, auto handler, std::string t, std::int32_t p,
+                     std::chrono::milliseconds to) { self.start_watermarks(std::move(t), p, to, std::move(handler)); }},
         token, std::move(topic), partition, call.timeout);
   }
 
@@ -223,9 +220,9 @@ class consumer {
   /// `call.timeout`, call_options.hpp).
   /// Thread safety: like every member function, call it from the consumer's executor. Works
   /// with and without a subscription: the partitions need not be assigned.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_offsets_for_times(topic_partition_list partitions, call_options call,
-                               CompletionToken&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list))
+                CompletionToken = boost::asio::deferred_t>
+  auto async_offsets_for_times(topic_partition_list partitions, call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
         detail::bound_initiation{this,
                                  [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {
@@ -244,9 +241,9 @@ class consumer {
   /// seek's error (kafka category); error::closed when the consumer closed or was destroyed
   /// during the lookup. Executor, cancellation and thread safety as async_offsets_for_times;
   /// the seeks happen on the consumer's executor, with seek()'s effect on buffered messages.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list)) CompletionToken = boost::asio::deferred_t>
-  auto async_seek_to_time(topic_partition_list partitions, call_options call,
-                          CompletionToken&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, topic_partition_list))
+                CompletionToken = boost::asio::deferred_t>
+  auto async_seek_to_time(topic_partition_list partitions, call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, topic_partition_list)>(
         detail::bound_initiation{this,
                                  [](consumer& self, auto handler, topic_partition_list p, std::chrono::milliseconds t) {

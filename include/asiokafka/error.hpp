@@ -58,9 +58,7 @@ enum class error {
 const boost::system::error_category& error_category() noexcept;
 const boost::system::error_category& kafka_category() noexcept;
 
-inline error_code make_error_code(error e) noexcept {
-  return {static_cast<int>(e), error_category()};
-}
+inline error_code make_error_code(error e) noexcept { return {static_cast<int>(e), error_category()}; }
 
 /// Wraps a librdkafka `rd_kafka_resp_err_t` value (passed as int) into an error_code.
 /// 0 (RD_KAFKA_RESP_ERR_NO_ERROR) yields a success error_code.

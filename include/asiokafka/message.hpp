@@ -16,7 +16,7 @@ namespace asiokafka {
 namespace detail {
 struct rd_handle;
 class consumer_impl;
-}
+}  // namespace detail
 
 /// One record header. `value` is empty (std::nullopt) for a header with a null value.
 struct header_view {
@@ -82,8 +82,7 @@ class message {
  private:
   // Made only by the consumer, from a librdkafka FETCH event holding exactly one message.
   friend class detail::consumer_impl;
-  static message adopt_event(std::shared_ptr<detail::rd_handle> handle, void* event,
-                             const void* msg) noexcept;
+  static message adopt_event(std::shared_ptr<detail::rd_handle> handle, void* event, const void* msg) noexcept;
 
   void reset() noexcept;
 

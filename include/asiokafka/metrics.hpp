@@ -52,10 +52,10 @@ struct broker_connection_metrics {
   std::string state{};
   /// Average round-trip time over the last statistics interval, microseconds (`rtt.avg`).
   std::int64_t rtt_avg_us = 0;
-  std::int64_t requests_sent = 0;     // tx
+  std::int64_t requests_sent = 0;       // tx
   std::int64_t responses_received = 0;  // rx
-  std::int64_t request_errors = 0;    // txerrs
-  std::int64_t response_errors = 0;   // rxerrs
+  std::int64_t request_errors = 0;      // txerrs
+  std::int64_t response_errors = 0;     // rxerrs
   std::int64_t disconnects = 0;
 };
 
@@ -152,8 +152,7 @@ struct subscriber_metrics {
 /// clients that belong to no subscriber (they get no `subscriber` label). Values librdkafka
 /// does not know yet (lag -1, ...) are left out rather than exported as -1. `requests`: a
 /// broker's request counters (`asiokafka_requests_*_total`), when given.
-std::string to_prometheus(std::span<const subscriber_metrics> subscribers,
-                          std::span<const client_metrics> clients = {},
+std::string to_prometheus(std::span<const subscriber_metrics> subscribers, std::span<const client_metrics> clients = {},
                           const request_counters* requests = nullptr);
 
 }  // namespace asiokafka

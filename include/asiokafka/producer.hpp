@@ -102,13 +102,12 @@ class producer {
   /// Cancellation (terminal, partial, total): only while the record waits for queue space
   /// (it is then never produced); once handed to librdkafka it cannot be recalled.
   /// Errors: librdkafka's (kafka category), error::closed after close.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report)) CompletionToken = boost::asio::deferred_t>
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, delivery_report))
+                CompletionToken = boost::asio::deferred_t>
   auto async_produce(record r, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
-        detail::bound_initiation{this,
-                                 [](producer& self, auto handler, record rec) {
-                                   self.start_produce(std::move(rec), std::move(handler));
-                                 }},
+        detail::bound_initiation{this, [](producer& self, auto handler,
+                                          record rec) { self.start_produce(std::move(rec), std::move(handler)); }},
         token, std::move(r));
   }
 
@@ -163,7 +162,8 @@ class producer {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_init_transactions(call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
+        detail::bound_initiation{this,
+                                 [](producer& self, auto handler, std::chrono::milliseconds t) {
                                    self.start_transaction_call(transaction_call::init, t, std::move(handler));
                                  }},
         token, call.timeout);
@@ -180,14 +180,13 @@ class producer {
   /// the consumer's group if and only if the transaction commits. The consumer's group
   /// metadata is read during the call; the consumer must outlive nothing after it.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
-  auto async_send_offsets_to_transaction(topic_partition_list offsets, const consumer& c,
-                                         call_options call, CompletionToken&& token = {}) {
+  auto async_send_offsets_to_transaction(topic_partition_list offsets, const consumer& c, call_options call,
+                                         CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::bound_initiation{this,
-                                 [](producer& self, auto handler, topic_partition_list o, const consumer* from,
-                                    std::chrono::milliseconds t) {
-                                   self.start_send_offsets(std::move(o), *from, t, std::move(handler));
-                                 }},
+        detail::bound_initiation{
+            this,
+            [](producer& self, auto handler, topic_partition_list o, const consumer* from,
+               std::chrono::milliseconds t) { self.start_send_offsets(std::move(o), *from, t, std::move(handler)); }},
         token, std::move(offsets), &c, call.timeout);
   }
 
@@ -197,7 +196,8 @@ class producer {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_commit_transaction(call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
+        detail::bound_initiation{this,
+                                 [](producer& self, auto handler, std::chrono::milliseconds t) {
                                    self.start_transaction_call(transaction_call::commit, t, std::move(handler));
                                  }},
         token, call.timeout);
@@ -210,7 +210,8 @@ class producer {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code)) CompletionToken = boost::asio::deferred_t>
   auto async_abort_transaction(call_options call, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::bound_initiation{this, [](producer& self, auto handler, std::chrono::milliseconds t) {
+        detail::bound_initiation{this,
+                                 [](producer& self, auto handler, std::chrono::milliseconds t) {
                                    self.start_transaction_call(transaction_call::abort, t, std::move(handler));
                                  }},
         token, call.timeout);

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <asiokafka/config.hpp>
+#include <asiokafka/detail/outbound.hpp>
 #include <asiokafka/error.hpp>
 #include <asiokafka/message.hpp>
-#include <asiokafka/detail/outbound.hpp>
 #include <asiokafka/producer.hpp>
 #include <asiokafka/publish.hpp>
 #include <asiokafka/trace_context.hpp>
@@ -184,9 +184,9 @@ struct subscriber_options {
 /// Counters of one subscriber; readable from any thread.
 struct subscriber_stats {
   std::atomic<std::uint64_t> received{0};
-  std::atomic<std::uint64_t> handled{0};         // handler returned normally
-  std::atomic<std::uint64_t> failed{0};          // handler threw (after retries)
-  std::atomic<std::uint64_t> decode_failed{0};   // payload could not be decoded
+  std::atomic<std::uint64_t> handled{0};        // handler returned normally
+  std::atomic<std::uint64_t> failed{0};         // handler threw (after retries)
+  std::atomic<std::uint64_t> decode_failed{0};  // payload could not be decoded
   std::atomic<std::uint64_t> retried{0};
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> dead_letter_failed{0};
@@ -369,6 +369,7 @@ class batch_context : public detail::handling_publisher<batch_context> {
 /// Registered order is outermost first. Batch handlers (which have no per-record context)
 /// are not wrapped. An exception thrown out of it counts as a handler
 /// failure.
-using middleware = std::function<boost::asio::awaitable<void>(context&, std::function<boost::asio::awaitable<void>()> next)>;
+using middleware =
+    std::function<boost::asio::awaitable<void>(context&, std::function<boost::asio::awaitable<void>()> next)>;
 
 }  // namespace asiokafka

@@ -3,15 +3,15 @@
 #include <asiokafka/admin.hpp>
 
 #include "admin/admin_impl.hpp"
-#include "detail/client_handle_impl.hpp"
 #include "admin/admin_results.hpp"
 #include "admin/alter_configs.hpp"
 #include "detail/blocking_pool.hpp"
+#include "detail/client_handle_impl.hpp"
 #include "detail/partition_list.hpp"
 
 #include <boost/asio/append.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
@@ -95,24 +95,21 @@ template <auto Send, class Objects, class Handler>
 void request_items(detail::admin_impl& impl, rd_kafka_admin_op_t kind, call_options call,
                    std::vector<std::string> names, Objects& objs, std::vector<item_result> (*parse)(rd_kafka_event_t*),
                    Handler h) {
-  if (objs.items.empty())
-    return impl.complete_now(std::move(h), {}, detail::in_input_order(names, {}, objs.refused));
+  if (objs.items.empty()) return impl.complete_now(std::move(h), {}, detail::in_input_order(names, {}, objs.refused));
   impl.request(kind, call, item_parser(std::move(names), objs.refused, parse), std::move(h),
                objs.template send<Send>());
 }
 
 /// The three group-offset operations differ only in librdkafka's types and functions: one
 /// request object for `group` and `list`, sent by `Send`, read by group_offsets_result.
-template <class T, void (*Destroy)(T**, std::size_t),
-          T* (*New)(const char*, const rd_kafka_topic_partition_list_t*),
+template <class T, void (*Destroy)(T**, std::size_t), T* (*New)(const char*, const rd_kafka_topic_partition_list_t*),
           void (*Send)(rd_kafka_t*, T**, std::size_t, const rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>
 void group_offsets_request(detail::admin_impl& impl, rd_kafka_admin_op_t kind, const std::string& group,
                            const rd_kafka_topic_partition_list_t* list, call_options call,
                            boost::asio::any_completion_handler<void(error_code, group_offsets)> h) {
   rd_objects<T, Destroy> objs;
   objs.items.push_back(New(group.c_str(), list));
-  impl.request<group_offsets>(kind, call, &detail::group_offsets_result, std::move(h),
-                              objs.template send<Send>());
+  impl.request<group_offsets>(kind, call, &detail::group_offsets_result, std::move(h), objs.template send<Send>());
 }
 
 std::vector<item_result> config_item_results(rd_kafka_event_t* ev) {
@@ -126,9 +123,12 @@ std::vector<item_result> config_item_results(rd_kafka_event_t* ev) {
 
 std::string_view to_string(resource_type t) noexcept {
   switch (t) {
-    case resource_type::broker: return "broker";
-    case resource_type::group: return "group";
-    case resource_type::topic: break;
+    case resource_type::broker:
+      return "broker";
+    case resource_type::group:
+      return "group";
+    case resource_type::topic:
+      break;
   }
   return "topic";
 }
@@ -141,8 +141,7 @@ admin& admin::operator=(admin&&) noexcept = default;
 admin::~admin() = default;
 void* admin::native_handle() const noexcept { return impl_->rk(); }
 
-void admin::start_create_topics(std::vector<new_topic> topics, call_options call,
-                                handler<std::vector<item_result>> h) {
+void admin::start_create_topics(std::vector<new_topic> topics, call_options call, handler<std::vector<item_result>> h) {
   rd_objects<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy_array> objs;
   for (const auto& t : topics) {
     char errstr[512] = "";
@@ -186,9 +185,8 @@ void admin::start_describe_configs(std::vector<config_resource> resources, call_
   for (const auto& r : resources)
     objs.items.push_back(rd_kafka_ConfigResource_new(detail::to_rd_resource_type(r.type), r.name.c_str()));
   if (objs.items.empty()) return impl_->complete_now(std::move(h), {}, std::vector<resource_configs>{});
-  impl_->request<std::vector<resource_configs>>(
-      RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, call, &detail::config_results, std::move(h),
-      objs.send<rd_kafka_DescribeConfigs>());
+  impl_->request<std::vector<resource_configs>>(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, call, &detail::config_results,
+                                                std::move(h), objs.send<rd_kafka_DescribeConfigs>());
 }
 
 void admin::start_alter_configs(std::vector<config_change> changes, call_options call,
@@ -207,22 +205,19 @@ void admin::start_alter_configs(std::vector<config_change> changes, call_options
                                        &config_item_results, std::move(h));
 }
 
-void admin::start_delete_records(topic_partition_list before, call_options call,
-                                 handler<topic_partition_list> h) {
+void admin::start_delete_records(topic_partition_list before, call_options call, handler<topic_partition_list> h) {
   if (before.empty()) return impl_->complete_now(std::move(h), {}, topic_partition_list{});
   auto list = detail::to_rd_list(before);
   rd_objects<rd_kafka_DeleteRecords_t, rd_kafka_DeleteRecords_destroy_array> objs;
   objs.items.push_back(rd_kafka_DeleteRecords_new(list.get()));
   impl_->request<topic_partition_list>(RD_KAFKA_ADMIN_OP_DELETERECORDS, call, &detail::delete_records_result,
-                                       std::move(h),
-                                       objs.send<rd_kafka_DeleteRecords>());
+                                       std::move(h), objs.send<rd_kafka_DeleteRecords>());
 }
 
 void admin::start_list_groups(call_options call, handler<group_list> h) {
-  impl_->request<group_list>(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, call, &detail::list_groups_result, std::move(h),
-                             [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-                               rd_kafka_ListConsumerGroups(rk, o, q);
-                             });
+  impl_->request<group_list>(
+      RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, call, &detail::list_groups_result, std::move(h),
+      [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) { rd_kafka_ListConsumerGroups(rk, o, q); });
 }
 
 void admin::start_describe_groups(std::vector<std::string> groups, call_options call,
@@ -230,11 +225,11 @@ void admin::start_describe_groups(std::vector<std::string> groups, call_options 
   if (groups.empty()) return impl_->complete_now(std::move(h), {}, std::vector<group_description>{});
   std::vector<const char*> ids;
   for (const auto& g : groups) ids.push_back(g.c_str());
-  impl_->request<std::vector<group_description>>(
-      RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, call, &detail::describe_groups_result, std::move(h),
-      [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-        rd_kafka_DescribeConsumerGroups(rk, ids.data(), ids.size(), o, q);
-      });
+  impl_->request<std::vector<group_description>>(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, call,
+                                                 &detail::describe_groups_result, std::move(h),
+                                                 [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                                                   rd_kafka_DescribeConsumerGroups(rk, ids.data(), ids.size(), o, q);
+                                                 });
 }
 
 void admin::start_delete_groups(std::vector<std::string> groups, call_options call,
@@ -293,8 +288,9 @@ void admin::start_group_lag(std::string group, call_options call, handler<std::v
         l.error = p.error;
         std::int64_t low = 0;
         if (!l.error)
-          l.error = make_kafka_error_code(rd_kafka_query_watermark_offsets(
-              handle->rk, p.topic.c_str(), p.partition, &low, &l.high_watermark, static_cast<int>(call.timeout.count())));
+          l.error = make_kafka_error_code(rd_kafka_query_watermark_offsets(handle->rk, p.topic.c_str(), p.partition,
+                                                                           &low, &l.high_watermark,
+                                                                           static_cast<int>(call.timeout.count())));
         if (!l.error && l.committed >= 0 && l.high_watermark >= 0) l.lag = l.high_watermark - l.committed;
         lags.push_back(std::move(l));
       }
@@ -304,8 +300,7 @@ void admin::start_group_lag(std::string group, call_options call, handler<std::v
       asio::post(ex, asio::append(std::move(h), error_code{}, std::move(lags)));
     });
   };
-  start_list_group_offsets(std::move(group), {}, call,
-                           asio::bind_cancellation_slot(slot, std::move(on_offsets)));
+  start_list_group_offsets(std::move(group), {}, call, asio::bind_cancellation_slot(slot, std::move(on_offsets)));
 }
 
 }  // namespace asiokafka

@@ -108,10 +108,10 @@ void admin_impl::shutdown() {
 }
 
 std::optional<std::chrono::milliseconds> admin_impl::deadline_for(rd_kafka_admin_op_t kind, call_options call) {
-  const bool to_coordinator = kind == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS ||
-                              kind == RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS ||
-                              kind == RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS ||
-                              kind == RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS || kind == RD_KAFKA_ADMIN_OP_DELETEGROUPS;
+  const bool to_coordinator =
+      kind == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS || kind == RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS ||
+      kind == RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS || kind == RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS ||
+      kind == RD_KAFKA_ADMIN_OP_DELETEGROUPS;
   if (!to_coordinator || call.timeout.count() < 0) return std::nullopt;
   return call.timeout;
 }
@@ -139,7 +139,8 @@ admin_options_ptr admin_impl::make_options(rd_kafka_admin_op_t kind, call_option
   return options;
 }
 
-void admin_impl::enlist(std::uint64_t id, std::unique_ptr<op_base> op, std::optional<std::chrono::milliseconds> deadline) {
+void admin_impl::enlist(std::uint64_t id, std::unique_ptr<op_base> op,
+                        std::optional<std::chrono::milliseconds> deadline) {
   auto slot = op->slot();
   std::unique_ptr<asio::steady_timer> timer;
   if (deadline) {

@@ -112,8 +112,7 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
   static std::optional<std::chrono::milliseconds> deadline_for(rd_kafka_admin_op_t kind, call_options call);
 
   /// Sets `ec` (_INVALID_ARG, logged with librdkafka's reason) when it refuses the timeout.
-  admin_options_ptr make_options(rd_kafka_admin_op_t kind, call_options call, std::uint64_t id,
-                                 error_code& ec);
+  admin_options_ptr make_options(rd_kafka_admin_op_t kind, call_options call, std::uint64_t id, error_code& ec);
   /// Registers the operation, connects its cancellation slot and starts its deadline, if any.
   void enlist(std::uint64_t id, std::unique_ptr<op_base> op, std::optional<std::chrono::milliseconds> deadline);
   /// The deadline of a coordinator request passed: it completes with _TIMED_OUT.

@@ -29,13 +29,18 @@ std::vector<item_result> from_topic_results(const rd_kafka_topic_result_t** resu
 
 resource_type from_rd_resource_type(rd_kafka_ResourceType_t t) noexcept {
   switch (t) {
-    case RD_KAFKA_RESOURCE_BROKER: return resource_type::broker;
-    case RD_KAFKA_RESOURCE_GROUP: return resource_type::group;
-    default: return resource_type::topic;
+    case RD_KAFKA_RESOURCE_BROKER:
+      return resource_type::broker;
+    case RD_KAFKA_RESOURCE_GROUP:
+      return resource_type::group;
+    default:
+      return resource_type::topic;
   }
 }
 
-std::string group_state_name(rd_kafka_consumer_group_state_t s) { return text_of(rd_kafka_consumer_group_state_name(s)); }
+std::string group_state_name(rd_kafka_consumer_group_state_t s) {
+  return text_of(rd_kafka_consumer_group_state_name(s));
+}
 
 }  // namespace
 
@@ -155,9 +160,15 @@ std::vector<group_description> describe_groups_result(rd_kafka_event_t* ev) {
     d.assignor = text_of(rd_kafka_ConsumerGroupDescription_partition_assignor(g));
 #if RD_KAFKA_VERSION >= 0x020a00ff  // the group type and target assignment came with 2.10
     switch (rd_kafka_ConsumerGroupDescription_type(g)) {
-      case RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC: d.type = "classic"; break;
-      case RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER: d.type = "consumer"; break;
-      default: d.type = "unknown"; break;
+      case RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC:
+        d.type = "classic";
+        break;
+      case RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER:
+        d.type = "consumer";
+        break;
+      default:
+        d.type = "unknown";
+        break;
     }
 #endif
     d.simple = rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0;
@@ -214,9 +225,12 @@ group_offsets group_offsets_result(rd_kafka_event_t* ev) {
 
 rd_kafka_ResourceType_t to_rd_resource_type(resource_type t) noexcept {
   switch (t) {
-    case resource_type::broker: return RD_KAFKA_RESOURCE_BROKER;
-    case resource_type::group: return RD_KAFKA_RESOURCE_GROUP;
-    case resource_type::topic: break;
+    case resource_type::broker:
+      return RD_KAFKA_RESOURCE_BROKER;
+    case resource_type::group:
+      return RD_KAFKA_RESOURCE_GROUP;
+    case resource_type::topic:
+      break;
   }
   return RD_KAFKA_RESOURCE_TOPIC;
 }

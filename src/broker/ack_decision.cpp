@@ -6,9 +6,12 @@ namespace asiokafka::detail {
 
 std::string_view to_string(failure_kind k) noexcept {
   switch (k) {
-    case failure_kind::decode: return "decode";
-    case failure_kind::handler: return "handler";
-    case failure_kind::none: break;
+    case failure_kind::decode:
+      return "decode";
+    case failure_kind::handler:
+      return "handler";
+    case failure_kind::none:
+      break;
   }
   return "none";
 }

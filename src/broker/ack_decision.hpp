@@ -66,9 +66,7 @@ struct ack_step {
 };
 
 /// ack_first stores the offset before the handler runs.
-constexpr bool stores_before_handling(const ack_rules& rules) noexcept {
-  return rules.policy == ack_policy::ack_first;
-}
+constexpr bool stores_before_handling(const ack_rules& rules) noexcept { return rules.policy == ack_policy::ack_first; }
 
 /// The step after an attempt (see ack_policy for the rules in words).
 ack_step decide_ack(const ack_rules& rules, const attempt_outcome& outcome) noexcept;

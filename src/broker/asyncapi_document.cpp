@@ -74,7 +74,8 @@ bj::object servers_of(const std::vector<client_endpoint>& endpoints) {
 
 // A channel per topic of the operation (added to `channels` once, with the message); a
 // pattern (or the reply_to header's topic) has no fixed address. Returns the channels' ids.
-std::vector<std::string> add_channels(bj::object& channels, const operation_contract& op, const std::string& message_id) {
+std::vector<std::string> add_channels(bj::object& channels, const operation_contract& op,
+                                      const std::string& message_id) {
   const bj::object message_ref{{"$ref", "#/components/messages/" + message_id}};
   std::vector<std::string> channel_ids;
   std::vector<std::string> topics = op.topics;

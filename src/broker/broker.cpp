@@ -59,30 +59,37 @@ void broker::name_subscriber(subscriber_options& options, const std::vector<std:
   options.name = default_name(partitions);
 }
 
-void broker::add_publisher(detail::operation_contract contract) {
-  state_->operations.push_back(std::move(contract));
-}
+void broker::add_publisher(detail::operation_contract contract) { state_->operations.push_back(std::move(contract)); }
 
 const subscriber_stats& broker::add_subscriber(std::vector<std::string> topics, subscriber_options options,
                                                detail::erased_handler handler,
                                                std::vector<detail::operation_contract> contracts) {
-  return add_runner(*state_, {std::move(topics),    std::move(options), std::move(handler),
-                              state_->middlewares, state_->out,        state_->opts.log,
-                              state_->opts.graceful_timeout, state_->opts.encoder},
+  return add_runner(*state_,
+                    {std::move(topics), std::move(options), std::move(handler), state_->middlewares, state_->out,
+                     state_->opts.log, state_->opts.graceful_timeout, state_->opts.encoder},
                     std::move(contracts));
 }
 
 const subscriber_stats& broker::add_batch_subscriber(std::vector<std::string> topics, subscriber_options options,
                                                      detail::erased_batch_handler handler,
                                                      std::vector<detail::operation_contract> contracts) {
-  return add_runner(*state_, {std::move(topics), std::move(options), {}, state_->middlewares, state_->out,
-                              state_->opts.log, state_->opts.graceful_timeout, state_->opts.encoder,
-                              std::move(handler)},
+  return add_runner(*state_,
+                    {std::move(topics),
+                     std::move(options),
+                     {},
+                     state_->middlewares,
+                     state_->out,
+                     state_->opts.log,
+                     state_->opts.graceful_timeout,
+                     state_->opts.encoder,
+                     std::move(handler)},
                     std::move(contracts));
 }
 
 void broker::use(middleware m) { state_->middlewares->push_back(std::move(m)); }
-void broker::on_startup(std::function<asio::awaitable<void>()> hook) { state_->startup_hooks.push_back(std::move(hook)); }
+void broker::on_startup(std::function<asio::awaitable<void>()> hook) {
+  state_->startup_hooks.push_back(std::move(hook));
+}
 void broker::on_shutdown(std::function<asio::awaitable<void>()> hook) {
   state_->shutdown_hooks.push_back(std::move(hook));
 }
@@ -93,9 +100,7 @@ void broker::stop() { state_->request_stop(); }
 
 detail::publish_link broker::publish_link() const { return {state_->out, state_->ex, state_->opts.encoder}; }
 
-const message_decoder& broker::broker_decoder() const noexcept {
-  return state_->opts.decoder;
-}
+const message_decoder& broker::broker_decoder() const noexcept { return state_->opts.decoder; }
 
 const payload_encoder& broker::broker_encoder() const noexcept { return state_->opts.encoder; }
 

@@ -55,7 +55,10 @@ broker::state::state(asio::any_io_executor executor, broker_options o)
       all_done(strand) {
   if (!opts.log) opts.log = log_to_stderr();
   out = std::make_shared<detail::publish_path>(
-      ex, [composer = composer, producer_scope = opts.producer_config] { return composer.compose_producer(producer_scope); },
+      ex,
+      [composer = composer, producer_scope = opts.producer_config] {
+        return composer.compose_producer(producer_scope);
+      },
       opts.log, opts.token_provider, opts.on_span);
   const std::string reply_topic = opts.reply_topic.empty() ? default_reply_topic() : opts.reply_topic;
   requests = std::make_shared<detail::request_client>(
@@ -163,7 +166,8 @@ asio::awaitable<void> broker::state::finish_publishing() {
   if (finishing) co_return;
   finishing = true;
   co_await requests->close();
-  if (auto ec = co_await out->close()) opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
+  if (auto ec = co_await out->close())
+    opts.log(log_level::warning, "BROKER", "flushing publishes failed: " + ec.message());
   finishing = false;
 }
 
@@ -201,7 +205,8 @@ void broker::state::runner_finished(detail::subscriber_runner& runner, std::exce
 
 std::vector<composed_config> broker::state::compose_subscribers() const {
   std::vector<consumer_scope> scopes;
-  for (const auto& r : runners) scopes.push_back(detail::subscriber_consumer_scope(r->topics(), r->options(), r->batch_mode()));
+  for (const auto& r : runners)
+    scopes.push_back(detail::subscriber_consumer_scope(r->topics(), r->options(), r->batch_mode()));
   auto configs = composer.compose_consumers(scopes);
   for (std::size_t i = 0; i < configs.size(); ++i) detail::check_composed_subscriber(runners[i]->options(), configs[i]);
   return configs;

@@ -9,11 +9,16 @@ namespace asiokafka {
 
 std::string_view to_string(ack_policy p) noexcept {
   switch (p) {
-    case ack_policy::ack_first: return "ack_first";
-    case ack_policy::ack_after_success: return "ack_after_success";
-    case ack_policy::nack_on_error: return "nack_on_error";
-    case ack_policy::reject_on_error: return "reject_on_error";
-    case ack_policy::manual: return "manual";
+    case ack_policy::ack_first:
+      return "ack_first";
+    case ack_policy::ack_after_success:
+      return "ack_after_success";
+    case ack_policy::nack_on_error:
+      return "nack_on_error";
+    case ack_policy::reject_on_error:
+      return "reject_on_error";
+    case ack_policy::manual:
+      return "manual";
   }
   return "unknown";
 }

@@ -21,7 +21,8 @@ asio::awaitable<bool> subscriber_runner::dead_letter(context& ctx, std::string_v
   if (auto k = msg.key()) r.key = std::string(*k);
   if (msg.has_payload()) r.value = std::string(msg.payload());  // a tombstone stays null
   for (const auto& h : msg.headers())
-    r.headers.push_back({std::string(h.name), h.value ? std::optional<std::string>(std::string(*h.value)) : std::nullopt});
+    r.headers.push_back(
+        {std::string(h.name), h.value ? std::optional<std::string>(std::string(*h.value)) : std::nullopt});
   r.headers.push_back({std::string(dead_letter_headers::error), error});
   r.headers.push_back({std::string(dead_letter_headers::error_kind), std::string(kind)});
   r.headers.push_back({std::string(dead_letter_headers::original_topic), std::string(msg.topic())});

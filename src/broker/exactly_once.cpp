@@ -53,7 +53,8 @@ void subscriber_runner::begin_in_transaction(const message& msg) {
   try {
     txn_out_->producer_here().begin_transaction();
   } catch (const boost::system::system_error& e) {
-    if (is_fatal(e.code())) stop_fatally(fatal_source::producer, e.code(), "cannot begin a transaction");
+    if (is_fatal(e.code()))
+      stop_fatally(fatal_source::producer, e.code(), "cannot begin a transaction");
     else {
       log(log_level::error, std::string("cannot begin a transaction: ") + e.what());
       txn_.discard();
@@ -108,8 +109,9 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
     co_return;
   }
   auto [failure] = co_await producer.async_send_offsets_to_transaction(committed, kafka(), {timeout},
-                                                                         asio::as_tuple(asio::use_awaitable));
-  if (!failure) std::tie(failure) = co_await producer.async_commit_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
+                                                                       asio::as_tuple(asio::use_awaitable));
+  if (!failure)
+    std::tie(failure) = co_await producer.async_commit_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
   if (!failure) co_return;
   if (is_fatal(failure)) {
     stop_fatally(fatal_source::producer, failure, what);
@@ -161,8 +163,7 @@ asio::awaitable<void> subscriber_runner::finish_transaction() {
     stop_fatally(fatal_source::producer, ec, "committing the transaction");
   } else if ((ec || txn_.discarded()) && !producer_fatal_) {
     if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
-    if (auto aec = co_await abort_transaction())
-      stop_fatally(fatal_source::producer, aec, "aborting the transaction");
+    if (auto aec = co_await abort_transaction()) stop_fatally(fatal_source::producer, aec, "aborting the transaction");
   }
 }
 

@@ -34,8 +34,7 @@ void check_subscription(const std::vector<std::string>& topics, const subscriber
     fail(o, "partitions",
          "a subscriber reads either topics (group membership) or explicit partitions, not both: pass no topics "
          "or no partitions");
-  if (topics.empty() && o.partitions.empty())
-    fail(o, "partitions", "a subscriber needs topics or explicit partitions");
+  if (topics.empty() && o.partitions.empty()) fail(o, "partitions", "a subscriber needs topics or explicit partitions");
   if (o.partitions.empty()) return;
   if (o.guarantee == processing_guarantee::exactly_once)
     fail(o, "partitions",
@@ -58,8 +57,9 @@ void check_committed_starts(const subscriber_options& o, bool user_group) {
   for (const auto& p : o.partitions)
     if (p.start.from == partition_start::kind::committed)
       fail(o, "group.id",
-           describe(p) + " starts at its committed offset, which needs a group.id (at broker or subscriber scope) "
-                         "to read it from");
+           describe(p) +
+               " starts at its committed offset, which needs a group.id (at broker or subscriber scope) "
+               "to read it from");
 }
 
 topic_partition_list time_queries(const std::vector<partition_assignment>& partitions) {
@@ -76,8 +76,8 @@ std::string missing_partition(const std::vector<partition_assignment>& partition
     const int count = it == counts.end() ? 0 : it->second;
     if (count == 0) return "topic \"" + p.topic + "\" does not exist: " + describe(p) + " does not exist";
     if (p.partition >= count)
-      return "topic \"" + p.topic + "\" has " + std::to_string(count) + " partition" + (count == 1 ? "" : "s") +
-             ": " + describe(p) + " does not exist";
+      return "topic \"" + p.topic + "\" has " + std::to_string(count) + " partition" + (count == 1 ? "" : "s") + ": " +
+             describe(p) + " does not exist";
   }
   return {};
 }
@@ -88,10 +88,18 @@ resolved_starts resolve_starts(const std::vector<partition_assignment>& partitio
   for (const auto& p : partitions) {
     std::int64_t offset = offsets::beginning;
     switch (p.start.from) {
-      case partition_start::kind::earliest: offset = offsets::beginning; break;
-      case partition_start::kind::latest: offset = offsets::end; break;
-      case partition_start::kind::committed: offset = offsets::stored; break;
-      case partition_start::kind::offset: offset = p.start.value; break;
+      case partition_start::kind::earliest:
+        offset = offsets::beginning;
+        break;
+      case partition_start::kind::latest:
+        offset = offsets::end;
+        break;
+      case partition_start::kind::committed:
+        offset = offsets::stored;
+        break;
+      case partition_start::kind::offset:
+        offset = p.start.value;
+        break;
       case partition_start::kind::timestamp: {
         if (next_found >= found.size()) {
           out.error = make_error_code(error::not_assigned);
@@ -122,7 +130,7 @@ partition_counts lookup_partition_counts(void* handle, const std::vector<std::st
   partition_counts out;
   for (const auto& topic : topics) {
     std::unique_ptr<rd_kafka_topic_t, void (*)(rd_kafka_topic_t*)> rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr),
-                                                                        &rd_kafka_topic_destroy);
+                                                                       &rd_kafka_topic_destroy);
     const rd_kafka_metadata_t* md = nullptr;
     auto err = rd_kafka_metadata(rk, 0, rkt.get(), &md, static_cast<int>(timeout.count()));
     int count = 0;

@@ -34,10 +34,10 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   const std::vector<std::string> topics = topics_of(parts);
   auto counted = co_await asio::async_initiate<decltype(asio::use_awaitable), void(partition_counts)>(
       [this, &topics](auto handler) {
-        asio::post(blocking_pool(), [rk = kafka().native_handle(), topics, strand = strand_,
-                                     h = std::move(handler)]() mutable {
-          asio::post(strand, asio::append(std::move(h), lookup_partition_counts(rk, topics, start_timeout)));
-        });
+        asio::post(blocking_pool(),
+                   [rk = kafka().native_handle(), topics, strand = strand_, h = std::move(handler)]() mutable {
+                     asio::post(strand, asio::append(std::move(h), lookup_partition_counts(rk, topics, start_timeout)));
+                   });
       },
       asio::use_awaitable);
   if (counted.error) co_return start_failed(counted.error, counted.what + ": " + counted.error.message());
@@ -47,8 +47,8 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   topic_partition_list found;
   topic_partition_list queries = time_queries(parts);
   if (!queries.empty()) {
-    auto [ec, answer] =
-        co_await kafka().async_offsets_for_times(std::move(queries), {start_timeout}, asio::as_tuple(asio::use_awaitable));
+    auto [ec, answer] = co_await kafka().async_offsets_for_times(std::move(queries), {start_timeout},
+                                                                 asio::as_tuple(asio::use_awaitable));
     if (ec) co_return start_failed(ec, "looking up the offsets for the start times: " + ec.message());
     found = std::move(answer);
   }
@@ -66,7 +66,8 @@ asio::awaitable<error_code> subscriber_runner::assign_partitions() {
   if (assign_error) co_return start_failed(assign_error, assign_what);
   std::string where;
   for (const auto& p : resolved.assignment)
-    where += (where.empty() ? "" : ", ") + p.topic + "[" + std::to_string(p.partition) + "]@" + std::to_string(p.offset);
+    where +=
+        (where.empty() ? "" : ", ") + p.topic + "[" + std::to_string(p.partition) + "]@" + std::to_string(p.offset);
   log(log_level::info, "assigned " + where + " (explicit partitions, no group membership)");
   std::lock_guard lock(observed_mutex_);
   health_.assigned_partitions = resolved.assignment.size();

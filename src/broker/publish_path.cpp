@@ -87,10 +87,10 @@ void write_wire_headers(outbound_record& out, const publish_origin& origin, cons
   // in FastStream's spelling, which is the one FastStream reads.
   if (!has_header(out.rec, wire::correlation_id_header)) {
     const auto alt = header_value(out.rec, wire::correlation_id_header_alt);
-    std::string id = out.correlation_id         ? std::move(*out.correlation_id)
-                     : alt                      ? std::string(*alt)
-                     : origin.correlation_id    ? std::string(*origin.correlation_id)
-                                                : wire::new_correlation_id();
+    std::string id = out.correlation_id      ? std::move(*out.correlation_id)
+                     : alt                   ? std::string(*alt)
+                     : origin.correlation_id ? std::string(*origin.correlation_id)
+                                             : wire::new_correlation_id();
     headers.push_back({std::string(wire::correlation_id_header), std::move(id)});
   }
   if (!has_header(out.rec, wire::reply_to_header)) {
@@ -100,9 +100,8 @@ void write_wire_headers(outbound_record& out, const publish_origin& origin, cons
   }
   // The record is the publish span's: its traceparent replaces one given by the caller (the
   // span's parent) or copied from another record.
-  std::erase_if(headers, [](const header& h) {
-    return h.name == wire::traceparent_header || h.name == wire::tracestate_header;
-  });
+  std::erase_if(
+      headers, [](const header& h) { return h.name == wire::traceparent_header || h.name == wire::tracestate_header; });
   headers.push_back({std::string(wire::traceparent_header), span.traceparent()});
   if (!span.tracestate().empty()) headers.push_back({std::string(wire::tracestate_header), span.tracestate()});
 }
@@ -265,7 +264,8 @@ std::optional<client_metrics> publish_path::statistics() const {
 
 template <class Candidate>
 struct boost::asio::associated_executor<asiokafka::detail::traced_handler, Candidate> {
-  using type = typename boost::asio::associated_executor<asiokafka::detail::publish_path::handler_type, Candidate>::type;
+  using type =
+      typename boost::asio::associated_executor<asiokafka::detail::publish_path::handler_type, Candidate>::type;
   static type get(const asiokafka::detail::traced_handler& h, const Candidate& c = Candidate()) noexcept {
     return boost::asio::get_associated_executor(h.inner(), c);
   }

@@ -38,9 +38,11 @@ reply_topic_position create_topic(rd_kafka_t* rk, const std::string& topic, std:
   if (!ev) return {make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT), "creating reply topic \"" + topic + "\"", {}};
   if (rd_kafka_event_error(ev.get()))
     return {make_kafka_error_code(rd_kafka_event_error(ev.get())),
-            "creating reply topic \"" + topic + "\": " + rd_kafka_event_error_string(ev.get()), {}};
+            "creating reply topic \"" + topic + "\": " + rd_kafka_event_error_string(ev.get()),
+            {}};
   std::size_t n = 0;
-  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto err = rd_kafka_topic_result_error(results[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
@@ -76,7 +78,8 @@ reply_topic_position position_reply_topic(void* handle, const std::string& topic
   for (int p = 0; p < partitions; ++p) {
     std::int64_t low = 0;
     std::int64_t high = 0;
-    const auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, static_cast<int>(timeout.count()));
+    const auto err =
+        rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, static_cast<int>(timeout.count()));
     if (err) {
       out.error = make_kafka_error_code(err);
       out.what = "high watermark of reply topic \"" + topic + "\" [" + std::to_string(p) + "]";

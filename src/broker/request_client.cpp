@@ -6,8 +6,8 @@
 #include <asiokafka/wire.hpp>
 
 #include <boost/asio/append.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -31,9 +31,7 @@ request_client::request_client(std::shared_ptr<publish_path> out, std::string re
       stats_(stats),
       positioned_(out_->strand()) {}
 
-void request_client::log(log_level level, const std::string& line) const {
-  out_->log()(level, "REQUEST", line);
-}
+void request_client::log(log_level level, const std::string& line) const { out_->log()(level, "REQUEST", line); }
 
 void request_client::start(outbound_record r, std::chrono::milliseconds timeout, const publish_origin& origin,
                            handler_type handler) {
@@ -60,7 +58,8 @@ void request_client::start(outbound_record r, std::chrono::milliseconds timeout,
     if (self->pending_.count(q.correlation_id)) {
       auto handler = h.take();
       asio::get_associated_cancellation_slot(handler).clear();
-      asio::post(self->out_->strand(), asio::append(std::move(handler), make_error_code(error::already_pending), message{}));
+      asio::post(self->out_->strand(),
+                 asio::append(std::move(handler), make_error_code(error::already_pending), message{}));
       return;
     }
     auto& p = self->pending_[q.correlation_id];
@@ -88,7 +87,8 @@ void request_client::submit(queued q) {
       return;
     case reply_state::idle:
       state_ = reply_state::positioning;
-      asio::co_spawn(out_->strand(), [self = shared_from_this()] { return self->run_consumer(); }, asio::detached);
+      asio::co_spawn(
+          out_->strand(), [self = shared_from_this()] { return self->run_consumer(); }, asio::detached);
       [[fallthrough]];
     case reply_state::positioning:
       waiting_.push_back(std::move(q));
@@ -102,14 +102,14 @@ void request_client::send(queued q) {
   ++stats_.sent;
   const publish_origin origin{std::nullopt, &it->second.span};
   out_->start(std::move(q.rec), origin,
-              asio::bind_executor(out_->strand(), [weak = weak_from_this(), id = q.correlation_id](
-                                                      error_code ec, delivery_report) {
-                if (auto self = weak.lock(); self && ec && self->pending_.count(id)) {
-                  ++self->stats_.failed;
-                  self->log(log_level::error, "request " + id + " could not be published: " + ec.message());
-                  self->complete(id, ec);
-                }
-              }));
+              asio::bind_executor(
+                  out_->strand(), [weak = weak_from_this(), id = q.correlation_id](error_code ec, delivery_report) {
+                    if (auto self = weak.lock(); self && ec && self->pending_.count(id)) {
+                      ++self->stats_.failed;
+                      self->log(log_level::error, "request " + id + " could not be published: " + ec.message());
+                      self->complete(id, ec);
+                    }
+                  }));
 }
 
 void request_client::emit_span(const std::string& id, const pending& p, span_event::phase phase, error_code ec) {

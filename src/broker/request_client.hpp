@@ -75,8 +75,8 @@ class request_client : public std::enable_shared_from_this<request_client> {
   bool closing_ = false;
   boost::asio::steady_timer positioned_;  // signals close() that positioning ended
   std::unique_ptr<consumer> consumer_;
-  std::deque<queued> waiting_;               // sent once the reply consumer is positioned
-  std::map<std::string, pending> pending_;   // by correlation id
+  std::deque<queued> waiting_;              // sent once the reply consumer is positioned
+  std::map<std::string, pending> pending_;  // by correlation id
   // Ids of requests that timed out or were cancelled, so their late replies are told apart
   // from replies nobody asked for; the oldest are forgotten past a bound.
   std::set<std::string> abandoned_;

@@ -19,7 +19,8 @@ namespace asiokafka::detail {
 
 void subscriber_runner::start_lanes() {
   while (auto id = dispatch_.start_next())
-    asio::co_spawn(strand_, [self = shared_from_this(), key = *id] { return self->run_lane(key); }, asio::detached);
+    asio::co_spawn(
+        strand_, [self = shared_from_this(), key = *id] { return self->run_lane(key); }, asio::detached);
 }
 
 asio::awaitable<void> subscriber_runner::run_lane(lane_id key) {
@@ -107,9 +108,9 @@ void subscriber_runner::settle_undecided(const message& msg, const record_attemp
 asio::awaitable<void> subscriber_runner::dead_letter_record(context& ctx, const record_attempt& a) {
   const bool failed = a.failure != failure_kind::none;
   // Locals, not temporaries, across co_await: GCC 12 mis-destroys such temporaries.
-  const std::string reason = failed ? a.error_text
+  const std::string reason = failed                                                ? a.error_text
                              : ctx.current_decision() == context::decision::reject ? ctx.reject_reason()
-                                                                                    : "retries exhausted";
+                                                                                   : "retries exhausted";
   const failure_kind kind = failed ? a.failure : failure_kind::handler;
   if (co_await dead_letter(ctx, to_string(kind), reason))
     decided(ctx.raw());

@@ -23,7 +23,8 @@ dispatch_limits limits_of(const subscriber_runner::setup& s) {
   // instead of one per record.
   const auto& o = s.options;
   const batch_limits batching{o.batch.max_records, o.batch.max_wait};
-  return {o.max_concurrency, max_queued_records(o.batch_size, o.max_concurrency, s.batch_handler ? &batching : nullptr)};
+  return {o.max_concurrency,
+          max_queued_records(o.batch_size, o.max_concurrency, s.batch_handler ? &batching : nullptr)};
 }
 
 }  // namespace
@@ -53,7 +54,7 @@ void subscriber_runner::record_rebalance(rebalance_kind kind, const topic_partit
   static constexpr std::string_view names[] = {"assigned", "revoked", "lost"};
   const auto name = names[static_cast<int>(kind)];
   const auto number = ++stats_.rebalances;
-  (kind == rebalance_kind::assigned ? stats_.partitions_assigned
+  (kind == rebalance_kind::assigned  ? stats_.partitions_assigned
    : kind == rebalance_kind::revoked ? stats_.partitions_revoked
                                      : stats_.partitions_lost) += parts.size();
   std::lock_guard lock(observed_mutex_);
@@ -139,7 +140,7 @@ void subscriber_runner::log(log_level level, std::string_view line) {
 
 log_sink subscriber_runner::clients_log() const {
   return [sink = setup_.log, prefix = "subscriber \"" + name() + "\": "](log_level level, std::string_view facility,
-                                                                    std::string_view line) {
+                                                                         std::string_view line) {
     sink(level, facility, prefix + std::string(line));
   };
 }
@@ -280,10 +281,12 @@ asio::awaitable<void> subscriber_runner::drain() {
   dispatch_.stop();
   notify();  // lanes collecting a batch or waiting at the transaction gate end now
   const auto deadline = std::chrono::steady_clock::now() + setup_.graceful_timeout;
-  while (dispatch_.running() > 0 && std::chrono::steady_clock::now() < deadline) co_await receiver_.wait(strand_, deadline);
+  while (dispatch_.running() > 0 && std::chrono::steady_clock::now() < deadline)
+    co_await receiver_.wait(strand_, deadline);
   if (dispatch_.running() > 0)
-    log(log_level::warning, std::to_string(dispatch_.running()) +
-                                " handler(s) still running after the graceful timeout; their messages will be redelivered");
+    log(log_level::warning,
+        std::to_string(dispatch_.running()) +
+            " handler(s) still running after the graceful timeout; their messages will be redelivered");
 }
 
 asio::awaitable<void> subscriber_runner::finish(const error_code& fatal) {
@@ -328,7 +331,8 @@ asio::awaitable<error_code> subscriber_runner::run() {
   }
   error_code fatal = co_await start_source();
   if (exactly_once() && !fatal)
-    asio::co_spawn(strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
+    asio::co_spawn(
+        strand_, [self] { return self->run_transaction_clock(); }, asio::detached);
   co_await receive_loop();
   co_await drain();
   if (!fatal) fatal = fatal_;

@@ -46,9 +46,7 @@ content_kind classify_content_type(std::optional<std::string_view> value) noexce
   return content_kind::other;
 }
 
-std::optional<std::string_view> content_type(const message& msg) noexcept {
-  return value_of(msg, content_type_header);
-}
+std::optional<std::string_view> content_type(const message& msg) noexcept { return value_of(msg, content_type_header); }
 
 std::optional<std::string_view> correlation_id(const message& msg) noexcept {
   return first_of(msg, correlation_id_header, correlation_id_header_alt);

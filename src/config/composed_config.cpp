@@ -36,10 +36,7 @@ void append_table(std::string& out, const std::vector<row>& rows) {
 
 composed_config::composed_config(std::string name, std::string title, std::vector<entry> entries,
                                  std::vector<entry> dropped)
-    : name_(std::move(name)),
-      title_(std::move(title)),
-      entries_(std::move(entries)),
-      dropped_(std::move(dropped)) {}
+    : name_(std::move(name)), title_(std::move(title)), entries_(std::move(entries)), dropped_(std::move(dropped)) {}
 
 const composed_config::entry* composed_config::find(std::string_view key) const {
   const std::string_view canonical = detail::canonical_key(key);

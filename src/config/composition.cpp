@@ -25,7 +25,6 @@ using entry = composed_config::entry;
 constexpr std::string_view idempotence_key = "enable.idempotence";
 constexpr std::string_view group_protocol_key = "group.protocol";
 
-
 // A value a library feature fixes (owned) or defaults to.
 struct feature_value {
   std::string value;
@@ -33,9 +32,7 @@ struct feature_value {
 };
 using feature_map = std::map<std::string, feature_value, std::less<>>;
 
-std::string quoted(std::string_view key, std::string_view value) {
-  return "\"" + redact(key, value) + "\"";
-}
+std::string quoted(std::string_view key, std::string_view value) { return "\"" + redact(key, value) + "\""; }
 
 std::string alias_note(const std::string& key, const scope_value& v) {
   if (v.typed || v.given_as == key) return {};
@@ -69,13 +66,11 @@ class composition {
     if (in_.kind == composition_kind::transactional_producer) add_transactional_id(owned);
     if (in_.kind == composition_kind::producer) add_standalone_transactional_id(owned);
     for (const auto& [key, v] : owned)
-      effective_[key] = entry{key, v.value, config_scope::library_owned,
-                              "owned by the library: " + v.reason};
+      effective_[key] = entry{key, v.value, config_scope::library_owned, "owned by the library: " + v.reason};
 
     composition_output out;
     for (auto& [key, e] : effective_) out.entries.push_back(std::move(e));
-    std::stable_sort(dropped_.begin(), dropped_.end(),
-                     [](const entry& a, const entry& b) { return a.key < b.key; });
+    std::stable_sort(dropped_.begin(), dropped_.end(), [](const entry& a, const entry& b) { return a.key < b.key; });
     out.dropped = std::move(dropped_);
     validate_with_librdkafka(out.entries, in_.name);
     return out;
@@ -89,23 +84,18 @@ class composition {
   client_kind catalog_kind() const noexcept {
     return in_.kind == composition_kind::consumer ? client_kind::consumer : client_kind::producer;
   }
-  const char* kind_name() const noexcept {
-    return in_.kind == composition_kind::consumer ? "consumer" : "producer";
-  }
+  const char* kind_name() const noexcept { return in_.kind == composition_kind::consumer ? "consumer" : "producer"; }
   const char* other_kind_name() const noexcept {
     return in_.kind == composition_kind::consumer ? "producer" : "consumer";
   }
-  bool is_id_key(std::string_view key) const noexcept {
-    return key == static_id_key || key == transactional_id_key;
-  }
+  bool is_id_key(std::string_view key) const noexcept { return key == static_id_key || key == transactional_id_key; }
 
   fate fate_of(const user_scope& s, std::string_view key) const {
     if (key == transactional_id_key) {
       if (in_.kind == composition_kind::consumer) return fate::drop;
       // A producer's own scope makes it a standalone transactional producer; a broker-scope
       // value is a base for exactly-once subscribers, never the shared producer's id.
-      if (s.scope == config_scope::producer)
-        return in_.kind == composition_kind::producer ? fate::use : fate::reject;
+      if (s.scope == config_scope::producer) return in_.kind == composition_kind::producer ? fate::use : fate::reject;
       return in_.kind == composition_kind::producer ? fate::drop : fate::use;
     }
     // Static membership is membership of a group: a consumer without it has no static id.
@@ -136,8 +126,8 @@ class composition {
       if (it->second.value != k.value)
         fail(key, scope,
              std::string("two library features ") + (owned ? "need" : "default to") +
-                 " different values: " + quoted(key, it->second.value) + " (" +
-                 it->second.reason + ") and " + quoted(key, k.value) + " (" + k.reason + ")");
+                 " different values: " + quoted(key, it->second.value) + " (" + it->second.reason + ") and " +
+                 quoted(key, k.value) + " (" + k.reason + ")");
       if (it->second.reason != k.reason) it->second.reason += "; " + k.reason;
     }
     return collected;
@@ -148,15 +138,13 @@ class composition {
     for (const auto& [key, d] : defaults) {
       if (!applies_to(catalog_kind(), key))
         fail(key, config_scope::library_default,
-             "a library feature defaults a " + std::string(other_kind_name()) +
-                 "-only property (" + d.reason + "); librdkafka would ignore it on a " +
-                 kind_name());
+             "a library feature defaults a " + std::string(other_kind_name()) + "-only property (" + d.reason +
+                 "); librdkafka would ignore it on a " + kind_name());
       const auto o = owned.find(key);
       if (o != owned.end() && o->second.value != d.value)
         fail(key, config_scope::library_default,
              "a library feature defaults it to " + quoted(key, d.value) + " (" + d.reason +
-                 ") and another owns it as " + quoted(key, o->second.value) + " (" +
-                 o->second.reason + ")");
+                 ") and another owns it as " + quoted(key, o->second.value) + " (" + o->second.reason + ")");
     }
     return defaults;
   }
@@ -170,9 +158,8 @@ class composition {
       return describe_origin(v) +
              " does not belong in the producer scope of a transactional producer: a base belongs "
              "at broker scope, a fixed id at subscriber scope";
-    return describe_origin(v) + " is a " + other_kind_name() +
-           "-only property; librdkafka would ignore it on a " + kind_name() + " (set it in the " +
-           other_kind_name() + "'s options or at broker scope)";
+    return describe_origin(v) + " is a " + other_kind_name() + "-only property; librdkafka would ignore it on a " +
+           kind_name() + " (set it in the " + other_kind_name() + "'s options or at broker scope)";
   }
 
   void reject_misplaced_keys() const {
@@ -186,15 +173,13 @@ class composition {
       const scope_value* v = find(s.values, key);
       if (v == nullptr || v->value == o.value || fate_of(s, key) != fate::use) continue;
       fail(key, s.scope,
-           describe_origin(*v) + " = " + quoted(key, v->value) + " conflicts with the value " +
-               quoted(key, o.value) + " the library owns: " + o.reason +
-               " (remove the setting or set it to the owned value)");
+           describe_origin(*v) + " = " + quoted(key, v->value) + " conflicts with the value " + quoted(key, o.value) +
+               " the library owns: " + o.reason + " (remove the setting or set it to the owned value)");
     }
   }
 
   std::string drop_note(const user_scope& s, const std::string& key) const {
-    if (key == static_id_key)
-      return "explicit partitions without group membership: static membership does not apply";
+    if (key == static_id_key) return "explicit partitions without group membership: static membership does not apply";
     if (key == transactional_id_key && s.scope == config_scope::subscriber)
       return "for this subscriber's transactional producer (compose_transactional_producer); "
              "not passed to a consumer";
@@ -246,9 +231,8 @@ class composition {
       const config_candidate& won = candidates[winner];
       std::string note;
       if (candidates.size() == 1) {
-        note = won.scope == config_scope::library_default
-                   ? "library default"
-                   : "set at " + std::string(to_string(won.scope)) + " scope";
+        note = won.scope == config_scope::library_default ? "library default"
+                                                          : "set at " + std::string(to_string(won.scope)) + " scope";
       } else {
         note = std::string(to_string(won.scope)) + " scope beats ";
         bool first = true;
@@ -282,10 +266,9 @@ class composition {
   // left out (and listed as dropped). librdkafka reads the value without regard to case.
   void apply_group_protocol() {
     const auto protocol = effective_.find(group_protocol_key);
-    if (protocol == effective_.end() || !boost::algorithm::iequals(protocol->second.value, "consumer"))
-      return;
-    const std::string chosen = "group.protocol=consumer (set at " +
-                               std::string(to_string(protocol->second.scope)) + " scope)";
+    if (protocol == effective_.end() || !boost::algorithm::iequals(protocol->second.value, "consumer")) return;
+    const std::string chosen =
+        "group.protocol=consumer (set at " + std::string(to_string(protocol->second.scope)) + " scope)";
     for (auto it = effective_.begin(); it != effective_.end();) {
       const std::string_view replacement = classic_protocol_replacement(it->first);
       if (replacement.empty()) {
@@ -339,8 +322,10 @@ class composition {
   // compose time, for a losing scope too, like a conflict with an owned key.
   void check_idempotence(const std::string& id, const feature_map& owned) const {
     const std::string key(idempotence_key);
-    const std::string why = ": that disables idempotence, which librdkafka requires for "
-                            "transactions (transactional.id \"" + id + "\")";
+    const std::string why =
+        ": that disables idempotence, which librdkafka requires for "
+        "transactions (transactional.id \"" +
+        id + "\")";
     const auto is_false = [&key](const std::string& value) {
       const auto b = librdkafka_bool(key, value);
       return b && !*b;
@@ -348,12 +333,10 @@ class composition {
     for (const auto& s : in_.scopes)
       if (const scope_value* v = find(s.values, key); v && is_false(v->value))
         fail(key, s.scope,
-             describe_origin(*v) + " = " + quoted(key, v->value) + why +
-                 "; remove the setting or set it to true");
+             describe_origin(*v) + " = " + quoted(key, v->value) + why + "; remove the setting or set it to true");
     if (const auto o = owned.find(key); o != owned.end() && is_false(o->second.value))
       fail(key, config_scope::library_owned,
-           "a library feature owns it as " + quoted(key, o->second.value) + " (" +
-               o->second.reason + ")" + why);
+           "a library feature owns it as " + quoted(key, o->second.value) + " (" + o->second.reason + ")" + why);
   }
 
   const composition_input& in_;

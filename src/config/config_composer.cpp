@@ -22,8 +22,12 @@ std::string title(composition_kind kind, std::string_view name, const merge_poli
                   const static_id_policy& ids) {
   std::string t = "effective configuration of ";
   switch (kind) {
-    case composition_kind::consumer: t += "subscriber \"" + std::string(name) + "\""; break;
-    case composition_kind::producer: t += "the producer"; break;
+    case composition_kind::consumer:
+      t += "subscriber \"" + std::string(name) + "\"";
+      break;
+    case composition_kind::producer:
+      t += "the producer";
+      break;
     case composition_kind::transactional_producer:
       t += "the transactional producer of subscriber \"" + std::string(name) + "\"";
       break;
@@ -53,8 +57,7 @@ void require_unique_names(const std::vector<consumer_scope>& consumers) {
 
 }  // namespace
 
-config_composer::config_composer(client_options broker_scope, merge_policy policy,
-                                 static_id_policy ids)
+config_composer::config_composer(client_options broker_scope, merge_policy policy, static_id_policy ids)
     : broker_scope_(std::move(broker_scope)), policy_(std::move(policy)), ids_(std::move(ids)) {
   // A broker scope that contradicts itself is wrong for every client: say so at construction.
   detail::flatten(broker_scope_, config_scope::broker, "");
@@ -66,14 +69,13 @@ composed_config config_composer::compose_consumer(const consumer_scope& consumer
   const scope_values own = detail::flatten(consumer.options, config_scope::subscriber, consumer.name);
   const std::array scopes{user_scope{config_scope::broker, broker, true},
                           user_scope{config_scope::subscriber, own, false}};
-  auto out = detail::compose({composition_kind::consumer, consumer.name, scopes, consumer.defaults,
-                              consumer.owned, policy_, ids_, consumer.group_membership});
+  auto out = detail::compose({composition_kind::consumer, consumer.name, scopes, consumer.defaults, consumer.owned,
+                              policy_, ids_, consumer.group_membership});
   return composed_config(consumer.name, title(composition_kind::consumer, consumer.name, policy_, ids_),
                          std::move(out.entries), std::move(out.dropped));
 }
 
-std::vector<composed_config> config_composer::compose_consumers(
-    const std::vector<consumer_scope>& consumers) const {
+std::vector<composed_config> config_composer::compose_consumers(const std::vector<consumer_scope>& consumers) const {
   require_unique_names(consumers);
   std::vector<composed_config> composed;
   composed.reserve(consumers.size());
@@ -85,13 +87,11 @@ std::vector<composed_config> config_composer::compose_consumers(
     const composed_config::entry* id = cfg.find(detail::static_id_key);
     if (id == nullptr) continue;
     const std::string group = cfg.get("group.id").value_or("");
-    const auto [it, inserted] =
-        static_members.try_emplace(std::pair{group, id->value}, composed.size() - 1);
+    const auto [it, inserted] = static_members.try_emplace(std::pair{group, id->value}, composed.size() - 1);
     if (inserted) continue;
     throw config_error(std::string(detail::static_id_key), id->scope, c.name,
-                       "subscribers \"" + composed[it->second].name() + "\" and \"" + c.name +
-                           "\" of group \"" + group + "\" would both use group.instance.id \"" +
-                           id->value +
+                       "subscribers \"" + composed[it->second].name() + "\" and \"" + c.name + "\" of group \"" +
+                           group + "\" would both use group.instance.id \"" + id->value +
                            "\"; consumers sharing a static id fence each other "
                            "(FENCED_INSTANCE_ID). Give each subscriber its own id or a "
                            "broker-scope base to derive from");
@@ -106,25 +106,23 @@ composed_config config_composer::compose_producer(const client_options& producer
   const std::array scopes{user_scope{config_scope::broker, broker, true},
                           user_scope{config_scope::producer, own, false}};
   auto out = detail::compose({composition_kind::producer, "", scopes, {}, owned, policy_, ids_});
-  return composed_config("", title(composition_kind::producer, "", policy_, ids_),
-                         std::move(out.entries), std::move(out.dropped));
+  return composed_config("", title(composition_kind::producer, "", policy_, ids_), std::move(out.entries),
+                         std::move(out.dropped));
 }
 
-composed_config config_composer::compose_transactional_producer(
-    const consumer_scope& consumer, const client_options& producer_scope,
-    const std::vector<owned_key>& owned) const {
+composed_config config_composer::compose_transactional_producer(const consumer_scope& consumer,
+                                                                const client_options& producer_scope,
+                                                                const std::vector<owned_key>& owned) const {
   require_name(consumer);
   const scope_values broker = detail::flatten(broker_scope_, config_scope::broker, consumer.name);
-  const scope_values producer =
-      detail::flatten(producer_scope, config_scope::producer, consumer.name);
+  const scope_values producer = detail::flatten(producer_scope, config_scope::producer, consumer.name);
   const scope_values own = detail::flatten(consumer.options, config_scope::subscriber, consumer.name);
   const std::array scopes{user_scope{config_scope::broker, broker, true},
                           user_scope{config_scope::producer, producer, false},
                           user_scope{config_scope::subscriber, own, true}};
-  auto out = detail::compose({composition_kind::transactional_producer, consumer.name, scopes, {},
-                              owned, policy_, ids_});
-  return composed_config(consumer.name,
-                         title(composition_kind::transactional_producer, consumer.name, policy_, ids_),
+  auto out =
+      detail::compose({composition_kind::transactional_producer, consumer.name, scopes, {}, owned, policy_, ids_});
+  return composed_config(consumer.name, title(composition_kind::transactional_producer, consumer.name, policy_, ids_),
                          std::move(out.entries), std::move(out.dropped));
 }
 

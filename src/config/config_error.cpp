@@ -21,17 +21,21 @@ std::string sentence(const std::string& key, config_scope scope, const std::stri
 
 std::string_view to_string(config_scope scope) noexcept {
   switch (scope) {
-    case config_scope::library_default: return "library_default";
-    case config_scope::broker: return "broker";
-    case config_scope::subscriber: return "subscriber";
-    case config_scope::producer: return "producer";
-    case config_scope::library_owned: return "library_owned";
+    case config_scope::library_default:
+      return "library_default";
+    case config_scope::broker:
+      return "broker";
+    case config_scope::subscriber:
+      return "subscriber";
+    case config_scope::producer:
+      return "producer";
+    case config_scope::library_owned:
+      return "library_owned";
   }
   return "invalid config_scope";
 }
 
-config_error::config_error(std::string key, config_scope scope, std::string subscriber,
-                           const std::string& detail)
+config_error::config_error(std::string key, config_scope scope, std::string subscriber, const std::string& detail)
     : boost::system::system_error(make_error_code(error::invalid_config)),
       sentence_(sentence(key, scope, subscriber, detail)),
       key_(std::move(key)),

@@ -6,25 +6,22 @@
 
 namespace asiokafka {
 
-std::size_t more_specific_wins::choose(std::string_view,
-                                       std::span<const config_candidate> candidates) const {
+std::size_t more_specific_wins::choose(std::string_view, std::span<const config_candidate> candidates) const {
   return candidates.size() - 1;
 }
 
-std::size_t broker_scope_wins::choose(std::string_view,
-                                      std::span<const config_candidate> candidates) const {
+std::size_t broker_scope_wins::choose(std::string_view, std::span<const config_candidate> candidates) const {
   for (std::size_t i = 0; i < candidates.size(); ++i)
     if (candidates[i].scope == config_scope::broker) return i;
   return candidates.size() - 1;
 }
 
-std::size_t merge_policy::choose(std::string_view key,
-                                 std::span<const config_candidate> candidates) const {
+std::size_t merge_policy::choose(std::string_view key, std::span<const config_candidate> candidates) const {
   const std::size_t winner = impl_->choose(key, candidates);
   if (winner >= candidates.size())
     throw std::logic_error("merge policy \"" + std::string(name_for(key)) + "\" chose candidate " +
-                           std::to_string(winner) + " of " + std::to_string(candidates.size()) +
-                           " for key \"" + std::string(key) + "\"");
+                           std::to_string(winner) + " of " + std::to_string(candidates.size()) + " for key \"" +
+                           std::string(key) + "\"");
   return winner;
 }
 
@@ -49,13 +46,10 @@ const merge_policy& per_key_policy::rule_for(std::string_view key) const {
   return it == rules_.end() ? fallback_ : it->second;
 }
 
-std::size_t per_key_policy::choose(std::string_view key,
-                                   std::span<const config_candidate> candidates) const {
+std::size_t per_key_policy::choose(std::string_view key, std::span<const config_candidate> candidates) const {
   return rule_for(key).choose(key, candidates);
 }
 
-std::string_view per_key_policy::name_for(std::string_view key) const {
-  return rule_for(key).name_for(key);
-}
+std::string_view per_key_policy::name_for(std::string_view key) const { return rule_for(key).name_for(key); }
 
 }  // namespace asiokafka

@@ -27,21 +27,35 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 9> aliases{{
 // 2.0 and of 2.12+ (fetch.queue.backoff.ms, and KIP-848's group.protocol and
 // group.remote.assignor).
 constexpr std::array consumer_only{
-    "auto.commit.enable"sv,        "auto.commit.interval.ms"sv,
-    "auto.offset.reset"sv,         "check.crcs"sv,
-    "consume.callback.max.messages"sv, "coordinator.query.interval.ms"sv,
-    "enable.auto.commit"sv,        "enable.auto.offset.store"sv,
-    "enable.partition.eof"sv,      "fetch.error.backoff.ms"sv,
-    "fetch.max.bytes"sv,           "fetch.min.bytes"sv,
-    "fetch.queue.backoff.ms"sv,    "fetch.wait.max.ms"sv,
-    "group.id"sv,                  "group.protocol"sv,
+    "auto.commit.enable"sv,
+    "auto.commit.interval.ms"sv,
+    "auto.offset.reset"sv,
+    "check.crcs"sv,
+    "consume.callback.max.messages"sv,
+    "coordinator.query.interval.ms"sv,
+    "enable.auto.commit"sv,
+    "enable.auto.offset.store"sv,
+    "enable.partition.eof"sv,
+    "fetch.error.backoff.ms"sv,
+    "fetch.max.bytes"sv,
+    "fetch.min.bytes"sv,
+    "fetch.queue.backoff.ms"sv,
+    "fetch.wait.max.ms"sv,
+    "group.id"sv,
+    "group.protocol"sv,
     "group.remote.assignor"sv,
-    "group.instance.id"sv,         "group.protocol.type"sv,
-    "heartbeat.interval.ms"sv,     "isolation.level"sv,
-    "max.partition.fetch.bytes"sv, "max.poll.interval.ms"sv,
-    "offset.store.method"sv,       "offset.store.path"sv,
-    "offset.store.sync.interval.ms"sv, "partition.assignment.strategy"sv,
-    "queued.max.messages.kbytes"sv, "queued.min.messages"sv,
+    "group.instance.id"sv,
+    "group.protocol.type"sv,
+    "heartbeat.interval.ms"sv,
+    "isolation.level"sv,
+    "max.partition.fetch.bytes"sv,
+    "max.poll.interval.ms"sv,
+    "offset.store.method"sv,
+    "offset.store.path"sv,
+    "offset.store.sync.interval.ms"sv,
+    "partition.assignment.strategy"sv,
+    "queued.max.messages.kbytes"sv,
+    "queued.min.messages"sv,
     "session.timeout.ms"sv,
 };
 
@@ -85,8 +99,7 @@ constexpr std::array producer_defaults{
 // The classic group protocol's client-side keys, refused under group.protocol=consumer,
 // and what replaces each (KIP-848 moves them to the broker or to the group's configs).
 constexpr std::array<std::pair<std::string_view, std::string_view>, 4> classic_only{{
-    {"group.protocol.type"sv,
-     "nothing: the consumer protocol has a single protocol type (remove the key)"sv},
+    {"group.protocol.type"sv, "nothing: the consumer protocol has a single protocol type (remove the key)"sv},
     {"heartbeat.interval.ms"sv,
      "the group config consumer.heartbeat.interval.ms, which the broker sends to members "
      "(set it with admin::async_alter_configs on the group resource)"sv},
@@ -112,8 +125,7 @@ std::string_view canonical_key(std::string_view key) noexcept {
 }
 
 bool applies_to(client_kind kind, std::string_view canonical) noexcept {
-  return kind == client_kind::consumer ? !contains(producer_only, canonical)
-                                       : !contains(consumer_only, canonical);
+  return kind == client_kind::consumer ? !contains(producer_only, canonical) : !contains(consumer_only, canonical);
 }
 
 std::string_view classic_protocol_replacement(std::string_view canonical) noexcept {

@@ -13,10 +13,8 @@ using namespace std::string_view_literals;
 constexpr std::array named_secrets{"sasl.oauthbearer.config"sv, "ssl.key.pem"sv, "ssl_key"sv};
 
 bool contains_ignoring_case(std::string_view haystack, std::string_view lowercase_needle) noexcept {
-  const auto it = std::search(haystack.begin(), haystack.end(), lowercase_needle.begin(),
-                              lowercase_needle.end(), [](char a, char b) {
-                                return std::tolower(static_cast<unsigned char>(a)) == b;
-                              });
+  const auto it = std::search(haystack.begin(), haystack.end(), lowercase_needle.begin(), lowercase_needle.end(),
+                              [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
   return it != haystack.end();
 }
 
@@ -27,8 +25,7 @@ bool equals_ignoring_case(std::string_view a, std::string_view lowercase_b) noex
 }  // namespace
 
 bool is_secret_key(std::string_view key) noexcept {
-  if (contains_ignoring_case(key, "password") || contains_ignoring_case(key, "secret"))
-    return true;
+  if (contains_ignoring_case(key, "password") || contains_ignoring_case(key, "secret")) return true;
   return std::any_of(named_secrets.begin(), named_secrets.end(),
                      [key](std::string_view secret) { return equals_ignoring_case(key, secret); });
 }

@@ -15,8 +15,7 @@ namespace {
 // Kafka validates group.instance.id like a topic name: [A-Za-z0-9._-], at most 249 chars.
 // transactional.id is held to the same rule, so given and derived ids of both keys look alike.
 bool is_id_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 void append_sanitized(std::string& out, std::string_view in) {
@@ -41,13 +40,9 @@ static_id_policy::static_id_policy(from_environment rule) : rule_(std::move(rule
 
 std::string_view static_id_policy::name() const noexcept {
   struct namer {
-    std::string_view operator()(const derive_from_broker_base&) const noexcept {
-      return "derive_from_broker_base";
-    }
+    std::string_view operator()(const derive_from_broker_base&) const noexcept { return "derive_from_broker_base"; }
     std::string_view operator()(const from_environment&) const noexcept { return "from_environment"; }
-    std::string_view operator()(const dynamic_membership&) const noexcept {
-      return "dynamic_membership";
-    }
+    std::string_view operator()(const dynamic_membership&) const noexcept { return "dynamic_membership"; }
   };
   return std::visit(namer{}, rule_);
 }
@@ -59,32 +54,30 @@ void id_rules::fail(config_scope scope, const std::string& detail) const {
 }
 
 void id_rules::reject_empty(std::string_view hint) const {
-  if (in_.broker && in_.broker->value.empty())
-    fail(config_scope::broker, "empty value; " + std::string(hint));
+  if (in_.broker && in_.broker->value.empty()) fail(config_scope::broker, "empty value; " + std::string(hint));
   if (in_.subscriber && in_.subscriber->value.empty())
     fail(config_scope::subscriber, "empty value; " + std::string(hint));
 }
 
-void id_rules::check_as_given(const std::string& id, config_scope scope,
-                              const std::string& source) const {
+void id_rules::check_as_given(const std::string& id, config_scope scope, const std::string& source) const {
   if (!std::all_of(id.begin(), id.end(), is_id_char))
-    fail(scope, source + " \"" + id + "\" contains characters not allowed in a " +
-                    std::string(in_.key) + " (allowed: A-Z a-z 0-9 . _ -)");
+    fail(scope, source + " \"" + id + "\" contains characters not allowed in a " + std::string(in_.key) +
+                    " (allowed: A-Z a-z 0-9 . _ -)");
   if (id == "." || id == "..") fail(scope, source + " \"" + id + "\" is not a valid id");
   check_length(id, scope);
 }
 
 void id_rules::check_length(const std::string& id, config_scope scope) const {
   if (id.size() > max_static_id_length)
-    fail(scope, "\"" + id + "\" is " + std::to_string(id.size()) + " characters long; a " +
-                    std::string(in_.key) + " may have at most " +
-                    std::to_string(max_static_id_length));
+    fail(scope, "\"" + id + "\" is " + std::to_string(id.size()) + " characters long; a " + std::string(in_.key) +
+                    " may have at most " + std::to_string(max_static_id_length));
 }
 
 resolved_id id_rules::given_at(const scope_value& v, config_scope scope) const {
   if (v.value.empty()) fail(scope, "empty value; omit the key for a producer without transactions");
   check_as_given(v.value, scope, v.given_as);
-  return {v.value, scope, "set at " + std::string(to_string(scope)) + " scope, used as given (" + std::string(rule_name_) + ")"};
+  return {v.value, scope,
+          "set at " + std::string(to_string(scope)) + " scope, used as given (" + std::string(rule_name_) + ")"};
 }
 
 resolved_id id_rules::as_given() const {
@@ -101,16 +94,15 @@ resolved_id id_rules::derived_from_broker_base() const {
 resolved_id id_rules::from_variable(const from_environment& rule) const {
   const std::string key(in_.key);
   if (in_.broker)
-    fail(config_scope::broker,
-         "the static id policy from_environment takes the base from environment variable " +
-             rule.variable + "; a broker-scope " + key + " would compete with it, remove it");
+    fail(config_scope::broker, "the static id policy from_environment takes the base from environment variable " +
+                                   rule.variable + "; a broker-scope " + key + " would compete with it, remove it");
   if (in_.subscriber) return as_given();
   const char* env = std::getenv(rule.variable.c_str());
   if (env == nullptr || *env == '\0')
-    fail(config_scope::broker,
-         "the static id policy from_environment reads the base from environment variable " +
-             rule.variable + ", which is " + (env == nullptr ? "unset" : "empty") +
-             " (set it, e.g. to the Kubernetes pod name, or set " + key + " at subscriber scope)");
+    fail(config_scope::broker, "the static id policy from_environment reads the base from environment variable " +
+                                   rule.variable + ", which is " + (env == nullptr ? "unset" : "empty") +
+                                   " (set it, e.g. to the Kubernetes pod name, or set " + key +
+                                   " at subscriber scope)");
   const std::string value = env;
   if (!rule.use_as_is)
     return derived(value, config_scope::broker,
@@ -140,15 +132,12 @@ class static_id_resolver {
     return std::nullopt;
   }
 
-  std::optional<resolved_id> operator()(const from_environment& rule) const {
-    return rules_.from_variable(rule);
-  }
+  std::optional<resolved_id> operator()(const from_environment& rule) const { return rules_.from_variable(rule); }
 
   std::optional<resolved_id> operator()(const dynamic_membership&) const {
     if (in_.subscriber)
       rules_.fail(config_scope::subscriber, "static membership is disabled (dynamic_membership policy)");
-    if (in_.broker)
-      rules_.fail(config_scope::broker, "static membership is disabled (dynamic_membership policy)");
+    if (in_.broker) rules_.fail(config_scope::broker, "static membership is disabled (dynamic_membership policy)");
     return std::nullopt;
   }
 

@@ -18,8 +18,9 @@ std::string rule_name(const static_id_policy& policy) {
 resolved_id resolve_transactional_id(const static_id_policy& policy, const id_inputs& in) {
   const std::string name = rule_name(policy);
   const id_rules rules(in, name);
-  rules.reject_empty("a transactional id must be non-empty (set a base at broker scope or an id "
-                     "at subscriber scope)");
+  rules.reject_empty(
+      "a transactional id must be non-empty (set a base at broker scope or an id "
+      "at subscriber scope)");
   if (const auto* env = std::get_if<from_environment>(&policy.rule())) return rules.from_variable(*env);
   if (in.subscriber) return rules.as_given();
   if (in.broker) return rules.derived_from_broker_base();

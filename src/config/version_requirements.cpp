@@ -29,8 +29,7 @@ constexpr std::array requirements{
 }  // namespace
 
 std::string librdkafka_version_name(librdkafka_version_number version) {
-  std::string name = std::to_string((version >> 24) & 0xff) + "." +
-                     std::to_string((version >> 16) & 0xff) + "." +
+  std::string name = std::to_string((version >> 24) & 0xff) + "." + std::to_string((version >> 16) & 0xff) + "." +
                      std::to_string((version >> 8) & 0xff);
   if (const int pre = version & 0xff; pre != 0xff) name += "-pre" + std::to_string(pre);
   return name;
@@ -38,16 +37,15 @@ std::string librdkafka_version_name(librdkafka_version_number version) {
 
 librdkafka_version_number running_librdkafka_version() noexcept { return rd_kafka_version(); }
 
-void check_required_versions(std::span<const composed_config::entry> entries,
-                             librdkafka_version_number running, std::string_view subscriber) {
+void check_required_versions(std::span<const composed_config::entry> entries, librdkafka_version_number running,
+                             std::string_view subscriber) {
   for (const auto& e : entries) {
-    const auto r = std::find_if(requirements.begin(), requirements.end(),
-                                [&e](const requirement& q) { return q.key == e.key; });
+    const auto r =
+        std::find_if(requirements.begin(), requirements.end(), [&e](const requirement& q) { return q.key == e.key; });
     if (r == requirements.end() || running >= r->minimum) continue;
     throw config_error(e.key, e.scope, std::string(subscriber),
-                       std::string(r->what) + " needs librdkafka " +
-                           librdkafka_version_name(r->minimum) + " or newer; this process runs " +
-                           librdkafka_version_name(running) +
+                       std::string(r->what) + " needs librdkafka " + librdkafka_version_name(r->minimum) +
+                           " or newer; this process runs " + librdkafka_version_name(running) +
                            " (remove the key, or build asiokafka with a newer librdkafka: "
                            "docs/platform.md)");
   }

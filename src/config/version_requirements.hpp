@@ -23,7 +23,7 @@ librdkafka_version_number running_librdkafka_version() noexcept;
 /// `running`, naming the key, the entry's scope, `subscriber`, the version needed and the
 /// version running (for example group.protocol, KIP-848's consumer group protocol: librdkafka
 /// has it from 2.4 and calls it production-ready from 2.12, which asiokafka requires).
-void check_required_versions(std::span<const composed_config::entry> entries,
-                             librdkafka_version_number running, std::string_view subscriber);
+void check_required_versions(std::span<const composed_config::entry> entries, librdkafka_version_number running,
+                             std::string_view subscriber);
 
 }  // namespace asiokafka::detail

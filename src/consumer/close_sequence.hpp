@@ -20,8 +20,8 @@ enum class close_action {
   complete_success,        // close() on a closed consumer: complete it with success
   reject_already_pending,  // close() while closing: complete it with error::already_pending
   // Fail pending receives with error::closed and drop the buffer, then:
-  finish,            //   ... the close is complete (a fatal consumer has no group to leave)
-  open_close_queue,  //   ... hand librdkafka a close queue and serve it until it reports closed
+  finish,             //   ... the close is complete (a fatal consumer has no group to leave)
+  open_close_queue,   //   ... hand librdkafka a close queue and serve it until it reports closed
   finish_with_error,  // librdkafka refused to close: complete with its error
   abort,              // destroyed: fail everything pending with error::closed
 };

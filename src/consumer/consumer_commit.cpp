@@ -107,8 +107,8 @@ void consumer_impl::send_commit(const topic_partition_list& offsets, commit_scop
   flush_stores();
   rd_list_ptr list;
   if (scope == commit_scope::explicit_offsets) list = to_rd_list(offsets);
-  const auto err = rd_kafka_commit_queue(rk_, list.get(), ops_q_, nullptr,
-                                         reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
+  const auto err =
+      rd_kafka_commit_queue(rk_, list.get(), ops_q_, nullptr, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
   if (err)
     complete_commit(id, err == RD_KAFKA_RESP_ERR__NO_OFFSET ? error_code{} : make_kafka_error_code(err),
                     completion_mode::post);
@@ -157,9 +157,8 @@ void consumer_impl::fail_commits(const error_code& ec) {
 // in flight, also when the consumer was destroyed meanwhile (the handler would be lost).
 void consumer_impl::start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                     asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(),
-                               work = asio::make_work_guard(executor()), parts = std::move(partitions), timeout,
-                               h = std::move(h)]() mutable {
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), work = asio::make_work_guard(executor()),
+                               parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
     auto list = to_rd_list(parts);
     const auto err = rd_kafka_committed(handle->rk, list.get(), static_cast<int>(timeout.count()));
     asio::post(ex, asio::append(std::move(h), make_kafka_error_code(err), from_rd_list(list.get())));
@@ -168,9 +167,8 @@ void consumer_impl::start_committed(topic_partition_list partitions, std::chrono
 
 void consumer_impl::start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                                      asio::any_completion_handler<void(error_code, watermarks)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(),
-                               work = asio::make_work_guard(executor()), topic = std::move(topic), partition, timeout,
-                               h = std::move(h)]() mutable {
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), work = asio::make_work_guard(executor()),
+                               topic = std::move(topic), partition, timeout, h = std::move(h)]() mutable {
     watermarks w;
     const auto err = rd_kafka_query_watermark_offsets(handle->rk, topic.c_str(), partition, &w.low, &w.high,
                                                       static_cast<int>(timeout.count()));
@@ -193,9 +191,8 @@ std::pair<error_code, topic_partition_list> offsets_for_times(rd_kafka_t* rk, co
 
 void consumer_impl::start_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                             asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(),
-                               work = asio::make_work_guard(executor()), parts = std::move(partitions), timeout,
-                               h = std::move(h)]() mutable {
+  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), work = asio::make_work_guard(executor()),
+                               parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
     auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
     asio::post(ex, asio::append(std::move(h), ec, std::move(found)));
   });
@@ -204,8 +201,8 @@ void consumer_impl::start_offsets_for_times(topic_partition_list partitions, std
 void consumer_impl::start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                        asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
   asio::post(blocking_pool(), [handle = core_.handle(), weak = weak_from_this(), ex = executor(),
-                               work = asio::make_work_guard(executor()),
-                               parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
+                               work = asio::make_work_guard(executor()), parts = std::move(partitions), timeout,
+                               h = std::move(h)]() mutable {
     auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
     // Back on the consumer's executor, where seek() may be called.
     asio::post(ex, [weak, ex, ec = ec, found = std::move(found), h = std::move(h)]() mutable {

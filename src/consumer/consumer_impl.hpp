@@ -8,9 +8,9 @@
 
 #include <asiokafka/consumer.hpp>
 #include <asiokafka/consumer_options.hpp>
-#include "detail/offset_tracker.hpp"
 #include <asiokafka/message.hpp>
 #include <asiokafka/topic_partition.hpp>
+#include "detail/offset_tracker.hpp"
 
 #include "consumer/close_sequence.hpp"
 #include "consumer/flow_gate.hpp"

@@ -54,7 +54,8 @@ std::string consumer_impl::member_id() const {
 void consumer_impl::start_rebalance_driver() {
   if (rebalancing_) return;
   rebalancing_ = true;
-  asio::co_spawn(executor(), [self = shared_from_this()]() { return self->rebalance_driver(); }, asio::detached);
+  asio::co_spawn(
+      executor(), [self = shared_from_this()]() { return self->rebalance_driver(); }, asio::detached);
 }
 
 asio::awaitable<void> consumer_impl::rebalance_driver() {
@@ -92,11 +93,12 @@ std::size_t consumer_impl::assignment_size() const {
 // One line per rebalance event, for operators watching a fleet (docs: README, operations).
 // With cooperative-sticky every member gets an event per rebalance, also when nothing of its
 // own moves ("assigned nothing").
-void consumer_impl::log_rebalance(std::string_view kind, const topic_partition_list& parts, std::size_t assigned_after) {
+void consumer_impl::log_rebalance(std::string_view kind, const topic_partition_list& parts,
+                                  std::size_t assigned_after) {
   core_.log(log_level::info, "REBALANCE",
-            std::string(kind) + " " + (parts.empty() ? std::string("nothing") : describe(parts)) + " (rebalance event #" + std::to_string(++rebalance_events_) +
-                ": " + std::to_string(parts.size()) + " partition(s), " + std::to_string(assigned_after) +
-                " assigned after it)");
+            std::string(kind) + " " + (parts.empty() ? std::string("nothing") : describe(parts)) +
+                " (rebalance event #" + std::to_string(++rebalance_events_) + ": " + std::to_string(parts.size()) +
+                " partition(s), " + std::to_string(assigned_after) + " assigned after it)");
 }
 
 void consumer_impl::report_rebalance_error(const error_code& ec, std::string_view operation,

@@ -221,7 +221,8 @@ void consumer_impl::seek(const topic_partition& tp) {
   rd_list_ptr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = tp.offset;
   const std::string where = tp.topic + "[" + std::to_string(tp.partition) + "]";
-  throw_if(rd_kafka_seek_partitions(rk_, list.get(), 0), "asiokafka: seek " + where + " to " + std::to_string(tp.offset));
+  throw_if(rd_kafka_seek_partitions(rk_, list.get(), 0),
+           "asiokafka: seek " + where + " to " + std::to_string(tp.offset));
   // With no timeout the seek completes in the background: "in progress" is its success.
   if (list->elems[0].err && list->elems[0].err != RD_KAFKA_RESP_ERR__IN_PROGRESS)
     throw boost::system::system_error(make_kafka_error_code(list->elems[0].err), "asiokafka: seek " + where);

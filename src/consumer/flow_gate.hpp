@@ -40,7 +40,9 @@ class flow_gate {
   flow_action on_buffered(std::size_t buffered) noexcept {
     if (buffered <= limit_ / 2) {
       const state was = std::exchange(state_, state::open);
-      return was == state::paused ? flow_action::resume : was == state::holding ? flow_action::serve : flow_action::none;
+      return was == state::paused    ? flow_action::resume
+             : was == state::holding ? flow_action::serve
+                                     : flow_action::none;
     }
     if (state_ == state::open && buffered >= limit_) {
       state_ = state::holding;

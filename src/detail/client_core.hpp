@@ -43,8 +43,8 @@ class client_core {
   /// token refreshes, which the core serves. Throws system_error (error::invalid_config) as
   /// "<label>: <reason>" when librdkafka refuses the configuration or a token provider is
   /// set for a configuration that cannot use one.
-  client_core(boost::asio::any_io_executor ex, rd_kafka_type_t type, rd_conf_ptr conf, int events,
-              client_sinks sinks, std::string_view label);
+  client_core(boost::asio::any_io_executor ex, rd_kafka_type_t type, rd_conf_ptr conf, int events, client_sinks sinks,
+              std::string_view label);
   client_core(const client_core&) = delete;
   client_core& operator=(const client_core&) = delete;
   /// Unbridges and destroys the queues handed to bridge().

@@ -45,4 +45,3 @@ class handler_box {
 };
 
 }  // namespace asiokafka::detail
-

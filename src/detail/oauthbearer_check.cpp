@@ -25,8 +25,7 @@ std::optional<std::string> provider_conflict(const oauthbearer_settings& s) {
     return "a token_provider is set but sasl.mechanism is \"" + s.mechanism + "\", not OAUTHBEARER";
   if (s.unsecure_jwt)
     return "a token_provider and enable.sasl.oauthbearer.unsecure.jwt=true both make tokens: set only one";
-  if (s.method == "oidc")
-    return "a token_provider and sasl.oauthbearer.method=oidc both make tokens: set only one";
+  if (s.method == "oidc") return "a token_provider and sasl.oauthbearer.method=oidc both make tokens: set only one";
   return std::nullopt;
 }
 
@@ -45,8 +44,7 @@ std::optional<std::string> token_problem(const oauthbearer_token& token, std::ch
            token.principal + "\")";
   for (const auto& [key, value] : token.extensions) {
     if (!valid_key(key) || key == "auth")
-      return "the token provider returned an invalid SASL extension key \"" + key +
-             "\" (letters only, not \"auth\")";
+      return "the token provider returned an invalid SASL extension key \"" + key + "\" (letters only, not \"auth\")";
     if (!valid_value(value))
       return "the token provider returned SASL extension \"" + key + "\" with characters outside printable ASCII";
   }

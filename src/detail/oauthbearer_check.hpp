@@ -14,8 +14,8 @@ namespace asiokafka::detail {
 
 /// The librdkafka properties that decide who makes OAUTHBEARER tokens.
 struct oauthbearer_settings {
-  std::string mechanism{};  // sasl.mechanisms
-  std::string method{};     // sasl.oauthbearer.method: "default" or "oidc"
+  std::string mechanism{};    // sasl.mechanisms
+  std::string method{};       // sasl.oauthbearer.method: "default" or "oidc"
   bool unsecure_jwt = false;  // enable.sasl.oauthbearer.unsecure.jwt
 };
 
@@ -25,8 +25,7 @@ std::optional<std::string> provider_conflict(const oauthbearer_settings& s);
 /// Why librdkafka would refuse `token` at `now` (nullopt: it is acceptable): empty value or
 /// principal, expiry not in the future, characters outside RFC 7628's value rules, bad
 /// extension keys. Names the field, never the token's text.
-std::optional<std::string> token_problem(const oauthbearer_token& token,
-                                         std::chrono::system_clock::time_point now);
+std::optional<std::string> token_problem(const oauthbearer_token& token, std::chrono::system_clock::time_point now);
 
 /// The reason given to rd_kafka_oauthbearer_set_token_failure for the `failures`-th refresh
 /// failing in a row (counted from 1). The count keeps each reason distinct: librdkafka

@@ -43,10 +43,10 @@ class offset_tracker {
     if (!found) return std::nullopt;
     auto& q = *found;
     // In order (the usual case) the offset is the oldest one: no search.
-    auto pos = !q.empty() && q.front().offset == offset
-                   ? q.begin()
-                   : std::lower_bound(q.begin(), q.end(), offset,
-                                      [](const entry& e, std::int64_t o) { return e.offset < o; });
+    auto pos =
+        !q.empty() && q.front().offset == offset
+            ? q.begin()
+            : std::lower_bound(q.begin(), q.end(), offset, [](const entry& e, std::int64_t o) { return e.offset < o; });
     if (pos == q.end() || pos->offset != offset) return std::nullopt;
     if (tracked) *tracked = true;
     pos->done = true;

@@ -14,10 +14,8 @@ rd_conf_ptr make_rd_conf(const composed_config& config, std::optional<client_kin
   char errstr[512];
   for (const auto& e : config.entries()) {
     if (only_for && !applies_to(*only_for, e.key)) continue;
-    if (rd_kafka_conf_set(conf.get(), e.key.c_str(), e.value.c_str(), errstr, sizeof errstr) !=
-        RD_KAFKA_CONF_OK) {
-      throw config_error(e.key, e.scope, config.name(),
-                         "librdkafka rejected the key: " + redact(e.key, errstr));
+    if (rd_kafka_conf_set(conf.get(), e.key.c_str(), e.value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      throw config_error(e.key, e.scope, config.name(), "librdkafka rejected the key: " + redact(e.key, errstr));
     }
   }
   return conf;

@@ -31,9 +31,7 @@ bool conf_bool(const rd_kafka_conf_t* conf, const char* key, bool fallback);
 
 /// Owns a librdkafka partition list (conversions to and from asiokafka's: partition_list.hpp).
 struct rd_list_deleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const noexcept {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
+  void operator()(rd_kafka_topic_partition_list_t* l) const noexcept { rd_kafka_topic_partition_list_destroy(l); }
 };
 using rd_list_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t, rd_list_deleter>;
 

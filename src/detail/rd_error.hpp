@@ -22,7 +22,8 @@ inline error_code transaction_error(const rd_kafka_error_t* e) noexcept {
   if (!e) return {};
   const int code = rd_kafka_error_code(e);
   if (rd_kafka_error_is_fatal(e)) return make_transaction_error_code(code, transaction_error_class::fatal);
-  if (rd_kafka_error_txn_requires_abort(e)) return make_transaction_error_code(code, transaction_error_class::abortable);
+  if (rd_kafka_error_txn_requires_abort(e))
+    return make_transaction_error_code(code, transaction_error_class::abortable);
   if (rd_kafka_error_is_retriable(e)) return make_transaction_error_code(code, transaction_error_class::retriable);
   return make_kafka_error_code(code);
 }

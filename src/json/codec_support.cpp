@@ -22,8 +22,7 @@ std::string decode_error::what() const {
   return s;
 }
 
-decode_exception::decode_exception(decode_error error)
-    : std::runtime_error(error.what()), error_(std::move(error)) {}
+decode_exception::decode_exception(decode_error error) : std::runtime_error(error.what()), error_(std::move(error)) {}
 
 namespace detail {
 
@@ -31,14 +30,20 @@ namespace {
 
 std::string_view kind_name(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "boolean";
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "boolean";
     case boost::json::kind::int64:
     case boost::json::kind::uint64:
-    case boost::json::kind::double_: return "number";
-    case boost::json::kind::string: return "string";
-    case boost::json::kind::array: return "array";
-    case boost::json::kind::object: return "object";
+    case boost::json::kind::double_:
+      return "number";
+    case boost::json::kind::string:
+      return "string";
+    case boost::json::kind::array:
+      return "array";
+    case boost::json::kind::object:
+      return "object";
   }
   return "value";
 }
@@ -51,10 +56,17 @@ void append_double(std::string& out, double d) {
 
 void append_number(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case boost::json::kind::uint64: out += std::to_string(v.get_uint64()); break;
-    case boost::json::kind::double_: append_double(out, v.get_double()); break;
-    default: break;
+    case boost::json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case boost::json::kind::double_:
+      append_double(out, v.get_double());
+      break;
+    default:
+      break;
   }
 }
 
@@ -78,8 +90,7 @@ void append_quoted_excerpt(std::string& out, std::string_view s) {
 bool is_plain_key(std::string_view key) {
   if (key.empty()) return false;
   for (const char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -117,8 +128,7 @@ bool fail_kind(decode_error& err, std::string_view expected, const boost::json::
   return fail(err, std::move(m));
 }
 
-bool fail_integer_range(decode_error& err, const boost::json::value& got, std::intmax_t min,
-                        std::uintmax_t max) {
+bool fail_integer_range(decode_error& err, const boost::json::value& got, std::intmax_t min, std::uintmax_t max) {
   std::string m = "value ";
   append_number(m, got);
   m += " out of range [";
@@ -165,7 +175,8 @@ bool check_finite(const boost::json::value& v, decode_error& err) {
         }
       }
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -210,13 +221,27 @@ void write_escaped(std::string& out, std::string_view s) {
     out.append(run, p);
     run = p + 1;
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default: {
         const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
         out.append(u, sizeof u);
@@ -257,10 +282,14 @@ const boost::json::value* find_non_finite(const boost::json::object& v) {
 
 const boost::json::value* find_non_finite(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::double_: return std::isfinite(v.get_double()) ? nullptr : &v;
-    case boost::json::kind::array: return find_non_finite(v.get_array());
-    case boost::json::kind::object: return find_non_finite(v.get_object());
-    default: return nullptr;
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double()) ? nullptr : &v;
+    case boost::json::kind::array:
+      return find_non_finite(v.get_array());
+    case boost::json::kind::object:
+      return find_non_finite(v.get_object());
+    default:
+      return nullptr;
   }
 }
 

@@ -31,8 +31,7 @@ class counting_heap_resource final : public boost::json::memory_resource {
 
  private:
   void* do_allocate(std::size_t n, std::size_t align) override {
-    void* p = align > __STDCPP_DEFAULT_NEW_ALIGNMENT__ ? ::operator new(n, std::align_val_t(align))
-                                                       : ::operator new(n);
+    void* p = align > __STDCPP_DEFAULT_NEW_ALIGNMENT__ ? ::operator new(n, std::align_val_t(align)) : ::operator new(n);
     borrowed += n;
     return p;
   }
@@ -42,9 +41,7 @@ class counting_heap_resource final : public boost::json::memory_resource {
     else
       ::operator delete(p);
   }
-  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
-    return this == &other;
-  }
+  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override { return this == &other; }
 };
 
 boost::json::parse_options make_parse_options(const decoder_options& options) {
@@ -89,8 +86,8 @@ struct decoder::impl {
   // (found by fuzz/json_decoder: a stream of ~25 kB payloads reached a 2 GiB request).
   void grow_if_borrowed() noexcept {
     if (upstream.borrowed == 0) return;
-    const std::size_t wanted = std::min(std::bit_ceil(buffer_size + upstream.borrowed),
-                                        options.max_retained_buffer_size);
+    const std::size_t wanted =
+        std::min(std::bit_ceil(buffer_size + upstream.borrowed), options.max_retained_buffer_size);
     upstream.borrowed = 0;
     parser.reset();  // drop the parser's pointer to the arena before replacing it
     arena.reset();

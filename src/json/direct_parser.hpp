@@ -33,12 +33,12 @@ class direct_parser {
   struct handler : dom_limits {
     direct_schema schema;
     void* object = nullptr;
-    std::size_t depth = 0;      // 1 inside the top-level object
-    int member = -1;            // the member whose value comes next; -1: an unknown key's
-    std::uint64_t seen = 0;     // members set, one bit each
+    std::size_t depth = 0;        // 1 inside the top-level object
+    int member = -1;              // the member whose value comes next; -1: an unknown key's
+    std::uint64_t seen = 0;       // members set, one bit each
     std::size_t next_member = 0;  // where the search for the next key starts
-    std::string text;           // a key or a string that came in parts (escapes)
-    std::string number;         // a number that came in parts
+    std::string text;             // a key or a string that came in parts (escapes)
+    std::string number;           // a number that came in parts
 
     void start(direct_schema s, void* o) {
       schema = s;
@@ -117,7 +117,9 @@ class direct_parser {
     bool on_double(double d, boost::json::string_view s, boost::system::error_code& ec) {
       return scalar({.t = direct_value::type::double_, .d = correctly_rounded(d, s, number)}, ec);
     }
-    bool on_bool(bool b, boost::system::error_code& ec) { return scalar({.t = direct_value::type::boolean, .b = b}, ec); }
+    bool on_bool(bool b, boost::system::error_code& ec) {
+      return scalar({.t = direct_value::type::boolean, .b = b}, ec);
+    }
     bool on_null(boost::system::error_code& ec) { return scalar({}, ec); }
     bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
     bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }

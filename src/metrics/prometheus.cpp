@@ -13,10 +13,14 @@ using label = std::pair<std::string_view, std::string_view>;
 
 void append_escaped(std::string& out, std::string_view text, bool quote) {
   for (char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"' && quote) out += "\\\"";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quote)
+      out += "\\\"";
+    else
+      out += c;
   }
 }
 
@@ -124,27 +128,30 @@ constexpr member_family<subscriber_counters, std::uint64_t> subscriber_families[
     {"asiokafka_subscriber_rebalances_total", "counter",
      "Rebalance events of the subscriber's consumer (partitions assigned, revoked or lost).",
      &subscriber_counters::rebalances},
-    {"asiokafka_subscriber_partitions_assigned_total", "counter", "Partitions assigned to the subscriber by rebalances.",
-     &subscriber_counters::partitions_assigned},
-    {"asiokafka_subscriber_partitions_revoked_total", "counter", "Partitions revoked from the subscriber by rebalances.",
-     &subscriber_counters::partitions_revoked},
+    {"asiokafka_subscriber_partitions_assigned_total", "counter",
+     "Partitions assigned to the subscriber by rebalances.", &subscriber_counters::partitions_assigned},
+    {"asiokafka_subscriber_partitions_revoked_total", "counter",
+     "Partitions revoked from the subscriber by rebalances.", &subscriber_counters::partitions_revoked},
     {"asiokafka_subscriber_partitions_lost_total", "counter",
      "Partitions the subscriber lost (its membership expired: another member may own them).",
      &subscriber_counters::partitions_lost},
 };
 
 constexpr member_family<request_counters, std::uint64_t> request_families[] = {
-    {"asiokafka_requests_sent_total", "counter", "Requests published (broker::async_request).", &request_counters::sent},
-    {"asiokafka_requests_answered_total", "counter", "Requests completed with their reply.", &request_counters::answered},
+    {"asiokafka_requests_sent_total", "counter", "Requests published (broker::async_request).",
+     &request_counters::sent},
+    {"asiokafka_requests_answered_total", "counter", "Requests completed with their reply.",
+     &request_counters::answered},
     {"asiokafka_requests_timed_out_total", "counter", "Requests without a reply within their timeout.",
      &request_counters::timed_out},
-    {"asiokafka_requests_cancelled_total", "counter", "Requests cancelled by the caller.", &request_counters::cancelled},
+    {"asiokafka_requests_cancelled_total", "counter", "Requests cancelled by the caller.",
+     &request_counters::cancelled},
     {"asiokafka_requests_failed_total", "counter", "Requests not published, or with an undecodable reply.",
      &request_counters::failed},
-    {"asiokafka_requests_late_replies_total", "counter", "Replies after their request timed out or was cancelled (dropped).",
-     &request_counters::late_replies},
-    {"asiokafka_requests_unmatched_replies_total", "counter", "Records on the reply topic answering no request (dropped).",
-     &request_counters::unmatched_replies},
+    {"asiokafka_requests_late_replies_total", "counter",
+     "Replies after their request timed out or was cancelled (dropped).", &request_counters::late_replies},
+    {"asiokafka_requests_unmatched_replies_total", "counter",
+     "Records on the reply topic answering no request (dropped).", &request_counters::unmatched_replies},
 };
 
 constexpr member_family<client_metrics, std::int64_t> client_families[] = {
@@ -173,7 +180,8 @@ constexpr member_family<partition_metrics, std::int64_t> partition_families[] = 
     {"asiokafka_consumer_lag_stored", "gauge", "High watermark minus stored offset (librdkafka consumer_lag_stored).",
      &partition_metrics::lag_stored},
     {"asiokafka_committed_offset", "gauge", "Committed offset of the partition.", &partition_metrics::committed_offset},
-    {"asiokafka_high_watermark", "gauge", "High watermark offset of the partition.", &partition_metrics::high_watermark},
+    {"asiokafka_high_watermark", "gauge", "High watermark offset of the partition.",
+     &partition_metrics::high_watermark},
 };
 
 // One family with a sample per broker connection of every client.

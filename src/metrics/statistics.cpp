@@ -76,10 +76,8 @@ constexpr number_field<client_metrics> client_numbers[] = {
 };
 
 constexpr number_field<broker_connection_metrics> broker_numbers[] = {
-    {"tx", &broker_connection_metrics::requests_sent},
-    {"rx", &broker_connection_metrics::responses_received},
-    {"txerrs", &broker_connection_metrics::request_errors},
-    {"rxerrs", &broker_connection_metrics::response_errors},
+    {"tx", &broker_connection_metrics::requests_sent},        {"rx", &broker_connection_metrics::responses_received},
+    {"txerrs", &broker_connection_metrics::request_errors},   {"rxerrs", &broker_connection_metrics::response_errors},
     {"disconnects", &broker_connection_metrics::disconnects},
 };
 

@@ -1,7 +1,7 @@
 #include <asiokafka/producer.hpp>
 
-#include "producer/producer_impl.hpp"
 #include "detail/client_handle_impl.hpp"
+#include "producer/producer_impl.hpp"
 
 #include <asiokafka/consumer.hpp>
 
@@ -21,8 +21,7 @@ std::uint64_t producer::delivered() const noexcept { return impl_->delivered(); 
 std::uint64_t producer::failed() const noexcept { return impl_->failed(); }
 void* producer::native_handle() const noexcept { return impl_->rk(); }
 
-void producer::start_produce(record r,
-                             boost::asio::any_completion_handler<void(error_code, delivery_report)> handler) {
+void producer::start_produce(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler) {
   impl_->start_produce(std::move(r), std::move(handler));
 }
 void producer::begin_transaction() { impl_->begin_transaction(); }
@@ -30,9 +29,12 @@ void producer::begin_transaction() { impl_->begin_transaction(); }
 void producer::start_transaction_call(transaction_call call, std::chrono::milliseconds timeout,
                                       boost::asio::any_completion_handler<void(error_code)> handler) {
   switch (call) {
-    case transaction_call::init: return impl_->start_init_transactions(timeout, std::move(handler));
-    case transaction_call::commit: return impl_->start_commit_transaction(timeout, std::move(handler));
-    case transaction_call::abort: return impl_->start_abort_transaction(timeout, std::move(handler));
+    case transaction_call::init:
+      return impl_->start_init_transactions(timeout, std::move(handler));
+    case transaction_call::commit:
+      return impl_->start_commit_transaction(timeout, std::move(handler));
+    case transaction_call::abort:
+      return impl_->start_abort_transaction(timeout, std::move(handler));
   }
 }
 

@@ -81,13 +81,15 @@ void producer_impl::report_error(rd_kafka_event_t* ev) {
   // exactly-once subscriber) learns now that the producer is unusable.
   char reason[512] = "";
   const auto err = rd_kafka_fatal_error(rk_, reason, sizeof reason);
-  core_.report({.code = make_transaction_error_code(err ? err : RD_KAFKA_RESP_ERR__FATAL, transaction_error_class::fatal),
-                .operation = "fatal",
-                .detail = reason});
+  core_.report(
+      {.code = make_transaction_error_code(err ? err : RD_KAFKA_RESP_ERR__FATAL, transaction_error_class::fatal),
+       .operation = "fatal",
+       .detail = reason});
 }
 
 void producer_impl::report_delivery_failure(const produce_op& op, const error_code& ec) {
-  core_.report({.code = ec, .operation = "delivery", .topic = op.rec.topic, .partition = op.rec.partition.value_or(-1)});
+  core_.report(
+      {.code = ec, .operation = "delivery", .topic = op.rec.topic, .partition = op.rec.partition.value_or(-1)});
 }
 
 void producer_impl::handle_delivery(rd_kafka_event_t* ev) {
@@ -120,8 +122,8 @@ bool producer_impl::try_send(produce_op& op) {
   if (!op.rec.headers.empty()) {
     hdrs = rd_kafka_headers_new(op.rec.headers.size());
     for (const auto& h : op.rec.headers)
-      rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()),
-                          h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+      rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value ? h.value->data() : nullptr,
+                          h.value ? static_cast<ssize_t>(h.value->size()) : 0);
   }
   const std::int64_t ts =
       op.rec.timestamp
@@ -134,12 +136,10 @@ bool producer_impl::try_send(produce_op& op) {
   const std::size_t value_size = op.rec.value ? op.rec.value->size() : 0;
   const auto err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(op.rec.topic.c_str()),
-      RD_KAFKA_V_PARTITION(op.rec.partition.value_or(RD_KAFKA_PARTITION_UA)),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_VALUE(value_data, value_size),
-      RD_KAFKA_V_KEY(key_data, key_size),
-      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
-      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(opaque))), RD_KAFKA_V_END);
+      RD_KAFKA_V_PARTITION(op.rec.partition.value_or(RD_KAFKA_PARTITION_UA)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_VALUE(value_data, value_size), RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_HEADERS(hdrs),
+      RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(opaque))),
+      RD_KAFKA_V_END);
   if (err && hdrs) rd_kafka_headers_destroy(hdrs);  // ownership passes only on success
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
   op.slot.clear();
@@ -223,7 +223,8 @@ void producer_impl::check_flush() {
 
 void producer_impl::start_close(plain_handler h) {
   if (closed_ || close_handler_) {
-    asio::post(executor(), asio::append(std::move(h), closed_ ? error_code{} : make_error_code(error::already_pending)));
+    asio::post(executor(),
+               asio::append(std::move(h), closed_ ? error_code{} : make_error_code(error::already_pending)));
     return;
   }
   close_handler_ = std::move(h);

@@ -98,9 +98,9 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   rd_kafka_t* rk_;
   rd_kafka_queue_t* main_q_;
 
-  std::deque<produce_op> waiting_;                        // queue full: in order
-  std::unordered_map<std::uint64_t, produce_op> pending_; // in librdkafka, with a handler
-  std::size_t sent_ = 0;                                  // in librdkafka, all kinds
+  std::deque<produce_op> waiting_;                         // queue full: in order
+  std::unordered_map<std::uint64_t, produce_op> pending_;  // in librdkafka, with a handler
+  std::size_t sent_ = 0;                                   // in librdkafka, all kinds
   std::deque<flush_waiter> flushes_;
   handler_box<void(error_code)> close_handler_;
   bool closed_ = false;

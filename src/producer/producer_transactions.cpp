@@ -44,7 +44,8 @@ void producer_impl::run_transaction_call(std::string what, std::function<rd_kafk
       transaction_worker_.emplace(1);
     } catch (const std::system_error& e) {  // no thread: fail the call on the loop
       core_.log(log_level::error, "TXN", std::string("cannot start the transaction worker thread: ") + e.what());
-      asio::post(executor(), asio::append(std::move(h), error_code(e.code().value(), boost::system::generic_category())));
+      asio::post(executor(),
+                 asio::append(std::move(h), error_code(e.code().value(), boost::system::generic_category())));
       return;
     }
   }
@@ -59,20 +60,21 @@ void producer_impl::run_transaction_call(std::string what, std::function<rd_kafk
     if (ec) self->core_.log(log_level::warning, "TXN", what + " failed: " + text + " [" + ec.category().name() + "]");
     asio::dispatch(asio::append(std::move(h), ec));
   };
-  asio::post(*transaction_worker_, [rk = rk_, ex = executor(), call = std::move(call), done = std::move(done)]() mutable {
-    rd_kafka_error_t* e = call(rk);
-    const error_code ec = transaction_error(e);
-    std::string text = e ? rd_kafka_error_string(e) : "";
-    if (e) rd_kafka_error_destroy(e);
-    asio::post(ex, [done = std::move(done), ec, text = std::move(text)]() mutable { done(ec, std::move(text)); });
-  });
+  asio::post(
+      *transaction_worker_, [rk = rk_, ex = executor(), call = std::move(call), done = std::move(done)]() mutable {
+        rd_kafka_error_t* e = call(rk);
+        const error_code ec = transaction_error(e);
+        std::string text = e ? rd_kafka_error_string(e) : "";
+        if (e) rd_kafka_error_destroy(e);
+        asio::post(ex, [done = std::move(done), ec, text = std::move(text)]() mutable { done(ec, std::move(text)); });
+      });
 }
 
 void producer_impl::start_init_transactions(std::chrono::milliseconds timeout, plain_handler h) {
   if (refuse_transaction_call(h)) return;
-  run_transaction_call("init transactions",
-                       [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_init_transactions(rk, ms); },
-                       std::move(h));
+  run_transaction_call(
+      "init transactions", [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_init_transactions(rk, ms); },
+      std::move(h));
 }
 
 void producer_impl::begin_transaction() {
@@ -92,11 +94,12 @@ void producer_impl::start_send_offsets(topic_partition_list offsets, rd_kafka_t*
   }
   std::shared_ptr<rd_kafka_topic_partition_list_t> list(to_rd_list(offsets).release(),
                                                         rd_kafka_topic_partition_list_destroy);
-  run_transaction_call("send offsets " + describe(offsets),
-                       [list, metadata, ms = timeout_ms(timeout)](rd_kafka_t* rk) {
-                         return rd_kafka_send_offsets_to_transaction(rk, list.get(), metadata.get(), ms);
-                       },
-                       std::move(h));
+  run_transaction_call(
+      "send offsets " + describe(offsets),
+      [list, metadata, ms = timeout_ms(timeout)](rd_kafka_t* rk) {
+        return rd_kafka_send_offsets_to_transaction(rk, list.get(), metadata.get(), ms);
+      },
+      std::move(h));
 }
 
 void producer_impl::start_commit_transaction(std::chrono::milliseconds timeout, plain_handler h) {
@@ -120,9 +123,9 @@ void producer_impl::commit_now(std::chrono::milliseconds timeout, plain_handler 
     asio::post(executor(), asio::append(std::move(h), make_error_code(error::closed)));
     return;
   }
-  run_transaction_call("commit transaction",
-                       [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_commit_transaction(rk, ms); },
-                       std::move(h));
+  run_transaction_call(
+      "commit transaction", [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_commit_transaction(rk, ms); },
+      std::move(h));
 }
 
 void producer_impl::start_abort_transaction(std::chrono::milliseconds timeout, plain_handler h) {
@@ -135,9 +138,9 @@ void producer_impl::start_abort_transaction(std::chrono::milliseconds timeout, p
     complete(op, make_kafka_error_code(RD_KAFKA_RESP_ERR__PURGE_QUEUE), {}, completion_mode::post);
   });
   check_flush();
-  run_transaction_call("abort transaction",
-                       [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_abort_transaction(rk, ms); },
-                       std::move(h));
+  run_transaction_call(
+      "abort transaction", [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_abort_transaction(rk, ms); },
+      std::move(h));
 }
 
 }  // namespace asiokafka::detail

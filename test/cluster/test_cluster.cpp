@@ -40,8 +40,8 @@ using rdk::describe;
 using rdk::partition_state;
 
 // Waits until partition 0 of `topic` satisfies `wanted`; returns its last state.
-partition_state wait_for(rd_kafka_t* rk, const std::string& topic, const std::function<bool(const partition_state&)>& wanted,
-                         const char* what) {
+partition_state wait_for(rd_kafka_t* rk, const std::string& topic,
+                         const std::function<bool(const partition_state&)>& wanted, const char* what) {
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   std::optional<partition_state> state;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -49,9 +49,8 @@ partition_state wait_for(rd_kafka_t* rk, const std::string& topic, const std::fu
     if (state && wanted(*state)) return *state;
     std::this_thread::sleep_for(200ms);
   }
-  BOOST_FAIL(topic << "[0] never became " << what << " (last: leader "
-                   << (state ? state->leader : -1) << ", " << (state ? state->replicas : 0) << " replicas, "
-                   << (state ? state->in_sync : 0) << " in sync)");
+  BOOST_FAIL(topic << "[0] never became " << what << " (last: leader " << (state ? state->leader : -1) << ", "
+                   << (state ? state->replicas : 0) << " replicas, " << (state ? state->in_sync : 0) << " in sync)");
   return {};
 }
 

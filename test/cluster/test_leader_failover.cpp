@@ -11,8 +11,8 @@
 
 #include "../rdkafka/rdkafka_client.hpp"
 #include "fault_support.hpp"
-#include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
+#include "sequenced_event.hpp"
 #include "test_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -95,31 +95,43 @@ BOOST_AUTO_TEST_CASE(subscriber_survives_the_partition_leader_stopping) {
   std::uint64_t produce_failed = 0;
   int stop_status = -1, start_status = -1;
   std::int64_t handled_at_stop = -1, handled_when_stopped = -1;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto ex = co_await asio::this_coro::executor;
-      asiokafka::producer_options popts;
-      popts.log = options.log;
-      asiokafka::producer p(ex, test::producer_config(brokers, {{"acks", "all"}, {"enable.idempotence", "true"},
-                                                                {"linger.ms", "5"}, {"message.timeout.ms", "120000"}}),
-                            popts);
-      // Records are produced and consumed across the failover.
-      produce_failed = co_await test::produce_paced(p, topic, partitions, n, [&](std::int64_t seq) {
-        if (seq != n / 3) return;
-        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-          handled_at_stop = handled_total;
-          stop_status = co_await kafka_node("stop-node", leader);
-          handled_when_stopped = handled_total;
-        }, asio::detached);
-      });
-      BOOST_CHECK(co_await test::wait_until([&] { return stop_status >= 0; }, 180s));
-      BOOST_CHECK(co_await test::all_handled(times, 180s));
-      app.stop();
-    }, asio::detached);
-    co_await app.async_run(asio::use_awaitable);
-    // Leave the cluster whole for whatever runs next.
-    start_status = co_await kafka_node("start-node", leader);
-  }, 600s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+              auto ex = co_await asio::this_coro::executor;
+              asiokafka::producer_options popts;
+              popts.log = options.log;
+              asiokafka::producer p(ex,
+                                    test::producer_config(brokers, {{"acks", "all"},
+                                                                    {"enable.idempotence", "true"},
+                                                                    {"linger.ms", "5"},
+                                                                    {"message.timeout.ms", "120000"}}),
+                                    popts);
+              // Records are produced and consumed across the failover.
+              produce_failed = co_await test::produce_paced(p, topic, partitions, n, [&](std::int64_t seq) {
+                if (seq != n / 3) return;
+                asio::co_spawn(
+                    ex,
+                    [&]() -> asio::awaitable<void> {
+                      handled_at_stop = handled_total;
+                      stop_status = co_await kafka_node("stop-node", leader);
+                      handled_when_stopped = handled_total;
+                    },
+                    asio::detached);
+              });
+              BOOST_CHECK(co_await test::wait_until([&] { return stop_status >= 0; }, 180s));
+              BOOST_CHECK(co_await test::all_handled(times, 180s));
+              app.stop();
+            },
+            asio::detached);
+        co_await app.async_run(asio::use_awaitable);
+        // Leave the cluster whole for whatever runs next.
+        start_status = co_await kafka_node("start-node", leader);
+      },
+      600s);
 
   const test::delivery_counts c = test::tally(times, n);
   test::report("3 nodes, partition leader stopped mid-stream (300k, acks=all, at-least-once)", c);
@@ -127,7 +139,8 @@ BOOST_AUTO_TEST_CASE(subscriber_survives_the_partition_leader_stopping) {
   BOOST_TEST_MESSAGE("node " << leader << " stopped with " << handled_at_stop << " handled (" << handled_when_stopped
                              << " once it was down); longest pause of partition 0: " << gap_ms << " ms; log lines "
                              << log_lines);
-  test::print_report_line("  longest pause of partition 0 during the failover: %lld ms", static_cast<long long>(gap_ms));
+  test::print_report_line("  longest pause of partition 0 during the failover: %lld ms",
+                          static_cast<long long>(gap_ms));
   BOOST_TEST(stop_status == 0);
   BOOST_TEST(start_status == 0);
   BOOST_TEST(produce_failed == 0u);

@@ -151,9 +151,12 @@ std::string hex(const asiokafka::trace_context::span_id_type& id) {
 
 std::string_view kind_name(asiokafka::span_event::kind k) {
   switch (k) {
-    case asiokafka::span_event::kind::process: return "process";
-    case asiokafka::span_event::kind::publish: return "publish";
-    case asiokafka::span_event::kind::request: return "request";
+    case asiokafka::span_event::kind::process:
+      return "process";
+    case asiokafka::span_event::kind::publish:
+      return "publish";
+    case asiokafka::span_event::kind::request:
+      return "request";
   }
   return "?";
 }
@@ -281,11 +284,11 @@ int main(int argc, char** argv) try {
 
   const std::string& mode = args.mode;
   const auto deadline = std::chrono::milliseconds(args.num("deadline-ms", 50000));
-  bool ok = true;                      // the mode's own checks
-  bool timed_out = false;              // the deadline passed
-  boost::json::object summary;         // mode-specific results
+  bool ok = true;               // the mode's own checks
+  bool timed_out = false;       // the deadline passed
+  boost::json::object summary;  // mode-specific results
   const asiokafka::subscriber_stats* stats = nullptr;
-  bool run_app = true;                 // modes without subscribers do not call async_run
+  bool run_app = true;                            // modes without subscribers do not call async_run
   std::function<asio::awaitable<void>()> driver;  // runs beside the app; app.stop() after it
 
   auto sub = [&](std::string name) {
@@ -300,12 +303,11 @@ int main(int argc, char** argv) try {
     const auto count = static_cast<std::uint64_t>(args.num("count", 0));
     const std::string type = args.str("type", "typed");
     if (type == "typed") {
-      stats = &app.subscriber<fs::order>({args.str("topic")}, sub("typed"),
-                                         [](fs::order o, context& ctx) -> asio::awaitable<void> {
-                                           emit(with_raw(record_meta("record", ctx), "value",
-                                                         asiokafka::json::encode(o)));
-                                           co_return;
-                                         });
+      stats = &app.subscriber<fs::order>(
+          {args.str("topic")}, sub("typed"), [](fs::order o, context& ctx) -> asio::awaitable<void> {
+            emit(with_raw(record_meta("record", ctx), "value", asiokafka::json::encode(o)));
+            co_return;
+          });
     } else if (type == "string") {
       stats = &app.subscriber<std::string>({args.str("topic")}, sub("string"),
                                            [](std::string s, context& ctx) -> asio::awaitable<void> {
@@ -373,30 +375,33 @@ int main(int argc, char** argv) try {
       std::map<std::string, long long> error_kinds;
       const auto started = std::chrono::steady_clock::now();
       for (long long w = 0; w < in_flight; ++w)
-        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-          while (next < count) {
-            const long long id = next++;
-            const fs::request rq{id, "request #" + std::to_string(id) + " ünïcødé ✓"};
-            ++outstanding;
-            max_outstanding = std::max(max_outstanding, outstanding);
-            auto [ec, rep] = co_await app.async_request<fs::reply>(topic, rq, {.timeout = timeout},
-                                                                   asio::as_tuple(asio::use_awaitable));
-            --outstanding;
-            if (ec) {
-              ++errors;
-              ++error_kinds[ec.message()];
-            } else {
-              const auto want = fs::answer(rq);
-              if (rep.id == want.id && rep.echo == want.echo && rep.half == want.half) {
-                ++answered;
-              } else {
-                ++mismatched;
-                std::cerr << "mismatched reply for " << id << ": " << asiokafka::json::encode(rep) << std::endl;
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+              while (next < count) {
+                const long long id = next++;
+                const fs::request rq{id, "request #" + std::to_string(id) + " ünïcødé ✓"};
+                ++outstanding;
+                max_outstanding = std::max(max_outstanding, outstanding);
+                auto [ec, rep] = co_await app.async_request<fs::reply>(topic, rq, {.timeout = timeout},
+                                                                       asio::as_tuple(asio::use_awaitable));
+                --outstanding;
+                if (ec) {
+                  ++errors;
+                  ++error_kinds[ec.message()];
+                } else {
+                  const auto want = fs::answer(rq);
+                  if (rep.id == want.id && rep.echo == want.echo && rep.half == want.half) {
+                    ++answered;
+                  } else {
+                    ++mismatched;
+                    std::cerr << "mismatched reply for " << id << ": " << asiokafka::json::encode(rep) << std::endl;
+                  }
+                }
               }
-            }
-          }
-          ++workers_done;
-        }, asio::detached);
+              ++workers_done;
+            },
+            asio::detached);
       co_await wait_for([&] { return workers_done == in_flight; });
       const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       summary["count"] = count;
@@ -418,7 +423,8 @@ int main(int argc, char** argv) try {
         const auto t0 = std::chrono::steady_clock::now();
         auto [ec, rep] = co_await app.async_request<fs::reply>(nobody_topic, question, {.timeout = nobody_timeout},
                                                                asio::as_tuple(asio::use_awaitable));
-        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
         boost::json::object n;
         n["error"] = ec ? boost::json::value(ec.message()) : nullptr;
         n["is_timeout"] = ec == asiokafka::error::timeout;
@@ -461,8 +467,8 @@ int main(int argc, char** argv) try {
     driver = [&, count, unmatched, topic]() -> asio::awaitable<void> {
       auto self_request = [&](std::int64_t id) -> asio::awaitable<bool> {
         const fs::request rq{id, "self request"};
-        auto [ec, rep] = co_await app.async_request<fs::reply>(topic, rq, {.timeout = 20s},
-                                                               asio::as_tuple(asio::use_awaitable));
+        auto [ec, rep] =
+            co_await app.async_request<fs::reply>(topic, rq, {.timeout = 20s}, asio::as_tuple(asio::use_awaitable));
         const bool good = !ec && rep.id == id && rep.echo == fs::answer(rq).echo;
         boost::json::object o;
         o["event"] = "self_request";
@@ -475,9 +481,8 @@ int main(int argc, char** argv) try {
       const bool first = co_await self_request(-1);
       emit(R"({"event":"ready"})");
       // The other side's records, besides the first self request.
-      co_await wait_for([&] {
-        return finished(*stats) >= count + 1 && app.requests().unmatched_replies.load() >= unmatched;
-      });
+      co_await wait_for(
+          [&] { return finished(*stats) >= count + 1 && app.requests().unmatched_replies.load() >= unmatched; });
       const bool second = co_await self_request(-2);
       // The reply can arrive before the responder's handling of it is counted (the count
       // follows the reply's delivery report): wait for the count before the summary.

@@ -70,8 +70,8 @@ struct log_counter {
                log_level level, std::string_view facility, std::string_view message) {
       ++lines->counts[level];
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-      std::string line = std::to_string(ms.count()) + " ms " + client + " " + std::string(facility) + " " +
-                         std::string(message);
+      std::string line =
+          std::to_string(ms.count()) + " ms " + client + " " + std::string(facility) + " " + std::string(message);
       if (echo) std::fprintf(stderr, "%s\n", line.c_str());
       lines->recent.push_back(std::move(line));
       if (lines->recent.size() > 200) lines->recent.pop_front();

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   const bool consumer_protocol = std::string(argv[5]) == "consumer";
   const std::string assignor = argv[6];
   const int handled = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int audited = ::open((std::string(argv[7]) + ".audit").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int audited =
+      ::open((std::string(argv[7]) + ".audit").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int rebalances = ::open(argv[8], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int audit_rebalances =
       ::open((std::string(argv[8]) + ".audit").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -97,17 +97,17 @@ struct pod {
 struct fleet_figures {
   test::delivery_counts counts;        // the pods' "fleet" subscribers
   test::delivery_counts audit_counts;  // their "audit" subscribers (a second group on the topic)
-  int bystander_rebalances = 0;      // rebalance events of pods not being restarted, during restarts
-  double longest_pause_ms = 0;       // longest gap between two handled records of one partition
-  std::int64_t max_lag = 0;          // the group's largest total lag seen during the update
-  std::vector<long long> restart_ms; // each pod: SIGTERM to its new process's first record
+  int bystander_rebalances = 0;        // rebalance events of pods not being restarted, during restarts
+  double longest_pause_ms = 0;         // longest gap between two handled records of one partition
+  std::int64_t max_lag = 0;            // the group's largest total lag seen during the update
+  std::vector<long long> restart_ms;   // each pod: SIGTERM to its new process's first record
   int bad_exits = 0;
   // scale-out 6 -> 7 and scale-in 7 -> 6 (static runs only), of the "fleet" group
   int scale_revoke_events = 0;
   std::size_t scale_revoked = 0, scale_new_assigned = 0;
-  int scale_full_revocations = 0;    // old pods that gave up every partition they had
-  std::size_t scale_in_assigned = 0; // partitions the 6 pods took over from the stopped 7th
-  double scale_in_pause_ms = 0;      // longest partition pause from the 7th pod's SIGTERM on
+  int scale_full_revocations = 0;     // old pods that gave up every partition they had
+  std::size_t scale_in_assigned = 0;  // partitions the 6 pods took over from the stopped 7th
+  double scale_in_pause_ms = 0;       // longest partition pause from the 7th pod's SIGTERM on
 };
 
 class fleet {
@@ -138,40 +138,50 @@ class fleet {
       asio::io_context io;
       asiokafka::producer p(io.get_executor(), test::producer_config(brokers_, {{"linger.ms", "5"}}));
       asiokafka::admin a(io.get_executor(), test::producer_config(brokers_));
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        asio::steady_timer pace(io);
-        while (!stop_.load()) {
-          for (int i = 0; i < 50; ++i) {
-            const std::int64_t seq = produced_++;
-            p.produce(asiokafka::record{topic_, static_cast<std::int32_t>(seq % partitions), std::to_string(seq),
-                                        asiokafka::json::encode(test::sequenced_event{seq, "fleet"}), {}, {}});
-          }
-          pace.expires_after(25ms);
-          co_await pace.async_wait(asio::use_awaitable);
-        }
-        co_await p.async_flush(asio::use_awaitable);
-        produce_failed_ = p.failed();
-        // The clients keep the io_context busy: stop it once the lag poller is done too.
-        asio::steady_timer wait(io);
-        while (!lag_done_.load()) {
-          wait.expires_after(10ms);
-          co_await wait.async_wait(asio::use_awaitable);
-        }
-        io.stop();
-      }, asio::detached);
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        asio::steady_timer tick(io);
-        const asiokafka::call_options call{5s};
-        while (!stop_.load()) {
-          auto [ec, lags] = co_await a.async_group_lag(group_, call, asio::as_tuple(asio::use_awaitable));
-          std::int64_t total = 0;
-          for (const auto& l : lags) total += std::max<std::int64_t>(l.lag, 0);
-          if (!ec && measuring_lag_.load()) max_lag_ = std::max(max_lag_.load(), total);
-          tick.expires_after(250ms);
-          co_await tick.async_wait(asio::use_awaitable);
-        }
-        lag_done_ = true;
-      }, asio::detached);
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            asio::steady_timer pace(io);
+            while (!stop_.load()) {
+              for (int i = 0; i < 50; ++i) {
+                const std::int64_t seq = produced_++;
+                p.produce(asiokafka::record{topic_,
+                                            static_cast<std::int32_t>(seq % partitions),
+                                            std::to_string(seq),
+                                            asiokafka::json::encode(test::sequenced_event{seq, "fleet"}),
+                                            {},
+                                            {}});
+              }
+              pace.expires_after(25ms);
+              co_await pace.async_wait(asio::use_awaitable);
+            }
+            co_await p.async_flush(asio::use_awaitable);
+            produce_failed_ = p.failed();
+            // The clients keep the io_context busy: stop it once the lag poller is done too.
+            asio::steady_timer wait(io);
+            while (!lag_done_.load()) {
+              wait.expires_after(10ms);
+              co_await wait.async_wait(asio::use_awaitable);
+            }
+            io.stop();
+          },
+          asio::detached);
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            asio::steady_timer tick(io);
+            const asiokafka::call_options call{5s};
+            while (!stop_.load()) {
+              auto [ec, lags] = co_await a.async_group_lag(group_, call, asio::as_tuple(asio::use_awaitable));
+              std::int64_t total = 0;
+              for (const auto& l : lags) total += std::max<std::int64_t>(l.lag, 0);
+              if (!ec && measuring_lag_.load()) max_lag_ = std::max(max_lag_.load(), total);
+              tick.expires_after(250ms);
+              co_await tick.async_wait(asio::use_awaitable);
+            }
+            lag_done_ = true;
+          },
+          asio::detached);
       io.run();
     });
   }
@@ -390,8 +400,8 @@ class fleet {
     if (scale_out) out << "mark," << seconds(scale_out) << ",scale-out 6 to 7\n";
     if (scale_in) out << "mark," << seconds(scale_in) << ",scale-in 7 to 6\n";
     for (std::size_t i = 0; i < windows.size(); ++i)
-      out << "restart," << seconds(windows[i].first) << "," << i << ","
-          << (windows[i].second - windows[i].first) / 1e9 << "\n";
+      out << "restart," << seconds(windows[i].first) << "," << i << "," << (windows[i].second - windows[i].first) / 1e9
+          << "\n";
     struct at_pod {
       std::int64_t at_ns;
       std::size_t pod;

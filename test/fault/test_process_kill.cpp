@@ -14,19 +14,18 @@
 
 #include "child_process.hpp"
 #include "fault_support.hpp"
-#include "sequenced_event.hpp"
 #include "kafka_helpers.hpp"
+#include "sequenced_event.hpp"
 #include "test_support.hpp"
-
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <cstdint>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -40,7 +39,6 @@ namespace {
 
 constexpr std::int64_t record_count = 1000000;
 constexpr int kills = 5;
-
 
 // Reads what the consumer runs appended to their files since the last call.
 class handled_log {
@@ -102,17 +100,25 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
   std::uint64_t produce_failed = 0;
   {
     asio::io_context io;
-    test::run(io, [&]() -> asio::awaitable<void> {
-      auto ex = co_await asio::this_coro::executor;
-      asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "20"}, {"enable.idempotence", "true"}}));
-      for (std::int64_t seq = 0; seq < record_count; ++seq) {
-        p.produce(asiokafka::record{topic, {}, std::to_string(seq),
-                                    asiokafka::json::encode(test::sequenced_event{seq, "killed-" + std::to_string(seq)}),
-                                    {}, {}});
-      }
-      co_await p.async_flush(asio::use_awaitable);
-      produce_failed = p.failed();
-    }, 300s);
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto ex = co_await asio::this_coro::executor;
+          asiokafka::producer p(ex,
+                                test::producer_config(brokers, {{"linger.ms", "20"}, {"enable.idempotence", "true"}}));
+          for (std::int64_t seq = 0; seq < record_count; ++seq) {
+            p.produce(
+                asiokafka::record{topic,
+                                  {},
+                                  std::to_string(seq),
+                                  asiokafka::json::encode(test::sequenced_event{seq, "killed-" + std::to_string(seq)}),
+                                  {},
+                                  {}});
+          }
+          co_await p.async_flush(asio::use_awaitable);
+          produce_failed = p.failed();
+        },
+        300s);
   }
   BOOST_REQUIRE(produce_failed == 0u);
 
@@ -134,8 +140,8 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
       log.read_new();
       if (!seen_first && log.records_in_last() > 0) {
         seen_first = true;
-        first_record_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::steady_clock::now() - started).count());
+        first_record_ms.push_back(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
       }
       if (log.distinct() >= target) break;
       const auto status = consumer.exited();
@@ -161,8 +167,8 @@ BOOST_AUTO_TEST_CASE(sigkilled_static_member_restarts_lose_nothing) {
   std::string kills_text, firsts_text;
   for (auto d : distinct_at_kill) kills_text += " " + std::to_string(d);
   for (auto ms : first_record_ms) firsts_text += " " + std::to_string(ms);
-  BOOST_TEST_MESSAGE("distinct records handled at each kill:" << kills_text
-                     << "; ms from each start to its first record:" << firsts_text);
+  BOOST_TEST_MESSAGE("distinct records handled at each kill:"
+                     << kills_text << "; ms from each start to its first record:" << firsts_text);
   test::print_report_line("  killed at distinct:%s; ms from start to first record:%s", kills_text.c_str(),
                           firsts_text.c_str());
   BOOST_TEST(distinct_at_kill.size() == static_cast<std::size_t>(kills));

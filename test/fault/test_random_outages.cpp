@@ -8,8 +8,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <asiokafka/admin.hpp>
-#include <asiokafka/cancel_after.hpp>
 #include <asiokafka/broker.hpp>
+#include <asiokafka/cancel_after.hpp>
 #include <asiokafka/json.hpp>
 #include <asiokafka/producer.hpp>
 
@@ -123,10 +123,11 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
   s.name = "outages";
   s.config.group_id = group;
   std::vector<std::uint16_t> times(max_records, 0);
-  const auto& stats = app.subscriber<test::sequenced_event>({topic}, s, [&](test::sequenced_event e) -> asio::awaitable<void> {
-    if (e.seq >= 0 && e.seq < max_records) ++times[static_cast<std::size_t>(e.seq)];
-    co_return;
-  });
+  const auto& stats =
+      app.subscriber<test::sequenced_event>({topic}, s, [&](test::sequenced_event e) -> asio::awaitable<void> {
+        if (e.seq >= 0 && e.seq < max_records) ++times[static_cast<std::size_t>(e.seq)];
+        co_return;
+      });
 
   bool outages_over = false, producing_done = false, stop_polling = false, polling_done = false;
   std::int64_t produced = 0, reports = 0, report_errors = 0;
@@ -135,103 +136,126 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
   poll_counts lag_reads, offset_reads;
   int client_errors = 0;
 
-  test::run(io, [&]() -> asio::awaitable<void> {
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::producer_options popts;
-    popts.log = logs.sink("producer");
-    popts.on_error = [&](const asiokafka::error_info&) { ++client_errors; };
-    asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"},
-                                                              {"message.timeout.ms", "300000"}}),
-                          popts);
-    asiokafka::admin_options aopts;
-    aopts.log = logs.sink("admin");
-    aopts.on_error = [&](const asiokafka::error_info&) { ++client_errors; };
-    test::raw_config admin_raw;
-    if (!debug.empty()) admin_raw["debug"] = debug;
-    asiokafka::admin admin(ex, test::producer_config(brokers, admin_raw), aopts);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asiokafka::producer_options popts;
+        popts.log = logs.sink("producer");
+        popts.on_error = [&](const asiokafka::error_info&) { ++client_errors; };
+        asiokafka::producer p(
+            ex,
+            test::producer_config(
+                brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"}, {"message.timeout.ms", "300000"}}),
+            popts);
+        asiokafka::admin_options aopts;
+        aopts.log = logs.sink("admin");
+        aopts.on_error = [&](const asiokafka::error_info&) { ++client_errors; };
+        test::raw_config admin_raw;
+        if (!debug.empty()) admin_raw["debug"] = debug;
+        asiokafka::admin admin(ex, test::producer_config(brokers, admin_raw), aopts);
 
-    // The outages, one after another, each at a random point of the stream.
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      for (auto& o : outages) {
-        co_await test::sleep_for(o.up);
-        const std::string stop = o.kill ? "kill-node" : "stop-node";
-        o.stop_status = co_await test::fault_node(stop);
-        co_await test::sleep_for(o.down);
-        o.start_status = co_await test::fault_node("start-node");
-      }
-      co_await test::sleep_for(2s);
-      outages_over = true;
-    }, asio::detached);
+        // The outages, one after another, each at a random point of the stream.
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+              for (auto& o : outages) {
+                co_await test::sleep_for(o.up);
+                const std::string stop = o.kill ? "kill-node" : "stop-node";
+                o.stop_status = co_await test::fault_node(stop);
+                co_await test::sleep_for(o.down);
+                o.start_status = co_await test::fault_node("start-node");
+              }
+              co_await test::sleep_for(2s);
+              outages_over = true;
+            },
+            asio::detached);
 
-    // The lag poller: both admin reads every 100 ms, each bounded by 3 s.
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      const asiokafka::call_options call{3s};
-      while (!stop_polling && !(producing_done && lag_reads.last_lag == 0)) {
-        auto [lag_ec, lags] = co_await admin.async_group_lag(group, call, asio::as_tuple(asio::use_awaitable));
-        lag_reads.count(lag_ec, outages_over);
-        if (!lag_ec && outages_over) {
-          std::int64_t total = lags.empty() ? -1 : 0;
-          for (const auto& l : lags) total = (total < 0 || l.lag < 0) ? -1 : total + l.lag;
-          lag_reads.last_lag = total;
-        }
-        asiokafka::topic_partition_list none;
-        auto [offsets_ec, committed] =
-            co_await admin.async_list_group_offsets(group, std::move(none), call, asio::as_tuple(asio::use_awaitable));
-        offset_reads.count(offsets_ec ? offsets_ec : committed.error, outages_over);
-        co_await test::sleep_for(100ms);
-      }
-      polling_done = true;
-    }, asio::detached);
+        // The lag poller: both admin reads every 100 ms, each bounded by 3 s.
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+              const asiokafka::call_options call{3s};
+              while (!stop_polling && !(producing_done && lag_reads.last_lag == 0)) {
+                auto [lag_ec, lags] = co_await admin.async_group_lag(group, call, asio::as_tuple(asio::use_awaitable));
+                lag_reads.count(lag_ec, outages_over);
+                if (!lag_ec && outages_over) {
+                  std::int64_t total = lags.empty() ? -1 : 0;
+                  for (const auto& l : lags) total = (total < 0 || l.lag < 0) ? -1 : total + l.lag;
+                  lag_reads.last_lag = total;
+                }
+                asiokafka::topic_partition_list none;
+                auto [offsets_ec, committed] = co_await admin.async_list_group_offsets(
+                    group, std::move(none), call, asio::as_tuple(asio::use_awaitable));
+                offset_reads.count(offsets_ec ? offsets_ec : committed.error, outages_over);
+                co_await test::sleep_for(100ms);
+              }
+              polling_done = true;
+            },
+            asio::detached);
 
-    // The producer: 100 records every 50 ms until the outages are over.
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      asio::steady_timer pace(ex);
-      while (!outages_over && produced + 100 <= max_records) {
-        for (int i = 0; i < 100; ++i) {
-          const std::int64_t seq = produced++;
-          asiokafka::record r{topic, static_cast<std::int32_t>(seq % partitions), std::to_string(seq),
-                              asiokafka::json::encode(test::sequenced_event{seq, "outages"}), {}, {}};
-          p.async_produce(std::move(r), [&, seq](asiokafka::error_code ec, asiokafka::delivery_report) {
-            ++reports;
-            ++reports_per_seq[seq];
-            if (ec) {
-              ++report_errors;
-              if (first_report_error.empty()) first_report_error = ec.message();
-            }
-          });
-        }
-        pace.expires_after(50ms);
-        co_await pace.async_wait(asio::use_awaitable);
-      }
-      // Bounded: a producer that stops delivering after the outages (seen once in a soak: the
-      // flush waited out message.timeout.ms and the case its 600 s) fails here, with its logs.
-      auto [flush_ec] = co_await p.async_flush(asiokafka::cancel_after(120s, asio::as_tuple(asio::use_awaitable)));
-      test::print_report_line("flush after the outages: %s; %lld of %lld reported, %zu in flight (delivered %llu, failed %llu)",
-                              flush_ec ? flush_ec.message().c_str() : "done", static_cast<long long>(reports),
-                              static_cast<long long>(produced), p.in_flight(),
-                              static_cast<unsigned long long>(p.delivered()), static_cast<unsigned long long>(p.failed()));
-      bool reported = false;
-      if (!flush_ec) reported = co_await test::wait_until([&] { return reports == produced; }, 60s);
-      BOOST_CHECK(reported);
-      producing_done = true;
-      const bool handled = co_await test::wait_until(
-          [&] { return std::find(times.begin(), times.begin() + produced, std::uint16_t{0}) == times.begin() + produced; },
-          180s);
-      BOOST_CHECK(handled);
-      const bool polled = co_await test::wait_until([&] { return polling_done; }, 60s);
-      BOOST_CHECK(polled);
-      if (!reported || !handled || !polled) logs.print_recent();
-      stop_polling = true;
-      test::print_report_line("stopping the broker");
-      app.stop();
-    }, asio::detached);
+        // The producer: 100 records every 50 ms until the outages are over.
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+              asio::steady_timer pace(ex);
+              while (!outages_over && produced + 100 <= max_records) {
+                for (int i = 0; i < 100; ++i) {
+                  const std::int64_t seq = produced++;
+                  asiokafka::record r{topic,
+                                      static_cast<std::int32_t>(seq % partitions),
+                                      std::to_string(seq),
+                                      asiokafka::json::encode(test::sequenced_event{seq, "outages"}),
+                                      {},
+                                      {}};
+                  p.async_produce(std::move(r), [&, seq](asiokafka::error_code ec, asiokafka::delivery_report) {
+                    ++reports;
+                    ++reports_per_seq[seq];
+                    if (ec) {
+                      ++report_errors;
+                      if (first_report_error.empty()) first_report_error = ec.message();
+                    }
+                  });
+                }
+                pace.expires_after(50ms);
+                co_await pace.async_wait(asio::use_awaitable);
+              }
+              // Bounded: a producer that stops delivering after the outages (seen once in a soak: the
+              // flush waited out message.timeout.ms and the case its 600 s) fails here, with its logs.
+              auto [flush_ec] =
+                  co_await p.async_flush(asiokafka::cancel_after(120s, asio::as_tuple(asio::use_awaitable)));
+              test::print_report_line(
+                  "flush after the outages: %s; %lld of %lld reported, %zu in flight (delivered %llu, failed %llu)",
+                  flush_ec ? flush_ec.message().c_str() : "done", static_cast<long long>(reports),
+                  static_cast<long long>(produced), p.in_flight(), static_cast<unsigned long long>(p.delivered()),
+                  static_cast<unsigned long long>(p.failed()));
+              bool reported = false;
+              if (!flush_ec) reported = co_await test::wait_until([&] { return reports == produced; }, 60s);
+              BOOST_CHECK(reported);
+              producing_done = true;
+              const bool handled = co_await test::wait_until(
+                  [&] {
+                    return std::find(times.begin(), times.begin() + produced, std::uint16_t{0}) ==
+                           times.begin() + produced;
+                  },
+                  180s);
+              BOOST_CHECK(handled);
+              const bool polled = co_await test::wait_until([&] { return polling_done; }, 60s);
+              BOOST_CHECK(polled);
+              if (!reported || !handled || !polled) logs.print_recent();
+              stop_polling = true;
+              test::print_report_line("stopping the broker");
+              app.stop();
+            },
+            asio::detached);
 
-    co_await app.async_run(asio::use_awaitable);
-    test::print_report_line("the broker stopped");
-    // The poller's last read ends before the admin client goes.
-    co_await test::wait_until([&] { return polling_done; }, 30s);
-    test::print_report_line("the clients close");
-  }, 600s);
+        co_await app.async_run(asio::use_awaitable);
+        test::print_report_line("the broker stopped");
+        // The poller's last read ends before the admin client goes.
+        co_await test::wait_until([&] { return polling_done; }, 30s);
+        test::print_report_line("the clients close");
+      },
+      600s);
 
   for (std::size_t i = 0; i < outages.size(); ++i) {
     const auto& o = outages[i];
@@ -248,11 +272,11 @@ BOOST_AUTO_TEST_CASE(random_outages_under_producer_subscriber_and_lag_poller) {
   test::print_report_line("delivery reports %lld of %lld, failed %lld%s", static_cast<long long>(reports),
                           static_cast<long long>(produced), static_cast<long long>(report_errors),
                           first_report_error.empty() ? "" : (" (first: " + first_report_error + ")").c_str());
-  test::print_report_line("lag reads %d: %d ok, %d failed (%s); committed-offset reads %d: %d ok, %d failed (%s); "
-                          "client errors %d, log lines %d",
-                          lag_reads.calls, lag_reads.ok, lag_reads.failed, describe(lag_reads.errors).c_str(),
-                          offset_reads.calls, offset_reads.ok, offset_reads.failed,
-                          describe(offset_reads.errors).c_str(), client_errors, logs.total());
+  test::print_report_line(
+      "lag reads %d: %d ok, %d failed (%s); committed-offset reads %d: %d ok, %d failed (%s); "
+      "client errors %d, log lines %d",
+      lag_reads.calls, lag_reads.ok, lag_reads.failed, describe(lag_reads.errors).c_str(), offset_reads.calls,
+      offset_reads.ok, offset_reads.failed, describe(offset_reads.errors).c_str(), client_errors, logs.total());
   BOOST_TEST(c.lost == 0);
   BOOST_TEST(reports == produced);
   BOOST_TEST(static_cast<std::int64_t>(reports_per_seq.size()) == produced);

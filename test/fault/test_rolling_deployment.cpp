@@ -31,16 +31,17 @@ std::string join(const std::vector<long long>& v) {
 void print(const std::string& scenario, const fleet_figures& f) {
   test::report(scenario, f.counts);
   test::report("  the pods' second subscriber (its own group)", f.audit_counts);
-  test::print_report_line("  rebalance events at the other pods during restarts %d; longest partition pause %.0f ms; "
-                          "max group lag %lld; stop-to-first-record per pod (ms) %s",
-                          f.bystander_rebalances, f.longest_pause_ms, static_cast<long long>(f.max_lag),
-                          join(f.restart_ms).c_str());
+  test::print_report_line(
+      "  rebalance events at the other pods during restarts %d; longest partition pause %.0f ms; "
+      "max group lag %lld; stop-to-first-record per pod (ms) %s",
+      f.bystander_rebalances, f.longest_pause_ms, static_cast<long long>(f.max_lag), join(f.restart_ms).c_str());
 }
 
 void print_scaling(const fleet_figures& f) {
-  test::print_report_line("  scale-out to 7: %d revoke events at the 6 pods, %zu partitions revoked, %zu assigned to "
-                          "the new pod, %d pods revoked everything",
-                          f.scale_revoke_events, f.scale_revoked, f.scale_new_assigned, f.scale_full_revocations);
+  test::print_report_line(
+      "  scale-out to 7: %d revoke events at the 6 pods, %zu partitions revoked, %zu assigned to "
+      "the new pod, %d pods revoked everything",
+      f.scale_revoke_events, f.scale_revoked, f.scale_new_assigned, f.scale_full_revocations);
   test::print_report_line("  scale-in to 6: %zu partitions taken over by the 6 pods; longest partition pause %.0f ms",
                           f.scale_in_assigned, f.scale_in_pause_ms);
 }
@@ -92,8 +93,6 @@ BOOST_AUTO_TEST_CASE(rolling_update_of_static_members_rebalances_nothing_and_sca
 
 // The same deployment under KIP-848's consumer group protocol (Kafka 4): the broker assigns
 // with its uniform assignor; the session timeout is the group's (45 s).
-BOOST_AUTO_TEST_CASE(rolling_update_under_the_consumer_protocol) {
-  roll("consumer", "uniform");
-}
+BOOST_AUTO_TEST_CASE(rolling_update_under_the_consumer_protocol) { roll("consumer", "uniform"); }
 
 BOOST_AUTO_TEST_SUITE_END()

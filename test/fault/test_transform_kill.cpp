@@ -38,7 +38,6 @@ constexpr std::int64_t record_count = 100000;
 constexpr int partitions = 4;
 constexpr int kills = 5;
 
-
 // Distinct sequence numbers the runs' progress files hold.
 class progress_files {
  public:
@@ -82,16 +81,24 @@ outcome run_killed(const std::string& brokers, const std::string& mode) {
   test::create_topic(brokers, out, partitions);
   {
     asio::io_context io;
-    test::run(io, [&]() -> asio::awaitable<void> {
-      auto ex = co_await asio::this_coro::executor;
-      asiokafka::producer p(ex, test::producer_config(brokers, {{"linger.ms", "20"}, {"enable.idempotence", "true"}}));
-      for (std::int64_t seq = 0; seq < record_count; ++seq)
-        p.produce(asiokafka::record{in, static_cast<std::int32_t>(seq % partitions), std::to_string(seq),
-                                    asiokafka::json::encode(test::sequenced_event{seq, "tk-" + std::to_string(seq)}),
-                                    {}, {}});
-      co_await p.async_flush(asio::use_awaitable);
-      BOOST_REQUIRE(p.failed() == 0u);
-    }, 300s);
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto ex = co_await asio::this_coro::executor;
+          asiokafka::producer p(ex,
+                                test::producer_config(brokers, {{"linger.ms", "20"}, {"enable.idempotence", "true"}}));
+          for (std::int64_t seq = 0; seq < record_count; ++seq)
+            p.produce(
+                asiokafka::record{in,
+                                  static_cast<std::int32_t>(seq % partitions),
+                                  std::to_string(seq),
+                                  asiokafka::json::encode(test::sequenced_event{seq, "tk-" + std::to_string(seq)}),
+                                  {},
+                                  {}});
+          co_await p.async_flush(asio::use_awaitable);
+          BOOST_REQUIRE(p.failed() == 0u);
+        },
+        300s);
   }
 
   outcome o;
@@ -120,9 +127,12 @@ outcome run_killed(const std::string& brokers, const std::string& mode) {
   }
   asio::io_context io;
   std::vector<asiokafka::message> records;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    records = co_await test::read_topic(brokers, out, partitions, "read_committed", record_count);
-  }, 300s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        records = co_await test::read_topic(brokers, out, partitions, "read_committed", record_count);
+      },
+      300s);
   // At-least-once output repeats earlier numbers after each restart: its order is not checked.
   o.output = test::count_payload_sequences(records, record_count, mode == "eos");
   std::filesystem::remove_all(dir);

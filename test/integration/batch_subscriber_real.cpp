@@ -270,9 +270,8 @@ BOOST_AUTO_TEST_CASE(undecodable_record_is_dead_lettered_alone_and_the_others_ha
   BOOST_TEST(dead[0].header("x-asiokafka-original-offset").value().value_or("") == std::to_string(bad_seq));
   BOOST_TEST(dead[0].header("x-asiokafka-subscriber").value().value_or("") == "rejecting");
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    committed = co_await test::committed_total(brokers, topic, group, 1);
-  });
+  test::run(io,
+            [&]() -> asio::awaitable<void> { committed = co_await test::committed_total(brokers, topic, group, 1); });
   BOOST_TEST(committed == n);  // past the dead letter
 }
 
@@ -316,9 +315,8 @@ BOOST_AUTO_TEST_CASE(throwing_batch_with_nack_on_error_is_retried_then_handled) 
   BOOST_TEST(stats.failed == 0u);
   BOOST_TEST(stats.dead_lettered == 0u);
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    committed = co_await test::committed_total(brokers, topic, group, 1);
-  });
+  test::run(io,
+            [&]() -> asio::awaitable<void> { committed = co_await test::committed_total(brokers, topic, group, 1); });
   BOOST_TEST(committed == n);
 }
 

@@ -88,23 +88,29 @@ struct eos_fixture {
 
   test::sequence_count committed_output(int n, int partitions) {
     std::vector<message> records;
-    test::run(io, [&]() -> asio::awaitable<void> {
-      records = co_await test::read_topic(brokers, out, partitions, "read_committed", static_cast<std::size_t>(n));
-    }, 180s);
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+          records = co_await test::read_topic(brokers, out, partitions, "read_committed", static_cast<std::size_t>(n));
+        },
+        180s);
     return test::count_payload_sequences(records, n);
   }
 
   std::size_t uncommitted_records(int n, int partitions) {
     std::vector<message> records;
-    test::run(io, [&]() -> asio::awaitable<void> {
-      records = co_await test::read_topic(brokers, out, partitions, "read_uncommitted", static_cast<std::size_t>(n));
-    }, 180s);
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+          records =
+              co_await test::read_topic(brokers, out, partitions, "read_uncommitted", static_cast<std::size_t>(n));
+        },
+        180s);
     return records.size();
   }
 };
 
 }  // namespace eos_test
 
-using eos_test::txn_call;
 using eos_test::eos_fixture;
-
+using eos_test::txn_call;

@@ -60,8 +60,7 @@ struct group_fixture {
   /// protocol takes the group's consumer.session.timeout.ms, 45 s by default).
   group_protocol protocol = group_protocol::classic;
 
-  std::unique_ptr<member> join(const std::string& group, std::optional<std::string> instance_id,
-                               raw_config raw = {}) {
+  std::unique_ptr<member> join(const std::string& group, std::optional<std::string> instance_id, raw_config raw = {}) {
     auto m = std::make_unique<member>();
     client_options broker;
     broker.bootstrap_servers = brokers;
@@ -82,9 +81,9 @@ struct group_fixture {
 
   // Until the two members own `partitions` between them, each at least one.
   static boost::asio::awaitable<bool> settled(const member& a, const member& b, std::size_t partitions) {
-    co_return co_await wait_until([&] {
-      return !a.owned.empty() && !b.owned.empty() && a.owned.size() + b.owned.size() == partitions;
-    }, std::chrono::seconds(60));
+    co_return co_await wait_until(
+        [&] { return !a.owned.empty() && !b.owned.empty() && a.owned.size() + b.owned.size() == partitions; },
+        std::chrono::seconds(60));
   }
 
   // Closes `m`, waits `pause` (a restart that takes that long) and joins `group` again with

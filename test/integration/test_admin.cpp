@@ -10,8 +10,8 @@
 #include "kafka_helpers.hpp"
 #include "test_support.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <librdkafka/rdkafka.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -40,7 +40,8 @@ bool is(const error_code& ec, rd_kafka_resp_err_t err) { return ec == asiokafka:
 
 std::string describe(const std::vector<item_result>& results) {
   std::string out;
-  for (const auto& r : results) out += r.name + ": " + (r.error ? r.error.message() + " (" + r.message + ")" : "ok") + "; ";
+  for (const auto& r : results)
+    out += r.name + ": " + (r.error ? r.error.message() + " (" + r.message + ")" : "ok") + "; ";
   return out;
 }
 
@@ -141,11 +142,14 @@ BOOST_AUTO_TEST_CASE(topics_are_created_altered_and_deleted_with_an_error_per_it
     BOOST_TEST(is(grown[1].error, RD_KAFKA_RESP_ERR_INVALID_PARTITIONS));
     // Partition 5 exists now (once the broker's metadata says so: a client asking earlier
     // caches the old partition count, hence a new client per attempt).
-    BOOST_TEST(co_await eventually([&]() -> asio::awaitable<bool> {
-      asiokafka::consumer c(co_await asio::this_coro::executor, test::consumer_config(brokers, test::unique_name("g")));
-      auto [ecw, w] = co_await c.async_watermarks(t1, 5, {5s}, use_tuple);
-      co_return !ecw && w.high == 0;
-    }, 30s));
+    BOOST_TEST(co_await eventually(
+        [&]() -> asio::awaitable<bool> {
+          asiokafka::consumer c(co_await asio::this_coro::executor,
+                                test::consumer_config(brokers, test::unique_name("g")));
+          auto [ecw, w] = co_await c.async_watermarks(t1, 5, {5s}, use_tuple);
+          co_return !ecw && w.high == 0;
+        },
+        30s));
 
     using asiokafka::resource_type;
     std::vector<asiokafka::config_resource> resources{{resource_type::topic, t2},
@@ -171,13 +175,16 @@ BOOST_AUTO_TEST_CASE(topics_are_created_altered_and_deleted_with_an_error_per_it
     // describes it once it has applied that log (KRaft), which can be a moment later.
     std::vector<asiokafka::config_resource> just_t2{{resource_type::topic, t2}};
     std::string described;
-    BOOST_TEST(co_await eventually([&]() -> asio::awaitable<bool> {
-      auto [ec7, after] = co_await a.async_describe_configs(just_t2, call, use_tuple);
-      BOOST_REQUIRE(!ec7);
-      BOOST_REQUIRE_EQUAL(after.size(), 1u);
-      described = value_of(after[0], "retention.ms").value_or("");
-      co_return described == "7654321";
-    }, 30s), "retention.ms still " << described);
+    BOOST_TEST(co_await eventually(
+                   [&]() -> asio::awaitable<bool> {
+                     auto [ec7, after] = co_await a.async_describe_configs(just_t2, call, use_tuple);
+                     BOOST_REQUIRE(!ec7);
+                     BOOST_REQUIRE_EQUAL(after.size(), 1u);
+                     described = value_of(after[0], "retention.ms").value_or("");
+                     co_return described == "7654321";
+                   },
+                   30s),
+               "retention.ms still " << described);
 
     std::vector<std::string> doomed{t1, t2, t3, test::unique_name("never-created")};
     auto [ec8, deleted] = co_await a.async_delete_topics(doomed, call, use_tuple);
@@ -203,8 +210,8 @@ BOOST_AUTO_TEST_CASE(group_configs_are_set_incrementally_and_described) {
     return it == rc.entries.end() ? std::string() : it->value.value_or("");
   };
   test::run(io, [&]() -> asio::awaitable<void> {
-    std::vector<asiokafka::config_change> first{{resource, {{"consumer.session.timeout.ms", "50000"},
-                                                            {"consumer.heartbeat.interval.ms", "6000"}}}};
+    std::vector<asiokafka::config_change> first{
+        {resource, {{"consumer.session.timeout.ms", "50000"}, {"consumer.heartbeat.interval.ms", "6000"}}}};
     auto [ec, altered] = co_await a.async_alter_configs(first, call, use_tuple);
     BOOST_REQUIRE(!ec);
     BOOST_TEST(!altered[0].error, describe(altered));
@@ -214,17 +221,21 @@ BOOST_AUTO_TEST_CASE(group_configs_are_set_incrementally_and_described) {
     BOOST_TEST(!altered2[0].error, describe(altered2));
 
     std::string session, heartbeat;
-    BOOST_TEST(co_await eventually([&]() -> asio::awaitable<bool> {
-      std::vector<asiokafka::config_resource> resources{resource};
-      auto [ec3, configs] = co_await a.async_describe_configs(std::move(resources), call, use_tuple);
-      BOOST_REQUIRE(!ec3);
-      BOOST_REQUIRE_EQUAL(configs.size(), 1u);
-      BOOST_TEST_REQUIRE(!configs[0].error, configs[0].error.message() << " (" << configs[0].message << ")");
-      session = value_of(configs[0], "consumer.session.timeout.ms");
-      heartbeat = value_of(configs[0], "consumer.heartbeat.interval.ms");
-      co_return session == "50000" && heartbeat == "7000";
-    }, 30s), "group " << group << ": consumer.session.timeout.ms " << session
-                      << ", consumer.heartbeat.interval.ms " << heartbeat);
+    BOOST_TEST(co_await eventually(
+                   [&]() -> asio::awaitable<bool> {
+                     std::vector<asiokafka::config_resource> resources{resource};
+                     auto [ec3, configs] = co_await a.async_describe_configs(std::move(resources), call, use_tuple);
+                     BOOST_REQUIRE(!ec3);
+                     BOOST_REQUIRE_EQUAL(configs.size(), 1u);
+                     BOOST_TEST_REQUIRE(!configs[0].error, configs[0].error.message()
+                                                               << " (" << configs[0].message << ")");
+                     session = value_of(configs[0], "consumer.session.timeout.ms");
+                     heartbeat = value_of(configs[0], "consumer.heartbeat.interval.ms");
+                     co_return session == "50000" && heartbeat == "7000";
+                   },
+                   30s),
+               "group " << group << ": consumer.session.timeout.ms " << session << ", consumer.heartbeat.interval.ms "
+                        << heartbeat);
   });
 }
 
@@ -245,8 +256,8 @@ BOOST_AUTO_TEST_CASE(records_are_deleted_before_an_offset) {
     BOOST_TEST(!p0->error);
     BOOST_TEST(p0->offset == 4);
     BOOST_TEST(p7->error);
-    BOOST_TEST_MESSAGE("delete records: partition 0 low watermark " << p0->offset << "; partition 7: "
-                                                                    << p7->error.message());
+    BOOST_TEST_MESSAGE("delete records: partition 0 low watermark " << p0->offset
+                                                                    << "; partition 7: " << p7->error.message());
     asiokafka::consumer c(co_await asio::this_coro::executor, test::consumer_config(brokers, test::unique_name("g")));
     auto w = co_await c.async_watermarks(topic, 0, {10s}, asio::use_awaitable);
     BOOST_TEST(w.low == 4);
@@ -284,44 +295,53 @@ BOOST_AUTO_TEST_CASE(groups_show_the_composed_static_ids_offsets_and_lag) {
 
   std::vector<asiokafka::group_description> described;
   asiokafka::group_list listed;
-  test::run_app(io, app, [&]() -> asio::awaitable<void> {
-    for (int p = 0; p < 3; ++p) co_await produce(topic, p, n / 3);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return handled.load() == n; }, 120s));
-    // Both members stable with an assignment (3 partitions between them).
-    std::vector<std::string> groups{group, test::unique_name("nobody")};
-    BOOST_REQUIRE(co_await eventually([&]() -> asio::awaitable<bool> {
-      auto [ec, d] = co_await a.async_describe_groups(groups, call, use_tuple);
-      if (ec || d.size() != 2 || d[0].members.size() != 2 || d[0].state != "Stable") co_return false;
-      described = std::move(d);
-      co_return true;
-    }, 60s));
-    auto [ec, l] = co_await a.async_list_groups(call, use_tuple);
-    BOOST_REQUIRE(!ec);
-    listed = std::move(l);
+  test::run_app(
+      io, app,
+      [&]() -> asio::awaitable<void> {
+        for (int p = 0; p < 3; ++p) co_await produce(topic, p, n / 3);
+        BOOST_REQUIRE(co_await test::wait_until([&] { return handled.load() == n; }, 120s));
+        // Both members stable with an assignment (3 partitions between them).
+        std::vector<std::string> groups{group, test::unique_name("nobody")};
+        BOOST_REQUIRE(co_await eventually(
+            [&]() -> asio::awaitable<bool> {
+              auto [ec, d] = co_await a.async_describe_groups(groups, call, use_tuple);
+              if (ec || d.size() != 2 || d[0].members.size() != 2 || d[0].state != "Stable") co_return false;
+              described = std::move(d);
+              co_return true;
+            },
+            60s));
+        auto [ec, l] = co_await a.async_list_groups(call, use_tuple);
+        BOOST_REQUIRE(!ec);
+        listed = std::move(l);
 #ifdef ASIOKAFKA_KAFKA_GROUPS
-    // Once the members committed everything they handled (auto-commit runs every 5 s)...
-    BOOST_REQUIRE(co_await eventually([&]() -> asio::awaitable<bool> {
-      auto [e, lag] = co_await a.async_group_lag(group, call, use_tuple);
-      co_return !e && lag.size() == 3 && std::all_of(lag.begin(), lag.end(), [](const auto& p) { return p.lag == 0; });
-    }, 60s));
-    // ...the operator's tool on the same group: its members, their static ids and the lag.
-    const std::string tool = std::string(ASIOKAFKA_KAFKA_GROUPS) + " --brokers " + brokers;
-    auto shown = co_await run_tool(tool + " describe " + group);
-    BOOST_TEST_MESSAGE("kafka_groups describe: exit " << shown.status << "\n" << shown.output);
-    BOOST_TEST(shown.status == 0);
-    BOOST_TEST(shown.output.find("state Stable") != std::string::npos);
-    BOOST_TEST(shown.output.find("instance " + asiokafka::derive_static_id("pod-7", "orders")) != std::string::npos);
-    BOOST_TEST(shown.output.find("instance audit-fixed") != std::string::npos);
-    BOOST_TEST(shown.output.find("total lag 0 over 3 partitions") != std::string::npos);
-    auto all = co_await run_tool(tool + " list");
-    BOOST_TEST(all.status == 0);
-    BOOST_TEST(all.output.find(group) != std::string::npos);
-    auto missing = co_await run_tool(tool + " describe");  // no group: usage error
-    BOOST_TEST(missing.status == 2);
+        // Once the members committed everything they handled (auto-commit runs every 5 s)...
+        BOOST_REQUIRE(co_await eventually(
+            [&]() -> asio::awaitable<bool> {
+              auto [e, lag] = co_await a.async_group_lag(group, call, use_tuple);
+              co_return !e && lag.size() == 3 &&
+                  std::all_of(lag.begin(), lag.end(), [](const auto& p) { return p.lag == 0; });
+            },
+            60s));
+        // ...the operator's tool on the same group: its members, their static ids and the lag.
+        const std::string tool = std::string(ASIOKAFKA_KAFKA_GROUPS) + " --brokers " + brokers;
+        auto shown = co_await run_tool(tool + " describe " + group);
+        BOOST_TEST_MESSAGE("kafka_groups describe: exit " << shown.status << "\n" << shown.output);
+        BOOST_TEST(shown.status == 0);
+        BOOST_TEST(shown.output.find("state Stable") != std::string::npos);
+        BOOST_TEST(shown.output.find("instance " + asiokafka::derive_static_id("pod-7", "orders")) !=
+                   std::string::npos);
+        BOOST_TEST(shown.output.find("instance audit-fixed") != std::string::npos);
+        BOOST_TEST(shown.output.find("total lag 0 over 3 partitions") != std::string::npos);
+        auto all = co_await run_tool(tool + " list");
+        BOOST_TEST(all.status == 0);
+        BOOST_TEST(all.output.find(group) != std::string::npos);
+        auto missing = co_await run_tool(tool + " describe");  // no group: usage error
+        BOOST_TEST(missing.status == 2);
 #else
-    BOOST_TEST_MESSAGE("kafka_groups not built (ASIOKAFKA_BUILD_EXAMPLES=OFF): its part of the case is left out");
+        BOOST_TEST_MESSAGE("kafka_groups not built (ASIOKAFKA_BUILD_EXAMPLES=OFF): its part of the case is left out");
 #endif
-  }, 240s);
+      },
+      240s);
 
   const auto& g = described[0];
   std::set<std::string> instance_ids;
@@ -343,84 +363,92 @@ BOOST_AUTO_TEST_CASE(groups_show_the_composed_static_ids_offsets_and_lag) {
   BOOST_TEST(g.coordinator.id >= 0);
   BOOST_TEST(described[1].members.empty());
   BOOST_TEST(described[1].state == "Dead");
-  BOOST_TEST(std::any_of(listed.groups.begin(), listed.groups.end(),
-                         [&](const auto& l) { return l.group_id == group; }));
+  BOOST_TEST(
+      std::any_of(listed.groups.begin(), listed.groups.end(), [&](const auto& l) { return l.group_id == group; }));
   BOOST_TEST(listed.errors.empty());
 
   // The subscribers stopped (static members leave only on session timeout: the group is not
   // empty yet), so the offsets are read, not changed, until the members expire.
-  test::run(io, [&]() -> asio::awaitable<void> {
-    auto [ec, committed] = co_await a.async_list_group_offsets(group, {}, call, use_tuple);
-    BOOST_REQUIRE(!ec);
-    BOOST_TEST(!committed.error);
-    std::int64_t sum = 0;
-    for (const auto& p : committed.partitions) sum += p.offset;
-    BOOST_TEST(sum == n);
-    auto [ec2, lag] = co_await a.async_group_lag(group, call, use_tuple);
-    BOOST_REQUIRE(!ec2);
-    BOOST_REQUIRE_EQUAL(lag.size(), 3u);
-    for (const auto& l : lag) {
-      BOOST_TEST(!l.error);
-      BOOST_TEST(l.lag == 0);
-      BOOST_TEST(l.high_watermark == n / 3);
-    }
-    co_await produce(topic, 1, 25);
-    auto [ec3, lag2] = co_await a.async_group_lag(group, call, use_tuple);
-    BOOST_REQUIRE(!ec3);
-    BOOST_TEST(lag2[1].lag == 25);
-    BOOST_TEST_MESSAGE("lag after 25 more records on partition 1: " << lag2[0].lag << "/" << lag2[1].lag << "/"
-                                                                     << lag2[2].lag);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto [ec, committed] = co_await a.async_list_group_offsets(group, {}, call, use_tuple);
+        BOOST_REQUIRE(!ec);
+        BOOST_TEST(!committed.error);
+        std::int64_t sum = 0;
+        for (const auto& p : committed.partitions) sum += p.offset;
+        BOOST_TEST(sum == n);
+        auto [ec2, lag] = co_await a.async_group_lag(group, call, use_tuple);
+        BOOST_REQUIRE(!ec2);
+        BOOST_REQUIRE_EQUAL(lag.size(), 3u);
+        for (const auto& l : lag) {
+          BOOST_TEST(!l.error);
+          BOOST_TEST(l.lag == 0);
+          BOOST_TEST(l.high_watermark == n / 3);
+        }
+        co_await produce(topic, 1, 25);
+        auto [ec3, lag2] = co_await a.async_group_lag(group, call, use_tuple);
+        BOOST_REQUIRE(!ec3);
+        BOOST_TEST(lag2[1].lag == 25);
+        BOOST_TEST_MESSAGE("lag after 25 more records on partition 1: " << lag2[0].lag << "/" << lag2[1].lag << "/"
+                                                                        << lag2[2].lag);
 
-    // Members gone (removed by the broker after session.timeout.ms): offsets can be changed.
-    std::vector<std::string> groups{group};
-    BOOST_REQUIRE(co_await eventually([&]() -> asio::awaitable<bool> {
-      auto [e, d] = co_await a.async_describe_groups(groups, call, use_tuple);
-      co_return !e && d.size() == 1 && d[0].members.empty();
-    }, 90s));
-    topic_partition_list rewind{{topic, 0, 0}};
-    auto [ec4, altered] = co_await a.async_alter_group_offsets(group, rewind, call, use_tuple);
-    BOOST_REQUIRE(!ec4);
-    BOOST_TEST(!altered.error, altered.message);
-    auto [ec5, lag3] = co_await a.async_group_lag(group, call, use_tuple);
-    BOOST_REQUIRE(!ec5);
-    BOOST_TEST(lag3[0].lag == n / 3);
-    topic_partition_list forget{{topic, 2}};
-    auto [ec6, removed] = co_await a.async_delete_group_offsets(group, forget, call, use_tuple);
-    BOOST_REQUIRE(!ec6);
-    BOOST_TEST(!removed.error, removed.message);
-    auto [ec7, left] = co_await a.async_list_group_offsets(group, {}, call, use_tuple);
-    BOOST_REQUIRE(!ec7);
-    BOOST_TEST(left.partitions.size() == 2u);
+        // Members gone (removed by the broker after session.timeout.ms): offsets can be changed.
+        std::vector<std::string> groups{group};
+        BOOST_REQUIRE(co_await eventually(
+            [&]() -> asio::awaitable<bool> {
+              auto [e, d] = co_await a.async_describe_groups(groups, call, use_tuple);
+              co_return !e && d.size() == 1 && d[0].members.empty();
+            },
+            90s));
+        topic_partition_list rewind{{topic, 0, 0}};
+        auto [ec4, altered] = co_await a.async_alter_group_offsets(group, rewind, call, use_tuple);
+        BOOST_REQUIRE(!ec4);
+        BOOST_TEST(!altered.error, altered.message);
+        auto [ec5, lag3] = co_await a.async_group_lag(group, call, use_tuple);
+        BOOST_REQUIRE(!ec5);
+        BOOST_TEST(lag3[0].lag == n / 3);
+        topic_partition_list forget{{topic, 2}};
+        auto [ec6, removed] = co_await a.async_delete_group_offsets(group, forget, call, use_tuple);
+        BOOST_REQUIRE(!ec6);
+        BOOST_TEST(!removed.error, removed.message);
+        auto [ec7, left] = co_await a.async_list_group_offsets(group, {}, call, use_tuple);
+        BOOST_REQUIRE(!ec7);
+        BOOST_TEST(left.partitions.size() == 2u);
 
-    std::vector<std::string> doomed{group, test::unique_name("never-was")};
-    auto [ec8, deleted] = co_await a.async_delete_groups(doomed, call, use_tuple);
-    BOOST_REQUIRE(!ec8);
-    BOOST_TEST_MESSAGE("delete groups: " << describe(deleted));
-    BOOST_TEST(!deleted[0].error);
-    BOOST_TEST(is(deleted[1].error, RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND));
-  }, 180s);
+        std::vector<std::string> doomed{group, test::unique_name("never-was")};
+        auto [ec8, deleted] = co_await a.async_delete_groups(doomed, call, use_tuple);
+        BOOST_REQUIRE(!ec8);
+        BOOST_TEST_MESSAGE("delete groups: " << describe(deleted));
+        BOOST_TEST(!deleted[0].error);
+        BOOST_TEST(is(deleted[1].error, RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND));
+      },
+      180s);
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_cluster_times_out_cancels_and_closes) {
   // Nothing listens on this port: requests wait for a broker until their timeout.
   admin a(io.get_executor(), test::producer_config("127.0.0.1:1", {{"log_level", "0"}}));
-  test::run(io, [&]() -> asio::awaitable<void> {
-    const auto started = std::chrono::steady_clock::now();
-    call_options short_call{500ms};
-    std::vector<std::string> groups{"g"};
-    auto [ec, d] = co_await a.async_describe_groups(groups, short_call, use_tuple);
-    const auto took = std::chrono::steady_clock::now() - started;
-    BOOST_TEST_MESSAGE("timeout: " << ec.message() << " after "
-                                   << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-    // A request to a group coordinator is timed out by asiokafka as a whole: no result.
-    BOOST_TEST(ec == asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT), ec.message());
-    BOOST_TEST(d.empty());
-    BOOST_TEST(took >= 500ms);
-    BOOST_TEST(took < 10s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const auto started = std::chrono::steady_clock::now();
+        call_options short_call{500ms};
+        std::vector<std::string> groups{"g"};
+        auto [ec, d] = co_await a.async_describe_groups(groups, short_call, use_tuple);
+        const auto took = std::chrono::steady_clock::now() - started;
+        BOOST_TEST_MESSAGE("timeout: " << ec.message() << " after "
+                                       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+        // A request to a group coordinator is timed out by asiokafka as a whole: no result.
+        BOOST_TEST(ec == asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT), ec.message());
+        BOOST_TEST(d.empty());
+        BOOST_TEST(took >= 500ms);
+        BOOST_TEST(took < 10s);
 
-    auto [ec2, l] = co_await a.async_list_groups(call, asiokafka::cancel_after(100ms, use_tuple));
-    BOOST_TEST(ec2 == asio::error::operation_aborted);
-  }, 60s);
+        auto [ec2, l] = co_await a.async_list_groups(call, asiokafka::cancel_after(100ms, use_tuple));
+        BOOST_TEST(ec2 == asio::error::operation_aborted);
+      },
+      60s);
 
   // Destroying the client completes what is pending with error::closed.
   auto pending = std::make_unique<admin>(io.get_executor(), test::producer_config("127.0.0.1:1", {{"log_level", "0"}}));

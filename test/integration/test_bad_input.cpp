@@ -78,21 +78,25 @@ std::vector<input> one_round(int round) {
 
 // Writes `inputs` in order to partition 0 with librdkafka directly (asiokafka's producer cannot
 // write a null value) and returns each record's offset.
-std::vector<std::int64_t> write_all(const std::string& brokers, const std::string& topic, const std::vector<input>& inputs) {
+std::vector<std::int64_t> write_all(const std::string& brokers, const std::string& topic,
+                                    const std::vector<input>& inputs) {
   struct delivery {
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
     std::int64_t offset = -1;
   };
-  auto producer = rdk::make_client(RD_KAFKA_PRODUCER,
-                                   {{"bootstrap.servers", brokers}, {"message.max.bytes", "4000000"},
-                                    {"enable.idempotence", "true"}, {"linger.ms", "5"}},
-                                   [](rd_kafka_conf_t* conf) {
-                                     rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-                                       auto* d = static_cast<delivery*>(m->_private);
-                                       d->err = m->err;
-                                       d->offset = m->offset;
-                                     });
-                                   });
+  auto producer =
+      rdk::make_client(RD_KAFKA_PRODUCER,
+                       {{"bootstrap.servers", brokers},
+                        {"message.max.bytes", "4000000"},
+                        {"enable.idempotence", "true"},
+                        {"linger.ms", "5"}},
+                       [](rd_kafka_conf_t* conf) {
+                         rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+                           auto* d = static_cast<delivery*>(m->_private);
+                           d->err = m->err;
+                           d->offset = m->offset;
+                         });
+                       });
   std::vector<delivery> reports(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& in = inputs[i];
@@ -107,16 +111,16 @@ std::vector<std::int64_t> write_all(const std::string& brokers, const std::strin
     const std::size_t value_size = in.value ? in.value->size() : 0;
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY(key, key_size),
-        RD_KAFKA_V_VALUE(value, value_size),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&reports[i]),
-        RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(&reports[i]), RD_KAFKA_V_END);
     if (err) rd_kafka_headers_destroy(headers);
     BOOST_REQUIRE_MESSAGE(!err, "producing \"" << in.kind << "\": " << rd_kafka_err2str(err));
   }
   BOOST_REQUIRE_EQUAL(rd_kafka_flush(producer.get(), 60000), RD_KAFKA_RESP_ERR_NO_ERROR);
   std::vector<std::int64_t> offsets;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    BOOST_REQUIRE_MESSAGE(!reports[i].err, "delivery of \"" << inputs[i].kind << "\": " << rd_kafka_err2str(reports[i].err));
+    BOOST_REQUIRE_MESSAGE(!reports[i].err,
+                          "delivery of \"" << inputs[i].kind << "\": " << rd_kafka_err2str(reports[i].err));
     offsets.push_back(reports[i].offset);
   }
   return offsets;
@@ -140,7 +144,8 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
   for (int round = 0; round < 10; ++round) {
     auto r = one_round(round);
     inputs.insert(inputs.end(), r.begin(), r.end());
-    if (round == 4) inputs.push_back({"1 MiB valid event", "big", event_json(9999, std::string(1 << 20, 'x')), {}, true, 9999});
+    if (round == 4)
+      inputs.push_back({"1 MiB valid event", "big", event_json(9999, std::string(1 << 20, 'x')), {}, true, 9999});
   }
   inputs.push_back({"last valid", "last", event_json(100000, "last"), {}, true, 100000});
   const auto offsets = write_all(brokers, topic, inputs);
@@ -170,8 +175,8 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
   s.dead_letter_topic = dlq;
   std::multiset<int> handled_seqs;
   std::size_t big_body = 0;
-  const auto& stats = app.subscriber<bad_input_model::event>(
-      {topic}, s, [&](bad_input_model::event e) -> asio::awaitable<void> {
+  const auto& stats =
+      app.subscriber<bad_input_model::event>({topic}, s, [&](bad_input_model::event e) -> asio::awaitable<void> {
         handled_seqs.insert(e.seq);
         if (e.seq == 9999) big_body = e.body.size();
         co_return;
@@ -182,53 +187,62 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
   bool run_finished = false;
   std::map<std::string, std::pair<int, std::string>> dlq_by_kind;  // kind -> count, first error
   int tombstones_not_null = 0;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      BOOST_CHECK(co_await test::wait_until([&] { return stats.handled + stats.decode_failed == inputs.size(); }, 120s));
-      BOOST_CHECK(co_await test::wait_until([&] { return stats.dead_lettered == bad; }, 30s));
-      // The subscriber still runs: one more valid event after all the bad ones is handled.
-      asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(brokers));
-      asiokafka::record after{topic, 0, "after", event_json(100001, "after"), {}, {}};  // a local: README, Known limits
-      co_await p.async_produce(std::move(after), asio::use_awaitable);
-      BOOST_CHECK(co_await test::wait_until([&] { return handled_seqs.count(100001) == 1; }, 30s));
-      app_running_at_end = !run_finished;
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+              BOOST_CHECK(co_await test::wait_until(
+                  [&] { return stats.handled + stats.decode_failed == inputs.size(); }, 120s));
+              BOOST_CHECK(co_await test::wait_until([&] { return stats.dead_lettered == bad; }, 30s));
+              // The subscriber still runs: one more valid event after all the bad ones is handled.
+              asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(brokers));
+              asiokafka::record after{topic, 0, "after", event_json(100001, "after"),
+                                      {},    {}};  // a local: README, Known limits
+              co_await p.async_produce(std::move(after), asio::use_awaitable);
+              BOOST_CHECK(co_await test::wait_until([&] { return handled_seqs.count(100001) == 1; }, 30s));
+              app_running_at_end = !run_finished;
 
-      asiokafka::consumer reader(co_await asio::this_coro::executor,
-                                 test::consumer_config(brokers, test::unique_name("bad-input-dlq-reader")));
-      reader.assign({{dlq, 0, asiokafka::offsets::beginning}});
-      for (std::size_t i = 0; i < bad; ++i) {
-        asiokafka::message m = co_await reader.async_receive(asio::use_awaitable);
-        ++dead_letters;
-        const auto error = m.header(asiokafka::dead_letter_headers::error);
-        BOOST_TEST_REQUIRE((error && error->has_value()));
-        BOOST_TEST(!(*error)->empty());
-        const auto kind = m.header(asiokafka::dead_letter_headers::error_kind);
-        BOOST_TEST((kind && kind->has_value() && **kind == "decode"));
-        const auto original = m.header(asiokafka::dead_letter_headers::original_offset);
-        BOOST_TEST_REQUIRE((original && original->has_value()));
-        const auto it = bad_by_offset.find(std::stoll(std::string(**original)));
-        BOOST_TEST_REQUIRE((it != bad_by_offset.end()), "dead letter for offset " << **original << " is not a bad record");
-        const input& in = *it->second;
-        auto& [count, first_error] = dlq_by_kind[in.kind];
-        if (count++ == 0) first_error = std::string(**error);
-        BOOST_TEST(m.payload() == in.value.value_or(""), in.kind << ": payload differs");
-        BOOST_TEST((m.key() == in.key), in.kind << ": key differs");
-        if (!in.value && m.has_payload()) ++tombstones_not_null;
-      }
-      const auto wm = co_await reader.async_watermarks(dlq, 0, {10s}, asio::use_awaitable);
-      BOOST_TEST(wm.high == static_cast<std::int64_t>(bad));  // exactly the bad ones, no more
-      co_await reader.async_close(asio::use_awaitable);
-      app.stop();
-    }, asio::detached);
-    co_await app.async_run(asio::use_awaitable);
-    run_finished = true;
-  }, 240s);
+              asiokafka::consumer reader(co_await asio::this_coro::executor,
+                                         test::consumer_config(brokers, test::unique_name("bad-input-dlq-reader")));
+              reader.assign({{dlq, 0, asiokafka::offsets::beginning}});
+              for (std::size_t i = 0; i < bad; ++i) {
+                asiokafka::message m = co_await reader.async_receive(asio::use_awaitable);
+                ++dead_letters;
+                const auto error = m.header(asiokafka::dead_letter_headers::error);
+                BOOST_TEST_REQUIRE((error && error->has_value()));
+                BOOST_TEST(!(*error)->empty());
+                const auto kind = m.header(asiokafka::dead_letter_headers::error_kind);
+                BOOST_TEST((kind && kind->has_value() && **kind == "decode"));
+                const auto original = m.header(asiokafka::dead_letter_headers::original_offset);
+                BOOST_TEST_REQUIRE((original && original->has_value()));
+                const auto it = bad_by_offset.find(std::stoll(std::string(**original)));
+                BOOST_TEST_REQUIRE((it != bad_by_offset.end()),
+                                   "dead letter for offset " << **original << " is not a bad record");
+                const input& in = *it->second;
+                auto& [count, first_error] = dlq_by_kind[in.kind];
+                if (count++ == 0) first_error = std::string(**error);
+                BOOST_TEST(m.payload() == in.value.value_or(""), in.kind << ": payload differs");
+                BOOST_TEST((m.key() == in.key), in.kind << ": key differs");
+                if (!in.value && m.has_payload()) ++tombstones_not_null;
+              }
+              const auto wm = co_await reader.async_watermarks(dlq, 0, {10s}, asio::use_awaitable);
+              BOOST_TEST(wm.high == static_cast<std::int64_t>(bad));  // exactly the bad ones, no more
+              co_await reader.async_close(asio::use_awaitable);
+              app.stop();
+            },
+            asio::detached);
+        co_await app.async_run(asio::use_awaitable);
+        run_finished = true;
+      },
+      240s);
 
   std::multiset<int> expected(valid_seqs.begin(), valid_seqs.end());
   expected.insert(100001);
   BOOST_TEST(app_running_at_end);
-  BOOST_TEST((handled_seqs == expected), "the handler saw " << handled_seqs.size() << " events, expected "
-                                                               << expected.size());
+  BOOST_TEST((handled_seqs == expected),
+             "the handler saw " << handled_seqs.size() << " events, expected " << expected.size());
   BOOST_TEST(big_body == std::size_t{1} << 20);
   BOOST_TEST(stats.received == inputs.size() + 1);
   BOOST_TEST(stats.handled == valid_seqs.size() + 1);
@@ -245,8 +259,8 @@ BOOST_AUTO_TEST_CASE(reject_on_error_handles_valid_and_dead_letters_every_bad_re
   std::size_t logged = 0;
   for (const auto& [offset, in] : bad_by_offset)
     logged += std::count_if(log_lines.begin(), log_lines.end(), [&, offset = offset](const std::string& line) {
-      return line.find(topic + "[0]@" + std::to_string(offset) + ":") != std::string::npos;
-    }) > 0;
+                return line.find(topic + "[0]@" + std::to_string(offset) + ":") != std::string::npos;
+              }) > 0;
   BOOST_TEST(logged == bad);
 
   // The group's committed offset is past everything, the bad records included.

@@ -84,14 +84,16 @@ BOOST_AUTO_TEST_CASE(two_groups_each_receive_every_message) {
   test::create_topic(brokers, topic, 4);
   broker app(io.get_executor(), options());
   std::set<int> seen_a, seen_b;
-  app.subscriber<app_model::event>({topic}, sub("a", test::unique_name("ga")), [&](app_model::event e) -> asio::awaitable<void> {
-    seen_a.insert(e.seq);
-    co_return;
-  });
-  app.subscriber<app_model::event>({topic}, sub("b", test::unique_name("gb")), [&](app_model::event e) -> asio::awaitable<void> {
-    seen_b.insert(e.seq);
-    co_return;
-  });
+  app.subscriber<app_model::event>({topic}, sub("a", test::unique_name("ga")),
+                                   [&](app_model::event e) -> asio::awaitable<void> {
+                                     seen_a.insert(e.seq);
+                                     co_return;
+                                   });
+  app.subscriber<app_model::event>({topic}, sub("b", test::unique_name("gb")),
+                                   [&](app_model::event e) -> asio::awaitable<void> {
+                                     seen_b.insert(e.seq);
+                                     co_return;
+                                   });
   run_app(app, [&]() -> asio::awaitable<void> {
     co_await fill(n, 4);
     BOOST_REQUIRE(co_await test::wait_until([&] { return seen_a.size() == n && seen_b.size() == n; }, 120s));
@@ -157,7 +159,7 @@ BOOST_AUTO_TEST_CASE(concurrency_keeps_partition_order_and_contiguous_commits) {
   BOOST_TEST(order_violations == 0);
   BOOST_TEST(max_parallel > 1);
   BOOST_TEST(static_cast<int>(handled_count.size()) == n);  // nothing lost
-  BOOST_TEST(committed == first_run);                        // graceful stop committed exactly what was handled
+  BOOST_TEST(committed == first_run);                       // graceful stop committed exactly what was handled
   BOOST_TEST(duplicates == 0);
 }
 
@@ -196,9 +198,8 @@ BOOST_AUTO_TEST_CASE(reject_on_error_dead_letters_exactly_the_failures) {
   BOOST_TEST(dead_seqs.size() == static_cast<std::size_t>(n / 100));
   for (int seq : dead_seqs) BOOST_TEST(seq % 100 == 0);
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    committed = co_await test::committed_total(brokers, topic, group, 4);
-  });
+  test::run(io,
+            [&]() -> asio::awaitable<void> { committed = co_await test::committed_total(brokers, topic, group, 4); });
   BOOST_TEST(committed == n);  // committed past the dead-lettered messages
 }
 
@@ -217,10 +218,12 @@ BOOST_AUTO_TEST_CASE(explicit_partitions_read_exactly_theirs_and_join_no_group) 
   std::set<int> low_seqs, high_seqs;
   subscriber_options low;
   low.name = "low";
-  low.partitions = {{topic, 0, asiokafka::partition_start::earliest()}, {topic, 1, asiokafka::partition_start::earliest()}};
+  low.partitions = {{topic, 0, asiokafka::partition_start::earliest()},
+                    {topic, 1, asiokafka::partition_start::earliest()}};
   subscriber_options high;
   high.name = "high";
-  high.partitions = {{topic, 2, asiokafka::partition_start::earliest()}, {topic, 3, asiokafka::partition_start::earliest()}};
+  high.partitions = {{topic, 2, asiokafka::partition_start::earliest()},
+                     {topic, 3, asiokafka::partition_start::earliest()}};
   app.subscriber<app_model::event>({}, low, [&](app_model::event e, context& ctx) -> asio::awaitable<void> {
     low_partitions.insert(ctx.partition());
     low_seqs.insert(e.seq);
@@ -239,12 +242,11 @@ BOOST_AUTO_TEST_CASE(explicit_partitions_read_exactly_theirs_and_join_no_group) 
   });
   const auto after = test::describe_group(brokers, group);
   std::int64_t committed = 0;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    committed = co_await test::committed_total(brokers, topic, group, 4);
-  });
-  BOOST_TEST_MESSAGE("low read " << low_seqs.size() << " records of partitions " << low_partitions.size()
-                                 << ", high " << high_seqs.size() << " of " << high_partitions.size() << "; group \""
-                                 << group << "\" while running: state " << during.state << ", " << during.members.size()
+  test::run(io,
+            [&]() -> asio::awaitable<void> { committed = co_await test::committed_total(brokers, topic, group, 4); });
+  BOOST_TEST_MESSAGE("low read " << low_seqs.size() << " records of partitions " << low_partitions.size() << ", high "
+                                 << high_seqs.size() << " of " << high_partitions.size() << "; group \"" << group
+                                 << "\" while running: state " << during.state << ", " << during.members.size()
                                  << " members; after: " << after.state << ", " << after.members.size()
                                  << " members; committed offsets sum to " << committed);
   BOOST_TEST((low_partitions == std::set<std::int32_t>{0, 1}));
@@ -262,7 +264,9 @@ BOOST_AUTO_TEST_CASE(explicit_partitions_read_exactly_theirs_and_join_no_group) 
 BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) {
   test::create_topic(brokers, topic, 1);
   const auto base = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() - 1h);
-  const auto at = [&](std::chrono::milliseconds d) { return std::chrono::duration_cast<std::chrono::milliseconds>((base + d).time_since_epoch()).count(); };
+  const auto at = [&](std::chrono::milliseconds d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>((base + d).time_since_epoch()).count();
+  };
   test::run(io, [&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer p(ex, test::producer_config(brokers));
@@ -296,7 +300,8 @@ BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) 
   });
   run_app(app, [&]() -> asio::awaitable<void> {
     BOOST_REQUIRE(co_await test::wait_until([&] { return between.size() == 5 && exact.size() == 5; }, 60s));
-    BOOST_REQUIRE(co_await test::wait_until([&] { return app.health().subscribers.at(2).assigned_partitions == 1u; }, 60s));
+    BOOST_REQUIRE(
+        co_await test::wait_until([&] { return app.health().subscribers.at(2).assigned_partitions == 1u; }, 60s));
     co_await test::sleep_for(1s);  // the end is where "future" starts: it may only see what comes next
     auto ex = co_await asio::this_coro::executor;
     asiokafka::producer p(ex, test::producer_config(brokers));
@@ -305,12 +310,12 @@ BOOST_AUTO_TEST_CASE(start_at_a_time_begins_at_the_first_record_at_or_after_it) 
     BOOST_REQUIRE(co_await test::wait_until([&] { return future.size() == 1 && between.size() == 6; }, 60s));
   });
   BOOST_TEST_MESSAGE("from base+4.5 s: " << between.size() << " records from offset " << between.front()
-                                        << "; from base+5 s: " << exact.size() << " from offset " << exact.front()
-                                        << "; from base+2 h: " << future.size() << " at offset " << future.front());
+                                         << "; from base+5 s: " << exact.size() << " from offset " << exact.front()
+                                         << "; from base+2 h: " << future.size() << " at offset " << future.front());
   // Without a group.id nothing is committed: the library's group.id never appears on the broker.
   const auto unjoined = test::describe_group(brokers, "asiokafka-partitions-between");
   BOOST_TEST_MESSAGE("group asiokafka-partitions-between: state " << unjoined.state << ", " << unjoined.members.size()
-                                                                   << " members");
+                                                                  << " members");
   BOOST_TEST(unjoined.state == "Dead");
   BOOST_TEST(unjoined.members.empty());
   BOOST_TEST(between.front() == 5);
@@ -353,7 +358,8 @@ BOOST_AUTO_TEST_CASE(missing_partitions_end_the_run_naming_them) {
     s.name = "missing";
     s.partitions = {{topic, 0, {}}, {t, partition, {}}};
     app.subscriber<std::string>({}, s, [](std::string) -> asio::awaitable<void> { co_return; });
-    const auto ec = test::run_app_for_result(io, app, [&]() -> asio::awaitable<void> { co_await test::sleep_for(30s); });
+    const auto ec =
+        test::run_app_for_result(io, app, [&]() -> asio::awaitable<void> { co_await test::sleep_for(30s); });
     const std::string why = app.health().subscribers.at(0).fatal_error;
     BOOST_TEST_MESSAGE("async_run: " << ec.message() << "; health: " << why);
     BOOST_TEST(ec == asiokafka::make_kafka_error_code(-190));  // _UNKNOWN_PARTITION

@@ -75,28 +75,32 @@ struct fencing_fixture : eos_fixture {
     clock_type::time_point ended{};
     instance(asio::io_context& io, asiokafka::broker_options o) : app(io.get_executor(), std::move(o)) {}
     void start(asio::io_context& io) {
-      asio::co_spawn(io, [this]() -> asio::awaitable<void> {
-        auto [ec] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
-        result = ec;
-        ended = clock_type::now();
-        done = true;
-      }, asio::detached);
+      asio::co_spawn(
+          io,
+          [this]() -> asio::awaitable<void> {
+            auto [ec] = co_await app.async_run(asio::as_tuple(asio::use_awaitable));
+            result = ec;
+            ended = clock_type::now();
+            done = true;
+          },
+          asio::detached);
     }
   };
 
   // The older instance's subscriber on 1-partition topics: the handling of record 50 holds
   // its transaction open (only the fence ends it) until `latch` is released.
   const asiokafka::subscriber_stats& add_held_subscriber(instance& older, handler_latch& latch,
-                                                        std::atomic<int>& handled) {
+                                                         std::atomic<int>& handled) {
     test::create_topic(brokers, in, 1);
     test::create_topic(brokers, out, 1);
     auto s = pod();
     s.transaction.max_time = 120s;
-    return older.app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
-      co_await transform(out, e, ctx);
-      if (e.seq == 50 && !latch.holding) co_await latch.hold();
-      ++handled;
-    });
+    return older.app.subscriber<eos_model::event>({in}, s,
+                                                  [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+                                                    co_await transform(out, e, ctx);
+                                                    if (e.seq == 50 && !latch.holding) co_await latch.hold();
+                                                    ++handled;
+                                                  });
   }
 
   // Starts the older instance, writes n input records and waits until record 50 is held.
@@ -108,17 +112,21 @@ struct fencing_fixture : eos_fixture {
 
   // A newer instance handles whatever the older left until `n` records were handled in all,
   // then stops; the read_committed output must hold each of the n inputs exactly once.
-  void carry_on_and_check(int n, std::atomic<int>& handled, const char* scenario, double stop_s,
-                          const instance& older, subscriber_options newer_options) {
+  void carry_on_and_check(int n, std::atomic<int>& handled, const char* scenario, double stop_s, const instance& older,
+                          subscriber_options newer_options) {
     instance newer(io, options());
-    newer.app.subscriber<eos_model::event>({in}, newer_options, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
-      co_await transform(out, e, ctx);
-      ++handled;
-    });
-    test::run(io, [&]() -> asio::awaitable<void> {
-      newer.start(io);
-      co_await handle_all_then_stop(newer, handled, n);
-    }, 300s);
+    newer.app.subscriber<eos_model::event>({in}, newer_options,
+                                           [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+                                             co_await transform(out, e, ctx);
+                                             ++handled;
+                                           });
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+          newer.start(io);
+          co_await handle_all_then_stop(newer, handled, n);
+        },
+        300s);
     report_and_check(scenario, stop_s, older, newer, n);
   }
 
@@ -128,8 +136,8 @@ struct fencing_fixture : eos_fixture {
     asiokafka::admin a(co_await asio::this_coro::executor, test::producer_config(brokers));
     const auto deadline = clock_type::now() + timeout;
     while (clock_type::now() < deadline) {
-      auto [ec, lags] = co_await a.async_group_lag(group, asiokafka::call_options{10s},
-                                                   asio::as_tuple(asio::use_awaitable));
+      auto [ec, lags] =
+          co_await a.async_group_lag(group, asiokafka::call_options{10s}, asio::as_tuple(asio::use_awaitable));
       const bool done = !ec && lags.size() == static_cast<std::size_t>(partitions) &&
                         std::all_of(lags.begin(), lags.end(), [](const auto& l) { return !l.error && l.lag == 0; });
       if (done) co_return true;
@@ -151,10 +159,10 @@ struct fencing_fixture : eos_fixture {
   void report_and_check(const char* scenario, double stop_s, const instance& older, const instance& newer, int n) {
     const auto health = older.app.health();
     const auto c = committed_output(n, 1);
-    test::print_report_line("exactly-once fencing, %s: the older stopped %.2f s after the fence with \"%s\"; "
-                            "read_committed output: %zu distinct of %d, %zu duplicated",
-                            scenario, stop_s, health.subscribers.at(0).fatal_error.c_str(), c.distinct, n,
-                            c.duplicated);
+    test::print_report_line(
+        "exactly-once fencing, %s: the older stopped %.2f s after the fence with \"%s\"; "
+        "read_committed output: %zu distinct of %d, %zu duplicated",
+        scenario, stop_s, health.subscribers.at(0).fatal_error.c_str(), c.distinct, n, c.duplicated);
     BOOST_TEST(asiokafka::is_fatal(older.result), older.result.message());
     BOOST_TEST(!health.subscribers.at(0).fatal_error.empty());
     BOOST_TEST(!newer.result);
@@ -178,18 +186,21 @@ BOOST_AUTO_TEST_CASE(a_producer_fenced_while_its_transaction_is_open_stops_withi
   instance older(io, older_options());
   const auto& older_stats = add_held_subscriber(older, latch, handled);
   clock_type::time_point fenced{};
-  test::run(io, [&]() -> asio::awaitable<void> {
-    co_await start_and_hold(older, latch, n);
-    auto ex = co_await asio::this_coro::executor;  // apart: GCC 12 mis-compiles literals beside a co_await
-    asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
-    auto [ec] = co_await fencer.async_init_transactions({30s}, asio::as_tuple(asio::use_awaitable));
-    BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
-    fenced = clock_type::now();
-    latch.released = true;
-    const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
-    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
-    co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
-  }, 300s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await start_and_hold(older, latch, n);
+        auto ex = co_await asio::this_coro::executor;  // apart: GCC 12 mis-compiles literals beside a co_await
+        asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
+        auto [ec] = co_await fencer.async_init_transactions({30s}, asio::as_tuple(asio::use_awaitable));
+        BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
+        fenced = clock_type::now();
+        latch.released = true;
+        const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
+        BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
+        co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
+      },
+      300s);
   const double stop_s = seconds_between(fenced, older.ended);
   BOOST_TEST(older.app.health().subscribers.at(0).fatal_error.find("transactional producer") != std::string::npos,
              older.app.health().subscribers.at(0).fatal_error);
@@ -209,36 +220,39 @@ BOOST_AUTO_TEST_CASE(a_consumer_fenced_while_its_transaction_is_open_aborts_it_a
   instance older(io, older_options());
   const auto& older_stats = add_held_subscriber(older, latch, handled);
   clock_type::time_point fenced{};
-  test::run(io, [&]() -> asio::awaitable<void> {
-    co_await start_and_hold(older, latch, n);
-    // It only takes the member's place: it receives nothing and commits nothing, the records
-    // are the newer instance's to handle.
-    auto ex = co_await asio::this_coro::executor;
-    bool assigned = false;
-    asiokafka::consumer_options hooks;
-    hooks.hooks.on_assigned = [&](const asiokafka::topic_partition_list&) -> asio::awaitable<void> {
-      assigned = true;
-      co_return;
-    };
-    asiokafka::consumer fencer(ex,
-                               test::consumer_config(brokers, group,
-                                                     {{"group.instance.id", instance_id},
-                                                      {"session.timeout.ms", "6000"},
-                                                      {"heartbeat.interval.ms", "1000"},
-                                                      {"enable.auto.commit", "false"},
-                                                      {"enable.auto.offset.store", "false"}}),
-                               std::move(hooks));
-    fencer.subscribe({in});
-    BOOST_REQUIRE_MESSAGE(co_await test::wait_until([&] { return assigned; }, 60s),
-                          "the fencing consumer was not assigned the partition");
-    fenced = clock_type::now();  // it holds the member's place
-    // The handler goes on once the older knows: the stop does not wait for it.
-    BOOST_REQUIRE(co_await test::wait_until([&] { return older_log.contains("failed fatally"); }, stop_bound));
-    latch.released = true;
-    const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
-    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
-    co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
-  }, 300s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await start_and_hold(older, latch, n);
+        // It only takes the member's place: it receives nothing and commits nothing, the records
+        // are the newer instance's to handle.
+        auto ex = co_await asio::this_coro::executor;
+        bool assigned = false;
+        asiokafka::consumer_options hooks;
+        hooks.hooks.on_assigned = [&](const asiokafka::topic_partition_list&) -> asio::awaitable<void> {
+          assigned = true;
+          co_return;
+        };
+        asiokafka::consumer fencer(ex,
+                                   test::consumer_config(brokers, group,
+                                                         {{"group.instance.id", instance_id},
+                                                          {"session.timeout.ms", "6000"},
+                                                          {"heartbeat.interval.ms", "1000"},
+                                                          {"enable.auto.commit", "false"},
+                                                          {"enable.auto.offset.store", "false"}}),
+                                   std::move(hooks));
+        fencer.subscribe({in});
+        BOOST_REQUIRE_MESSAGE(co_await test::wait_until([&] { return assigned; }, 60s),
+                              "the fencing consumer was not assigned the partition");
+        fenced = clock_type::now();  // it holds the member's place
+        // The handler goes on once the older knows: the stop does not wait for it.
+        BOOST_REQUIRE(co_await test::wait_until([&] { return older_log.contains("failed fatally"); }, stop_bound));
+        latch.released = true;
+        const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
+        BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
+        co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
+      },
+      300s);
   const double stop_s = seconds_between(fenced, older.ended);
   BOOST_TEST(older.app.health().subscribers.at(0).fatal_error.find("consumer") != std::string::npos,
              older.app.health().subscribers.at(0).fatal_error);
@@ -269,20 +283,23 @@ BOOST_AUTO_TEST_CASE(an_idle_instance_fenced_by_a_newer_one_stops_within_the_bou
   instance newer(io, options());
   newer.app.subscriber<eos_model::event>({in}, pod(), handler);
   clock_type::time_point fenced{};
-  test::run(io, [&]() -> asio::awaitable<void> {
-    older.start(io);
-    co_await fill(0, n / 2, 1);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n / 2; }, 120s));
-    BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 30s));
-    co_await test::sleep_for(2s);  // idle: every transaction (max_time 50 ms) ended, no record comes
-    fenced = clock_type::now();
-    newer.start(io);
-    const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
-    BOOST_REQUIRE_MESSAGE(stopped, "the idle fenced instance still runs " << stop_bound.count()
-                                                                         << " s after the newer started");
-    co_await fill(n / 2, n, 1);
-    co_await handle_all_then_stop(newer, handled, n);
-  }, 400s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        older.start(io);
+        co_await fill(0, n / 2, 1);
+        BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n / 2; }, 120s));
+        BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 30s));
+        co_await test::sleep_for(2s);  // idle: every transaction (max_time 50 ms) ended, no record comes
+        fenced = clock_type::now();
+        newer.start(io);
+        const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
+        BOOST_REQUIRE_MESSAGE(
+            stopped, "the idle fenced instance still runs " << stop_bound.count() << " s after the newer started");
+        co_await fill(n / 2, n, 1);
+        co_await handle_all_then_stop(newer, handled, n);
+      },
+      400s);
   report_and_check("idle instance, fenced by a newer one", seconds_between(fenced, older.ended), older, newer, n);
 }
 
@@ -299,27 +316,30 @@ BOOST_AUTO_TEST_CASE(an_idle_instance_whose_producer_alone_is_fenced_stops_at_it
   s.config.group_instance_id.reset();  // dynamic membership: the consumer is never fenced
   s.transaction.fence_check_interval = 5s;
   instance older(io, older_options());
-  const auto& older_stats = older.app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx)
-                                                                                 -> asio::awaitable<void> {
-    co_await transform(out, e, ctx);
-    ++handled;
-  });
+  const auto& older_stats =
+      older.app.subscriber<eos_model::event>({in}, s, [&](eos_model::event e, context& ctx) -> asio::awaitable<void> {
+        co_await transform(out, e, ctx);
+        ++handled;
+      });
   clock_type::time_point fenced{};
-  test::run(io, [&]() -> asio::awaitable<void> {
-    older.start(io);
-    co_await fill(0, n / 2, 1);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n / 2; }, 120s));
-    BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 30s));
-    co_await test::sleep_for(1s);  // idle
-    auto ex = co_await asio::this_coro::executor;
-    asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
-    auto [ec] = co_await fencer.async_init_transactions({30s}, asio::as_tuple(asio::use_awaitable));
-    BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
-    fenced = clock_type::now();
-    const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
-    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
-    co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
-  }, 300s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        older.start(io);
+        co_await fill(0, n / 2, 1);
+        BOOST_REQUIRE(co_await test::wait_until([&] { return handled >= n / 2; }, 120s));
+        BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 30s));
+        co_await test::sleep_for(1s);  // idle
+        auto ex = co_await asio::this_coro::executor;
+        asiokafka::producer fencer(ex, test::producer_config(brokers, {{"transactional.id", transactional_id}}));
+        auto [ec] = co_await fencer.async_init_transactions({30s}, asio::as_tuple(asio::use_awaitable));
+        BOOST_REQUIRE_MESSAGE(!ec, "the fencing producer's init: " << ec.message());
+        fenced = clock_type::now();
+        const bool stopped = co_await test::wait_until([&] { return older.done.load(); }, stop_bound);
+        BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the fence");
+        co_await fencer.async_close(asio::as_tuple(asio::use_awaitable));
+      },
+      300s);
   // The check's AddOffsetsToTxn is refused: the producer's fatal error event or the check's
   // result, whichever the runner sees first, names the producer.
   BOOST_TEST(older.app.health().subscribers.at(0).fatal_error.find("transactional producer") != std::string::npos,
@@ -331,11 +351,14 @@ BOOST_AUTO_TEST_CASE(an_idle_instance_whose_producer_alone_is_fenced_stops_at_it
     co_await transform(out, e, ctx);
     ++handled;
   });
-  test::run(io, [&]() -> asio::awaitable<void> {
-    newer.start(io);
-    co_await fill(n / 2, n, 1);
-    co_await handle_all_then_stop(newer, handled, n);
-  }, 300s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        newer.start(io);
+        co_await fill(n / 2, n, 1);
+        co_await handle_all_then_stop(newer, handled, n);
+      },
+      300s);
   report_and_check("idle instance, producer alone fenced", stop_s, older, newer, n);
 }
 
@@ -365,43 +388,53 @@ BOOST_AUTO_TEST_CASE(a_second_instance_with_the_same_transactional_id_fences_the
   error_code older_result, newer_result;
   bool older_done = false, newer_done = false;
   clock_type::time_point newer_started{}, older_ended{};
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto [ec] = co_await older.async_run(asio::as_tuple(asio::use_awaitable));
-      older_result = ec;
-      older_ended = clock_type::now();
-      older_done = true;
-    }, asio::detached);
-    co_await fill(0, n / 2, partitions);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 120s));
-    newer_started = clock_type::now();
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto [ec] = co_await newer.async_run(asio::as_tuple(asio::use_awaitable));
-      newer_result = ec;
-      newer_done = true;
-    }, asio::detached);
-    co_await fill(n / 2, n, partitions);
-    const bool stopped = co_await test::wait_until([&] { return older_done; }, stop_bound);
-    BOOST_REQUIRE_MESSAGE(stopped, "the fenced instance still runs " << stop_bound.count() << " s after the newer started");
-    // Not `handled >= n`: the older's handling of records whose transaction was fenced counts
-    // there too. Done is when the group committed every input record.
-    const bool committed = co_await all_committed(partitions, 120s);
-    BOOST_REQUIRE_MESSAGE(committed, "the group did not commit every input record");
-    co_await test::sleep_for(1s);
-    newer.stop();
-    BOOST_REQUIRE(co_await test::wait_until([&] { return newer_done; }, 60s));
-  }, 400s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+              auto [ec] = co_await older.async_run(asio::as_tuple(asio::use_awaitable));
+              older_result = ec;
+              older_ended = clock_type::now();
+              older_done = true;
+            },
+            asio::detached);
+        co_await fill(0, n / 2, partitions);
+        BOOST_REQUIRE(co_await test::wait_until([&] { return older_stats.transactions_committed > 0; }, 120s));
+        newer_started = clock_type::now();
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+              auto [ec] = co_await newer.async_run(asio::as_tuple(asio::use_awaitable));
+              newer_result = ec;
+              newer_done = true;
+            },
+            asio::detached);
+        co_await fill(n / 2, n, partitions);
+        const bool stopped = co_await test::wait_until([&] { return older_done; }, stop_bound);
+        BOOST_REQUIRE_MESSAGE(stopped,
+                              "the fenced instance still runs " << stop_bound.count() << " s after the newer started");
+        // Not `handled >= n`: the older's handling of records whose transaction was fenced counts
+        // there too. Done is when the group committed every input record.
+        const bool committed = co_await all_committed(partitions, 120s);
+        BOOST_REQUIRE_MESSAGE(committed, "the group did not commit every input record");
+        co_await test::sleep_for(1s);
+        newer.stop();
+        BOOST_REQUIRE(co_await test::wait_until([&] { return newer_done; }, 60s));
+      },
+      400s);
   const auto health = older.health();
   const auto c = committed_output(n, partitions);
-  BOOST_TEST_MESSAGE("older instance ended with: " << older_result.message() << " ["
-                                                   << older_result.category().name() << "], health: \""
-                                                   << health.subscribers.at(0).fatal_error << "\"); newer committed "
-                                                   << newer_stats.transactions_committed
+  BOOST_TEST_MESSAGE("older instance ended with: " << older_result.message() << " [" << older_result.category().name()
+                                                   << "], health: \"" << health.subscribers.at(0).fatal_error
+                                                   << "\"); newer committed " << newer_stats.transactions_committed
                                                    << " transactions; read_committed output: " << c);
-  test::print_report_line("exactly-once fencing, busy instance: the older stopped %.2f s after the newer started "
-                          "with \"%s\"; read_committed output: %zu distinct of %d, %zu duplicated",
-                          seconds_between(newer_started, older_ended), health.subscribers.at(0).fatal_error.c_str(),
-                          c.distinct, n, c.duplicated);
+  test::print_report_line(
+      "exactly-once fencing, busy instance: the older stopped %.2f s after the newer started "
+      "with \"%s\"; read_committed output: %zu distinct of %d, %zu duplicated",
+      seconds_between(newer_started, older_ended), health.subscribers.at(0).fatal_error.c_str(), c.distinct, n,
+      c.duplicated);
   BOOST_TEST(asiokafka::is_fatal(older_result));
   BOOST_TEST(!health.subscribers.at(0).fatal_error.empty());
   BOOST_TEST(!newer_result);

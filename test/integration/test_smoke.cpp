@@ -75,7 +75,8 @@ bool serve_until(const std::vector<rd_kafka_t*>& consumers, const std::function<
 }
 
 void serve_for(const std::vector<rd_kafka_t*>& consumers, std::chrono::milliseconds duration) {
-  serve_until(consumers, [] { return false; }, duration);
+  serve_until(
+      consumers, [] { return false; }, duration);
 }
 
 struct two_partition_topic {
@@ -112,9 +113,10 @@ BOOST_FIXTURE_TEST_CASE(static_member_restart_keeps_assignment_without_rebalance
   membership a_seen, b_seen;
   rdk::client a = static_member(bootstrap, group, "member-a", topic, a_seen);
   rdk::client b = static_member(bootstrap, group, "member-b", topic, b_seen);
-  BOOST_REQUIRE_MESSAGE(serve_until({a.get(), b.get()},
-                                    [&] { return a_seen.assigned.size() == 1 && b_seen.assigned.size() == 1; }, 60s),
-                        "the two static members did not split the two partitions");
+  BOOST_REQUIRE_MESSAGE(
+      serve_until(
+          {a.get(), b.get()}, [&] { return a_seen.assigned.size() == 1 && b_seen.assigned.size() == 1; }, 60s),
+      "the two static members did not split the two partitions");
   const std::vector<std::int32_t> a_partitions = a_seen.assigned;
   const int b_assignments = b_seen.assignments;
   const int b_revocations = b_seen.revocations;
@@ -125,7 +127,8 @@ BOOST_FIXTURE_TEST_CASE(static_member_restart_keeps_assignment_without_rebalance
   a.reset();
   membership restarted_seen;
   rdk::client restarted = static_member(bootstrap, group, "member-a", topic, restarted_seen);
-  BOOST_REQUIRE_MESSAGE(serve_until({restarted.get(), b.get()}, [&] { return !restarted_seen.assigned.empty(); }, 30s),
+  BOOST_REQUIRE_MESSAGE(serve_until(
+                            {restarted.get(), b.get()}, [&] { return !restarted_seen.assigned.empty(); }, 30s),
                         "the restarted static member got no assignment");
   serve_for({restarted.get(), b.get()}, 2s);  // several heartbeats: b would hear of a rebalance
 
@@ -138,12 +141,14 @@ BOOST_FIXTURE_TEST_CASE(static_member_restart_keeps_assignment_without_rebalance
 BOOST_FIXTURE_TEST_CASE(duplicate_static_member_fences_the_older_one, two_partition_topic) {
   membership first_seen, second_seen;
   rdk::client first = static_member(bootstrap, group, "member-x", topic, first_seen);
-  BOOST_REQUIRE(serve_until({first.get()}, [&] { return !first_seen.assigned.empty(); }, 60s));
+  BOOST_REQUIRE(serve_until(
+      {first.get()}, [&] { return !first_seen.assigned.empty(); }, 60s));
 
   rdk::client second = static_member(bootstrap, group, "member-x", topic, second_seen);
-  BOOST_REQUIRE_MESSAGE(
-      serve_until({first.get(), second.get()}, [&] { return fatal_error_code(first.get()) != RD_KAFKA_RESP_ERR_NO_ERROR; }, 30s),
-      "the older member with the same group.instance.id was not fenced");
+  BOOST_REQUIRE_MESSAGE(serve_until(
+                            {first.get(), second.get()},
+                            [&] { return fatal_error_code(first.get()) != RD_KAFKA_RESP_ERR_NO_ERROR; }, 30s),
+                        "the older member with the same group.instance.id was not fenced");
   BOOST_TEST(fatal_error_code(first.get()) == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID);
   BOOST_TEST(fatal_error_code(second.get()) == RD_KAFKA_RESP_ERR_NO_ERROR);
 }

@@ -62,8 +62,8 @@ inline client make_producer(const std::string& bootstrap, properties props = {})
 
 /// Produces one message to `partition` (RD_KAFKA_PARTITION_UA: the partitioner picks),
 /// waits for its delivery report and checks it succeeded.
-inline void produce(rd_kafka_t* producer, const std::string& topic, const std::string& key,
-                    const std::string& value, std::int32_t partition = RD_KAFKA_PARTITION_UA,
+inline void produce(rd_kafka_t* producer, const std::string& topic, const std::string& key, const std::string& value,
+                    std::int32_t partition = RD_KAFKA_PARTITION_UA,
                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   // Written by the delivery report callback during rd_kafka_flush.
   auto delivery = RD_KAFKA_RESP_ERR__IN_PROGRESS;
@@ -71,7 +71,8 @@ inline void produce(rd_kafka_t* producer, const std::string& topic, const std::s
       producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
       RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&delivery), RD_KAFKA_V_END);
-  BOOST_REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR, "rd_kafka_producev to " << topic << ": " << rd_kafka_err2str(err));
+  BOOST_REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR,
+                        "rd_kafka_producev to " << topic << ": " << rd_kafka_err2str(err));
   const rd_kafka_resp_err_t flushed = rd_kafka_flush(producer, static_cast<int>(timeout.count()));
   BOOST_REQUIRE_MESSAGE(flushed == RD_KAFKA_RESP_ERR_NO_ERROR, "rd_kafka_flush: " << rd_kafka_err2str(flushed));
   BOOST_REQUIRE_MESSAGE(delivery == RD_KAFKA_RESP_ERR_NO_ERROR,
@@ -122,7 +123,7 @@ inline std::optional<partition_state> describe(rd_kafka_t* rk, const std::string
   const rd_kafka_metadata_t* metadata = nullptr;
   if (rd_kafka_metadata(rk, 0, handle.get(), &metadata, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
   std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> guard(metadata,
-                                                                                      &rd_kafka_metadata_destroy);
+                                                                                         &rd_kafka_metadata_destroy);
   if (metadata->topic_cnt != 1 || metadata->topics[0].err || metadata->topics[0].partition_cnt <= partition)
     return std::nullopt;
   for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
@@ -139,7 +140,8 @@ inline void subscribe(rd_kafka_t* consumer, const std::string& topic) {
   rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer, topics);
   rd_kafka_topic_partition_list_destroy(topics);
-  BOOST_REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR, "rd_kafka_subscribe(" << topic << "): " << rd_kafka_err2str(err));
+  BOOST_REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR,
+                        "rd_kafka_subscribe(" << topic << "): " << rd_kafka_err2str(err));
 }
 
 struct received_message {
@@ -157,13 +159,14 @@ inline std::optional<received_message> consume_one(rd_kafka_t* consumer,
                                                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> msg(
-        rd_kafka_consumer_poll(consumer, 100), &rd_kafka_message_destroy);
+    std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> msg(rd_kafka_consumer_poll(consumer, 100),
+                                                                                 &rd_kafka_message_destroy);
     if (!msg) continue;
     if (msg->err) {
       BOOST_REQUIRE_MESSAGE(msg->err != RD_KAFKA_RESP_ERR__FATAL,
                             "fatal consumer error: " << rd_kafka_message_errstr(msg.get()));
-      BOOST_TEST_MESSAGE("consumer event: " << rd_kafka_err2name(msg->err) << ": " << rd_kafka_message_errstr(msg.get()));
+      BOOST_TEST_MESSAGE("consumer event: " << rd_kafka_err2name(msg->err) << ": "
+                                            << rd_kafka_message_errstr(msg.get()));
       continue;
     }
     return received_message{rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset,
@@ -182,8 +185,9 @@ inline std::int64_t committed_offset(rd_kafka_t* consumer, const std::string& to
   const rd_kafka_resp_err_t partition_err = list->elems[0].err;
   rd_kafka_topic_partition_list_destroy(list);
   BOOST_REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR, "rd_kafka_committed: " << rd_kafka_err2str(err));
-  BOOST_REQUIRE_MESSAGE(partition_err == RD_KAFKA_RESP_ERR_NO_ERROR,
-                        "rd_kafka_committed(" << topic << "[" << partition << "]): " << rd_kafka_err2str(partition_err));
+  BOOST_REQUIRE_MESSAGE(partition_err == RD_KAFKA_RESP_ERR_NO_ERROR, "rd_kafka_committed("
+                                                                         << topic << "[" << partition
+                                                                         << "]): " << rd_kafka_err2str(partition_err));
   return offset;
 }
 

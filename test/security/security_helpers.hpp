@@ -52,9 +52,8 @@ struct recorder {
                        [&](const auto& e) { return e.first == asiokafka::make_kafka_error_code(rd_error); });
   }
   std::size_t lines_containing(const std::string& needle) const {
-    return static_cast<std::size_t>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
-      return l.find(needle) != std::string::npos;
-    }));
+    return static_cast<std::size_t>(std::count_if(
+        lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; }));
   }
 };
 

@@ -136,17 +136,20 @@ BOOST_AUTO_TEST_CASE(ten_second_tokens_keep_a_subscriber_consuming_for_forty_sec
 
   int published = 0;
   const auto start = clock_type::now();
-  test::run_app(io, app, [&]() -> asio::awaitable<void> {
-    for (int i = 0; i < n; ++i) {
-      const test::sequenced_event e{i, "oauth-" + std::to_string(i)};
-      asiokafka::publish_options po;
-      co_await out.async_publish(e, po, asio::use_awaitable);
-      ++published;
-      co_await test::sleep_for(200ms);
-    }
-    const auto all_seen = [&] { return std::count(seen.begin(), seen.end(), 0) == 0; };
-    co_await test::wait_until(all_seen, 30s, 20ms);
-  }, 120s);
+  test::run_app(
+      io, app,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < n; ++i) {
+          const test::sequenced_event e{i, "oauth-" + std::to_string(i)};
+          asiokafka::publish_options po;
+          co_await out.async_publish(e, po, asio::use_awaitable);
+          ++published;
+          co_await test::sleep_for(200ms);
+        }
+        const auto all_seen = [&] { return std::count(seen.begin(), seen.end(), 0) == 0; };
+        co_await test::wait_until(all_seen, 30s, 20ms);
+      },
+      120s);
   const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - start).count();
 
   const auto received = n - std::count(seen.begin(), seen.end(), 0);
@@ -183,26 +186,30 @@ BOOST_AUTO_TEST_CASE(failing_provider_is_an_authentication_error_retried_at_the_
   token_log issued;
   std::string received;
   asio::io_context io;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asiokafka::consumer_options o;
-    o.log = rec.log();
-    o.on_error = rec.on_error();
-    o.token_provider = [&]() -> asio::awaitable<oauthbearer_token> {
-      issued.calls.push_back(clock_type::now());
-      if (issued.calls.size() == 1) throw std::runtime_error("identity provider unreachable");
-      auto t = make_token("asiokafka-retry", issued.calls.size() == 2 ? clock_type::now() - 5s : clock_type::now() + 60s);
-      issued.tokens.push_back(t.value);
-      co_return t;
-    };
-    asiokafka::consumer c(co_await asio::this_coro::executor,
-                          test::consumer_config(s.bootstrap, test::unique_name("oauth-retry"), s.client_config()),
-                          std::move(o));
-    c.subscribe({topic});
-    auto [ec, msg] = co_await c.async_receive(asiokafka::cancel_after(60s, asio::as_tuple(asio::use_awaitable)));
-    BOOST_TEST_REQUIRE(!ec, "receive: " << ec.message());
-    received = std::string(msg.payload());
-    co_await c.async_close(asio::use_awaitable);
-  }, 90s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asiokafka::consumer_options o;
+        o.log = rec.log();
+        o.on_error = rec.on_error();
+        o.token_provider = [&]() -> asio::awaitable<oauthbearer_token> {
+          issued.calls.push_back(clock_type::now());
+          if (issued.calls.size() == 1) throw std::runtime_error("identity provider unreachable");
+          auto t = make_token("asiokafka-retry",
+                              issued.calls.size() == 2 ? clock_type::now() - 5s : clock_type::now() + 60s);
+          issued.tokens.push_back(t.value);
+          co_return t;
+        };
+        asiokafka::consumer c(co_await asio::this_coro::executor,
+                              test::consumer_config(s.bootstrap, test::unique_name("oauth-retry"), s.client_config()),
+                              std::move(o));
+        c.subscribe({topic});
+        auto [ec, msg] = co_await c.async_receive(asiokafka::cancel_after(60s, asio::as_tuple(asio::use_awaitable)));
+        BOOST_TEST_REQUIRE(!ec, "receive: " << ec.message());
+        received = std::string(msg.payload());
+        co_await c.async_close(asio::use_awaitable);
+      },
+      90s);
 
   BOOST_TEST(received == "after the retry");
   BOOST_TEST_REQUIRE(issued.calls.size() >= 3u);
@@ -233,15 +240,18 @@ BOOST_AUTO_TEST_CASE(oauthbearer_without_a_provider_says_what_is_missing) {
   const oauth_cluster s;
   recorder rec;
   asio::io_context io;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asiokafka::producer_options o;
-    o.log = rec.log();
-    o.on_error = rec.on_error();
-    asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(s.bootstrap, s.client_config()),
-                          std::move(o));
-    const auto told = [&] { return rec.lines_containing("set token_provider in the client's options") > 0; };
-    co_await test::wait_until(told, 20s, 20ms);
-  }, 60s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asiokafka::producer_options o;
+        o.log = rec.log();
+        o.on_error = rec.on_error();
+        asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(s.bootstrap, s.client_config()),
+                              std::move(o));
+        const auto told = [&] { return rec.lines_containing("set token_provider in the client's options") > 0; };
+        co_await test::wait_until(told, 20s, 20ms);
+      },
+      60s);
   for (const auto& [ec, context] : rec.errors) BOOST_TEST_MESSAGE(ec.message() << " (" << context << ")");
   BOOST_TEST(rec.saw(RD_KAFKA_RESP_ERR__AUTHENTICATION));
   BOOST_TEST(rec.lines_containing("set token_provider in the client's options") > 0u);

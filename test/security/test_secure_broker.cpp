@@ -6,8 +6,8 @@
 // debug logs included) or in an error. SCRAM against Kafka 4 needs librdkafka 2.6.1 or later
 // (earlier versions send their nonce twice); the platform's librdkafka has it.
 #define BOOST_TEST_MODULE test_secure_broker
-#include <boost/test/unit_test.hpp>
 #include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include <asiokafka/admin.hpp>
 
@@ -20,8 +20,8 @@
 #include "sequenced_event.hpp"
 #include "test_support.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
 #include <librdkafka/rdkafka.h>
@@ -37,8 +37,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
 
-using asiokafka::test::read_line;
 using asiokafka::test::lower;
+using asiokafka::test::read_line;
 using asiokafka::test::recorder;
 
 namespace {
@@ -54,8 +54,11 @@ struct secure_cluster {
 
   std::map<std::string, std::string> client_config(const std::string& pass, const std::string& ca_file,
                                                    const std::string& mechanism = "PLAIN") const {
-    return {{"security.protocol", "SASL_SSL"}, {"sasl.mechanism", mechanism}, {"sasl.username", username},
-            {"sasl.password", pass},           {"ssl.ca.location", ca_file}};
+    return {{"security.protocol", "SASL_SSL"},
+            {"sasl.mechanism", mechanism},
+            {"sasl.username", username},
+            {"sasl.password", pass},
+            {"ssl.ca.location", ca_file}};
   }
 };
 
@@ -63,16 +66,19 @@ struct secure_cluster {
 template <class Done>
 void run_consumer(const secure_cluster& s, std::map<std::string, std::string> config, recorder& rec, Done done) {
   asio::io_context io;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asiokafka::consumer_options o;
-    o.log = rec.log();
-    o.on_error = rec.on_error();
-    asiokafka::consumer c(co_await asio::this_coro::executor,
-                          test::consumer_config(s.bootstrap, test::unique_name("secure"), std::move(config)), o);
-    c.subscribe({test::unique_name("secure")});
-    co_await test::wait_until([&] { return done(); }, 30s);
-    co_await c.async_close(asio::use_awaitable);
-  }, 60s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asiokafka::consumer_options o;
+        o.log = rec.log();
+        o.on_error = rec.on_error();
+        asiokafka::consumer c(co_await asio::this_coro::executor,
+                              test::consumer_config(s.bootstrap, test::unique_name("secure"), std::move(config)), o);
+        c.subscribe({test::unique_name("secure")});
+        co_await test::wait_until([&] { return done(); }, 30s);
+        co_await c.async_close(asio::use_awaitable);
+      },
+      60s);
 }
 
 }  // namespace
@@ -98,10 +104,13 @@ BOOST_DATA_TEST_CASE(subscriber_publisher_and_admin_work_over_sasl_ssl, boost::u
     asiokafka::admin a(admin_io.get_executor(),
                        test::producer_config(s.bootstrap, s.client_config(s.password, s.ca, mechanism)), ao);
     std::vector<asiokafka::item_result> created;
-    test::run(admin_io, [&]() -> asio::awaitable<void> {
-      std::vector<asiokafka::new_topic> topics{{.name = topic, .partitions = 2}};
-      created = co_await a.async_create_topics(std::move(topics), asiokafka::call_options{}, asio::use_awaitable);
-    }, 60s);
+    test::run(
+        admin_io,
+        [&]() -> asio::awaitable<void> {
+          std::vector<asiokafka::new_topic> topics{{.name = topic, .partitions = 2}};
+          created = co_await a.async_create_topics(std::move(topics), asiokafka::call_options{}, asio::use_awaitable);
+        },
+        60s);
     BOOST_REQUIRE(created.size() == 1u);
     BOOST_TEST(!created[0].error, created[0].error.message() << " " << created[0].message);
     BOOST_TEST(!arec.saw(RD_KAFKA_RESP_ERR__AUTHENTICATION));
@@ -129,14 +138,17 @@ BOOST_DATA_TEST_CASE(subscriber_publisher_and_admin_work_over_sasl_ssl, boost::u
   auto out = app.publisher<test::sequenced_event>(topic);
 
   int published = 0;
-  test::run_app(io, app, [&]() -> asio::awaitable<void> {
-    for (int i = 0; i < n; ++i) {
-      const test::sequenced_event e{i, "secure-" + std::to_string(i)};
-      co_await out.async_publish(e, {}, asio::use_awaitable);
-      ++published;
-    }
-    co_await test::wait_until([&] { return std::count(seen.begin(), seen.end(), 0) == 0; }, 30s);
-  }, 90s);
+  test::run_app(
+      io, app,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < n; ++i) {
+          const test::sequenced_event e{i, "secure-" + std::to_string(i)};
+          co_await out.async_publish(e, {}, asio::use_awaitable);
+          ++published;
+        }
+        co_await test::wait_until([&] { return std::count(seen.begin(), seen.end(), 0) == 0; }, 30s);
+      },
+      90s);
 
   BOOST_TEST(published == n);
   BOOST_TEST(std::count(seen.begin(), seen.end(), 0) == 0);
@@ -168,19 +180,22 @@ BOOST_AUTO_TEST_CASE(wrong_password_is_an_authentication_error_without_the_secre
   asio::io_context io;
   recorder prec;
   asiokafka::error_code delivery;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asiokafka::producer_options o;
-    o.log = prec.log();
-    o.on_error = prec.on_error();
-    auto config = s.client_config(wrong, s.ca);
-    config["message.timeout.ms"] = "5000";
-    asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(s.bootstrap, config), o);
-    asiokafka::record r;
-    r.topic = test::unique_name("secure");
-    r.value = "x";
-    auto [ec, report] = co_await p.async_produce(std::move(r), asio::as_tuple(asio::use_awaitable));
-    delivery = ec;
-  }, 60s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asiokafka::producer_options o;
+        o.log = prec.log();
+        o.on_error = prec.on_error();
+        auto config = s.client_config(wrong, s.ca);
+        config["message.timeout.ms"] = "5000";
+        asiokafka::producer p(co_await asio::this_coro::executor, test::producer_config(s.bootstrap, config), o);
+        asiokafka::record r;
+        r.topic = test::unique_name("secure");
+        r.value = "x";
+        auto [ec, report] = co_await p.async_produce(std::move(r), asio::as_tuple(asio::use_awaitable));
+        delivery = ec;
+      },
+      60s);
   BOOST_TEST_MESSAGE("produce with a wrong password: " << delivery.message());
   BOOST_TEST(static_cast<bool>(delivery));
   BOOST_TEST(prec.saw(RD_KAFKA_RESP_ERR__AUTHENTICATION));

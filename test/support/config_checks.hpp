@@ -10,9 +10,7 @@
 
 namespace asiokafka::test {
 
-inline bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
+inline bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 /// Runs `f`, which must throw config_error; returns it (its message goes to the test log).
 template <class F>

@@ -14,16 +14,16 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
-#include <thread>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace asiokafka::test {
@@ -62,7 +62,7 @@ inline boost::asio::awaitable<int> kafka_node(std::string script, std::string st
 /// strike mid-stream; calls `after(seq)` after each, then flushes. Returns p.failed().
 template <class After>
 boost::asio::awaitable<std::uint64_t> produce_paced(asiokafka::producer& p, std::string topic, int partitions,
-                                                   std::int64_t n, After after) {
+                                                    std::int64_t n, After after) {
   boost::asio::steady_timer pace(co_await boost::asio::this_coro::executor);
   for (std::int64_t seq = 0; seq < n; ++seq) {
     std::string key = std::to_string(seq);

@@ -114,14 +114,20 @@ template <class App, class Drive>
 error_code run_app_for_result(boost::asio::io_context& io, App& app, Drive drive,
                               std::chrono::seconds timeout = std::chrono::seconds(60)) {
   error_code result;
-  run(io, [&]() -> boost::asio::awaitable<void> {
-    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-      co_await drive();
-      app.stop();
-    }, boost::asio::detached);
-    auto [ec] = co_await app.async_run(boost::asio::as_tuple(boost::asio::use_awaitable));
-    result = ec;
-  }, timeout);
+  run(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        boost::asio::co_spawn(
+            io,
+            [&]() -> boost::asio::awaitable<void> {
+              co_await drive();
+              app.stop();
+            },
+            boost::asio::detached);
+        auto [ec] = co_await app.async_run(boost::asio::as_tuple(boost::asio::use_awaitable));
+        result = ec;
+      },
+      timeout);
   return result;
 }
 
@@ -129,7 +135,8 @@ error_code run_app_for_result(boost::asio::io_context& io, App& app, Drive drive
 /// the test expects; when `drive` returns the app is stopped gracefully. Fails the test if the
 /// app has not stopped within `timeout`.
 template <class App, class Drive>
-void run_app(boost::asio::io_context& io, App& app, Drive drive, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+void run_app(boost::asio::io_context& io, App& app, Drive drive,
+             std::chrono::seconds timeout = std::chrono::seconds(60)) {
   if (const auto ec = run_app_for_result(io, app, std::move(drive), timeout))
     throw boost::system::system_error(ec, "async_run");
 }
@@ -143,8 +150,8 @@ void run_app(boost::asio::io_context& io, App& app, Drive drive, std::chrono::se
 namespace asiokafka::test {
 
 /// Reads the first `n` records of partition 0 of `topic` (from the beginning, no group commits).
-inline boost::asio::awaitable<std::vector<message>> read_partition0(const std::string& brokers, const std::string& topic,
-                                                                    std::size_t n) {
+inline boost::asio::awaitable<std::vector<message>> read_partition0(const std::string& brokers,
+                                                                    const std::string& topic, std::size_t n) {
   auto ex = co_await boost::asio::this_coro::executor;
   consumer c(ex, consumer_config(brokers, unique_name("reader")));
   c.assign({{topic, 0, offsets::beginning}});

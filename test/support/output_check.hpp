@@ -106,7 +106,8 @@ sequence_count count_sequences(const std::vector<message>& records, std::int64_t
 /// Records whose payload is the sequence number.
 inline sequence_count count_payload_sequences(const std::vector<message>& records, std::int64_t n,
                                               bool check_order = true) {
-  return count_sequences(records, n, [](const message& m) { return m.payload(); }, check_order);
+  return count_sequences(
+      records, n, [](const message& m) { return m.payload(); }, check_order);
 }
 
 }  // namespace asiokafka::test

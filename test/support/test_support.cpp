@@ -24,9 +24,9 @@ std::string real_brokers() {
 
 std::string unique_name(const std::string& prefix) {
   static std::atomic<int> counter{0};
-  const auto ts = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  const auto ts =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
          std::to_string(ts % 100000000);
 }

@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(nack_on_error_retries_with_doubling_backoff_then_dead_lette
   BOOST_TEST(decide_ack(r, threw(1)).backoff.count() == 200);
   BOOST_TEST(decide_ack(r, threw(2)).backoff.count() == 400);
   BOOST_TEST((action(r, threw(3)) == ack_action::dead_letter_then_store));  // retries exhausted
-  BOOST_TEST((action(r, ok(2)) == ack_action::store));                     // a retry succeeded
+  BOOST_TEST((action(r, ok(2)) == ack_action::store));                      // a retry succeeded
 }
 
 BOOST_AUTO_TEST_CASE(nack_on_error_without_dead_letter_topic_stores_after_retries) {

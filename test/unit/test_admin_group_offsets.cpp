@@ -63,23 +63,26 @@ BOOST_AUTO_TEST_CASE(coordinator_errors_fail_the_read_instead_of_crashing) {
   asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
   std::vector<asiokafka::error_code> errors;
   std::vector<asiokafka::error_code> lag_errors;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    for (const auto err : {RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE}) {
-      rd_kafka_mock_push_request_errors(mock.cluster, offset_fetch_api, 1, err);
-      auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::call_options{10s},
-                                                               asio::as_tuple(asio::use_awaitable));
-      errors.push_back(ec ? ec : offsets.error);
-      rd_kafka_mock_push_request_errors(mock.cluster, offset_fetch_api, 1, err);
-      auto [lag_ec, lags] =
-          co_await a.async_group_lag("billing", asiokafka::call_options{10s}, asio::as_tuple(asio::use_awaitable));
-      lag_errors.push_back(lag_ec);
-    }
-    // And the client still answers once the coordinator is back.
-    auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::call_options{10s},
-                                                             asio::as_tuple(asio::use_awaitable));
-    BOOST_TEST(!ec, ec.message());
-    BOOST_TEST(!offsets.error, offsets.error.message());
-  }, 60s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (const auto err : {RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE}) {
+          rd_kafka_mock_push_request_errors(mock.cluster, offset_fetch_api, 1, err);
+          auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::call_options{10s},
+                                                                   asio::as_tuple(asio::use_awaitable));
+          errors.push_back(ec ? ec : offsets.error);
+          rd_kafka_mock_push_request_errors(mock.cluster, offset_fetch_api, 1, err);
+          auto [lag_ec, lags] =
+              co_await a.async_group_lag("billing", asiokafka::call_options{10s}, asio::as_tuple(asio::use_awaitable));
+          lag_errors.push_back(lag_ec);
+        }
+        // And the client still answers once the coordinator is back.
+        auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, asiokafka::call_options{10s},
+                                                                 asio::as_tuple(asio::use_awaitable));
+        BOOST_TEST(!ec, ec.message());
+        BOOST_TEST(!offsets.error, offsets.error.message());
+      },
+      60s);
   BOOST_REQUIRE_EQUAL(errors.size(), 2u);
   BOOST_TEST(errors[0] == asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR_NOT_COORDINATOR), errors[0].message());
   BOOST_TEST(errors[1] == asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE),
@@ -100,24 +103,30 @@ BOOST_AUTO_TEST_CASE(a_read_timed_out_while_the_coordinator_is_down_does_not_cra
   asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
   const asiokafka::call_options call{1s};
   asiokafka::error_code before, during, lag_during, after;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    auto [ec0, first] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
-    before = ec0 ? ec0 : first.error;
-    rd_kafka_mock_broker_set_down(mock.cluster, 1);
-    // Until librdkafka has seen its connections close, a read may still go out on one and fail
-    // with a transport error instead of waiting for the coordinator.
-    co_await test::sleep_for(1s);
-    auto [ec1, second] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
-    during = ec1 ? ec1 : second.error;
-    auto [ec2, lags] = co_await a.async_group_lag("billing", call, asio::as_tuple(asio::use_awaitable));
-    lag_during = ec2;
-    rd_kafka_mock_broker_set_up(mock.cluster, 1);
-    // The coordinator is back: librdkafka reconnects and meets the timed-out requests.
-    co_await test::sleep_for(3s);
-    const asiokafka::call_options patient{10s};
-    auto [ec3, third] = co_await a.async_list_group_offsets("billing", {}, patient, asio::as_tuple(asio::use_awaitable));
-    after = ec3 ? ec3 : third.error;
-  }, 60s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto [ec0, first] =
+            co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
+        before = ec0 ? ec0 : first.error;
+        rd_kafka_mock_broker_set_down(mock.cluster, 1);
+        // Until librdkafka has seen its connections close, a read may still go out on one and fail
+        // with a transport error instead of waiting for the coordinator.
+        co_await test::sleep_for(1s);
+        auto [ec1, second] =
+            co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
+        during = ec1 ? ec1 : second.error;
+        auto [ec2, lags] = co_await a.async_group_lag("billing", call, asio::as_tuple(asio::use_awaitable));
+        lag_during = ec2;
+        rd_kafka_mock_broker_set_up(mock.cluster, 1);
+        // The coordinator is back: librdkafka reconnects and meets the timed-out requests.
+        co_await test::sleep_for(3s);
+        const asiokafka::call_options patient{10s};
+        auto [ec3, third] =
+            co_await a.async_list_group_offsets("billing", {}, patient, asio::as_tuple(asio::use_awaitable));
+        after = ec3 ? ec3 : third.error;
+      },
+      60s);
   const auto timed_out = asiokafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT);
   BOOST_TEST(!before, before.message());
   BOOST_TEST(during == timed_out, during.message());
@@ -137,25 +146,29 @@ BOOST_AUTO_TEST_CASE(a_read_after_the_coordinator_was_decommissioned_finds_the_n
   mock_cluster mock(3);
   rd_kafka_mock_coordinator_set(mock.cluster, "group", "billing", 2);
   asio::io_context io;
-  asiokafka::admin a(io.get_executor(),
-                     test::producer_config(mock.bootstrap()));
+  asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
   const asiokafka::call_options call{2s};
   asiokafka::error_code before;
   std::vector<asiokafka::error_code> after;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    auto [ec0, first] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
-    before = ec0 ? ec0 : first.error;
-    // Broker 2 leaves the cluster; broker 3 becomes the group's coordinator. The client's next
-    // metadata refresh no longer lists broker 2, and librdkafka forgets it.
-    rd_kafka_mock_coordinator_set(mock.cluster, "group", "billing", 3);
-    rd_kafka_mock_broker_decommission(mock.cluster, 2);
-    co_await test::sleep_for(2s);
-    for (int i = 0; i < 5; ++i) {
-      auto [ec, offsets] = co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
-      after.push_back(ec ? ec : offsets.error);
-      if (!after.back()) break;
-    }
-  }, 60s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto [ec0, first] =
+            co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
+        before = ec0 ? ec0 : first.error;
+        // Broker 2 leaves the cluster; broker 3 becomes the group's coordinator. The client's next
+        // metadata refresh no longer lists broker 2, and librdkafka forgets it.
+        rd_kafka_mock_coordinator_set(mock.cluster, "group", "billing", 3);
+        rd_kafka_mock_broker_decommission(mock.cluster, 2);
+        co_await test::sleep_for(2s);
+        for (int i = 0; i < 5; ++i) {
+          auto [ec, offsets] =
+              co_await a.async_list_group_offsets("billing", {}, call, asio::as_tuple(asio::use_awaitable));
+          after.push_back(ec ? ec : offsets.error);
+          if (!after.back()) break;
+        }
+      },
+      60s);
   BOOST_TEST(!before, before.message());
   std::string outcomes;
   for (const auto& ec : after) outcomes += (outcomes.empty() ? "" : ", ") + (ec ? ec.message() : std::string("ok"));

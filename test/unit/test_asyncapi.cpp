@@ -109,8 +109,8 @@ struct app_fixture {
       "receipts.csv",
       {"text/csv", [](const shop::receipt& r) { return std::to_string(r.order_id) + (r.paid ? ",paid" : ",due"); }},
       "Receipts as CSV rows");
-  asiokafka::publisher<shop::parcel> parcels = app.publisher<shop::parcel>(
-      "parcels", {"application/x-protobuf", [](const shop::parcel& p) { return p.wire; }});
+  asiokafka::publisher<shop::parcel> parcels =
+      app.publisher<shop::parcel>("parcels", {"application/x-protobuf", [](const shop::parcel& p) { return p.wire; }});
   std::string text;
   bj::value doc;
 
@@ -132,8 +132,9 @@ struct app_fixture {
     asiokafka::subscriber_options replier;
     replier.name = "replier";
     replier.config.group_id = "replier";
-    app.subscriber<std::string>({"questions"}, replier,
-                                [](std::string q, asiokafka::context&) -> asio::awaitable<std::string> { co_return q; });
+    app.subscriber<std::string>(
+        {"questions"}, replier,
+        [](std::string q, asiokafka::context&) -> asio::awaitable<std::string> { co_return q; });
 
     asiokafka::subscriber_options audit;
     audit.name = "audit";
@@ -161,18 +162,15 @@ struct app_fixture {
     asiokafka::subscriber_options ledger;  // a batch subscriber
     ledger.name = "ledger";
     ledger.config.group_id = "ledger";
-    app.subscriber<shop::order>({"orders"}, ledger,
-                                [](std::vector<shop::order>, asiokafka::batch_context&) -> asio::awaitable<void> {
-                                  co_return;
-                                });
+    app.subscriber<shop::order>(
+        {"orders"}, ledger,
+        [](std::vector<shop::order>, asiokafka::batch_context&) -> asio::awaitable<void> { co_return; });
 
     text = app.asyncapi({.title = "shop", .version = "2.1.0", .description = "An example shop"});
     doc = bj::parse(text);
   }
 
-  const bj::object& schema(const std::string& name) {
-    return doc.at("components").at("schemas").at(name).as_object();
-  }
+  const bj::object& schema(const std::string& name) { return doc.at("components").at("schemas").at(name).as_object(); }
   const bj::object& operation(const std::string& id) { return doc.at("operations").at(id).as_object(); }
 };
 

@@ -131,26 +131,48 @@ BOOST_AUTO_TEST_CASE(handler_forms_context_string_json_raw) {
   boost::json::value as_json;
   std::int64_t raw_offset = -1;
   std::string ctx_topic;
-  app.subscriber<std::string>({topic}, [&] { auto s = sub(); s.name = "s1"; s.config.group_id = group + "1"; return s; }(),
-                              [&](std::string s, context& ctx) -> asio::awaitable<void> {
-                                as_string = s;
-                                ctx_topic = std::string(ctx.topic());
-                                co_return;
-                              });
-  app.subscriber<boost::json::value>({topic}, [&] { auto s = sub(); s.name = "s2"; s.config.group_id = group + "2"; return s; }(),
-                                     [&](boost::json::value v) -> asio::awaitable<void> {
-                                       as_json = v;
-                                       co_return;
-                                     });
-  app.subscriber<message>({topic}, [&] { auto s = sub(); s.name = "s3"; s.config.group_id = group + "3"; return s; }(),
-                          [&](const message& m) -> asio::awaitable<void> {
-                            raw_offset = m.offset();
-                            co_return;
-                          });
+  app.subscriber<std::string>(
+      {topic},
+      [&] {
+        auto s = sub();
+        s.name = "s1";
+        s.config.group_id = group + "1";
+        return s;
+      }(),
+      [&](std::string s, context& ctx) -> asio::awaitable<void> {
+        as_string = s;
+        ctx_topic = std::string(ctx.topic());
+        co_return;
+      });
+  app.subscriber<boost::json::value>(
+      {topic},
+      [&] {
+        auto s = sub();
+        s.name = "s2";
+        s.config.group_id = group + "2";
+        return s;
+      }(),
+      [&](boost::json::value v) -> asio::awaitable<void> {
+        as_json = v;
+        co_return;
+      });
+  app.subscriber<message>(
+      {topic},
+      [&] {
+        auto s = sub();
+        s.name = "s3";
+        s.config.group_id = group + "3";
+        return s;
+      }(),
+      [&](const message& m) -> asio::awaitable<void> {
+        raw_offset = m.offset();
+        co_return;
+      });
   run_app(app, [&]() -> asio::awaitable<void> {
     std::vector<std::string> values{R"({"a":[1,2]})"};
     co_await produce_raw(values);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return !as_string.empty() && !as_json.is_null() && raw_offset == 0; }, 30s));
+    BOOST_REQUIRE(
+        co_await test::wait_until([&] { return !as_string.empty() && !as_json.is_null() && raw_offset == 0; }, 30s));
   });
   BOOST_TEST(as_string == R"({"a":[1,2]})");
   BOOST_TEST(ctx_topic == topic);
@@ -224,7 +246,8 @@ BOOST_AUTO_TEST_CASE(poison_messages_are_counted_and_dead_lettered) {
   std::vector<message> dead;
   run_app(app, [&]() -> asio::awaitable<void> {
     co_await produce_raw(values);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled + stats.failed + stats.decode_failed == 8; }, 30s));
+    BOOST_REQUIRE(
+        co_await test::wait_until([&] { return stats.handled + stats.failed + stats.decode_failed == 8; }, 30s));
     dead = co_await read(dlq, 6);
   });
   BOOST_TEST(handled == (std::vector<std::string>{"ok1", "ok2"}));
@@ -263,10 +286,11 @@ BOOST_AUTO_TEST_CASE(optional_subscribers_tell_tombstones_from_empty_values) {
         people.push_back(std::move(p));
         co_return;
       });
-  const auto& text_stats = app.subscriber<maybe_text>({topic}, named("texts"), [&](maybe_text t, context&) -> asio::awaitable<void> {
-    texts.push_back(std::move(t));
-    co_return;
-  });
+  const auto& text_stats =
+      app.subscriber<maybe_text>({topic}, named("texts"), [&](maybe_text t, context&) -> asio::awaitable<void> {
+        texts.push_back(std::move(t));
+        co_return;
+      });
   app.subscriber<maybe_text>({topic}, named("batched"), [&](std::vector<maybe_text> batch) -> asio::awaitable<void> {
     for (auto& t : batch) batched.push_back(std::move(t));
     co_return;
@@ -281,10 +305,12 @@ BOOST_AUTO_TEST_CASE(optional_subscribers_tell_tombstones_from_empty_values) {
     const std::vector<maybe_text> values{std::nullopt, "", ada, std::nullopt};
     for (const auto& value : values) p.produce(asiokafka::record{topic, 0, "key", value, {}, {}});
     co_await p.async_flush(asio::use_awaitable);
-    BOOST_REQUIRE(co_await test::wait_until([&] {
-      return people_stats.handled + people_stats.decode_failed == 4 && text_stats.handled == 4 && batched.size() == 4 &&
-             plain.size() == 4;
-    }, 30s));
+    BOOST_REQUIRE(co_await test::wait_until(
+        [&] {
+          return people_stats.handled + people_stats.decode_failed == 4 && text_stats.handled == 4 &&
+                 batched.size() == 4 && plain.size() == 4;
+        },
+        30s));
   });
   BOOST_TEST(people_stats.handled == 3u);
   BOOST_TEST(people_stats.decode_failed == 1u);  // the empty value is not JSON
@@ -348,11 +374,11 @@ BOOST_AUTO_TEST_CASE(content_types_are_read_as_faststream_reads_them) {
 BOOST_AUTO_TEST_CASE(nack_on_error_retries_in_place) {
   broker app(io.get_executor(), options());
   int calls = 0;
-  const auto& stats = app.subscriber<shop::person>({topic}, sub(ack_policy::nack_on_error),
-                                                    [&](shop::person) -> asio::awaitable<void> {
-                                                      if (++calls < 3) throw std::runtime_error("transient");
-                                                      co_return;
-                                                    });
+  const auto& stats =
+      app.subscriber<shop::person>({topic}, sub(ack_policy::nack_on_error), [&](shop::person) -> asio::awaitable<void> {
+        if (++calls < 3) throw std::runtime_error("transient");
+        co_return;
+      });
   run_app(app, [&]() -> asio::awaitable<void> {
     std::vector<std::string> values{R"({"name":"x","age":1})"};
     co_await produce_raw(values);
@@ -372,8 +398,10 @@ BOOST_AUTO_TEST_CASE(manual_ack_commits_only_acked_prefix) {
   int seen = 0;
   app.subscriber<shop::person>({topic}, s, [&](shop::person p, context& ctx) -> asio::awaitable<void> {
     ++seen;
-    if (p.name == "reject") ctx.reject("not for us");
-    else if (p.name != "undecided") ctx.ack();
+    if (p.name == "reject")
+      ctx.reject("not for us");
+    else if (p.name != "undecided")
+      ctx.ack();
     co_return;
   });
   std::vector<message> dead;
@@ -461,10 +489,11 @@ BOOST_AUTO_TEST_CASE(custom_decoders_per_subscriber_and_broker) {
   std::vector<shop::person> typed_seen;
   std::vector<shop::person> own_seen;
   std::vector<std::string> bytes_seen;
-  const auto& typed = app.subscriber<shop::person>({topic}, named("typed"), [&](shop::person p) -> asio::awaitable<void> {
-    typed_seen.push_back(p);
-    co_return;
-  });
+  const auto& typed =
+      app.subscriber<shop::person>({topic}, named("typed"), [&](shop::person p) -> asio::awaitable<void> {
+        typed_seen.push_back(p);
+        co_return;
+      });
   // A subscriber's own decoder beats the broker's.
   const auto& own = app.subscriber<shop::person>(
       {topic}, named("own"),
@@ -641,7 +670,8 @@ BOOST_AUTO_TEST_CASE(two_brokers_share_one_io_context) {
         [&]() -> asio::awaitable<void> {
           std::vector<std::string> before{"1", "2"};
           co_await produce_raw(before);
-          BOOST_REQUIRE(co_await test::wait_until([&] { return first_seen.size() == 2 && second_seen.size() == 2; }, 30s));
+          BOOST_REQUIRE(
+              co_await test::wait_until([&] { return first_seen.size() == 2 && second_seen.size() == 2; }, 30s));
           first.stop();
           BOOST_REQUIRE(co_await test::wait_until([&] { return first_done; }, 30s));
           std::vector<std::string> after{"3"};
@@ -766,12 +796,15 @@ BOOST_AUTO_TEST_CASE(subscribers_on_multithreaded_context_never_overlap_themselv
   std::promise<void> finished;
   app.async_run([&](asiokafka::error_code) { finished.set_value(); });
   // The test's own producer is not thread-safe either: its coroutine gets a strand.
-  asio::co_spawn(asio::make_strand(pool), [&]() -> asio::awaitable<void> {
-    std::vector<std::string> values(100, R"({"name":"p","age":1})");
-    co_await produce_raw(values);
-    co_await test::wait_until([&] { return done == 200; }, 30s);
-    app.stop();
-  }, asio::detached);
+  asio::co_spawn(
+      asio::make_strand(pool),
+      [&]() -> asio::awaitable<void> {
+        std::vector<std::string> values(100, R"({"name":"p","age":1})");
+        co_await produce_raw(values);
+        co_await test::wait_until([&] { return done == 200; }, 30s);
+        app.stop();
+      },
+      asio::detached);
   BOOST_REQUIRE((finished.get_future().wait_for(60s) == std::future_status::ready));
   pool.join();
   BOOST_TEST(done == 200);

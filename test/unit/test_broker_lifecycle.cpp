@@ -162,7 +162,8 @@ BOOST_AUTO_TEST_CASE(start_stop_and_publishes_from_several_threads) {
     publishers.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
         const std::string value = std::to_string(t) + "-" + std::to_string(i);
-        app.async_publish(topic, value, {}, [&](error_code ec, asiokafka::delivery_report) { ++(ec ? failed : delivered); });
+        app.async_publish(topic, value, {},
+                          [&](error_code ec, asiokafka::delivery_report) { ++(ec ? failed : delivered); });
       }
     });
   for (auto& p : publishers) p.join();

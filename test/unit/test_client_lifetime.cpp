@@ -26,9 +26,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <iterator>
 #include <optional>
-#include <future>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -43,8 +43,8 @@ namespace {
 
 // The threads of this process now.
 std::size_t thread_count() {
-  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/task"),
-                                                std::filesystem::directory_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(std::filesystem::directory_iterator("/proc/self/task"), std::filesystem::directory_iterator()));
 }
 
 // The mock cluster with one 2-partition topic, and an io_context for the clients.
@@ -112,7 +112,8 @@ BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_eac
       ++receive_calls;
       receive_ec = ec;
     });
-    c.async_committed({{topic, 0}, {topic, 1}}, {5s}, [&](error_code, asiokafka::topic_partition_list) { ++committed_calls; });
+    c.async_committed({{topic, 0}, {topic, 1}}, {5s},
+                      [&](error_code, asiokafka::topic_partition_list) { ++committed_calls; });
 
     asiokafka::producer p(io.get_executor(), test::producer_config(brokers));
     for (int i = 0; i < records; ++i)
@@ -151,7 +152,8 @@ BOOST_FIXTURE_TEST_CASE(clients_destroyed_with_operations_in_flight_complete_eac
   BOOST_TEST(admin_calls == (admin_in_flight ? 1 : 0));
   // No thread outlives its client: librdkafka's, the transaction worker.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (thread_count() > threads_before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (thread_count() > threads_before && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   BOOST_TEST(thread_count() == threads_before);
 }
 
@@ -172,13 +174,16 @@ BOOST_FIXTURE_TEST_CASE(a_moved_from_client_keeps_its_executor, mock_kafka) {
   asiokafka::producer spare(io.get_executor(), test::producer_config(brokers));
   spare = std::move(p2);
   std::string got;
-  test::run(io, [&]() -> asio::awaitable<void> {
-    asiokafka::record r{topic, 0, {}, "after the moves", {}, {}};  // a local: GCC 12 (README, known limits)
-    co_await spare.async_produce(std::move(r), asio::use_awaitable);
-    c2.subscribe({topic});
-    auto m = co_await c2.async_receive(asio::use_awaitable);
-    got = std::string(m.payload());
-    co_await c2.async_close(asio::use_awaitable);
-  }, 30s);
+  test::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asiokafka::record r{topic, 0, {}, "after the moves", {}, {}};  // a local: GCC 12 (README, known limits)
+        co_await spare.async_produce(std::move(r), asio::use_awaitable);
+        c2.subscribe({topic});
+        auto m = co_await c2.async_receive(asio::use_awaitable);
+        got = std::string(m.payload());
+        co_await c2.async_close(asio::use_awaitable);
+      },
+      30s);
   BOOST_TEST(got == "after the moves");
 }

@@ -43,8 +43,7 @@ client_options with_raw(std::map<std::string, std::string> raw) {
   return o;
 }
 
-consumer_scope subscriber(std::string name, client_options options = {},
-                          std::vector<owned_key> owned = {}) {
+consumer_scope subscriber(std::string name, client_options options = {}, std::vector<owned_key> owned = {}) {
   return {std::move(name), std::move(options), std::move(owned)};
 }
 
@@ -88,9 +87,7 @@ struct prefer_defaults {
 };
 
 struct broken_policy {
-  std::size_t choose(std::string_view, std::span<const config_candidate> c) const {
-    return c.size();
-  }
+  std::size_t choose(std::string_view, std::span<const config_candidate> c) const { return c.size(); }
   std::string_view name() const { return "broken_policy"; }
 };
 
@@ -121,8 +118,7 @@ BOOST_AUTO_TEST_CASE(typed_options_map_to_librdkafka_keys) {
   BOOST_TEST(cfg.get("partition.assignment.strategy").value_or("") == "cooperative-sticky");
   BOOST_TEST(cfg.get("enable.auto.commit").value_or("") == "false");
   for (const auto& e : cfg.entries())
-    if (e.key != "enable.partition.eof")
-      BOOST_TEST((e.scope == config_scope::subscriber), e.key);
+    if (e.key != "enable.partition.eof") BOOST_TEST((e.scope == config_scope::subscriber), e.key);
 }
 
 BOOST_AUTO_TEST_CASE(typed_and_raw_different_values_in_one_scope_throws) {
@@ -174,11 +170,9 @@ BOOST_AUTO_TEST_CASE(alias_and_canonical_key_different_values_throws) {
 
 BOOST_AUTO_TEST_CASE(alias_at_more_specific_scope_beats_canonical_key) {
   const config_composer composer(client_options{.bootstrap_servers = "broker:1"});
-  const auto cfg = composer.compose_consumer(
-      subscriber("s", with_raw({{"metadata.broker.list", "subscriber:2"}})));
+  const auto cfg = composer.compose_consumer(subscriber("s", with_raw({{"metadata.broker.list", "subscriber:2"}})));
   BOOST_TEST(cfg.get("bootstrap.servers").value_or("") == "subscriber:2");
-  BOOST_TEST(cfg.entries().size() ==
-             std::size_t(3));  // bootstrap.servers, client.id, enable.partition.eof
+  BOOST_TEST(cfg.entries().size() == std::size_t(3));  // bootstrap.servers, client.id, enable.partition.eof
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -238,10 +232,8 @@ BOOST_AUTO_TEST_CASE(per_key_policy_applies_rule_to_named_key_only) {
   client_options broker;
   broker.client_id = "broker-client";
   broker.group_id = "broker-group";
-  const config_composer composer(
-      broker, per_key_policy{more_specific_wins{}}.set("client.id", broker_scope_wins{}));
-  const auto cfg =
-      composer.compose_consumer(subscriber("s", {.client_id = "own-client", .group_id = "own-group"}));
+  const config_composer composer(broker, per_key_policy{more_specific_wins{}}.set("client.id", broker_scope_wins{}));
+  const auto cfg = composer.compose_consumer(subscriber("s", {.client_id = "own-client", .group_id = "own-group"}));
   BOOST_TEST(cfg.get("client.id").value_or("") == "broker-client");
   BOOST_TEST(cfg.get("group.id").value_or("") == "own-group");
   BOOST_TEST(contains(cfg.find("client.id")->note, "broker_scope_wins"));
@@ -250,16 +242,14 @@ BOOST_AUTO_TEST_CASE(per_key_policy_applies_rule_to_named_key_only) {
 }
 
 BOOST_AUTO_TEST_CASE(per_key_policy_accepts_alias_keys) {
-  const config_composer composer(
-      client_options{.bootstrap_servers = "broker:1"},
-      per_key_policy{}.set("metadata.broker.list", broker_scope_wins{}));
+  const config_composer composer(client_options{.bootstrap_servers = "broker:1"},
+                                 per_key_policy{}.set("metadata.broker.list", broker_scope_wins{}));
   const auto cfg = composer.compose_consumer(subscriber("s", {.bootstrap_servers = "own:2"}));
   BOOST_TEST(cfg.get("bootstrap.servers").value_or("") == "broker:1");
 }
 
 BOOST_AUTO_TEST_CASE(per_key_policy_for_group_instance_id_throws) {
-  BOOST_CHECK_THROW(per_key_policy{}.set("group.instance.id", broker_scope_wins{}),
-                    std::invalid_argument);
+  BOOST_CHECK_THROW(per_key_policy{}.set("group.instance.id", broker_scope_wins{}), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(user_policy_is_used_and_named) {
@@ -288,8 +278,7 @@ BOOST_AUTO_TEST_SUITE(test_config_static_id)
 BOOST_AUTO_TEST_CASE(raw_broker_group_instance_id_reaches_consumer_config) {
   client_options broker = broker_with_group();
   broker.raw["group.instance.id"] = "pod-7";
-  const auto cfgs = config_composer{broker}.compose_consumers(
-      {subscriber("orders"), subscriber("payments")});
+  const auto cfgs = config_composer{broker}.compose_consumers({subscriber("orders"), subscriber("payments")});
   BOOST_REQUIRE(cfgs.size() == 2u);
   const auto* orders = cfgs[0].find("group.instance.id");
   const auto* payments = cfgs[1].find("group.instance.id");
@@ -320,8 +309,7 @@ BOOST_AUTO_TEST_CASE(broker_scope_wins_policy_does_not_apply_to_group_instance_i
   broker.group_instance_id = "pod-7";
   const config_composer composer(broker, broker_scope_wins{});
   const auto cfgs = composer.compose_consumers(
-      {subscriber("orders", with_raw({{"group.instance.id", "orders-static"}})),
-       subscriber("payments")});
+      {subscriber("orders", with_raw({{"group.instance.id", "orders-static"}})), subscriber("payments")});
   BOOST_TEST(cfgs[0].get("group.instance.id").value_or("") == "orders-static");
   BOOST_TEST(cfgs[1].get("group.instance.id").value_or("") == "pod-7-payments");
 }
@@ -355,8 +343,7 @@ BOOST_AUTO_TEST_CASE(no_static_id_means_dynamic_membership) {
 BOOST_AUTO_TEST_CASE(duplicate_static_ids_in_one_group_throw_naming_both_subscribers) {
   const config_composer composer(broker_with_group("g"));
   const auto e = expect_config_error([&] {
-    composer.compose_consumers({subscriber("orders", {.group_instance_id = "same"}),
-                                subscriber("payments"),
+    composer.compose_consumers({subscriber("orders", {.group_instance_id = "same"}), subscriber("payments"),
                                 subscriber("refunds", {.group_instance_id = "same"})});
   });
   BOOST_TEST(e.key() == "group.instance.id");
@@ -370,8 +357,7 @@ BOOST_AUTO_TEST_CASE(derived_and_explicit_ids_colliding_throw) {
   client_options broker = broker_with_group();
   broker.group_instance_id = "pod";
   const auto e = expect_config_error([&] {
-    config_composer{broker}.compose_consumers(
-        {subscriber("a"), subscriber("b", {.group_instance_id = "pod-a"})});
+    config_composer{broker}.compose_consumers({subscriber("a"), subscriber("b", {.group_instance_id = "pod-a"})});
   });
   BOOST_TEST(contains(e.what(), "\"a\""));
   BOOST_TEST(contains(e.what(), "\"b\""));
@@ -388,9 +374,8 @@ BOOST_AUTO_TEST_CASE(sanitized_names_colliding_throw) {
 
 BOOST_AUTO_TEST_CASE(same_static_id_in_different_groups_accepted) {
   const config_composer composer(broker_with_group());
-  const auto cfgs = composer.compose_consumers(
-      {subscriber("a", {.group_id = "g1", .group_instance_id = "x"}),
-       subscriber("b", {.group_id = "g2", .group_instance_id = "x"})});
+  const auto cfgs = composer.compose_consumers({subscriber("a", {.group_id = "g1", .group_instance_id = "x"}),
+                                                subscriber("b", {.group_id = "g2", .group_instance_id = "x"})});
   BOOST_TEST(cfgs.size() == 2u);
 }
 
@@ -409,8 +394,7 @@ BOOST_AUTO_TEST_CASE(empty_subscriber_name_throws) {
 
 BOOST_AUTO_TEST_CASE(subscriber_id_with_invalid_characters_throws) {
   const auto e = expect_config_error([&] {
-    config_composer{broker_with_group()}.compose_consumer(
-        subscriber("orders", {.group_instance_id = "orders #1"}));
+    config_composer{broker_with_group()}.compose_consumer(subscriber("orders", {.group_instance_id = "orders #1"}));
   });
   BOOST_TEST(e.key() == "group.instance.id");
   BOOST_TEST((e.scope() == config_scope::subscriber));
@@ -419,25 +403,22 @@ BOOST_AUTO_TEST_CASE(subscriber_id_with_invalid_characters_throws) {
 BOOST_AUTO_TEST_CASE(too_long_derived_id_throws) {
   client_options broker = broker_with_group();
   broker.group_instance_id = std::string(240, 'p');
-  const auto e = expect_config_error(
-      [&] { config_composer{broker}.compose_consumer(subscriber("subscriber-name")); });
+  const auto e = expect_config_error([&] { config_composer{broker}.compose_consumer(subscriber("subscriber-name")); });
   BOOST_TEST((e.scope() == config_scope::broker));
   BOOST_TEST(contains(e.what(), "249"));
 }
 
 BOOST_AUTO_TEST_CASE(empty_static_id_throws) {
   const auto e = expect_config_error([&] {
-    config_composer{broker_with_group()}.compose_consumer(
-        subscriber("orders", with_raw({{"group.instance.id", ""}})));
+    config_composer{broker_with_group()}.compose_consumer(subscriber("orders", with_raw({{"group.instance.id", ""}})));
   });
   BOOST_TEST(e.key() == "group.instance.id");
   BOOST_TEST((e.scope() == config_scope::subscriber));
 }
 
 BOOST_AUTO_TEST_CASE(static_id_without_group_id_throws) {
-  const auto e = expect_config_error([&] {
-    config_composer{}.compose_consumer(subscriber("orders", {.group_instance_id = "x"}));
-  });
+  const auto e = expect_config_error(
+      [&] { config_composer{}.compose_consumer(subscriber("orders", {.group_instance_id = "x"})); });
   BOOST_TEST(e.key() == "group.instance.id");
   BOOST_TEST(contains(e.what(), "group.id"));
 }
@@ -495,8 +476,7 @@ BOOST_AUTO_TEST_CASE(environment_policy_rejects_broker_scope_id) {
   const scoped_env env("ASIOKAFKA_TEST_POD_NAME", "pod");
   client_options broker = broker_with_group();
   broker.group_instance_id = "base";
-  const config_composer composer(broker, more_specific_wins{},
-                                 from_environment{"ASIOKAFKA_TEST_POD_NAME"});
+  const config_composer composer(broker, more_specific_wins{}, from_environment{"ASIOKAFKA_TEST_POD_NAME"});
   const auto e = expect_config_error([&] { composer.compose_consumer(subscriber("orders")); });
   BOOST_TEST((e.scope() == config_scope::broker));
 }
@@ -508,10 +488,8 @@ BOOST_AUTO_TEST_CASE(environment_policy_with_empty_variable_name_throws) {
 BOOST_AUTO_TEST_CASE(dynamic_membership_rejects_static_id_at_any_scope) {
   client_options broker = broker_with_group();
   broker.group_instance_id = "base";
-  const auto at_broker = expect_config_error([&] {
-    config_composer(broker, more_specific_wins{}, dynamic_membership{})
-        .compose_consumer(subscriber("s"));
-  });
+  const auto at_broker = expect_config_error(
+      [&] { config_composer(broker, more_specific_wins{}, dynamic_membership{}).compose_consumer(subscriber("s")); });
   BOOST_TEST((at_broker.scope() == config_scope::broker));
   const auto at_subscriber = expect_config_error([&] {
     config_composer(broker_with_group(), more_specific_wins{}, dynamic_membership{})
@@ -556,12 +534,10 @@ BOOST_AUTO_TEST_SUITE_END()
 // ---------------------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(test_config_owned)
 
-const owned_key offset_store{"enable.auto.offset.store", "false",
-                             "at-least-once acks store offsets after the handler"};
+const owned_key offset_store{"enable.auto.offset.store", "false", "at-least-once acks store offsets after the handler"};
 
 BOOST_AUTO_TEST_CASE(owned_key_is_set_with_library_owned_scope) {
-  const auto cfg =
-      config_composer{broker_with_group()}.compose_consumer(subscriber("s", {}, {offset_store}));
+  const auto cfg = config_composer{broker_with_group()}.compose_consumer(subscriber("s", {}, {offset_store}));
   const auto* e = cfg.find("enable.auto.offset.store");
   BOOST_REQUIRE(e != nullptr);
   BOOST_TEST(e->value == "false");
@@ -583,9 +559,8 @@ BOOST_AUTO_TEST_CASE(owned_key_conflict_at_subscriber_scope_names_key_scope_and_
 BOOST_AUTO_TEST_CASE(owned_key_conflict_at_broker_scope_throws_even_when_broker_would_lose) {
   client_options broker = broker_with_group();
   broker.raw["enable.auto.offset.store"] = "true";
-  const auto e = expect_config_error([&] {
-    config_composer{broker}.compose_consumer(subscriber("orders", {}, {offset_store}));
-  });
+  const auto e =
+      expect_config_error([&] { config_composer{broker}.compose_consumer(subscriber("orders", {}, {offset_store})); });
   BOOST_TEST(e.key() == "enable.auto.offset.store");
   BOOST_TEST((e.scope() == config_scope::broker));
   BOOST_TEST(contains(e.what(), offset_store.reason));
@@ -609,8 +584,8 @@ BOOST_AUTO_TEST_CASE(owned_key_matches_user_alias) {
 
 BOOST_AUTO_TEST_CASE(owned_keys_with_different_values_throw) {
   const auto e = expect_config_error([&] {
-    config_composer{broker_with_group()}.compose_consumer(subscriber(
-        "s", {}, {offset_store, {"enable.auto.offset.store", "true", "another feature"}}));
+    config_composer{broker_with_group()}.compose_consumer(
+        subscriber("s", {}, {offset_store, {"enable.auto.offset.store", "true", "another feature"}}));
   });
   BOOST_TEST((e.scope() == config_scope::library_owned));
   BOOST_TEST(contains(e.what(), "another feature"));
@@ -618,8 +593,7 @@ BOOST_AUTO_TEST_CASE(owned_keys_with_different_values_throw) {
 
 BOOST_AUTO_TEST_CASE(owned_group_instance_id_throws) {
   const auto e = expect_config_error([&] {
-    config_composer{broker_with_group()}.compose_consumer(
-        subscriber("s", {}, {{"group.instance.id", "x", "why"}}));
+    config_composer{broker_with_group()}.compose_consumer(subscriber("s", {}, {{"group.instance.id", "x", "why"}}));
   });
   BOOST_TEST(e.key() == "group.instance.id");
 }
@@ -650,16 +624,14 @@ BOOST_AUTO_TEST_CASE(bad_value_throws_naming_key_scope_and_librdkafka_message) {
 }
 
 BOOST_AUTO_TEST_CASE(out_of_range_typed_value_throws) {
-  const auto e = expect_config_error([&] {
-    config_composer{}.compose_consumer(subscriber("orders", {.session_timeout = 0ms}));
-  });
+  const auto e =
+      expect_config_error([&] { config_composer{}.compose_consumer(subscriber("orders", {.session_timeout = 0ms})); });
   BOOST_TEST(e.key() == "session.timeout.ms");
   BOOST_TEST(contains(e.what(), "outside allowed range"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_value_in_producer_throws) {
-  const auto e = expect_config_error(
-      [&] { config_composer{}.compose_producer(with_raw({{"acks", "most"}})); });
+  const auto e = expect_config_error([&] { config_composer{}.compose_producer(with_raw({{"acks", "most"}})); });
   BOOST_TEST(e.key() == "acks");
   BOOST_TEST(e.subscriber() == "");
 }
@@ -670,12 +642,12 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(test_config_secrets)
 
 BOOST_AUTO_TEST_CASE(secret_keys_recognized) {
-  for (const char* key : {"sasl.password", "ssl.key.password", "ssl.keystore.password",
-                          "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config",
-                          "ssl.key.pem", "ssl_key", "vault.secret", "db.Password", "SASL.PASSWORD"})
+  for (const char* key :
+       {"sasl.password", "ssl.key.password", "ssl.keystore.password", "sasl.oauthbearer.client.secret",
+        "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key", "vault.secret", "db.Password", "SASL.PASSWORD"})
     BOOST_TEST(is_secret_key(key), key);
-  for (const char* key : {"sasl.username", "bootstrap.servers", "ssl.certificate.pem",
-                          "group.instance.id", "client.id"})
+  for (const char* key :
+       {"sasl.username", "bootstrap.servers", "ssl.certificate.pem", "group.instance.id", "client.id"})
     BOOST_TEST(!is_secret_key(key), key);
 }
 
@@ -688,8 +660,8 @@ BOOST_AUTO_TEST_CASE(secret_value_never_in_explain) {
   client_options broker = broker_with_group();
   broker.raw["sasl.password"] = "hunter2-broker";
   broker.raw["ssl.key.password"] = "hunter2-key";
-  const auto cfg = config_composer{broker}.compose_consumer(
-      subscriber("s", with_raw({{"sasl.password", "hunter2-subscriber"}})));
+  const auto cfg =
+      config_composer{broker}.compose_consumer(subscriber("s", with_raw({{"sasl.password", "hunter2-subscriber"}})));
   BOOST_TEST(cfg.get("sasl.password").value_or("") == "hunter2-subscriber");  // librdkafka needs it
   const std::string text = cfg.explain();
   BOOST_TEST(!contains(text, "hunter2"));
@@ -717,8 +689,8 @@ BOOST_AUTO_TEST_CASE(secret_value_never_in_rejection_error) {
   // A value librdkafka rejects for a secret key (this build lacks OIDC support, other builds
   // may accept it): whichever happens, the secret does not leak.
   try {
-    const auto cfg = config_composer{}.compose_consumer(
-        subscriber("s", with_raw({{"sasl.oauthbearer.client.secret", "hunter2"}})));
+    const auto cfg =
+        config_composer{}.compose_consumer(subscriber("s", with_raw({{"sasl.oauthbearer.client.secret", "hunter2"}})));
     BOOST_TEST(!contains(cfg.explain(), "hunter2"));
   } catch (const config_error& e) {
     BOOST_TEST(e.key() == "sasl.oauthbearer.client.secret");
@@ -741,10 +713,9 @@ BOOST_AUTO_TEST_CASE(producer_drops_consumer_keys_from_broker_scope) {
   broker.enable_auto_commit = false;
   broker.raw["fetch.min.bytes"] = "1024";
   const auto cfg = config_composer{broker}.compose_producer();
-  for (const char* key : {"group.id", "group.instance.id", "auto.offset.reset",
-                          "session.timeout.ms", "max.poll.interval.ms",
-                          "partition.assignment.strategy", "enable.auto.commit",
-                          "fetch.min.bytes", "enable.partition.eof"})
+  for (const char* key :
+       {"group.id", "group.instance.id", "auto.offset.reset", "session.timeout.ms", "max.poll.interval.ms",
+        "partition.assignment.strategy", "enable.auto.commit", "fetch.min.bytes", "enable.partition.eof"})
     BOOST_TEST(!cfg.get(key), key);
   BOOST_TEST(cfg.dropped().size() == 8u);
   BOOST_TEST(cfg.get("bootstrap.servers").value_or("") == "127.0.0.1:9092");
@@ -753,8 +724,7 @@ BOOST_AUTO_TEST_CASE(producer_drops_consumer_keys_from_broker_scope) {
 }
 
 BOOST_AUTO_TEST_CASE(producer_scope_consumer_key_throws) {
-  const auto e = expect_config_error(
-      [&] { config_composer{}.compose_producer(client_options{.group_id = "g"}); });
+  const auto e = expect_config_error([&] { config_composer{}.compose_producer(client_options{.group_id = "g"}); });
   BOOST_TEST(e.key() == "group.id");
   BOOST_TEST((e.scope() == config_scope::producer));
   BOOST_TEST(contains(e.what(), "consumer-only"));
@@ -819,8 +789,8 @@ BOOST_AUTO_TEST_SUITE(test_config_provenance)
 BOOST_AUTO_TEST_CASE(entries_are_sorted_by_key) {
   client_options broker = broker_with_group();
   broker.raw["statistics.interval.ms"] = "1000";
-  const auto cfg = config_composer{broker}.compose_consumer(
-      subscriber("s", with_raw({{"auto.offset.reset", "earliest"}})));
+  const auto cfg =
+      config_composer{broker}.compose_consumer(subscriber("s", with_raw({{"auto.offset.reset", "earliest"}})));
   const auto& entries = cfg.entries();
   BOOST_REQUIRE(entries.size() >= 2u);
   for (std::size_t i = 1; i < entries.size(); ++i) BOOST_TEST((entries[i - 1].key < entries[i].key));
@@ -830,9 +800,9 @@ BOOST_AUTO_TEST_CASE(explain_lists_every_key_with_scope_and_reason) {
   client_options broker = broker_with_group();
   broker.group_instance_id = "pod-7";
   broker.raw["linger.ms"] = "5";
-  const auto cfg = config_composer{broker}.compose_consumer(
-      subscriber("orders", {.auto_offset_reset = offset_reset::earliest},
-                 {{"enable.auto.offset.store", "false", "at-least-once"}}));
+  const auto cfg =
+      config_composer{broker}.compose_consumer(subscriber("orders", {.auto_offset_reset = offset_reset::earliest},
+                                                          {{"enable.auto.offset.store", "false", "at-least-once"}}));
   const std::string text = cfg.explain();
   BOOST_TEST_MESSAGE(text);
   BOOST_TEST(contains(text, "subscriber \"orders\""));
@@ -923,25 +893,22 @@ BOOST_AUTO_TEST_CASE(derived_transactional_id_is_stable_and_sanitized) {
 
 BOOST_AUTO_TEST_CASE(subscriber_transactional_id_used_as_given) {
   const config_composer composer(broker_with_transactional_base());
-  const auto typed =
-      composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "orders-tx.1"}));
+  const auto typed = composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "orders-tx.1"}));
   const auto* id = typed.find("transactional.id");
   BOOST_REQUIRE(id != nullptr);
   BOOST_TEST(id->value == "orders-tx.1");
   BOOST_TEST((id->scope == config_scope::subscriber));
   BOOST_TEST(id->note == "set at subscriber scope, used as given (derive_from_broker_base)");
-  const auto raw = composer.compose_transactional_producer(
-      subscriber("orders", with_raw({{"transactional.id", "orders-raw"}})));
+  const auto raw =
+      composer.compose_transactional_producer(subscriber("orders", with_raw({{"transactional.id", "orders-raw"}})));
   BOOST_TEST(raw.get("transactional.id").value_or("") == "orders-raw");
 }
 
 BOOST_AUTO_TEST_CASE(broker_scope_wins_policy_does_not_apply_to_transactional_id) {
   const config_composer composer(broker_with_transactional_base(), broker_scope_wins{});
-  const auto cfg =
-      composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "own"}));
+  const auto cfg = composer.compose_transactional_producer(subscriber("orders", {.transactional_id = "own"}));
   BOOST_TEST(cfg.get("transactional.id").value_or("") == "own");
-  BOOST_CHECK_THROW(per_key_policy{}.set("transactional.id", broker_scope_wins{}),
-                    std::invalid_argument);
+  BOOST_CHECK_THROW(per_key_policy{}.set("transactional.id", broker_scope_wins{}), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(environment_base_derives_transactional_id) {
@@ -992,8 +959,7 @@ BOOST_AUTO_TEST_CASE(environment_policy_rejects_broker_scope_transactional_id) {
 }
 
 BOOST_AUTO_TEST_CASE(dynamic_membership_derives_transactional_ids_from_broker_base) {
-  const config_composer composer(broker_with_transactional_base(), more_specific_wins{},
-                                 dynamic_membership{});
+  const config_composer composer(broker_with_transactional_base(), more_specific_wins{}, dynamic_membership{});
   const auto cfg = composer.compose_transactional_producer(subscriber("orders"));
   const auto* id = cfg.find("transactional.id");
   BOOST_REQUIRE(id != nullptr);
@@ -1004,8 +970,7 @@ BOOST_AUTO_TEST_CASE(dynamic_membership_derives_transactional_ids_from_broker_ba
 BOOST_AUTO_TEST_CASE(duplicate_transactional_ids_throw_naming_both_subscribers) {
   const auto e = expect_config_error([&] {
     config_composer{broker_with_group()}.compose_transactional_producers(
-        {subscriber("orders", {.transactional_id = "same"}),
-         subscriber("payments", {.transactional_id = "other"}),
+        {subscriber("orders", {.transactional_id = "same"}), subscriber("payments", {.transactional_id = "other"}),
          subscriber("refunds", {.transactional_id = "same"})});
   });
   BOOST_TEST(e.key() == "transactional.id");
@@ -1080,8 +1045,8 @@ BOOST_AUTO_TEST_CASE(too_long_transactional_id_throws) {
 BOOST_AUTO_TEST_CASE(idempotence_disabled_at_any_scope_throws_naming_key_and_scope) {
   client_options broker = broker_with_transactional_base();
   broker.raw["enable.idempotence"] = "false";
-  const auto at_broker = expect_config_error(
-      [&] { config_composer{broker}.compose_transactional_producer(subscriber("orders")); });
+  const auto at_broker =
+      expect_config_error([&] { config_composer{broker}.compose_transactional_producer(subscriber("orders")); });
   BOOST_TEST(at_broker.key() == "enable.idempotence");
   BOOST_TEST((at_broker.scope() == config_scope::broker));
   BOOST_TEST(contains(at_broker.what(), "requires for transactions"));
@@ -1089,8 +1054,7 @@ BOOST_AUTO_TEST_CASE(idempotence_disabled_at_any_scope_throws_naming_key_and_sco
   // librdkafka's other spellings of false count too, even where a higher scope says true.
   const auto at_subscriber = expect_config_error([&] {
     config_composer{broker_with_transactional_base()}.compose_transactional_producer(
-        subscriber("orders", with_raw({{"enable.idempotence", "0"}})),
-        with_raw({{"enable.idempotence", "true"}}));
+        subscriber("orders", with_raw({{"enable.idempotence", "0"}})), with_raw({{"enable.idempotence", "true"}}));
   });
   BOOST_TEST(at_subscriber.key() == "enable.idempotence");
   BOOST_TEST((at_subscriber.scope() == config_scope::subscriber));
@@ -1121,8 +1085,8 @@ BOOST_AUTO_TEST_CASE(idempotence_enabled_is_accepted) {
 
 BOOST_AUTO_TEST_CASE(transactional_id_in_producer_scope_throws) {
   const auto e = expect_config_error([&] {
-    config_composer{broker_with_transactional_base()}.compose_transactional_producer(
-        subscriber("orders"), {.transactional_id = "fixed"});
+    config_composer{broker_with_transactional_base()}.compose_transactional_producer(subscriber("orders"),
+                                                                                     {.transactional_id = "fixed"});
   });
   BOOST_TEST(e.key() == "transactional.id");
   BOOST_TEST((e.scope() == config_scope::producer));
@@ -1145,15 +1109,12 @@ BOOST_AUTO_TEST_CASE(transactional_producer_layers_broker_producer_and_subscribe
   const auto* client_id = cfg.find("client.id");
   BOOST_REQUIRE(client_id != nullptr);
   BOOST_TEST(client_id->value == "orders-client");
-  BOOST_TEST(client_id->note ==
-             "subscriber scope beats producer, broker, library_default (more_specific_wins)");
+  BOOST_TEST(client_id->note == "subscriber scope beats producer, broker, library_default (more_specific_wins)");
   // Consumer-only keys of the broker and subscriber scopes are skipped, not errors.
-  for (const char* key : {"group.id", "auto.offset.reset", "enable.partition.eof"})
-    BOOST_TEST(!cfg.get(key), key);
+  for (const char* key : {"group.id", "auto.offset.reset", "enable.partition.eof"}) BOOST_TEST(!cfg.get(key), key);
   std::vector<std::string> dropped;
   for (const auto& d : cfg.dropped()) dropped.push_back(d.key + "@" + std::string(to_string(d.scope)));
-  const std::vector<std::string> expected{"auto.offset.reset@subscriber", "group.id@broker",
-                                          "group.id@subscriber"};
+  const std::vector<std::string> expected{"auto.offset.reset@subscriber", "group.id@broker", "group.id@subscriber"};
   BOOST_TEST(dropped == expected, boost::test_tools::per_element());
 }
 
@@ -1175,9 +1136,9 @@ BOOST_AUTO_TEST_CASE(transactional_producer_checks_owned_keys_at_every_scope) {
 
 BOOST_AUTO_TEST_CASE(compose_consumer_never_contains_transactional_id) {
   const config_composer composer(broker_with_transactional_base());
-  const auto cfgs = composer.compose_consumers(
-      {subscriber("orders", {.transactional_id = "orders-tx"}),
-       subscriber("payments", with_raw({{"transactional.id", "payments-tx"}}))});
+  const auto cfgs =
+      composer.compose_consumers({subscriber("orders", {.transactional_id = "orders-tx"}),
+                                  subscriber("payments", with_raw({{"transactional.id", "payments-tx"}}))});
   for (const auto& cfg : cfgs) {
     BOOST_TEST(cfg.find("transactional.id") == nullptr, cfg.name());
     BOOST_TEST(cfg.get("group.id").value_or("") == "orders-service");
@@ -1208,8 +1169,8 @@ BOOST_AUTO_TEST_CASE(compose_producer_uses_a_producer_scope_transactional_id_as_
   const auto c = config_composer{broker_with_group()}.compose_producer({.transactional_id = "pipeline-1"});
   BOOST_TEST(c.get("transactional.id").value_or("") == "pipeline-1");
   BOOST_TEST(contains(c.explain(), "used as given"));
-  const auto bad = expect_config_error(
-      [&] { config_composer{broker_with_group()}.compose_producer({.transactional_id = "a b"}); });
+  const auto bad =
+      expect_config_error([&] { config_composer{broker_with_group()}.compose_producer({.transactional_id = "a b"}); });
   BOOST_TEST(bad.key() == "transactional.id");
   BOOST_TEST((bad.scope() == config_scope::producer));
   client_options no_idempotence{.transactional_id = "pipeline-1"};
@@ -1222,8 +1183,7 @@ BOOST_AUTO_TEST_CASE(explain_shows_where_transactional_id_came_from) {
   const config_composer composer(broker_with_transactional_base());
   const std::string derived = composer.compose_transactional_producer(subscriber("orders")).explain();
   BOOST_TEST_MESSAGE(derived);
-  BOOST_TEST(contains(derived,
-                      "effective configuration of the transactional producer of subscriber \"orders\""));
+  BOOST_TEST(contains(derived, "effective configuration of the transactional producer of subscriber \"orders\""));
   BOOST_TEST(explain_line(derived, "transactional.id") ==
              "transactional.id tx-base-orders broker derived from broker-scope base \"tx-base\" and "
              "subscriber name \"orders\" as <base>-<subscriber> (derive_from_broker_base)");
@@ -1240,11 +1200,9 @@ BOOST_AUTO_TEST_SUITE_END()
 // consumer_scope::defaults: features' defaults, above the library defaults, below the user.
 BOOST_AUTO_TEST_SUITE(test_config_feature_defaults)
 
-const owned_key read_committed{"isolation.level", "read_committed",
-                               "exactly-once reads only committed records"};
+const owned_key read_committed{"isolation.level", "read_committed", "exactly-once reads only committed records"};
 
-consumer_scope with_defaults(std::string name, client_options options,
-                             std::vector<owned_key> defaults) {
+consumer_scope with_defaults(std::string name, client_options options, std::vector<owned_key> defaults) {
   consumer_scope c;
   c.name = std::move(name);
   c.options = std::move(options);
@@ -1253,8 +1211,7 @@ consumer_scope with_defaults(std::string name, client_options options,
 }
 
 BOOST_AUTO_TEST_CASE(default_applies_when_no_scope_sets_key) {
-  const auto cfg = config_composer{broker_with_group()}.compose_consumer(
-      with_defaults("orders", {}, {read_committed}));
+  const auto cfg = config_composer{broker_with_group()}.compose_consumer(with_defaults("orders", {}, {read_committed}));
   const auto* e = cfg.find("isolation.level");
   BOOST_REQUIRE(e != nullptr);
   BOOST_TEST(e->value == "read_committed");
@@ -1299,9 +1256,8 @@ BOOST_AUTO_TEST_CASE(default_replaces_library_default_of_same_key) {
 }
 
 BOOST_AUTO_TEST_CASE(explain_shows_default_with_reason) {
-  const std::string text = config_composer{broker_with_group()}
-                               .compose_consumer(with_defaults("orders", {}, {read_committed}))
-                               .explain();
+  const std::string text =
+      config_composer{broker_with_group()}.compose_consumer(with_defaults("orders", {}, {read_committed})).explain();
   BOOST_TEST_MESSAGE(text);
   BOOST_TEST(explain_line(text, "isolation.level") ==
              "isolation.level read_committed library_default library default: exactly-once reads "
@@ -1316,8 +1272,7 @@ BOOST_AUTO_TEST_CASE(invalid_defaults_throw) {
   BOOST_TEST(id.key() == "group.instance.id");
   BOOST_TEST((id.scope() == config_scope::library_default));
   const auto producer_key = expect_config_error([&] {
-    config_composer{broker_with_group()}.compose_consumer(
-        with_defaults("orders", {}, {{"linger.ms", "5", "why"}}));
+    config_composer{broker_with_group()}.compose_consumer(with_defaults("orders", {}, {{"linger.ms", "5", "why"}}));
   });
   BOOST_TEST(producer_key.key() == "linger.ms");
   BOOST_TEST(contains(producer_key.what(), "producer-only"));
@@ -1329,8 +1284,7 @@ BOOST_AUTO_TEST_CASE(invalid_defaults_throw) {
   BOOST_TEST(contains(two_values.what(), "different values"));
   consumer_scope against_owned = with_defaults("orders", {}, {read_committed});
   against_owned.owned = {{"isolation.level", "read_uncommitted", "owner"}};
-  const auto owned = expect_config_error(
-      [&] { config_composer{broker_with_group()}.compose_consumer(against_owned); });
+  const auto owned = expect_config_error([&] { config_composer{broker_with_group()}.compose_consumer(against_owned); });
   BOOST_TEST(owned.key() == "isolation.level");
   BOOST_TEST(contains(owned.what(), "owner"));
 }

@@ -9,11 +9,11 @@
 
 #include <asiokafka/config.hpp>
 
-#include "config_checks.hpp"
 #include <asiokafka/consumer.hpp>
+#include "config_checks.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <asiokafka/version.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <string>
 #include <string_view>
@@ -90,8 +90,7 @@ BOOST_AUTO_TEST_CASE(floor_refuses_kip848_keys_naming_key_scope_and_versions) {
   }
   detail::check_required_versions(entries, 0x020c00ff, "orders");
   detail::check_required_versions(entries, 0x020e02ff, "orders");
-  const std::vector<composed_config::entry> classic{
-      {"session.timeout.ms", "45000", config_scope::broker, ""}};
+  const std::vector<composed_config::entry> classic{{"session.timeout.ms", "45000", config_scope::broker, ""}};
   detail::check_required_versions(classic, floor_version, "orders");
 }
 
@@ -115,8 +114,7 @@ BOOST_AUTO_TEST_CASE(broker_scope_protocol_applies_to_every_subscriber_with_prov
 BOOST_AUTO_TEST_CASE(subscriber_scope_protocol_beats_broker_scope) {
   on_platform(config_scope::subscriber, [&] {
     const config_composer composer(broker(group_protocol::classic));
-    const auto cfg = composer.compose_consumer(
-        subscriber("orders", {.group_protocol = group_protocol::consumer}));
+    const auto cfg = composer.compose_consumer(subscriber("orders", {.group_protocol = group_protocol::consumer}));
     const auto* p = cfg.find("group.protocol");
     BOOST_REQUIRE(p != nullptr);
     BOOST_TEST(p->value == "consumer");
@@ -136,8 +134,7 @@ BOOST_AUTO_TEST_CASE(classic_keys_at_broker_scope_are_refused_naming_scope_and_r
                         classic_key{"group.protocol.type", "consumer", "single protocol type"}}) {
     client_options b = broker();
     b.raw[k.key] = k.value;
-    const auto e = expect_config_error(
-        [&] { config_composer{b}.compose_consumer(subscriber("orders")); });
+    const auto e = expect_config_error([&] { config_composer{b}.compose_consumer(subscriber("orders")); });
     BOOST_TEST(e.subscriber() == "orders");
     if (!runs_platform()) {
       BOOST_TEST(e.key() == "group.protocol");
@@ -151,9 +148,8 @@ BOOST_AUTO_TEST_CASE(classic_keys_at_broker_scope_are_refused_naming_scope_and_r
 }
 
 BOOST_AUTO_TEST_CASE(typed_classic_key_at_subscriber_scope_is_refused_under_broker_protocol) {
-  const auto e = expect_config_error([&] {
-    config_composer{broker()}.compose_consumer(subscriber("orders", {.session_timeout = 45s}));
-  });
+  const auto e = expect_config_error(
+      [&] { config_composer{broker()}.compose_consumer(subscriber("orders", {.session_timeout = 45s})); });
   if (runs_platform()) {
     BOOST_TEST(e.key() == "session.timeout.ms");
     BOOST_TEST((e.scope() == config_scope::subscriber));
@@ -166,8 +162,7 @@ BOOST_AUTO_TEST_CASE(protocol_value_is_read_without_regard_to_case) {
   client_options b = broker(std::nullopt);
   b.raw["group.protocol"] = "CONSUMER";
   b.session_timeout = 45s;
-  const auto e =
-      expect_config_error([&] { config_composer{b}.compose_consumer(subscriber("orders")); });
+  const auto e = expect_config_error([&] { config_composer{b}.compose_consumer(subscriber("orders")); });
   BOOST_TEST(e.key() == (runs_platform() ? "session.timeout.ms" : "group.protocol"));
 }
 
@@ -188,9 +183,8 @@ BOOST_AUTO_TEST_CASE(classic_keys_for_other_subscribers_stay_with_them) {
   client_options b = broker(group_protocol::classic);
   b.session_timeout = 45s;
   const config_composer composer(b);
-  const auto e = expect_config_error([&] {
-    composer.compose_consumer(subscriber("orders", {.group_protocol = group_protocol::consumer}));
-  });
+  const auto e = expect_config_error(
+      [&] { composer.compose_consumer(subscriber("orders", {.group_protocol = group_protocol::consumer})); });
   BOOST_TEST(e.key() == (runs_platform() ? "session.timeout.ms" : "group.protocol"));
   if (runs_platform()) {
     BOOST_TEST((e.scope() == config_scope::broker));
@@ -216,8 +210,7 @@ BOOST_AUTO_TEST_CASE(static_ids_derive_per_subscriber_under_both_protocols) {
     client_options b = broker(protocol);
     b.group_instance_id = "pod-7";
     on_platform(config_scope::broker, [&] {
-      const auto cfgs =
-          config_composer{b}.compose_consumers({subscriber("orders"), subscriber("refunds")});
+      const auto cfgs = config_composer{b}.compose_consumers({subscriber("orders"), subscriber("refunds")});
       BOOST_REQUIRE(cfgs.size() == 2u);
       BOOST_TEST(cfgs[0].get("group.instance.id").value_or("") == "pod-7-orders");
       BOOST_TEST(cfgs[1].get("group.instance.id").value_or("") == "pod-7-refunds");

@@ -16,8 +16,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -254,12 +254,12 @@ BOOST_AUTO_TEST_CASE(cancelled_receive_loses_no_message) {
     assign_from_start(c);
     // Nothing produced yet: the receive is cancelled by the timer branch.
     asio::steady_timer timer(co_await asio::this_coro::executor, 200ms);
-    auto first = co_await (c.async_receive(asio::as_tuple(asio::use_awaitable)) ||
-                           timer.async_wait(asio::use_awaitable));
+    auto first =
+        co_await (c.async_receive(asio::as_tuple(asio::use_awaitable)) || timer.async_wait(asio::use_awaitable));
     BOOST_TEST(first.index() == 1u);
     // Explicit slot cancellation, all three types.
-    for (auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
-                      asio::cancellation_type::total}) {
+    for (auto type :
+         {asio::cancellation_type::terminal, asio::cancellation_type::partial, asio::cancellation_type::total}) {
       asio::cancellation_signal signal;
       error_code got;
       bool done = false;
@@ -334,50 +334,54 @@ BOOST_AUTO_TEST_CASE(cancel_after_bounds_a_receive_and_loses_nothing) {
   const auto started = std::chrono::steady_clock::now();
   bool done = false;
   std::exception_ptr error;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    auto c = make_consumer();
-    assign_from_start(c);
-    // Nothing produced yet: each receive is cancelled by its timeout.
-    const auto before = std::chrono::steady_clock::now();
-    auto [ec1, m1] = co_await c.async_receive(asiokafka::cancel_after(100ms, asio::as_tuple(asio::use_awaitable)));
-    const auto waited = std::chrono::steady_clock::now() - before;
-    BOOST_TEST((ec1 == asio::error::operation_aborted));
-    BOOST_TEST((waited >= 100ms && waited < 5s));
-    // A callback has no executor of its own: the timer runs on the consumer's.
-    error_code ec2;
-    bool done2 = false;
-    c.async_receive(asiokafka::cancel_after(50ms, [&](error_code ec, message) {
-      ec2 = ec;
-      done2 = true;
-    }));
-    while (!done2) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    BOOST_TEST((ec2 == asio::error::operation_aborted));
-    // The default inner token is deferred; partial cancellation on request.
-    auto op = c.async_receive(asiokafka::cancel_after(50ms, asio::cancellation_type::partial));
-    auto [ec3, m3] = co_await std::move(op)(asio::as_tuple(asio::use_awaitable));
-    BOOST_TEST((ec3 == asio::error::operation_aborted));
-    // A slot bound to the inner token still cancels the operation before the timeout.
-    asio::cancellation_signal signal;
-    error_code ec4;
-    bool done4 = false;
-    c.async_receive(asiokafka::cancel_after(30s, asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, message) {
-                                              ec4 = ec;
-                                              done4 = true;
-                                            })));
-    signal.emit(asio::cancellation_type::terminal);
-    while (!done4) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    BOOST_TEST((ec4 == asio::error::operation_aborted));
-    // The cancelled receives took nothing; receives that complete in time cancel their timers.
-    co_await produce(3);
-    for (int i = 0; i < 3; ++i) {
-      message m = co_await c.async_receive(asiokafka::cancel_after(30s, asio::use_awaitable));
-      BOOST_TEST(m.offset() == i);
-    }
-    co_await c.async_close(asiokafka::cancel_after(30s, asio::use_awaitable));
-  }, [&](std::exception_ptr e) {
-    error = e;
-    done = true;  // io is not stopped here: run_for returns early only when it runs out of work
-  });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto c = make_consumer();
+        assign_from_start(c);
+        // Nothing produced yet: each receive is cancelled by its timeout.
+        const auto before = std::chrono::steady_clock::now();
+        auto [ec1, m1] = co_await c.async_receive(asiokafka::cancel_after(100ms, asio::as_tuple(asio::use_awaitable)));
+        const auto waited = std::chrono::steady_clock::now() - before;
+        BOOST_TEST((ec1 == asio::error::operation_aborted));
+        BOOST_TEST((waited >= 100ms && waited < 5s));
+        // A callback has no executor of its own: the timer runs on the consumer's.
+        error_code ec2;
+        bool done2 = false;
+        c.async_receive(asiokafka::cancel_after(50ms, [&](error_code ec, message) {
+          ec2 = ec;
+          done2 = true;
+        }));
+        while (!done2) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        BOOST_TEST((ec2 == asio::error::operation_aborted));
+        // The default inner token is deferred; partial cancellation on request.
+        auto op = c.async_receive(asiokafka::cancel_after(50ms, asio::cancellation_type::partial));
+        auto [ec3, m3] = co_await std::move(op)(asio::as_tuple(asio::use_awaitable));
+        BOOST_TEST((ec3 == asio::error::operation_aborted));
+        // A slot bound to the inner token still cancels the operation before the timeout.
+        asio::cancellation_signal signal;
+        error_code ec4;
+        bool done4 = false;
+        c.async_receive(
+            asiokafka::cancel_after(30s, asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, message) {
+                                      ec4 = ec;
+                                      done4 = true;
+                                    })));
+        signal.emit(asio::cancellation_type::terminal);
+        while (!done4) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        BOOST_TEST((ec4 == asio::error::operation_aborted));
+        // The cancelled receives took nothing; receives that complete in time cancel their timers.
+        co_await produce(3);
+        for (int i = 0; i < 3; ++i) {
+          message m = co_await c.async_receive(asiokafka::cancel_after(30s, asio::use_awaitable));
+          BOOST_TEST(m.offset() == i);
+        }
+        co_await c.async_close(asiokafka::cancel_after(30s, asio::use_awaitable));
+      },
+      [&](std::exception_ptr e) {
+        error = e;
+        done = true;  // io is not stopped here: run_for returns early only when it runs out of work
+      });
   io.run_for(20s);
   BOOST_REQUIRE_MESSAGE(done, "the case did not finish within 20 s");
   if (error) std::rethrow_exception(error);
@@ -521,12 +525,12 @@ BOOST_AUTO_TEST_CASE(flow_control_pauses_fetching_and_loses_nothing) {
     opts.max_buffered_messages = 20;
     test::log_capture log;
     opts.log = log.sink();
-    consumer c(io.get_executor(),
-               test::consumer_config(kafka.bootstrap_servers(), group,
-                                     {{"max.partition.fetch.bytes", "100"},
-                                      {"queued.min.messages", "10"},
-                                      {"queued.max.messages.kbytes", "1"}}),
-               opts);
+    consumer c(
+        io.get_executor(),
+        test::consumer_config(
+            kafka.bootstrap_servers(), group,
+            {{"max.partition.fetch.bytes", "100"}, {"queued.min.messages", "10"}, {"queued.max.messages.kbytes", "1"}}),
+        opts);
     assign_from_start(c);
     // Not receiving: the buffer fills up to the watermark, then fetching pauses.
     asio::steady_timer timer(co_await asio::this_coro::executor);

@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(dead_letters_keep_the_input_headers_verbatim_and_append_the
         e.topic != dlq)
       return;
     std::lock_guard lock(spans_mutex);
-    dead_letter_spans.emplace_back(e.context->trace_id_hex(), e.parent_span_id ? std::optional<std::string>("parent")
-                                                                               : std::nullopt);
+    dead_letter_spans.emplace_back(e.context->trace_id_hex(),
+                                   e.parent_span_id ? std::optional<std::string>("parent") : std::nullopt);
   };
   asiokafka::broker app(io.get_executor(), o);
   asiokafka::subscriber_options s;
@@ -111,8 +111,8 @@ BOOST_AUTO_TEST_CASE(dead_letters_keep_the_input_headers_verbatim_and_append_the
     dead = co_await test::read_partition0(kafka.bootstrap_servers(), dlq, 3);
   });
 
-  const std::vector<std::string> error_headers{"x-asiokafka-error",          "x-asiokafka-error-kind",
-                                               "x-asiokafka-original-topic", "x-asiokafka-original-partition",
+  const std::vector<std::string> error_headers{"x-asiokafka-error",           "x-asiokafka-error-kind",
+                                               "x-asiokafka-original-topic",  "x-asiokafka-original-partition",
                                                "x-asiokafka-original-offset", "x-asiokafka-subscriber"};
   BOOST_REQUIRE_EQUAL(dead.size(), 3u);
   for (std::size_t i = 0; i < dead.size(); ++i) {

@@ -148,12 +148,12 @@ BOOST_AUTO_TEST_CASE(outbound_records_carry_what_the_encoder_wrote) {
   BOOST_TEST(own.rec.value.value() == "ada;36");
   BOOST_TEST(own.content_type.value() == person_type);
   BOOST_TEST(!own.encode_failure);
-  auto overridden = make_outbound("t", shop::person{"ada", 36}, {.content_type = std::string("text/x-v2")}, {}, &person_encoder);
+  auto overridden =
+      make_outbound("t", shop::person{"ada", 36}, {.content_type = std::string("text/x-v2")}, {}, &person_encoder);
   BOOST_TEST(overridden.content_type.value() == "text/x-v2");
 
-  const asiokafka::payload_encoder envelope{"application/x-envelope", [](const boost::json::value& v) {
-                                              return "<" + boost::json::serialize(v) + ">";
-                                            }};
+  const asiokafka::payload_encoder envelope{
+      "application/x-envelope", [](const boost::json::value& v) { return "<" + boost::json::serialize(v) + ">"; }};
   auto broker_wide = make_outbound("t", shop::person{"ada", 36}, {}, envelope);
   BOOST_TEST(broker_wide.rec.value.value() == R"(<{"name":"ada","age":36}>)");
   BOOST_TEST(broker_wide.content_type.value() == "application/x-envelope");
@@ -197,8 +197,8 @@ BOOST_AUTO_TEST_CASE(publisher_encoder_sets_its_content_type_and_a_decoder_reads
     records = co_await read(topic, 3);
   });
   BOOST_TEST_MESSAGE("publisher encoder: " << records.size() << " records, " << decoded.size()
-                                            << " decoded by its decoder, " << stats.decode_failed
-                                            << " JSON record refused");
+                                           << " decoded by its decoder, " << stats.decode_failed
+                                           << " JSON record refused");
   BOOST_REQUIRE(decoded.size() == 2u);
   BOOST_TEST(decoded[0].name == "ada");
   BOOST_TEST(decoded[0].age == 36);
@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(handler_publishes_through_a_declared_publisher_with_its_enc
     forwarded = co_await read(out, 1);
   });
   BOOST_TEST_MESSAGE("handler publish through a publisher: " << forwarded.size() << " record, "
-                                                              << forwarded.at(0).payload().size() << " bytes");
+                                                             << forwarded.at(0).payload().size() << " bytes");
   BOOST_TEST(forwarded.at(0).payload() == "ada;37");
   BOOST_TEST(header(forwarded.at(0), "content-type") == person_type);
   BOOST_TEST(header(forwarded.at(0), "correlation_id") == "chain-7");
@@ -246,7 +246,8 @@ BOOST_AUTO_TEST_CASE(broker_wide_encoder_and_decoder_round_trip) {
   const auto results = test::unique_name("results");
   kafka.create_topic(results, 1);
   auto o = options();
-  o.encoder = {"application/x-envelope", [](const boost::json::value& v) { return "<" + boost::json::serialize(v) + ">"; }};
+  o.encoder = {"application/x-envelope",
+               [](const boost::json::value& v) { return "<" + boost::json::serialize(v) + ">"; }};
   o.decoder = [](const message& m) -> boost::json::value {
     if (asiokafka::wire::content_type(m) != "application/x-envelope") throw std::invalid_argument("not an envelope");
     const std::string_view p = m.payload();
@@ -281,8 +282,8 @@ BOOST_AUTO_TEST_CASE(broker_wide_encoder_and_decoder_round_trip) {
     result_records = co_await read(results, 1);
   });
   BOOST_TEST_MESSAGE("broker-wide encoder: " << published.size() << " records, " << typed.size()
-                                               << " decoded by the broker decoder, " << stats.decode_failed
-                                               << " refused, " << result_records.size() << " result");
+                                             << " decoded by the broker decoder, " << stats.decode_failed
+                                             << " refused, " << result_records.size() << " result");
   BOOST_TEST(published.at(0).payload() == R"(<{"name":"ada","age":36}>)");
   BOOST_TEST(header(published.at(0), "content-type") == "application/x-envelope");
   BOOST_TEST(published.at(1).payload() == "plain text");
@@ -304,7 +305,8 @@ BOOST_AUTO_TEST_CASE(batch_context_publishes_through_the_broker_and_publisher_en
   const auto out = test::unique_name("batch-out");
   kafka.create_topic(out, 1);
   auto o = options();
-  o.encoder = {"application/x-envelope", [](const boost::json::value& v) { return "<" + boost::json::serialize(v) + ">"; }};
+  o.encoder = {"application/x-envelope",
+               [](const boost::json::value& v) { return "<" + boost::json::serialize(v) + ">"; }};
   broker app(io.get_executor(), o);
   auto people = app.publisher<shop::person>(topic, person_encoder);
   auto forwarded = app.publisher<shop::person>(out, person_encoder);
@@ -373,8 +375,9 @@ BOOST_AUTO_TEST_CASE(throwing_encoder_fails_the_publish_and_produces_nothing) {
     BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled == 1; }, 30s));
     records = co_await read(topic, 1);
   });
-  BOOST_TEST_MESSAGE("throwing encoder: 3 publishes (2 refused: " << refused.message() << "), "
-                     << records.size() << " record on the topic at offset " << records.at(0).offset());
+  BOOST_TEST_MESSAGE("throwing encoder: 3 publishes (2 refused: " << refused.message() << "), " << records.size()
+                                                                  << " record on the topic at offset "
+                                                                  << records.at(0).offset());
   BOOST_TEST((refused == error::encode_failed));
   BOOST_TEST(refused.message() == "the value could not be encoded");
   BOOST_TEST(refused_report.topic == topic);
@@ -384,7 +387,8 @@ BOOST_AUTO_TEST_CASE(throwing_encoder_fails_the_publish_and_produces_nothing) {
   BOOST_TEST(good_report.offset == 0);
   BOOST_TEST(records.at(0).offset() == 0);
   BOOST_TEST(records.at(0).payload() == "ada;36");
-  BOOST_TEST(logs.contains("publish to \"" + topic + "\" failed, nothing produced: the value could not be encoded: "
+  BOOST_TEST(logs.contains("publish to \"" + topic +
+                           "\" failed, nothing produced: the value could not be encoded: "
                            "a person's age cannot be negative"));
   BOOST_TEST(failed_publish_span(topic, error::encode_failed) == "a person's age cannot be negative");
   // Inside a handler: the exception names the topic and carries the encoder's message.
@@ -418,7 +422,8 @@ BOOST_AUTO_TEST_CASE(throwing_broker_encoder_fails_publishes_and_requests) {
   asiokafka::error_code published, requested, text;
   test::run(io, [&]() -> asio::awaitable<void> {
     const shop::person ada{"ada", 36};
-    std::tie(published, std::ignore) = co_await app.async_publish(topic, ada, none, asio::as_tuple(asio::use_awaitable));
+    std::tie(published, std::ignore) =
+        co_await app.async_publish(topic, ada, none, asio::as_tuple(asio::use_awaitable));
     const asiokafka::request_options bounded{.timeout = 10s};
     std::tie(requested, std::ignore) =
         co_await app.async_request<message>(topic, ada, bounded, asio::as_tuple(asio::use_awaitable));
@@ -428,9 +433,9 @@ BOOST_AUTO_TEST_CASE(throwing_broker_encoder_fails_publishes_and_requests) {
     app.stop();
   });
   finish_stopping();
-  BOOST_TEST_MESSAGE("throwing broker encoder: publish " << published.message() << ", request "
-                                                       << requested.message() << ", string publish "
-                                                       << (text ? text.message() : std::string("delivered")));
+  BOOST_TEST_MESSAGE("throwing broker encoder: publish " << published.message() << ", request " << requested.message()
+                                                         << ", string publish "
+                                                         << (text ? text.message() : std::string("delivered")));
   BOOST_TEST((published == error::encode_failed));
   BOOST_TEST((requested == error::encode_failed));
   BOOST_TEST(!text);

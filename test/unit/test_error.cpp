@@ -7,9 +7,9 @@
 #include <asiokafka/error.hpp>
 #include <asiokafka/sinks.hpp>
 
+#include <librdkafka/rdkafka.h>
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
-#include <librdkafka/rdkafka.h>
 
 #include <set>
 #include <string>
@@ -37,8 +37,8 @@ BOOST_AUTO_TEST_CASE(own_codes_have_distinct_messages_in_the_asiokafka_category)
 
 BOOST_AUTO_TEST_CASE(librdkafka_codes_keep_their_value_and_text) {
   BOOST_TEST(!make_kafka_error_code(RD_KAFKA_RESP_ERR_NO_ERROR));
-  for (rd_kafka_resp_err_t code : {RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID,
-                                   RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART}) {
+  for (rd_kafka_resp_err_t code :
+       {RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART}) {
     const error_code ec = make_kafka_error_code(code);
     BOOST_TEST(std::string(ec.category().name()) == "kafka");
     BOOST_TEST(ec.value() == static_cast<int>(code));
@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(codes_compare_equal_to_their_generic_conditions_in_every_ca
   BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT) == errc::timed_out));
   BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) == errc::timed_out));
   BOOST_TEST((make_kafka_error_code(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT) == errc::timed_out));
-  for (const auto c : {transaction_error_class::retriable, transaction_error_class::abortable, transaction_error_class::fatal}) {
+  for (const auto c :
+       {transaction_error_class::retriable, transaction_error_class::abortable, transaction_error_class::fatal}) {
     BOOST_TEST((make_transaction_error_code(RD_KAFKA_RESP_ERR__TIMED_OUT, c) == errc::timed_out));
     BOOST_TEST((make_transaction_error_code(RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, c) ==
                 errc::permission_denied));

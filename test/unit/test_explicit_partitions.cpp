@@ -53,11 +53,12 @@ std::string config_failure(F f, const std::string& key) {
 BOOST_AUTO_TEST_SUITE(test_explicit_partitions_decisions)
 
 BOOST_AUTO_TEST_CASE(starts_resolve_to_offsets_in_order) {
-  const std::vector<partition_assignment> parts{
-      {"t", 0, partition_start::earliest()},       {"t", 1, partition_start::latest()},
-      {"t", 2, partition_start::committed()},      {"t", 3, partition_start::at_offset(42)},
-      {"u", 0, partition_start{partition_start::kind::timestamp, 1000}},
-      {"u", 1, partition_start{partition_start::kind::timestamp, 2000}}};
+  const std::vector<partition_assignment> parts{{"t", 0, partition_start::earliest()},
+                                                {"t", 1, partition_start::latest()},
+                                                {"t", 2, partition_start::committed()},
+                                                {"t", 3, partition_start::at_offset(42)},
+                                                {"u", 0, partition_start{partition_start::kind::timestamp, 1000}},
+                                                {"u", 1, partition_start{partition_start::kind::timestamp, 2000}}};
   const topic_partition_list queries = detail::time_queries(parts);
   BOOST_REQUIRE_EQUAL(queries.size(), 2u);
   BOOST_TEST(queries[0].topic == "u");
@@ -69,8 +70,9 @@ BOOST_AUTO_TEST_CASE(starts_resolve_to_offsets_in_order) {
   const topic_partition_list found{{"u", 0, 7}, {"u", 1, -1}};
   const auto resolved = detail::resolve_starts(parts, found);
   BOOST_TEST(!resolved.error);
-  const topic_partition_list expected{{"t", 0, offsets::beginning}, {"t", 1, offsets::end}, {"t", 2, offsets::stored},
-                                      {"t", 3, 42},                 {"u", 0, 7},            {"u", 1, offsets::end}};
+  const topic_partition_list expected{
+      {"t", 0, offsets::beginning}, {"t", 1, offsets::end}, {"t", 2, offsets::stored}, {"t", 3, 42}, {"u", 0, 7},
+      {"u", 1, offsets::end}};
   BOOST_REQUIRE_EQUAL(resolved.assignment.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     BOOST_TEST_CONTEXT("partition " << expected[i].topic << "[" << expected[i].partition << "]") {
@@ -108,13 +110,19 @@ BOOST_AUTO_TEST_CASE(bad_subscriptions_are_config_errors) {
   BOOST_CHECK_NO_THROW(detail::check_subscription(topics, with_partitions({})));
   config_failure([&] { detail::check_subscription(topics, with_partitions({{"t", 0, {}}})); }, "partitions");
   config_failure([&] { detail::check_subscription(none, with_partitions({})); }, "partitions");
-  const auto twice = config_failure([&] { detail::check_subscription(none, with_partitions({{"t", 1, {}}, {"t", 1, {}}})); },
-                                    "partitions");
+  const auto twice = config_failure(
+      [&] {
+        detail::check_subscription(none, with_partitions({{"t", 1, {}}, {"t", 1, {}}}));
+      },
+      "partitions");
   BOOST_TEST(twice.find("t[1] is named twice") != std::string::npos);
   config_failure([&] { detail::check_subscription(none, with_partitions({{"", 0, {}}})); }, "partitions");
   config_failure([&] { detail::check_subscription(none, with_partitions({{"t", -1, {}}})); }, "partitions");
-  config_failure([&] { detail::check_subscription(none, with_partitions({{"t", 0, partition_start::at_offset(-2)}})); },
-                 "partitions");
+  config_failure(
+      [&] {
+        detail::check_subscription(none, with_partitions({{"t", 0, partition_start::at_offset(-2)}}));
+      },
+      "partitions");
   auto eos = with_partitions({{"t", 0, {}}});
   eos.guarantee = asiokafka::processing_guarantee::exactly_once;
   config_failure([&] { detail::check_subscription(none, eos); }, "partitions");
@@ -154,7 +162,8 @@ BOOST_AUTO_TEST_CASE(no_group_needed_and_no_static_id_derived) {
   auto o = options();
   o.config.group_instance_id = "pod-7";
   broker app(io.get_executor(), o);
-  app.subscriber<std::string>({}, with_partitions({{topic, 0, {}}}), [](std::string) -> asio::awaitable<void> { co_return; });
+  app.subscriber<std::string>({}, with_partitions({{topic, 0, {}}}),
+                              [](std::string) -> asio::awaitable<void> { co_return; });
   const std::string explained = app.explain();
   BOOST_TEST_MESSAGE(explained);
   BOOST_TEST(explained.find("asiokafka-partitions-sub  library_default  library default: explicit partitions") !=
@@ -215,8 +224,9 @@ BOOST_AUTO_TEST_CASE(each_subscriber_reads_only_its_partitions_from_its_start) {
     BOOST_TEST(health.subscribers.at(0).assigned_partitions == 2u);
     BOOST_TEST(health.subscribers.at(1).assigned_partitions == 1u);
   });
-  BOOST_TEST_MESSAGE("a handled " << stats_a.handled << " (partition 0: " << seen_a[0].size() << ", partition 1 from offset 3: "
-                                  << seen_a[1].size() << "), b handled " << stats_b.handled);
+  BOOST_TEST_MESSAGE("a handled " << stats_a.handled << " (partition 0: " << seen_a[0].size()
+                                  << ", partition 1 from offset 3: " << seen_a[1].size() << "), b handled "
+                                  << stats_b.handled);
   BOOST_TEST(seen_a.size() == 2u);
   BOOST_TEST(seen_a[0].size() == 10u);
   BOOST_TEST(seen_a[1].front() == 3);
@@ -231,10 +241,11 @@ BOOST_AUTO_TEST_CASE(missing_partition_ends_the_run_naming_it) {
   o.log = logs.sink();
   broker app(io.get_executor(), o);
   bool handled = false;
-  app.subscriber<std::string>({}, with_partitions({{topic, 0, {}}, {topic, 7, {}}}), [&](std::string) -> asio::awaitable<void> {
-    handled = true;
-    co_return;
-  });
+  app.subscriber<std::string>({}, with_partitions({{topic, 0, {}}, {topic, 7, {}}}),
+                              [&](std::string) -> asio::awaitable<void> {
+                                handled = true;
+                                co_return;
+                              });
   const auto ec = test::run_app_for_result(io, app, [&]() -> asio::awaitable<void> {
     co_await test::sleep_for(10s);  // the run ends first: app.stop() comes too late to matter
   });

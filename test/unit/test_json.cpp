@@ -49,8 +49,7 @@ struct order {
   bool operator==(const order&) const = default;
 };
 BOOST_DESCRIBE_STRUCT(order, (),
-                      (id, customer, ship_to, items, note, bill_to, kind, labels, palette, gift,
-                       priority, weight))
+                      (id, customer, ship_to, items, note, bill_to, kind, labels, palette, gift, priority, weight))
 
 struct person {
   std::string name;
@@ -133,7 +132,7 @@ static_assert(!json::is_json_codable_v<std::map<int, int>>);
 static_assert(!json::is_json_codable_v<const char*>);
 static_assert(json::detail::is_flat_struct_v<flat>);
 static_assert(json::detail::is_flat_struct_v<person>);
-static_assert(json::detail::is_flat_struct_v<employee>);  // inherited members count
+static_assert(json::detail::is_flat_struct_v<employee>);   // inherited members count
 static_assert(!json::detail::is_flat_struct_v<order>);     // nested structs, vectors, maps
 static_assert(!json::detail::is_flat_struct_v<envelope>);  // a DOM member
 static_assert(!json::detail::is_flat_struct_v<std::string>);
@@ -211,8 +210,8 @@ BOOST_AUTO_TEST_CASE(recursive_and_inherited_structs_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_fields_ignored) {
-  const auto p = json::decode<person>(
-      R"({"extra":{"deep":[1,2,{"x":null}]},"name":"ann","v2_field":true,"age":30,"z":[]})");
+  const auto p =
+      json::decode<person>(R"({"extra":{"deep":[1,2,{"x":null}]},"name":"ann","v2_field":true,"age":30,"z":[]})");
   BOOST_TEST(p.name == "ann");
   BOOST_TEST(p.age == 30);
 
@@ -261,16 +260,14 @@ BOOST_AUTO_TEST_CASE(missing_required_error_names_path) {
 
 BOOST_AUTO_TEST_CASE(wrong_type_error_names_nested_path) {
   const std::string head = R"({"id":1,"customer":"c","ship_to":{"street":"s","zip":"z"},)";
-  const std::string tail =
-      R"("kind":"red","labels":{},"palette":[],"gift":false,"priority":0,"weight":0})";
+  const std::string tail = R"("kind":"red","labels":{},"palette":[],"gift":false,"priority":0,"weight":0})";
 
   auto err = decode_failure<order>(
       head + R"("items":[{"sku":"a","qty":1,"price":1},{"sku":"b","qty":"2","price":1}],)" + tail);
   BOOST_TEST(err.path == "items[1].qty");
   BOOST_TEST(err.what() == R"(field "items[1].qty": expected integer, got string)");
 
-  err = decode_failure<order>(
-      R"({"id":1,"customer":"c","ship_to":{"street":"s","zip":2139},"items":[],)" + tail);
+  err = decode_failure<order>(R"({"id":1,"customer":"c","ship_to":{"street":"s","zip":2139},"items":[],)" + tail);
   BOOST_TEST(err.what() == R"(field "ship_to.zip": expected string, got number)");
 
   err = decode_failure<order>(head + R"("items":[],"kind":"red","labels":{"env":1,"a.b":"x"},)"
@@ -335,9 +332,8 @@ BOOST_AUTO_TEST_CASE(integer_out_of_range_error) {
 }
 
 BOOST_AUTO_TEST_CASE(numbers_at_type_limits_decode) {
-  const auto n = json::decode<numbers>(
-      R"({"u8":255,"i8":-128,"i64":-9223372036854775808,"u64":18446744073709551615,)"
-      R"("d":7,"f":3.0})");
+  const auto n = json::decode<numbers>(R"({"u8":255,"i8":-128,"i64":-9223372036854775808,"u64":18446744073709551615,)"
+                                       R"("d":7,"f":3.0})");
   BOOST_TEST(n.u8 == 255);
   BOOST_TEST(n.i8 == -128);
   BOOST_TEST(n.i64 == std::numeric_limits<std::int64_t>::min());
@@ -346,7 +342,7 @@ BOOST_AUTO_TEST_CASE(numbers_at_type_limits_decode) {
   BOOST_TEST(n.f == 3.0f);
   BOOST_TEST(json::decode<int>("4.0") == 4);  // an integral float is accepted for an integer
   BOOST_TEST(json::encode(n) == R"({"u8":255,"i8":-128,"i64":-9223372036854775808,)"
-                                 R"("u64":18446744073709551615,"d":7.0,"f":3.0})");
+                                R"("u64":18446744073709551615,"d":7.0,"f":3.0})");
 }
 
 BOOST_AUTO_TEST_CASE(null_handling_optional_only) {
@@ -413,8 +409,7 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_error) {
 BOOST_AUTO_TEST_CASE(deep_nesting_error_not_crash) {
   const std::string open(10000, '[');
   BOOST_TEST(decode_failure<boost::json::value>(open).message.starts_with("not JSON: "));
-  BOOST_TEST(decode_failure<person>(open + std::string(10000, ']'))
-                 .message.starts_with("not JSON: "));
+  BOOST_TEST(decode_failure<person>(open + std::string(10000, ']')).message.starts_with("not JSON: "));
   std::string objects;
   for (int i = 0; i < 10000; ++i) objects += R"({"a":)";
   BOOST_TEST(decode_failure<envelope>(objects).message.starts_with("not JSON: "));
@@ -438,7 +433,7 @@ BOOST_AUTO_TEST_CASE(decoder_reuse_matches_one_shot) {
     if (i % 4 == 0) o.bill_to = address{"b", std::to_string(i)};
     if (i % 50 == 7) o.customer = std::string(200000, 'x');  // forces the arena to grow
     std::string text = json::encode(o);
-    if (i % 11 == 0) text.pop_back();                                  // truncated
+    if (i % 11 == 0) text.pop_back();                                     // truncated
     if (i % 13 == 0) text.replace(text.find("\"kind\""), 6, "\"kinx\"");  // missing member
     payloads.push_back(std::move(text));
   }
@@ -476,17 +471,13 @@ BOOST_AUTO_TEST_CASE(json_value_passthrough) {
   {
     json::decoder d;
     json::decode_error err;
-    BOOST_TEST_REQUIRE(d.decode(R"({"type":"t","body":{"k":[1,{"z":"long enough string"}]}})",
-                                e, err),
-                       err.what());
+    BOOST_TEST_REQUIRE(d.decode(R"({"type":"t","body":{"k":[1,{"z":"long enough string"}]}})", e, err), err.what());
     person other;  // reuses the arena the first document lived in
-    BOOST_TEST_REQUIRE(d.decode(R"({"name":"overwrites the arena memory","age":1})", other, err),
-                       err.what());
+    BOOST_TEST_REQUIRE(d.decode(R"({"name":"overwrites the arena memory","age":1})", other, err), err.what());
   }
   BOOST_TEST(e.body.at("k").at(1).at("z").as_string() == "long enough string");
   BOOST_TEST(!e.meta.has_value());
-  BOOST_TEST(json::encode(e) ==
-             R"({"type":"t","body":{"k":[1,{"z":"long enough string"}]},"meta":null})");
+  BOOST_TEST(json::encode(e) == R"({"type":"t","body":{"k":[1,{"z":"long enough string"}]},"meta":null})");
 }
 
 BOOST_AUTO_TEST_CASE(strings_with_escapes_round_trip) {
@@ -500,12 +491,9 @@ BOOST_AUTO_TEST_CASE(strings_with_escapes_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(unencodable_values_throw) {
-  BOOST_CHECK_THROW(json::encode(std::numeric_limits<double>::quiet_NaN()),
-                    std::invalid_argument);
-  BOOST_CHECK_THROW(json::encode(std::vector<float>{1, std::numeric_limits<float>::infinity()}),
-                    std::invalid_argument);
-  BOOST_CHECK_THROW(json::to_value(std::numeric_limits<double>::infinity()),
-                    std::invalid_argument);
+  BOOST_CHECK_THROW(json::encode(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+  BOOST_CHECK_THROW(json::encode(std::vector<float>{1, std::numeric_limits<float>::infinity()}), std::invalid_argument);
+  BOOST_CHECK_THROW(json::to_value(std::numeric_limits<double>::infinity()), std::invalid_argument);
   BOOST_CHECK_THROW(json::encode(static_cast<color>(42)), std::invalid_argument);
   BOOST_CHECK_THROW(json::to_value(static_cast<color>(42)), std::invalid_argument);
 }
@@ -529,8 +517,7 @@ BOOST_AUTO_TEST_CASE(vector_of_bool_and_top_level_scalars_round_trip) {
   BOOST_TEST(json::encode(0.1) == "0.1");
   BOOST_TEST(json::encode(2.0) == "2.0");
   BOOST_TEST(json::encode(char{65}) == "65");
-  BOOST_TEST(json::encode(std::map<std::string, color>{{"x", color::green}}) ==
-             R"({"x":"green"})");
+  BOOST_TEST(json::encode(std::map<std::string, color>{{"x", color::green}}) == R"({"x":"green"})");
 }
 
 BOOST_AUTO_TEST_CASE(megabyte_payload_decodes) {
@@ -566,33 +553,33 @@ BOOST_AUTO_TEST_CASE(flat_struct_path_matches_the_document_path) {
       R"({"b":true,"u8":3.0,"i8":-1e0,"i64":1e3,"u64":2,"d":1,"f":-2,"s":"\ud83d\ude00","c":"green"})",
       R"({"x":{"b":1,"s":[1,{"c":2}]},"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","y":[[]]})",
       R"(  {"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1e-320,"f":1,"s":"s","c":"red"}  )",
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","b":false})",   // duplicate
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","b":false})",  // duplicate
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","s":"again"})",
-      R"({"b":true,"u8":256,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",       // out of range
+      R"({"b":true,"u8":256,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",  // out of range
       R"({"b":true,"u8":1,"i8":-129,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":-1,"d":1,"f":1,"s":"s","c":"red"})",
-      R"({"b":true,"u8":1.5,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",       // not an integer
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1e400,"f":1,"s":"s","c":"red"})",     // infinity
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1e39,"s":"s","c":"red"})",      // beyond float
-      R"({"b":1,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",            // wrong types
+      R"({"b":true,"u8":1.5,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",    // not an integer
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1e400,"f":1,"s":"s","c":"red"})",  // infinity
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1e39,"s":"s","c":"red"})",   // beyond float
+      R"({"b":1,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",         // wrong types
       R"({"b":true,"u8":"1","i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"})",
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":5,"c":"red"})",
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":null,"c":"red"})",
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":{"a":1},"c":"red"})",
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":["a"],"c":"red"})",
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"purple"})",      // unknown enumerator
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"purple"})",  // unknown enumerator
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","oc":"RED"})",
       R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red","oi":2147483648})",
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s"})",                   // missing
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s"})",  // missing
       R"({})",
       R"([])",
       R"("flat")",
       R"(null)",
       R"(42)",
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"} x)",       // trailing
-      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red")",          // truncated
-      R"({"b":true,"s":"\ud800"})",                                                         // bad escape
-      "{\"s\":\"\xff\"}",                                                                 // bad UTF-8
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red"} x)",  // trailing
+      R"({"b":true,"u8":1,"i8":1,"i64":1,"u64":1,"d":1,"f":1,"s":"s","c":"red")",     // truncated
+      R"({"b":true,"s":"\ud800"})",                                                   // bad escape
+      "{\"s\":\"\xff\"}",                                                             // bad UTF-8
       "",
       std::string(70, '[') + std::string(70, ']'),
       R"({"deep":)" + std::string(70, '[') + std::string(70, ']') + "}",

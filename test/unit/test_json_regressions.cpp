@@ -110,8 +110,8 @@ BOOST_AUTO_TEST_CASE(encoded_double_reads_back_unchanged) {
 // Whatever decodes must encode: no non-finite value may come out of a decode.
 BOOST_AUTO_TEST_CASE(decoded_values_encode_again) {
   asiokafka::json::decoder decoder;
-  for (const char* payload : {R"({"price":1.7976931348623157e308,"weight":3.4e38})", R"({"price":-0.0,"weight":-1e-45})",
-                              R"({"price":null,"weight":0})"}) {
+  for (const char* payload : {R"({"price":1.7976931348623157e308,"weight":3.4e38})",
+                              R"({"price":-0.0,"weight":-1e-45})", R"({"price":null,"weight":0})"}) {
     regression_model::priced out;
     asiokafka::json::decode_error err;
     BOOST_TEST_REQUIRE(decoder.decode(payload, out, err), payload << ": " << err.what());
@@ -125,8 +125,8 @@ BOOST_AUTO_TEST_CASE(decoded_values_encode_again) {
 // doubling the size of what it borrowed from one payload to the next. Decoding many
 // same-sized oversized payloads must keep asking for the same amount.
 BOOST_AUTO_TEST_CASE(oversized_payloads_do_not_grow_borrowing) {
-  asiokafka::json::decoder decoder(asiokafka::json::decoder_options{
-      .max_depth = 64, .initial_buffer_size = 256, .max_retained_buffer_size = 4096});
+  asiokafka::json::decoder decoder(
+      asiokafka::json::decoder_options{.max_depth = 64, .initial_buffer_size = 256, .max_retained_buffer_size = 4096});
   std::string payload = R"({"values":[)";
   for (int i = 0; i < 2000; ++i) payload += (i ? ",\"x\"" : "\"x\"");
   payload += "]}";

@@ -9,8 +9,8 @@
 
 #include <initializer_list>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 using asiokafka::topic_partition_list;
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(an_abort_sees_every_queued_record_before_dropping_it) {
   d.drop_all([&](const rec& x) { seen.push_back(x.o); });
   BOOST_TEST(seen.size() == 3u);
   BOOST_TEST(d.queued() == 0u);
-  BOOST_TEST(!next(d, *lane));   // the running lane ends
+  BOOST_TEST(!next(d, *lane));  // the running lane ends
   BOOST_TEST(!d.start_next());  // the waiting one was dropped
   d.finish(*lane);
   d.push(r(0, 5));  // the restart's records come again and run

@@ -292,9 +292,7 @@ BOOST_AUTO_TEST_CASE(prometheus_text_reads_back_with_escaped_labels) {
   for (const auto& s : e.samples) BOOST_TEST(!(s.labels.contains("partition") && s.labels.at("partition") == "-1"));
 }
 
-BOOST_AUTO_TEST_CASE(prometheus_text_without_metrics_is_empty) {
-  BOOST_TEST(asiokafka::to_prometheus({}, {}) == "");
-}
+BOOST_AUTO_TEST_CASE(prometheus_text_without_metrics_is_empty) { BOOST_TEST(asiokafka::to_prometheus({}, {}) == ""); }
 
 BOOST_AUTO_TEST_CASE(health_renders_as_json) {
   asiokafka::broker_health h;
@@ -374,12 +372,14 @@ BOOST_AUTO_TEST_CASE(broker_exposes_statistics_health_and_logs_without_secrets) 
     for (int i = 0; i < 5; ++i) co_await app.async_publish(topic, std::string("view"), {}, asio::use_awaitable);
     BOOST_TEST_REQUIRE(co_await test::wait_until([&] { return handled == 5; }, 20s));
     // The report after the commit (auto commit every 5 s by default; wait for it).
-    const bool lag_zero = co_await test::wait_until([&] {
-      const auto m = app.metrics().at(0);
-      if (!m.client) return false;
-      const auto* p = m.client->find(topic, 0);
-      return p && p->lag == 0 && p->high_watermark == 5;
-    }, 20s);
+    const bool lag_zero = co_await test::wait_until(
+        [&] {
+          const auto m = app.metrics().at(0);
+          if (!m.client) return false;
+          const auto* p = m.client->find(topic, 0);
+          return p && p->lag == 0 && p->high_watermark == 5;
+        },
+        20s);
     BOOST_TEST(lag_zero);
     const auto health = app.health();
     BOOST_TEST(health.healthy());
@@ -410,7 +410,8 @@ BOOST_AUTO_TEST_CASE(version_macros_agree_with_the_version_string) {
   const std::string expected = std::to_string(ASIOKAFKA_VERSION_MAJOR) + "." + std::to_string(ASIOKAFKA_VERSION_MINOR) +
                                "." + std::to_string(ASIOKAFKA_VERSION_PATCH);
   BOOST_TEST(std::string(asiokafka::version_string) == expected);
-  BOOST_TEST(ASIOKAFKA_VERSION == ASIOKAFKA_VERSION_MAJOR * 10000 + ASIOKAFKA_VERSION_MINOR * 100 + ASIOKAFKA_VERSION_PATCH);
+  BOOST_TEST(ASIOKAFKA_VERSION ==
+             ASIOKAFKA_VERSION_MAJOR * 10000 + ASIOKAFKA_VERSION_MINOR * 100 + ASIOKAFKA_VERSION_PATCH);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -87,15 +87,14 @@ BOOST_AUTO_TEST_CASE(full_queue_waits_instead_of_failing) {
     int failed = 0;
     std::set<std::pair<std::int32_t, std::int64_t>> positions;
     for (int i = 0; i < n; ++i) {
-      p.async_produce(record{topic, {}, {}, "v" + std::to_string(i), {}, {}},
-                      [&](error_code ec, delivery_report dr) {
-                        if (ec) {
-                          ++failed;
-                          return;
-                        }
-                        ++ok;
-                        positions.insert({dr.partition, dr.offset});
-                      });
+      p.async_produce(record{topic, {}, {}, "v" + std::to_string(i), {}, {}}, [&](error_code ec, delivery_report dr) {
+        if (ec) {
+          ++failed;
+          return;
+        }
+        ++ok;
+        positions.insert({dr.partition, dr.offset});
+      });
     }
     // 5 fit in librdkafka's queue; the rest wait in order for room.
     BOOST_TEST(p.in_flight() == static_cast<std::size_t>(n));

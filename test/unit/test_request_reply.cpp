@@ -82,7 +82,8 @@ struct fixture {
     o.on_span = [this](const span_event& e) {
       std::lock_guard lock(spans_mutex);
       spans.push_back({e.span_kind, e.span_phase, std::string(e.name), e.context->trace_id_hex(),
-                       e.context->span_id_hex(), e.parent_span_id ? trace_context::hex(*e.parent_span_id) : std::string(),
+                       e.context->span_id_hex(),
+                       e.parent_span_id ? trace_context::hex(*e.parent_span_id) : std::string(),
                        std::string(e.correlation_id), e.error});
     };
     return o;
@@ -139,21 +140,28 @@ BOOST_AUTO_TEST_CASE(requests_in_flight_get_their_own_replies) {
   });
   constexpr int requests = 50;
   int matched = 0;
-  test::run_app(io, app, [&]() -> asio::awaitable<void> {
-    auto ex = co_await asio::this_coro::executor;
-    int done = 0;
-    for (int i = 0; i < requests; ++i)
-      asio::co_spawn(ex, [&, i]() -> asio::awaitable<void> {
-        shop::question value1{"q" + std::to_string(i), i};  // a local across co_await (GCC 12)
-        asiokafka::request_options ro;
-        ro.timeout = 30s;
-        auto [ec, a] = co_await app.async_request<shop::answer>(topic, value1, ro, asio::as_tuple(asio::use_awaitable));
-        BOOST_TEST(!ec, ec.message());
-        if (!ec && a.n == 2 * i && a.text == "re: q" + std::to_string(i)) ++matched;
-        ++done;
-      }, asio::detached);
-    BOOST_REQUIRE(co_await test::wait_until([&] { return done == requests; }, 60s));
-  }, 90s);
+  test::run_app(
+      io, app,
+      [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        int done = 0;
+        for (int i = 0; i < requests; ++i)
+          asio::co_spawn(
+              ex,
+              [&, i]() -> asio::awaitable<void> {
+                shop::question value1{"q" + std::to_string(i), i};  // a local across co_await (GCC 12)
+                asiokafka::request_options ro;
+                ro.timeout = 30s;
+                auto [ec, a] =
+                    co_await app.async_request<shop::answer>(topic, value1, ro, asio::as_tuple(asio::use_awaitable));
+                BOOST_TEST(!ec, ec.message());
+                if (!ec && a.n == 2 * i && a.text == "re: q" + std::to_string(i)) ++matched;
+                ++done;
+              },
+              asio::detached);
+        BOOST_REQUIRE(co_await test::wait_until([&] { return done == requests; }, 60s));
+      },
+      90s);
   std::cout << "requests " << requests << ", replies matched " << matched << ", handled by the responder "
             << app.stats("responder")->handled << ", unmatched replies " << app.requests().unmatched_replies << "\n";
   BOOST_TEST(matched == requests);
@@ -219,13 +227,13 @@ BOOST_AUTO_TEST_CASE(handler_publishes_carry_the_correlation_id_and_a_child_span
   broker app(io.get_executor(), options());
   std::string seen_correlation;
   std::string handling_span;
-  app.subscriber<shop::question>({topic}, sub("forwarder"),
-                                 [&](shop::question q, context& ctx) -> asio::awaitable<void> {
-                                   seen_correlation = std::string(ctx.correlation_id().value_or(std::string_view("<none>")));
-                                   handling_span = ctx.trace().span_id_hex();
-                                   shop::answer value4{q.text, q.n};  // a local across co_await (GCC 12)
-                                   co_await ctx.publish(out, value4);
-                                 });
+  app.subscriber<shop::question>(
+      {topic}, sub("forwarder"), [&](shop::question q, context& ctx) -> asio::awaitable<void> {
+        seen_correlation = std::string(ctx.correlation_id().value_or(std::string_view("<none>")));
+        handling_span = ctx.trace().span_id_hex();
+        shop::answer value4{q.text, q.n};  // a local across co_await (GCC 12)
+        co_await ctx.publish(out, value4);
+      });
   std::vector<message> forwarded;
   test::run_app(io, app, [&]() -> asio::awaitable<void> {
     // As another service writes it.
@@ -291,9 +299,10 @@ BOOST_AUTO_TEST_CASE(malformed_traceparent_is_counted_and_starts_a_new_trace) {
 
 BOOST_AUTO_TEST_CASE(result_with_nowhere_to_go_is_counted_and_not_a_failure) {
   broker app(io.get_executor(), options());
-  const auto& stats = app.subscriber<shop::question>({topic}, sub(), [](shop::question q) -> asio::awaitable<shop::answer> {
-    co_return shop::answer{q.text, q.n};
-  });
+  const auto& stats =
+      app.subscriber<shop::question>({topic}, sub(), [](shop::question q) -> asio::awaitable<shop::answer> {
+        co_return shop::answer{q.text, q.n};
+      });
   test::run_app(io, app, [&]() -> asio::awaitable<void> {
     shop::question value9{std::string("x"), 1};  // a local across co_await (GCC 12)
     co_await app.async_publish(topic, value9, first_partition, asio::use_awaitable);
@@ -307,22 +316,21 @@ BOOST_AUTO_TEST_CASE(result_with_nowhere_to_go_is_counted_and_not_a_failure) {
 
 BOOST_AUTO_TEST_CASE(reply_to_an_invalid_topic_is_a_counted_handler_failure) {
   broker app(io.get_executor(), options());
-  const auto& stats = app.subscriber<shop::question>({topic}, sub(), [](shop::question q) -> asio::awaitable<shop::answer> {
-    co_return shop::answer{q.text, q.n};
-  });
+  const auto& stats =
+      app.subscriber<shop::question>({topic}, sub(), [](shop::question q) -> asio::awaitable<shop::answer> {
+        co_return shop::answer{q.text, q.n};
+      });
   test::run_app(io, app, [&]() -> asio::awaitable<void> {
     shop::question value10{std::string("x"), 1};  // a local across co_await (GCC 12)
     asiokafka::publish_options to_bad;
     to_bad.partition = 0;
     to_bad.reply_to = "bad topic!";
-    co_await app.async_publish(topic, value10, to_bad,
-                               asio::use_awaitable);
+    co_await app.async_publish(topic, value10, to_bad, asio::use_awaitable);
     shop::question value11{std::string("y"), 2};  // a local across co_await (GCC 12)
     asiokafka::publish_options to_good;
     to_good.partition = 0;
     to_good.reply_to = replies;
-    co_await app.async_publish(topic, value11, to_good,
-                               asio::use_awaitable);
+    co_await app.async_publish(topic, value11, to_good, asio::use_awaitable);
     BOOST_REQUIRE(co_await test::wait_until([&] { return stats.handled + stats.failed == 2u; }, 30s));
   });
   BOOST_TEST(stats.replies_failed == 1u);
@@ -348,17 +356,20 @@ BOOST_AUTO_TEST_CASE(stop_without_async_run_closes_publisher_and_reply_consumer)
     co_return shop::answer{q.text, q.n};
   });
   bool published = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    shop::question q{"ping", 1};
-    co_await app.async_publish(topic, q, first_partition, asio::use_awaitable);
-    asiokafka::request_options ro;
-    ro.timeout = 300ms;
-    auto [ec, a] = co_await app.async_request<shop::answer>(topic, q, ro, asio::as_tuple(asio::use_awaitable));
-    BOOST_TEST((ec == asiokafka::error::timeout));  // nobody runs the subscriber
-    published = true;
-    app.stop();
-    app.stop();  // twice: the second finds the first closing
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        shop::question q{"ping", 1};
+        co_await app.async_publish(topic, q, first_partition, asio::use_awaitable);
+        asiokafka::request_options ro;
+        ro.timeout = 300ms;
+        auto [ec, a] = co_await app.async_request<shop::answer>(topic, q, ro, asio::as_tuple(asio::use_awaitable));
+        BOOST_TEST((ec == asiokafka::error::timeout));  // nobody runs the subscriber
+        published = true;
+        app.stop();
+        app.stop();  // twice: the second finds the first closing
+      },
+      asio::detached);
   const auto started = std::chrono::steady_clock::now();
   io.run_for(60s);
   BOOST_TEST(published);

@@ -13,8 +13,8 @@
 #include "test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/system/system_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <map>
 #include <string>
@@ -82,8 +82,7 @@ BOOST_AUTO_TEST_SUITE(test_secrets)
 BOOST_AUTO_TEST_CASE(explain_redacts_secrets_at_every_scope) {
   client_options broker;
   broker.bootstrap_servers = "127.0.0.1:1";
-  broker.raw = {{"ssl.key.password", secrets.at("ssl.key.password")},
-                {"sasl.password", secrets.at("sasl.password")}};
+  broker.raw = {{"ssl.key.password", secrets.at("ssl.key.password")}, {"sasl.password", secrets.at("sasl.password")}};
   client_options sub;
   sub.group_id = "g";
   sub.raw = {{"sasl.oauthbearer.config", secrets.at("sasl.oauthbearer.config")},
@@ -227,13 +226,14 @@ BOOST_AUTO_TEST_CASE(token_provider_without_oauthbearer_is_a_config_error) {
   BOOST_TEST(!provider_conflict(oauthbearer_settings{"OAUTHBEARER", "default", false}));
   BOOST_TEST(provider_conflict(oauthbearer_settings{"OAUTHBEARER", "default", true})->find("unsecure.jwt") !=
              std::string::npos);
-  BOOST_TEST(provider_conflict(oauthbearer_settings{"OAUTHBEARER", "oidc", false})->find("oidc") !=
-             std::string::npos);
+  BOOST_TEST(provider_conflict(oauthbearer_settings{"OAUTHBEARER", "oidc", false})->find("oidc") != std::string::npos);
 
   // Through a client: the constructor throws before anything connects.
   asio::io_context io;
   asiokafka::producer_options o;
-  o.token_provider = []() -> asio::awaitable<asiokafka::oauthbearer_token> { co_return asiokafka::oauthbearer_token{}; };
+  o.token_provider = []() -> asio::awaitable<asiokafka::oauthbearer_token> {
+    co_return asiokafka::oauthbearer_token{};
+  };
   const config_composer composer(sasl_options("127.0.0.1:1"));
   try {
     asiokafka::producer p(io.get_executor(), composer.compose_producer(), o);

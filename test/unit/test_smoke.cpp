@@ -26,7 +26,8 @@ BOOST_AUTO_TEST_CASE(produce_consume_one_message_on_mock_cluster) {
 
   const std::string topic = asiokafka::test::unique_name("smoke");
   const rd_kafka_resp_err_t created = rd_kafka_mock_topic_create(cluster.get(), topic.c_str(), 1, 1);
-  BOOST_REQUIRE_MESSAGE(created == RD_KAFKA_RESP_ERR_NO_ERROR, "rd_kafka_mock_topic_create: " << rd_kafka_err2str(created));
+  BOOST_REQUIRE_MESSAGE(created == RD_KAFKA_RESP_ERR_NO_ERROR,
+                        "rd_kafka_mock_topic_create: " << rd_kafka_err2str(created));
 
   rdk::check_round_trip(bootstrap, topic, asiokafka::test::unique_name("smoke-group"));
 }

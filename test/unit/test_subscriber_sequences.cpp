@@ -34,9 +34,9 @@ namespace test = asiokafka::test;
 using asiokafka::error_code;
 using asiokafka::message;
 using asiokafka::topic_partition_list;
-using asiokafka::testing::wait_until;
 using asiokafka::detail::record_source;
 using asiokafka::detail::subscriber_runner;
+using asiokafka::testing::wait_until;
 
 namespace {
 
@@ -45,9 +45,7 @@ const std::string topic = "sequences";
 // What the source saw, in order: "store 0@3", "commit", "revoked 0", "close", ...
 using journal = std::vector<std::string>;
 
-bool contains(const journal& j, const std::string& entry) {
-  return std::find(j.begin(), j.end(), entry) != j.end();
-}
+bool contains(const journal& j, const std::string& entry) { return std::find(j.begin(), j.end(), entry) != j.end(); }
 std::size_t position(const journal& j, const std::string& entry) {
   return static_cast<std::size_t>(std::find(j.begin(), j.end(), entry) - j.begin());
 }
@@ -89,9 +87,7 @@ class scripted_source final : public record_source {
   scripted_source(asio::any_io_executor ex, asiokafka::consumer_options options, script& s)
       : timer_(ex), options_(std::move(options)), s_(s) {}
 
-  void subscribe(const std::vector<std::string>& topics) override {
-    s_.seen.push_back("subscribe " + topics.at(0));
-  }
+  void subscribe(const std::vector<std::string>& topics) override { s_.seen.push_back("subscribe " + topics.at(0)); }
   asio::awaitable<std::tuple<error_code, std::vector<message>>> receive(std::size_t max) override {
     ++s_.receives;
     ++s_.receives_pending;
@@ -257,7 +253,8 @@ struct sequence {
   }
   void batches(asiokafka::subscriber_options o, std::vector<std::size_t>& sizes) {
     auto st = setup(std::move(o));
-    st.batch_handler = [this, &sizes](const std::vector<const message*>& batch, std::vector<asiokafka::detail::undecodable_record>&) {
+    st.batch_handler = [this, &sizes](const std::vector<const message*>& batch,
+                                      std::vector<asiokafka::detail::undecodable_record>&) {
       struct call final : asiokafka::detail::batch_call {
         sequence* self;
         std::vector<const message*> msgs;
@@ -346,7 +343,8 @@ BOOST_AUTO_TEST_CASE(a_handler_still_running_after_the_graceful_timeout_is_not_s
   q.runner->stop();
   q.until([&] { return q.result.has_value(); }, "run() ends after the graceful timeout");
   BOOST_TEST(q.handled.empty());
-  BOOST_TEST(std::none_of(q.s.seen.begin(), q.s.seen.end(), [](const std::string& e) { return e.starts_with("store"); }));
+  BOOST_TEST(
+      std::none_of(q.s.seen.begin(), q.s.seen.end(), [](const std::string& e) { return e.starts_with("store"); }));
   BOOST_TEST(q.logs.contains("still running after the graceful timeout"));
   q.gate_open = true;  // the abandoned handler finishes before the io_context goes
   q.until([&] { return q.running == 0; }, "the abandoned handler ends");
@@ -385,7 +383,8 @@ BOOST_AUTO_TEST_CASE(a_lost_partition_is_not_waited_for_and_its_late_handler_is_
   q.until([&] { return q.handled.size() == 1u; }, "the late handler finishes");
   q.idle(20ms);
   BOOST_TEST(q.handled.size() == 1u);  // the queued record was dropped
-  BOOST_TEST(std::none_of(q.s.seen.begin(), q.s.seen.end(), [](const std::string& e) { return e.starts_with("store 0@"); }));
+  BOOST_TEST(
+      std::none_of(q.s.seen.begin(), q.s.seen.end(), [](const std::string& e) { return e.starts_with("store 0@"); }));
   q.runner->stop();
   q.until([&] { return q.result.has_value(); }, "run() ends");
 }

@@ -63,15 +63,15 @@ BOOST_AUTO_TEST_CASE(malformed_traceparents_are_ignored) {
   const std::vector<std::string> bad{
       "",
       "garbage",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",     // short
-      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",    // uppercase
-      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",    // zero trace id
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",    // zero span id
-      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",    // forbidden version
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xx", // version 00 has 4 fields
-      "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",    // separator
-      "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",    // not hex
-      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",   // later version: '-' must follow
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",      // short
+      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",     // uppercase
+      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",     // zero trace id
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",     // zero span id
+      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",     // forbidden version
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xx",  // version 00 has 4 fields
+      "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",     // separator
+      "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",     // not hex
+      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",    // later version: '-' must follow
   };
   for (const auto& v : bad) BOOST_TEST(!trace_context::parse(v), "accepted \"" << v << "\"");
 }
@@ -155,7 +155,8 @@ BOOST_AUTO_TEST_CASE(a_publish_outside_a_handler_gets_a_new_correlation_id_and_t
 BOOST_AUTO_TEST_CASE(content_types_by_value_type) {
   auto bytes = asiokafka::detail::make_outbound("t", asiokafka::bytes{"\x01\x02"}, {});
   auto json = asiokafka::detail::make_outbound("t", boost::json::value{{"a", 1}}, {});
-  auto custom = asiokafka::detail::make_outbound("t", std::string("x"), {.content_type = std::string("application/x-thing")});
+  auto custom =
+      asiokafka::detail::make_outbound("t", std::string("x"), {.content_type = std::string("application/x-thing")});
   BOOST_TEST(bytes.content_type.value_or("<none>") == "");
   BOOST_TEST(bytes.rec.value.value_or("") == "\x01\x02");
   BOOST_TEST(json.content_type.value_or("<none>") == "application/json");
@@ -202,7 +203,8 @@ BOOST_AUTO_TEST_CASE(verbatim_headers_are_written_as_they_are) {
   outbound_record dead_letter;
   dead_letter.rec.topic = "dlq";
   dead_letter.verbatim_headers = true;
-  dead_letter.rec.headers = {{"traceparent", std::string("garbage")}, {"x", std::nullopt}, {"tracestate", std::string("a=1")}};
+  dead_letter.rec.headers = {
+      {"traceparent", std::string("garbage")}, {"x", std::nullopt}, {"tracestate", std::string("a=1")}};
   const auto before = dead_letter.rec.headers;
   const auto handling = trace_context::parse(valid, "k=v")->child();
   write_wire_headers(dead_letter, {std::string_view("c-1"), &handling}, handling.child());

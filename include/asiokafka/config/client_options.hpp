@@ -44,11 +44,11 @@ enum class partitioner {
   /// Murmur2 of the key, as Kafka's Java client (and Kafka Streams, Spring Kafka, the console
   /// producer) places keys by default: choose it when Java services produce the same keys.
   murmur2_random,
-  consistent,  ///< CRC32 of the key; key-less records all go to one partition.
-  murmur2,     ///< Murmur2 of the key; key-less records all go to one partition.
-  fnv1a,       ///< FNV-1a of the key, as Sarama (Go) places keys; key-less: one partition.
+  consistent,    ///< CRC32 of the key; key-less records all go to one partition.
+  murmur2,       ///< Murmur2 of the key; key-less records all go to one partition.
+  fnv1a,         ///< FNV-1a of the key, as Sarama (Go) places keys; key-less: one partition.
   fnv1a_random,  ///< FNV-1a of the key; key-less records to a random partition.
-  random,      ///< A random partition for every record, the key ignored.
+  random,        ///< A random partition for every record, the key ignored.
 };
 
 /// librdkafka's spelling: "consistent_random", "murmur2_random", "consistent", "murmur2",

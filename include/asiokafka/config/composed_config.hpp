@@ -58,8 +58,7 @@ class composed_config {
 
  private:
   friend class config_composer;
-  composed_config(std::string name, std::string title, std::vector<entry> entries,
-                  std::vector<entry> dropped);
+  composed_config(std::string name, std::string title, std::vector<entry> entries, std::vector<entry> dropped);
 
   std::string name_;
   std::string title_;

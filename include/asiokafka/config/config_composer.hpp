@@ -62,8 +62,7 @@ class config_composer {
  public:
   /// Throws config_error if the broker scope gives one key different values (typed option
   /// vs raw key vs alias).
-  explicit config_composer(client_options broker_scope = {},
-                           merge_policy policy = more_specific_wins{},
+  explicit config_composer(client_options broker_scope = {}, merge_policy policy = more_specific_wins{},
                            static_id_policy ids = derive_from_broker_base{});
 
   /// The configuration of one consumer. Does not compare its group.instance.id with other
@@ -128,8 +127,8 @@ class config_composer {
   /// The transactional producers of all exactly-once subscribers of an application, in input
   /// order. Additionally throws config_error when two consumers share a name, or when two
   /// would get the same transactional.id (the error names both).
-  std::vector<composed_config> compose_transactional_producers(
-      const std::vector<consumer_scope>& consumers, const client_options& producer_scope = {}) const;
+  std::vector<composed_config> compose_transactional_producers(const std::vector<consumer_scope>& consumers,
+                                                               const client_options& producer_scope = {}) const;
 
   const client_options& broker_scope() const noexcept { return broker_scope_; }
   const merge_policy& policy() const noexcept { return policy_; }

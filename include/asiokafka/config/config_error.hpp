@@ -30,8 +30,7 @@ class config_error : public boost::system::system_error {
   /// name); `subscriber` is empty for broker-wide problems and for producers. `detail`
   /// explains the problem and must already be redacted (callers pass values through
   /// `redact`).
-  config_error(std::string key, config_scope scope, std::string subscriber,
-               const std::string& detail);
+  config_error(std::string key, config_scope scope, std::string subscriber, const std::string& detail);
 
   /// The librdkafka property concerned (canonical name, see docs/config.md), or "".
   const std::string& key() const noexcept { return key_; }

@@ -52,11 +52,10 @@ struct config_candidate {
 /// The returned string_views must stay valid as long as the policy object. A policy is moved
 /// into the `merge_policy` that holds it and never copied or mutated afterwards.
 template <class P>
-concept merge_rule =
-    requires(const P& p, std::string_view key, std::span<const config_candidate> candidates) {
-      { p.choose(key, candidates) } -> std::convertible_to<std::size_t>;
-      { p.name() } -> std::convertible_to<std::string_view>;
-    };
+concept merge_rule = requires(const P& p, std::string_view key, std::span<const config_candidate> candidates) {
+  { p.choose(key, candidates) } -> std::convertible_to<std::size_t>;
+  { p.name() } -> std::convertible_to<std::string_view>;
+};
 
 /// Default policy: the more specific scope wins (subscriber > producer > broker > library
 /// default).
@@ -83,8 +82,8 @@ class merge_policy {
 
   // The self-exclusion comes first: checking merge_rule<merge_policy> would recurse.
   template <class P>
-    requires(!std::same_as<std::remove_cvref_t<P>, merge_policy>) && merge_rule<P>
-  merge_policy(P rule)  // NOLINT(google-explicit-constructor): policies convert implicitly
+  requires(!std::same_as<std::remove_cvref_t<P>, merge_policy>) &&
+      merge_rule<P> merge_policy(P rule)  // NOLINT(google-explicit-constructor): policies convert implicitly
       : impl_(std::make_shared<const model<P>>(std::move(rule))) {}
 
   /// Index of the winning candidate (see `merge_rule`). Throws std::logic_error if the
@@ -98,21 +97,21 @@ class merge_policy {
  private:
   struct interface {
     virtual ~interface() = default;
-    virtual std::size_t choose(std::string_view key,
-                               std::span<const config_candidate> candidates) const = 0;
+    virtual std::size_t choose(std::string_view key, std::span<const config_candidate> candidates) const = 0;
     virtual std::string_view name() const noexcept = 0;
     virtual std::string_view name_for(std::string_view key) const = 0;
   };
   template <class P>
   struct model final : interface {
     explicit model(P r) : rule_(std::move(r)) {}
-    std::size_t choose(std::string_view key,
-                       std::span<const config_candidate> candidates) const override {
+    std::size_t choose(std::string_view key, std::span<const config_candidate> candidates) const override {
       return rule_.choose(key, candidates);
     }
     std::string_view name() const noexcept override { return rule_.name(); }
     std::string_view name_for(std::string_view key) const override {
-      if constexpr (requires { { rule_.name_for(key) } -> std::convertible_to<std::string_view>; })
+      if constexpr (requires {
+                      { rule_.name_for(key) } -> std::convertible_to<std::string_view>;
+                    })
         return rule_.name_for(key);
       else
         return rule_.name();

@@ -68,7 +68,7 @@ class static_id_policy {
   static_id_policy() noexcept = default;
   static_id_policy(derive_from_broker_base rule) noexcept : rule_(rule) {}  // NOLINT
   /// Throws std::invalid_argument if `rule.variable` is empty.
-  static_id_policy(from_environment rule);  // NOLINT
+  static_id_policy(from_environment rule);                             // NOLINT
   static_id_policy(dynamic_membership rule) noexcept : rule_(rule) {}  // NOLINT
 
   /// "derive_from_broker_base", "from_environment" or "dynamic_membership".

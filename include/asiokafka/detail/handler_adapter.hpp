@@ -44,9 +44,8 @@ class batch_call {
 
 /// Decodes a batch: the records that fail are reported in `failed` (index order) and left out
 /// of the call.
-using erased_batch_handler =
-    std::function<std::unique_ptr<batch_call>(const std::vector<const message*>& batch,
-                                              std::vector<undecodable_record>& failed)>;
+using erased_batch_handler = std::function<std::unique_ptr<batch_call>(const std::vector<const message*>& batch,
+                                                                       std::vector<undecodable_record>& failed)>;
 
 template <class>
 struct awaitable_result;
@@ -57,9 +56,10 @@ struct awaitable_result<boost::asio::awaitable<R, E>> {
 
 // What a handler taking `Arg` (and maybe a context&) returns from its awaitable.
 template <class Handler, class Arg>
-using handler_result_t = typename awaitable_result<
-    typename std::conditional_t<std::is_invocable_v<Handler&, Arg, context&>, std::invoke_result<Handler&, Arg, context&>,
-                                std::invoke_result<Handler&, Arg>>::type>::type;
+using handler_result_t =
+    typename awaitable_result<typename std::conditional_t<std::is_invocable_v<Handler&, Arg, context&>,
+                                                          std::invoke_result<Handler&, Arg, context&>,
+                                                          std::invoke_result<Handler&, Arg>>::type>::type;
 
 // The argument a handler of T is called with.
 template <class T>
@@ -86,8 +86,12 @@ std::vector<operation_contract> subscriber_contracts(const std::vector<std::stri
   if constexpr (!std::is_void_v<R>) {
     std::vector<std::string> to;
     if (!options.output_topic.empty()) to.push_back(options.output_topic);
-    out.push_back({operation_contract::action::send, options.name + ".result", std::move(to), contract_of<R>(),
-                   "Results of subscriber " + options.name, {}});
+    out.push_back({operation_contract::action::send,
+                   options.name + ".result",
+                   std::move(to),
+                   contract_of<R>(),
+                   "Results of subscriber " + options.name,
+                   {}});
   }
   return out;
 }
@@ -204,8 +208,8 @@ std::vector<operation_contract> batch_subscriber_contracts(const std::vector<std
                          [payload = std::move(item.payload)](json::schema_set& s) {
                            return boost::json::value(boost::json::object{{"type", "array"}, {"items", payload(s)}});
                          }};
-  return {{operation_contract::action::receive, options.name, topics, std::move(batch), options.description,
-           options.name}};
+  return {
+      {operation_contract::action::receive, options.name, topics, std::move(batch), options.description, options.name}};
 }
 
 template <class Handler, class Values>
@@ -240,8 +244,8 @@ template <class T, class Handler, class Decode>
 erased_batch_handler make_batch_handler(Handler handler, Decode decode) {
   static_assert(!std::is_same_v<std::remove_cvref_t<T>, message>,
                 "batch handlers take decoded values; use batch_context::raw(i) for the records");
-  using R = typename awaitable_result<decltype(call_batch_handler(
-      handler, std::declval<std::vector<T>>(), std::declval<batch_context&>()))>::type;
+  using R = typename awaitable_result<decltype(call_batch_handler(handler, std::declval<std::vector<T>>(),
+                                                                  std::declval<batch_context&>()))>::type;
   static_assert(std::is_void_v<R>, "a batch handler returns awaitable<void> (publish with batch_context::publish)");
   auto shared = std::make_shared<Handler>(std::move(handler));
   return [shared, decode = std::move(decode)](const std::vector<const message*>& batch,

@@ -58,13 +58,11 @@ template <class T, class C, class A>
 struct is_string_map<std::map<std::string, T, C, A>> : std::true_type {};
 
 template <class T>
-inline constexpr bool is_json_dom_v =
-    std::is_same_v<T, boost::json::value> || std::is_same_v<T, boost::json::object> ||
-    std::is_same_v<T, boost::json::array>;
+inline constexpr bool is_json_dom_v = std::is_same_v<T, boost::json::value> || std::is_same_v<T, boost::json::object> ||
+                                      std::is_same_v<T, boost::json::array>;
 
 template <class T>
-inline constexpr bool is_described_enum_v =
-    std::is_enum_v<T> && boost::describe::has_describe_enumerators<T>::value;
+inline constexpr bool is_described_enum_v = std::is_enum_v<T>&& boost::describe::has_describe_enumerators<T>::value;
 
 template <class T>
 inline constexpr bool is_described_struct_v =
@@ -82,11 +80,9 @@ using described_members =
 // types (a node holding std::vector<node>) work; an unsupported member type is reported by
 // the static_assert in read()/write() when the codec is instantiated for the struct.
 template <class T>
-struct is_codable
-    : std::bool_constant<std::is_same_v<T, bool> || is_integer_v<T> ||
-                         std::is_floating_point_v<T> || std::is_same_v<T, std::string> ||
-                         is_json_dom_v<T> || is_described_enum_v<T> ||
-                         is_described_struct_v<T>> {};
+struct is_codable : std::bool_constant<std::is_same_v<T, bool> || is_integer_v<T> || std::is_floating_point_v<T> ||
+                                       std::is_same_v<T, std::string> || is_json_dom_v<T> || is_described_enum_v<T> ||
+                                       is_described_struct_v<T>> {};
 template <class T>
 struct is_codable<std::optional<T>> : is_codable<T> {};
 template <class T, class A>
@@ -102,8 +98,7 @@ inline constexpr bool dependent_false_v = false;
 // callers on the way up prepend their path segment.
 
 bool fail_kind(decode_error& err, std::string_view expected, const boost::json::value& got);
-bool fail_integer_range(decode_error& err, const boost::json::value& got, std::intmax_t min,
-                        std::uintmax_t max);
+bool fail_integer_range(decode_error& err, const boost::json::value& got, std::intmax_t min, std::uintmax_t max);
 bool fail_float_range(decode_error& err, double got);
 // A DOM taken as is (boost::json::value, object or array) must not hold a number the parser
 // turned into infinity (a literal beyond double's range): encoding it again would fail.
@@ -170,17 +165,23 @@ template <class T>
 bool read_float(const boost::json::value& v, T& out, decode_error& err) {
   double d;
   switch (v.kind()) {
-    case boost::json::kind::double_: d = v.get_double(); break;
-    case boost::json::kind::int64: d = static_cast<double>(v.get_int64()); break;
-    case boost::json::kind::uint64: d = static_cast<double>(v.get_uint64()); break;
-    default: return fail_kind(err, "number", v);
+    case boost::json::kind::double_:
+      d = v.get_double();
+      break;
+    case boost::json::kind::int64:
+      d = static_cast<double>(v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      d = static_cast<double>(v.get_uint64());
+      break;
+    default:
+      return fail_kind(err, "number", v);
   }
   // JSON has no infinity: a literal beyond the type's range (the parser yields inf for
   // double) is an error, not a value the encoder would later refuse.
   if (!std::isfinite(d)) return fail_float_range(err, d);
   if constexpr (sizeof(T) < sizeof(double)) {
-    if (std::fabs(d) > static_cast<double>(std::numeric_limits<T>::max()))
-      return fail_float_range(err, d);
+    if (std::fabs(d) > static_cast<double>(std::numeric_limits<T>::max())) return fail_float_range(err, d);
   }
   out = static_cast<T>(d);
   return true;
@@ -275,8 +276,7 @@ bool read_vector(const boost::json::value& v, std::vector<V, A>& out, decode_err
 }
 
 template <class V, class C, class A>
-bool read_map(const boost::json::value& v, std::map<std::string, V, C, A>& out,
-              decode_error& err) {
+bool read_map(const boost::json::value& v, std::map<std::string, V, C, A>& out, decode_error& err) {
   const boost::json::object* obj = v.if_object();
   if (!obj) return fail_kind(err, "object", v);
   out.clear();

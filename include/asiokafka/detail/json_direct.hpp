@@ -69,8 +69,7 @@ struct is_flat_struct<T, true> {
   template <class D>
   using scalar = is_direct_scalar<member_type_t<T, D>>;
   static constexpr std::size_t count = boost::mp11::mp_size<described_members<T>>::value;
-  static constexpr bool value =
-      count > 0 && count <= 64 && boost::mp11::mp_all_of<described_members<T>, scalar>::value;
+  static constexpr bool value = count > 0 && count <= 64 && boost::mp11::mp_all_of<described_members<T>, scalar>::value;
 };
 
 /// Decoded without a document: a described struct of at most 64 scalar members.
@@ -97,11 +96,20 @@ bool set_direct(M& out, const direct_value& v) {
   } else {  // bool, integers, floating point: read()'s rules on the scalar (no allocation)
     boost::json::value scalar;
     switch (v.t) {
-      case type::boolean: scalar = v.b; break;
-      case type::int64: scalar = v.i; break;
-      case type::uint64: scalar = v.u; break;
-      case type::double_: scalar = v.d; break;
-      default: return false;
+      case type::boolean:
+        scalar = v.b;
+        break;
+      case type::int64:
+        scalar = v.i;
+        break;
+      case type::uint64:
+        scalar = v.u;
+        break;
+      case type::double_:
+        scalar = v.d;
+        break;
+      default:
+        return false;
     }
     Error ignored;  // the document path words the error
     return read(scalar, out, ignored);

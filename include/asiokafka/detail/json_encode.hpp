@@ -164,8 +164,7 @@ boost::json::value make_value(const T& v, const boost::json::storage_ptr& sp) {
     return boost::json::value(boost::json::string_view(name.data(), name.size()), sp);
   } else if constexpr (is_described_struct_v<T>) {
     boost::json::object obj(boost::mp11::mp_size<described_members<T>>::value, sp);
-    boost::mp11::mp_for_each<described_members<T>>(
-        [&](auto d) { obj.emplace(d.name, make_value(v.*d.pointer, sp)); });
+    boost::mp11::mp_for_each<described_members<T>>([&](auto d) { obj.emplace(d.name, make_value(v.*d.pointer, sp)); });
     return boost::json::value(std::move(obj));
   } else {
     static_assert(dependent_false_v<T>,

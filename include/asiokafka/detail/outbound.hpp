@@ -112,8 +112,8 @@ outbound_record make_outbound(std::string topic, const V& value, publish_options
   } catch (...) {
     out.encode_failure = "unknown exception";
   }
-  out.rec = record{std::move(topic), options.partition, std::move(options.key), std::move(payload),
-                   std::move(options.headers), {}};
+  out.rec = record{std::move(topic),   options.partition,          std::move(options.key),
+                   std::move(payload), std::move(options.headers), {}};
   out.content_type = options.content_type ? std::move(*options.content_type) : std::move(content_type);
   out.correlation_id = std::move(options.correlation_id);
   out.reply_to = std::move(options.reply_to);
