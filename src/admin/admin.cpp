@@ -279,8 +279,8 @@ void admin::start_group_lag(std::string group, call_options call, handler<std::v
     }
     // The work guard keeps the client's io_context running until the result is posted, also
     // when the client was destroyed meanwhile.
-    asio::post(detail::blocking_pool(), [handle, ex, work = detail::pool_work(ex),
-                                         parts = std::move(committed.partitions), call, h = std::move(h)]() mutable {
+    asio::post(detail::blocking_pool(), [handle, work = detail::pool_work(ex), parts = std::move(committed.partitions),
+                                         call, h = std::move(h)]() mutable {
       std::vector<partition_lag> lags;
       for (const auto& p : parts) {
         partition_lag l{p.topic, p.partition, p.offset};
@@ -296,7 +296,7 @@ void admin::start_group_lag(std::string group, call_options call, handler<std::v
       std::sort(lags.begin(), lags.end(), [](const partition_lag& a, const partition_lag& b) {
         return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
       });
-      detail::post_back(ex, std::move(work), asio::append(std::move(h), error_code{}, std::move(lags)));
+      detail::post_back(std::move(work), asio::append(std::move(h), error_code{}, std::move(lags)));
     });
   };
   start_list_group_offsets(std::move(group), {}, call, asio::bind_cancellation_slot(slot, std::move(on_offsets)));

@@ -155,22 +155,22 @@ void consumer_impl::fail_commits(const error_code& ec) {
 // result has run there (post_back, blocking_pool.hpp).
 void consumer_impl::start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                     asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), work = pool_work(executor()),
-                               parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
+  asio::post(blocking_pool(), [handle = core_.handle(), work = pool_work(executor()), parts = std::move(partitions),
+                               timeout, h = std::move(h)]() mutable {
     auto list = to_rd_list(parts);
     const auto err = rd_kafka_committed(handle->rk, list.get(), static_cast<int>(timeout.count()));
-    post_back(ex, std::move(work), asio::append(std::move(h), make_kafka_error_code(err), from_rd_list(list.get())));
+    post_back(std::move(work), asio::append(std::move(h), make_kafka_error_code(err), from_rd_list(list.get())));
   });
 }
 
 void consumer_impl::start_watermarks(std::string topic, std::int32_t partition, std::chrono::milliseconds timeout,
                                      asio::any_completion_handler<void(error_code, watermarks)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), work = pool_work(executor()),
-                               topic = std::move(topic), partition, timeout, h = std::move(h)]() mutable {
+  asio::post(blocking_pool(), [handle = core_.handle(), work = pool_work(executor()), topic = std::move(topic),
+                               partition, timeout, h = std::move(h)]() mutable {
     watermarks w;
     const auto err = rd_kafka_query_watermark_offsets(handle->rk, topic.c_str(), partition, &w.low, &w.high,
                                                       static_cast<int>(timeout.count()));
-    post_back(ex, std::move(work), asio::append(std::move(h), make_kafka_error_code(err), w));
+    post_back(std::move(work), asio::append(std::move(h), make_kafka_error_code(err), w));
   });
 }
 
@@ -189,38 +189,38 @@ std::pair<error_code, topic_partition_list> offsets_for_times(rd_kafka_t* rk, co
 
 void consumer_impl::start_offsets_for_times(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                             asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(blocking_pool(), [handle = core_.handle(), ex = executor(), work = pool_work(executor()),
-                               parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
+  asio::post(blocking_pool(), [handle = core_.handle(), work = pool_work(executor()), parts = std::move(partitions),
+                               timeout, h = std::move(h)]() mutable {
     auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
-    post_back(ex, std::move(work), asio::append(std::move(h), ec, std::move(found)));
+    post_back(std::move(work), asio::append(std::move(h), ec, std::move(found)));
   });
 }
 
 void consumer_impl::start_seek_to_time(topic_partition_list partitions, std::chrono::milliseconds timeout,
                                        asio::any_completion_handler<void(error_code, topic_partition_list)> h) {
-  asio::post(
-      blocking_pool(), [handle = core_.handle(), weak = weak_from_this(), ex = executor(), work = pool_work(executor()),
-                        parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
-        auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
-        // Back on the consumer's executor, where seek() may be called.
-        post_back(ex, std::move(work), [weak, ex, ec = ec, found = std::move(found), h = std::move(h)]() mutable {
-          auto self = weak.lock();
-          if (!self || !self->close_seq_.open() || self->fatal_) {
-            const error_code why = self && self->fatal_ ? self->fatal_ : make_error_code(error::closed);
-            asio::post(ex, asio::append(std::move(h), why, topic_partition_list{}));
-            return;
-          }
-          for (const auto& p : found)
-            if (!ec && p.error) ec = p.error;
-          try {
-            for (const auto& p : found)
-              if (!ec) self->seek(p);
-          } catch (const boost::system::system_error& e) {
-            ec = e.code();
-          }
-          self->core_.submit(completion_mode::dispatch, asio::append(std::move(h), ec, std::move(found)));
-        });
-      });
+  asio::post(blocking_pool(),
+             [handle = core_.handle(), weak = weak_from_this(), ex = executor(), work = pool_work(executor()),
+              parts = std::move(partitions), timeout, h = std::move(h)]() mutable {
+               auto [ec, found] = offsets_for_times(handle->rk, parts, timeout);
+               // Back on the consumer's executor, where seek() may be called.
+               post_back(std::move(work), [weak, ex, ec = ec, found = std::move(found), h = std::move(h)]() mutable {
+                 auto self = weak.lock();
+                 if (!self || !self->close_seq_.open() || self->fatal_) {
+                   const error_code why = self && self->fatal_ ? self->fatal_ : make_error_code(error::closed);
+                   asio::post(ex, asio::append(std::move(h), why, topic_partition_list{}));
+                   return;
+                 }
+                 for (const auto& p : found)
+                   if (!ec && p.error) ec = p.error;
+                 try {
+                   for (const auto& p : found)
+                     if (!ec) self->seek(p);
+                 } catch (const boost::system::system_error& e) {
+                   ec = e.code();
+                 }
+                 self->core_.submit(completion_mode::dispatch, asio::append(std::move(h), ec, std::move(found)));
+               });
+             });
 }
 
 }  // namespace asiokafka::detail

@@ -21,13 +21,14 @@ boost::asio::thread_pool& blocking_pool();
 using pool_work = boost::asio::executor_work_guard<boost::asio::any_io_executor>;
 
 /// From the pool: completes `completion` (a handler with its arguments appended, or a function)
-/// through `ex` and then releases `work` there: the handler runs on its associated executor, as
+/// through the executor of `work` and then releases `work` there: the handler runs on its associated executor, as
 /// with `post(ex, completion)`. Released on the pool thread instead, the last work of an
 /// io_context wakes its run() while the pool thread is still inside the io_context: an
 /// application that destroys the io_context as soon as run() returns made that a use-after-free
 /// (AddressSanitizer, test_consumer).
 template <class Completion>
-void post_back(const boost::asio::any_io_executor& ex, pool_work work, Completion completion) {
+void post_back(pool_work work, Completion completion) {
+  const auto ex = work.get_executor();
   boost::asio::post(ex, [work = std::move(work), completion = std::move(completion)]() mutable {
     boost::asio::dispatch(std::move(completion));
   });
