@@ -9,28 +9,8 @@ namespace {
 const rd_kafka_message_t* rdm(void* p) noexcept { return static_cast<const rd_kafka_message_t*>(p); }
 }  // namespace
 
-message::message(message&& other) noexcept : handle_(std::move(other.handle_)), event_(other.event_), msg_(other.msg_) {
-  other.event_ = nullptr;
-  other.msg_ = nullptr;
-}
-
-message& message::operator=(message&& other) noexcept {
-  if (this != &other) {
-    reset();
-    handle_ = std::move(other.handle_);
-    event_ = other.event_;
-    msg_ = other.msg_;
-    other.event_ = nullptr;
-    other.msg_ = nullptr;
-  }
-  return *this;
-}
-
-message::~message() { reset(); }
-
-void message::reset() noexcept {
-  // The event owns the message; it must go before the handle it points into.
-  if (event_) rd_kafka_event_destroy(static_cast<rd_kafka_event_t*>(event_));
+void message::release() noexcept {
+  rd_kafka_event_destroy(static_cast<rd_kafka_event_t*>(event_));
   event_ = nullptr;
   msg_ = nullptr;
   handle_.reset();

@@ -87,7 +87,13 @@ class consumer {
   /// Receives one message.
   ///
   /// Completion signature: `void(error_code, message)`.
-  /// Executor: the handler's associated executor, else the consumer's. Never completes inline.
+  /// Executor: the handler's associated executor, else the consumer's. Never completes inside
+  /// this call, except through an immediate executor: a message already buffered when the
+  /// receive starts completes through the handler's associated immediate executor (Boost >= 1.82,
+  /// asio::associated_immediate_executor; without one, that is a post to the handler's executor,
+  /// as before). A receive that waited completes from the consumer's event loop: in place when
+  /// the handler's executor is the consumer's (where asio::dispatch would also run it in place),
+  /// else dispatched to the handler's executor.
   /// Errors: `error::closed` after/while closing, the fatal librdkafka code (is_fatal() is true,
   /// e.g. FENCED_INSTANCE_ID) after a fatal error, `asio::error::operation_aborted` when
   /// cancelled. A message whose error() is set (partition EOF with enable.partition.eof)
@@ -97,7 +103,11 @@ class consumer {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, message)) CompletionToken = boost::asio::deferred_t>
   auto async_receive(CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, message)>(
-        detail::bound_initiation{this, [](consumer& self, auto handler) { self.start_receive(std::move(handler)); }},
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler) {
+                                   const bool direct = detail::runs_on(handler, self.get_executor());
+                                   self.start_receive(std::move(handler), direct);
+                                 }},
         token);
   }
 
@@ -121,8 +131,11 @@ class consumer {
                 CompletionToken = boost::asio::deferred_t>
   auto async_receive_batch(std::size_t max, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<message>)>(
-        detail::bound_initiation{
-            this, [](consumer& self, auto handler, std::size_t n) { self.start_receive_batch(n, std::move(handler)); }},
+        detail::bound_initiation{this,
+                                 [](consumer& self, auto handler, std::size_t n) {
+                                   const bool direct = detail::runs_on(handler, self.get_executor());
+                                   self.start_receive_batch(n, std::move(handler), direct);
+                                 }},
         token, max);
   }
 
@@ -292,9 +305,11 @@ class consumer {
         token, std::move(offsets), scope);
   }
 
-  void start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler);
+  // `direct`: the handler's executor is the consumer's (detail::runs_on).
+  void start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler, bool direct);
   void start_receive_batch(std::size_t max,
-                           boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler);
+                           boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler,
+                           bool direct);
   void start_commit(topic_partition_list offsets, detail::commit_scope scope,
                     boost::asio::any_completion_handler<void(error_code)> handler);
   void start_committed(topic_partition_list partitions, std::chrono::milliseconds timeout,

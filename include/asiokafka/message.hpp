@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace asiokafka {
@@ -41,11 +42,26 @@ struct message_timestamp {
 class message {
  public:
   message() noexcept = default;
-  message(message&& other) noexcept;
-  message& operator=(message&& other) noexcept;
+  // Moves and destruction are inline: a record is moved several times between librdkafka's
+  // queue and its handler, and most of those leave an empty message behind.
+  message(message&& other) noexcept
+      : handle_(std::move(other.handle_)),
+        event_(std::exchange(other.event_, nullptr)),
+        msg_(std::exchange(other.msg_, nullptr)) {}
+  message& operator=(message&& other) noexcept {
+    if (this != &other) {
+      if (event_) release();
+      handle_ = std::move(other.handle_);
+      event_ = std::exchange(other.event_, nullptr);
+      msg_ = std::exchange(other.msg_, nullptr);
+    }
+    return *this;
+  }
   message(const message&) = delete;
   message& operator=(const message&) = delete;
-  ~message();
+  ~message() {
+    if (event_) release();
+  }
 
   /// True when the object holds a record (a default-constructed or moved-from one does not).
   explicit operator bool() const noexcept { return msg_ != nullptr; }
@@ -84,7 +100,8 @@ class message {
   friend class detail::consumer_impl;
   static message adopt_event(std::shared_ptr<detail::rd_handle> handle, void* event, const void* msg) noexcept;
 
-  void reset() noexcept;
+  // Destroys the event (which owns the record) before the handle it points into.
+  void release() noexcept;
 
   std::shared_ptr<detail::rd_handle> handle_;
   void* event_ = nullptr;

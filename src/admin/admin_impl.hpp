@@ -46,7 +46,7 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
   /// Completes `h` now (posted) without a request: nothing was left to ask the broker.
   template <class R>
   void complete_now(boost::asio::any_completion_handler<void(error_code, R)> h, error_code ec, R result) {
-    core_.submit(completion_mode::post, boost::asio::append(std::move(h), ec, std::move(result)));
+    core_.complete(completion_mode::post, std::move(h), ec, std::move(result));
   }
 
   /// Sends one request: `send(rk, options, queue)` calls the librdkafka admin function with
@@ -86,7 +86,7 @@ class admin_impl : public std::enable_shared_from_this<admin_impl> {
         ec = self.request_error(ev);
         if (!ec) result = parse(ev);
       }
-      self.core_.submit(mode, boost::asio::append(handler.take(), ec, std::move(result)));
+      self.core_.complete(mode, handler.take(), ec, std::move(result));
     }
     boost::asio::cancellation_slot slot() const noexcept override { return handler.slot(); }
 

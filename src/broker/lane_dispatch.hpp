@@ -114,15 +114,14 @@ class lane_dispatch {
     return out;
   }
   /// The lane's coroutine ended: its slot is free. A lane that got records meanwhile waits
-  /// again (after those already waiting).
+  /// again (after those already waiting). An empty lane stays, for its partition's next
+  /// record (a lane per record would allocate its queue each time); drop() removes the lanes
+  /// of partitions that leave.
   void finish(lane_id id) {
     auto it = lanes_.find(id);
     if (it != lanes_.end()) {
       it->second.running = false;
-      if (it->second.queue.empty())
-        lanes_.erase(it);
-      else if (!stopped_)
-        waiting_.push_back(id);
+      if (!it->second.queue.empty() && !stopped_) waiting_.push_back(id);
     }
     --running_;
   }
@@ -167,6 +166,9 @@ class lane_dispatch {
       l.queue.erase(gone, l.queue.end());
     }
     queued_ -= dropped;
+    for (const lane_id id : ids)
+      if (auto it = lanes_.find(id); it != lanes_.end() && !it->second.running && it->second.queue.empty())
+        lanes_.erase(it);
     return dropped;
   }
   /// Drops every queued record, calling `seen(record)` on each first, in lane order (an abort

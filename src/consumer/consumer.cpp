@@ -36,12 +36,13 @@ std::string consumer::fatal_reason() const { return impl_->fatal_reason(); }
 std::size_t consumer::buffered() const { return impl_->buffered(); }
 void* consumer::native_handle() const noexcept { return impl_->rk(); }
 
-void consumer::start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler) {
-  impl_->start_receive(std::move(handler));
+void consumer::start_receive(boost::asio::any_completion_handler<void(error_code, message)> handler, bool direct) {
+  impl_->start_receive(std::move(handler), direct);
 }
-void consumer::start_receive_batch(
-    std::size_t max, boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler) {
-  impl_->start_receive_batch(max, std::move(handler));
+void consumer::start_receive_batch(std::size_t max,
+                                   boost::asio::any_completion_handler<void(error_code, std::vector<message>)> handler,
+                                   bool direct) {
+  impl_->start_receive_batch(max, std::move(handler), direct);
 }
 void consumer::start_commit(topic_partition_list offsets, detail::commit_scope scope,
                             boost::asio::any_completion_handler<void(error_code)> handler) {

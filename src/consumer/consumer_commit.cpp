@@ -119,7 +119,7 @@ bool consumer_impl::complete_commit(std::uint64_t id, const error_code& ec, comp
   auto c = std::move(it->second);
   commits_.erase(it);
   c.slot.clear();
-  core_.submit(mode, asio::append(c.handler.take(), ec));
+  core_.complete(mode, c.handler.take(), ec);
   return true;
 }
 
@@ -218,7 +218,7 @@ void consumer_impl::start_seek_to_time(topic_partition_list partitions, std::chr
                  } catch (const boost::system::system_error& e) {
                    ec = e.code();
                  }
-                 self->core_.submit(completion_mode::dispatch, asio::append(std::move(h), ec, std::move(found)));
+                 self->core_.complete(completion_mode::dispatch, std::move(h), ec, std::move(found));
                });
              });
 }

@@ -67,9 +67,11 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   std::string member_id() const;
 
   // The operations behind consumer::async_*; each named as the consumer's forwarder.
-  void start_receive(single_handler h);
+  // `direct`: the handler runs on this consumer's executor, so the drain may invoke it in
+  // place (detail::runs_on).
+  void start_receive(single_handler h, bool direct);
   message try_receive(error_code& ec);
-  void start_receive_batch(std::size_t max, batch_handler h);
+  void start_receive_batch(std::size_t max, batch_handler h, bool direct);
   void cancel_receives();
 
   error_code store_offset(const message& msg);
@@ -101,6 +103,7 @@ class consumer_impl : public std::enable_shared_from_this<consumer_impl> {
   struct receive_waiter {
     std::uint64_t id = 0;
     std::size_t max = 0;  // 0: single receive
+    bool direct = false;  // the drain invokes the handler in place
     handler_box<void(error_code, message)> single;
     handler_box<void(error_code, std::vector<message>)> batch;
     boost::asio::cancellation_slot slot;

@@ -29,19 +29,29 @@ message consumer_impl::take_message() {
   return m;
 }
 
+// A dispatch from the drain (which runs on the consumer's executor) of a handler whose
+// executor is the consumer's invokes it in place: what asio::dispatch would do, without the
+// type-erased executor trips.
 void consumer_impl::complete_receive(receive_waiter& w, const error_code& ec, completion_mode mode) {
   w.slot.clear();
+  const bool in_place = w.direct && mode == completion_mode::dispatch;
   if (w.max == 0) {
     message m;
     if (!ec) m = take_message();
-    core_.submit(mode, asio::append(w.single.take(), ec, std::move(m)));
+    if (in_place)
+      w.single.take()(ec, std::move(m));
+    else
+      core_.complete(mode, w.single.take(), ec, std::move(m));
   } else {
     std::vector<message> batch;
     if (!ec) {
       batch.reserve(std::min(w.max, buffer_.size()));
       while (batch.size() < w.max && !buffer_.empty()) batch.push_back(take_message());
     }
-    core_.submit(mode, asio::append(w.batch.take(), ec, std::move(batch)));
+    if (in_place)
+      w.batch.take()(ec, std::move(batch));
+    else
+      core_.complete(mode, w.batch.take(), ec, std::move(batch));
   }
 }
 
@@ -60,15 +70,17 @@ void consumer_impl::deliver() {
   }
 }
 
-void consumer_impl::start_receive(single_handler h) {
+void consumer_impl::start_receive(single_handler h, bool direct) {
   receive_waiter w;
+  w.direct = direct;
   w.single = std::move(h);
   w.slot = w.single.slot();
   submit_receive(std::move(w));
 }
 
-void consumer_impl::start_receive_batch(std::size_t max, batch_handler h) {
+void consumer_impl::start_receive_batch(std::size_t max, batch_handler h, bool direct) {
   receive_waiter w;
+  w.direct = direct;
   w.max = std::max<std::size_t>(max, 1);
   w.batch = std::move(h);
   w.slot = w.batch.slot();
@@ -82,7 +94,7 @@ void consumer_impl::submit_receive(receive_waiter w) {
     return;
   }
   if (!buffer_.empty() && waiters_.empty() && !draining_) {
-    complete_receive(w, {}, completion_mode::post);
+    complete_receive(w, {}, completion_mode::immediate);
     flow_control();
     return;
   }

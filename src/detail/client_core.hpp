@@ -15,8 +15,14 @@
 
 #include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/version.hpp>
+#if BOOST_VERSION >= 108200
+#include <boost/asio/associated_immediate_executor.hpp>
+#endif
 
 #include <librdkafka/rdkafka.h>
 
@@ -54,14 +60,34 @@ class client_core {
   rd_kafka_t* rk() const noexcept { return rk_; }
   const std::shared_ptr<rd_handle>& handle() const noexcept { return handle_; }
 
-  /// Completes `f` (a handler with its arguments bound, e.g. by asio::append) on the client's
-  /// executor as `mode` says.
-  template <class Function>
-  void submit(completion_mode mode, Function&& f) const {
-    if (mode == completion_mode::post)
-      boost::asio::post(ex_, std::forward<Function>(f));
-    else
-      boost::asio::dispatch(completion_ex_, std::forward<Function>(f));
+  /// Completes `handler` with `args` as `mode` says: posted to the client's executor,
+  /// dispatched to it from the event loop, or (`immediate`) through the handler's associated
+  /// immediate executor (Boost >= 1.82; by default the client's executor without blocking,
+  /// that is a post). The handler's own executor is read before its arguments are appended:
+  /// Boost 1.83's append does not forward the immediate executor of a type-erased handler.
+  template <class Handler, class... Args>
+  void complete(completion_mode mode, Handler&& handler, Args&&... args) const {
+    switch (mode) {
+      case completion_mode::post:
+        boost::asio::post(ex_, boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
+        return;
+      case completion_mode::immediate: {
+#if BOOST_VERSION >= 108200
+        const auto immediate = boost::asio::get_associated_immediate_executor(handler, ex_);
+        const auto own = boost::asio::get_associated_executor(handler, ex_);
+        boost::asio::dispatch(
+            immediate, boost::asio::bind_executor(
+                           own, boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...)));
+#else
+        boost::asio::post(ex_, boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
+#endif
+        return;
+      }
+      case completion_mode::dispatch:
+        boost::asio::dispatch(completion_ex_,
+                              boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
+        return;
+    }
   }
 
   /// Takes ownership of `q` and makes its ops wake the event loop.

@@ -17,9 +17,11 @@
 namespace asiokafka::detail {
 
 /// How a completion reaches its handler. `post` from initiating functions and cancellation
-/// (never inline); `dispatch` from the drain loop, where a resumed coroutine that starts the
-/// next operation costs no extra trip through the executor's queue.
-enum class completion_mode { post, dispatch };
+/// (never inline); `immediate` from an initiating function that has its result at once: the
+/// handler's associated immediate executor (Boost >= 1.82; by default the client's executor
+/// without blocking, that is a post); `dispatch` from the drain loop, where a resumed
+/// coroutine that starts the next operation costs no extra trip through the executor's queue.
+enum class completion_mode { post, immediate, dispatch };
 
 /// Removes and returns the pending operation with this id (cancellation paths), if present.
 template <class Container>

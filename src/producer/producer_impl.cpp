@@ -166,7 +166,7 @@ void producer_impl::send_waiting() {
 }
 
 void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, completion_mode mode) {
-  if (op.handler) core_.submit(mode, asio::append(op.handler.take(), ec, std::move(dr)));
+  if (op.handler) core_.complete(mode, op.handler.take(), ec, std::move(dr));
 }
 
 void producer_impl::start_produce(record r, report_handler h) {

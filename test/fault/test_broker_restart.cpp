@@ -219,6 +219,7 @@ BOOST_AUTO_TEST_CASE(exactly_once_transform_recovers_from_a_broker_restart) {
                     static_cast<unsigned long long>(stats.transactions_committed),
                     static_cast<unsigned long long>(stats.transactions_aborted));
                 logs.print_recent();
+                test::print_thread_stacks("the transform stalled");
               }
               BOOST_CHECK(handled);
               app.stop();

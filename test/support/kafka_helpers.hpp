@@ -1,6 +1,8 @@
 // Helpers for tests that run clients: configs, and running a coroutine to completion.
 #pragma once
 
+#include "test_support.hpp"
+
 #include <asiokafka/admin_types.hpp>
 #include <asiokafka/config.hpp>
 #include <asiokafka/log.hpp>
@@ -41,6 +43,8 @@ void run(boost::asio::io_context& io, MakeAwaitable make, std::chrono::seconds t
   });
   io.restart();
   io.run_for(timeout);
+  if (!done)
+    print_thread_stacks("the test's coroutine did not finish within " + std::to_string(timeout.count()) + " s");
   BOOST_REQUIRE_MESSAGE(done, "coroutine did not finish within " << timeout.count() << " s");
   if (error) std::rethrow_exception(error);
 }
@@ -144,8 +148,6 @@ void run_app(boost::asio::io_context& io, App& app, Drive drive,
 }  // namespace asiokafka::test
 
 #include <asiokafka/consumer.hpp>
-
-#include "test_support.hpp"
 
 namespace asiokafka::test {
 

@@ -1,10 +1,16 @@
 #include "test_support.hpp"
 
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -29,6 +35,29 @@ std::string unique_name(const std::string& prefix) {
           .count();
   return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
          std::to_string(ts % 100000000);
+}
+
+void print_thread_stacks(const std::string& why) {
+  std::fprintf(stderr, "==> %s: the stacks of every thread of process %d\n", why.c_str(), static_cast<int>(::getpid()));
+  std::fflush(stderr);
+  // Where Yama restricts ptrace to ancestors, the process allows its own debugger.
+  ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+  const std::string pid = std::to_string(::getpid());
+  const char* argv[] = {"gdb", "-batch", "-nx", "-p", pid.c_str(), "-ex", "thread apply all bt 40", nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);  // gdb's output with the test's
+  pid_t child = 0;
+  const int rc = ::posix_spawnp(&child, "gdb", &actions, nullptr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    std::fprintf(stderr, "no stacks: cannot start gdb: %s\n", std::strerror(rc));
+    return;
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "gdb ended with status %d\n", status);
 }
 
 }  // namespace asiokafka::test

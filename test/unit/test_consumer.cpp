@@ -12,10 +12,16 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/version.hpp>
+#if BOOST_VERSION >= 108200
+#include <boost/asio/bind_immediate_executor.hpp>
+#endif
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -198,6 +204,64 @@ BOOST_AUTO_TEST_CASE(try_receive_takes_buffered_messages_at_once_in_order) {
     co_await c.async_close(asio::use_awaitable);
     BOOST_TEST(!c.try_receive(ec));
     BOOST_TEST((ec == asiokafka::error::closed));
+  });
+}
+
+#if BOOST_VERSION >= 108200
+// A message already buffered when a receive starts completes through the handler's immediate
+// executor: inside async_receive with asio::system_executor bound, and never inside the call
+// without one (the default is a post, as before Boost 1.82).
+BOOST_AUTO_TEST_CASE(a_buffered_message_completes_through_the_handlers_immediate_executor) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await produce(3);
+    auto c = make_consumer();
+    assign_from_start(c);
+    message first = co_await c.async_receive(asio::use_awaitable);
+    BOOST_TEST(first.offset() == 0);
+    co_await wait_buffered(c, 2);
+    co_await asio::post(io, asio::use_awaitable);  // out of the consumer's drain
+    std::int64_t at_once = -1;
+    c.async_receive(asio::bind_immediate_executor(asio::system_executor(), [&](error_code ec, message m) {
+      BOOST_TEST(!ec);
+      at_once = m.offset();
+    }));
+    BOOST_TEST(at_once == 1);  // completed inside the call
+    std::int64_t posted = -1;
+    c.async_receive([&](error_code ec, message m) {
+      BOOST_TEST(!ec);
+      posted = m.offset();
+    });
+    BOOST_TEST(posted == -1);
+    co_await asio::post(io, asio::use_awaitable);
+    BOOST_TEST(posted == 2);
+    co_await c.async_close(asio::use_awaitable);
+  });
+}
+#endif
+
+// A receive that waits completes on its handler's own executor: a handler bound to a strand
+// runs inside the strand, not in place on the consumer's executor.
+BOOST_AUTO_TEST_CASE(a_waiting_receive_completes_on_the_handlers_own_executor) {
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto c = make_consumer();
+    assign_from_start(c);
+    auto strand = asio::make_strand(io);
+    std::int64_t offset = -1;
+    bool in_strand = false;
+    c.async_receive(asio::bind_executor(strand, [&](error_code ec, message m) {
+      BOOST_TEST(!ec);
+      in_strand = strand.running_in_this_thread();
+      offset = m.offset();
+    }));
+    co_await produce(1);
+    asio::steady_timer pause(io);
+    for (int i = 0; i < 500 && offset < 0; ++i) {
+      pause.expires_after(10ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    BOOST_TEST(offset == 0);
+    BOOST_TEST(in_strand);
+    co_await c.async_close(asio::use_awaitable);
   });
 }
 

@@ -1,9 +1,42 @@
 // The initiation object every asiokafka async operation hands to asio::async_initiate.
 #pragma once
 
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/recycling_allocator.hpp>
+
+#include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace asiokafka::detail {
+
+/// A handler with no allocator of its own gets Asio's per-thread recycling allocator, as
+/// Asio's own operations use: the library type-erases every handler
+/// (asio::any_completion_handler), and that allocation then comes from the thread's cache
+/// instead of the heap. Every other associated property is forwarded by the binder.
+template <class Handler>
+decltype(auto) with_recycling_allocator(Handler&& handler) {
+  using H = std::decay_t<Handler>;
+  if constexpr (std::is_same_v<boost::asio::associated_allocator_t<H>, std::allocator<void>>)
+    return boost::asio::bind_allocator(boost::asio::recycling_allocator<void>(), std::forward<Handler>(handler));
+  else
+    return std::forward<Handler>(handler);
+}
+
+/// True when the handler's associated executor is `ex` itself (a handler with none gets
+/// `ex`): a completion that already runs on `ex`, inside its event loop, may then invoke the
+/// handler in place, as asio::dispatch would, without its type-erased trip through the
+/// executor. Decided before the handler is type-erased, where its executor type is known;
+/// any other executor type (a strand bound to the handler, say) says false.
+template <class Handler, class Executor>
+bool runs_on(const Handler& handler, const Executor& ex) {
+  if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler, Executor>, Executor>)
+    return boost::asio::get_associated_executor(handler, ex) == ex;
+  else
+    return false;
+}
 
 /// An initiation bound to the I/O object that starts the operation. Like Asio's own
 /// initiations it exposes the object's executor, so completion token adapters
@@ -20,7 +53,7 @@ struct bound_initiation {
 
   template <class Handler, class... Args>
   void operator()(Handler&& handler, Args&&... args) {
-    start(*self, std::forward<Handler>(handler), std::forward<Args>(args)...);
+    start(*self, with_recycling_allocator(std::forward<Handler>(handler)), std::forward<Args>(args)...);
   }
 };
 
