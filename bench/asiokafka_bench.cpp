@@ -7,6 +7,9 @@
 //   asiokafka_bench receive-batch      BROKERS TOPIC GROUP COUNT   contestant 3b: async_receive_batch
 //   asiokafka_bench receive-stream     BROKERS TOPIC GROUP COUNT   contestant 3s: message_stream::next
 //   asiokafka_bench subscriber         BROKERS TOPIC GROUP COUNT   contestant 4: broker.subscriber<person>
+//   asiokafka_bench publish            BROKERS TOPIC COUNT PARTITIONS  publish contestant P2:
+//                                      broker.async_publish<person>, a callback per delivery
+//   asiokafka_bench publisher          BROKERS TOPIC COUNT PARTITIONS  P3: publisher<person>
 //   asiokafka_bench transform          BROKERS TOPIC GROUP COUNT OUT_TOPIC alo|eos
 //                                      subscriber<person> publishing each person to OUT_TOPIC
 //                                      (same partition), at-least-once or exactly-once
@@ -140,6 +143,18 @@ std::optional<std::string_view> header_value(const asiokafka::message& m, std::s
 
 // ---- fill ----------------------------------------------------------------------------------
 
+// What the producing modes let wait in librdkafka's queue at most.
+constexpr long long max_in_flight = 200000;
+
+// Waits in 1 ms steps while `busy()` holds.
+template <class Busy>
+asio::awaitable<void> wait_while(asio::steady_timer& pause, Busy busy) {
+  while (busy()) {
+    pause.expires_after(1ms);
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
 int fill(const std::string& brokers, const std::string& topic, long long count, int partitions) {
   asio::io_context io(1);
   asiokafka::producer p(io.get_executor(), producer_config(brokers));
@@ -157,12 +172,7 @@ int fill(const std::string& brokers, const std::string& topic, long long count, 
           r.value = bench::make_payload(static_cast<std::uint64_t>(i));
           p.produce(std::move(r));
           // Fire-and-forget, but keep what waits for librdkafka's queue bounded.
-          if (i % 1000 == 999) {
-            while (p.in_flight() > 200000) {
-              pause.expires_after(1ms);
-              co_await pause.async_wait(asio::use_awaitable);
-            }
-          }
+          if (i % 1000 == 999) co_await wait_while(pause, [&] { return p.in_flight() > max_in_flight; });
         }
         co_await p.async_flush(asio::use_awaitable);
         elapsed = bench::now_s() - start;
@@ -172,6 +182,50 @@ int fill(const std::string& brokers, const std::string& topic, long long count, 
   std::printf("{\"count\": %lld, \"elapsed_s\": %.3f, \"delivered\": %llu, \"failed\": %llu}\n", count, elapsed,
               static_cast<unsigned long long>(p.delivered()), static_cast<unsigned long long>(p.failed()));
   return status != 0 || p.failed() != 0;
+}
+
+// ---- publish contestants P2 and P3: broker::async_publish<person>, publisher<person> ---------
+
+// N publishes of a bench::person (the JSON of make_payload), round-robin over the partitions,
+// each completing through a callback on its delivery; at most max_in_flight in flight, as fill.
+int publish(const std::string& brokers, const std::string& topic, long long count, int partitions, bool via_publisher) {
+  asio::io_context io(1);
+  asiokafka::broker app(io.get_executor(), broker_options(brokers));
+  std::optional<asiokafka::publisher<bench::person>> pub;
+  if (via_publisher) pub.emplace(app.publisher<bench::person>(topic));
+  long long delivered = 0, failed = 0, in_flight = 0;
+  int status = 0;
+  double elapsed = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer pause(io);
+        const auto on_delivery = [&](boost::system::error_code ec, const asiokafka::delivery_report&) {
+          if (ec && failed++ == 0) std::fprintf(stderr, "asiokafka_bench: delivery failed: %s\n", ec.message().c_str());
+          if (!ec) ++delivered;
+          --in_flight;
+        };
+        const double start = bench::now_s();
+        for (long long i = 0; i < count; ++i) {
+          const bench::person p = bench::make_person(static_cast<std::uint64_t>(i));
+          asiokafka::publish_options o;
+          o.partition = static_cast<std::int32_t>(i % partitions);
+          ++in_flight;
+          if (pub)
+            pub->async_publish(p, std::move(o), on_delivery);
+          else
+            app.async_publish(topic, p, std::move(o), on_delivery);
+          if (i % 1000 == 999) co_await wait_while(pause, [&] { return in_flight > max_in_flight; });
+        }
+        co_await wait_while(pause, [&] { return in_flight > 0; });
+        elapsed = bench::now_s() - start;
+        app.stop();
+      },
+      completion(status, io));
+  status = run_io(io, consume_deadline, status);
+  std::printf("{\"count\": %lld, \"elapsed_s\": %.3f, \"delivered\": %lld, \"failed\": %lld, \"cpu_s\": %.3f}\n", count,
+              elapsed, delivered, failed, bench::cpu_s());
+  return status != 0 || failed != 0 || delivered != count;
 }
 
 // ---- contestant 3: the consumer's receive loop -----------------------------------------------
@@ -639,6 +693,7 @@ int respond(const std::string& brokers, const std::string& topic, const std::str
 int usage() {
   std::fprintf(stderr,
                "usage: asiokafka_bench fill BROKERS TOPIC COUNT PARTITIONS\n"
+               "       asiokafka_bench publish|publisher BROKERS TOPIC COUNT PARTITIONS\n"
                "       asiokafka_bench receive|receive-batch|receive-stream|subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench latency-receive|latency-subscriber BROKERS TOPIC GROUP COUNT\n"
                "       asiokafka_bench idle-receive|idle-subscriber BROKERS TOPIC GROUP SECONDS\n"
@@ -663,6 +718,8 @@ int main(int argc, char** argv) {
     if (mode == "transform" && a.size() == 8 && (a[7] == "alo" || a[7] == "eos"))
       return transform(a[2], a[3], a[4], ll(5), a[6], a[7] == "eos");
     if (a.size() != 6) return usage();
+    if ((mode == "publish" || mode == "publisher") && a.size() == 6)
+      return publish(a[2], a[3], ll(4), static_cast<int>(ll(5)), mode == "publisher");
     if (mode == "receive") return receive(a[2], a[3], a[4], ll(5), receive_kind::one, nullptr);
     if (mode == "receive-batch") return receive(a[2], a[3], a[4], ll(5), receive_kind::batch, nullptr);
     if (mode == "receive-stream") return receive(a[2], a[3], a[4], ll(5), receive_kind::stream, nullptr);

@@ -40,6 +40,18 @@ inline std::string make_payload(std::uint64_t i) {
   return out;
 }
 
+// The bench::person whose JSON is make_payload(i): what the publish contestants encode.
+inline person make_person(std::uint64_t i) {
+  person p;
+  char name[32];
+  std::snprintf(name, sizeof name, "user-%07llu", static_cast<unsigned long long>(i % 10000000));
+  p.name = name;
+  p.age = static_cast<int>(18 + i % 80);
+  const std::size_t head = std::string_view(R"({"name":"user-0000000","age":00,"pad":")").size();
+  p.pad.assign(payload_size - head - 2, 'x');
+  return p;
+}
+
 inline double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }

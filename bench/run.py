@@ -35,9 +35,11 @@ LIFTED_PREFETCH = "queued.min.messages=10000000,queued.max.messages.kbytes=20971
 
 SETTINGS = {
     "full": {"count": 2_000_000, "rounds": 5, "faststream_count": 100_000, "latency_s": 20, "idle_s": 10,
-             "rr_count": 20_000, "rr_latency_count": 2_000, "transform_count": 200_000},
+             "rr_count": 20_000, "rr_latency_count": 2_000, "transform_count": 200_000,
+             "publish_count": 1_000_000},
     "quick": {"count": 300_000, "rounds": 5, "faststream_count": 20_000, "latency_s": 5, "idle_s": 5,
-              "rr_count": 3_000, "rr_latency_count": 500, "transform_count": 50_000},
+              "rr_count": 3_000, "rr_latency_count": 500, "transform_count": 50_000,
+              "publish_count": 300_000},
 }
 # Request/reply: requests at most this many in flight for throughput (rr_count requests),
 # and one at a time for latency (rr_latency_count requests). Each responder runs with the
@@ -645,6 +647,111 @@ def transform_runs(args, settings, topic, log_dir, progress):
     return rows
 
 
+# The publish path: N records of the `person` JSON, round-robin over PARTITIONS, each contestant
+# into a fresh topic, with the composed producer defaults (linger.ms 5). P1 is the raw produce
+# loop plus the same JSON encoding, P1h the same with the three headers a broker publish writes
+# (fixed values), P2 and P3 the broker's two ways to publish, a callback per delivery.
+def publish_contestants(build):
+    b = os.path.join(build, "bench")
+    return [
+        ("P1", "raw librdkafka produce loop + JSON encode", [f"{b}/raw_encode"], []),
+        ("P1h", "raw loop + JSON encode + the 3 wire headers", [f"{b}/raw_encode"], ["headers"]),
+        ("P2", "asiokafka broker::async_publish<person>", [f"{b}/asiokafka_bench", "publish"], []),
+        ("P3", "asiokafka publisher<person>", [f"{b}/asiokafka_bench", "publisher"], []),
+    ]
+
+
+def publish_once(args, cmd, extra, count, log, callgrind=None):
+    topic = f"bench-publish-{uuid.uuid4().hex[:8]}"
+    run_tool([f"{args.build}/bench/raw_poll", "create-topic", args.brokers, topic, str(PARTITIONS)],
+             os.path.join(os.path.dirname(log), "create-topic.log"))
+    argv = cmd + [args.brokers, topic, str(count), str(PARTITIONS)] + extra
+    if callgrind:
+        argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={callgrind}"] + argv
+    child = Child(argv, log)
+    result, usage, code, timed_out = child.wait(count / 2000 + 600)
+    cpu = usage.ru_utime + usage.ru_stime
+    run = {"ok": False, "exit": code, "timed_out": timed_out, "log": log}
+    if result and result.get("elapsed_s", 0) > 0:
+        run.update(result)
+        run["ok"] = code == 0 and not timed_out and result.get("delivered") == count
+        run["msgs_per_s"] = count / result["elapsed_s"]
+        run["cpu_s_per_million"] = cpu / count * 1e6
+    if callgrind and run["ok"] and os.path.exists(callgrind):
+        with open(callgrind) as f:
+            for line in f:
+                if line.startswith(("summary:", "totals:")):
+                    run["ir_per_record"] = int(line.split()[1]) / count
+                    break
+    return run
+
+
+def publish_runs(args, settings, log_dir, progress):
+    """Each publish contestant: CALLGRIND_RUNS runs under callgrind (CALLGRIND_RECORDS records)
+    and `rounds` interleaved wall-clock runs of publish_count records."""
+    cs = publish_contestants(args.build)
+    cg = {key: [] for key, *_ in cs}
+    wall = {key: [] for key, *_ in cs}
+    for r in range(CALLGRIND_RUNS):
+        for key, label, cmd, extra in cs:
+            base = os.path.join(log_dir, f"publish-callgrind-{key}-r{r + 1}")
+            run = publish_once(args, cmd, extra, CALLGRIND_RECORDS, base + ".log", callgrind=base + ".cg")
+            cg[key].append(run.get("ir_per_record"))
+            progress.step(f"publish callgrind run {r + 1}: {key} {label}: "
+                          f"{fmt(run.get('ir_per_record'), 0)} Ir/record {'ok' if run['ok'] else 'FAILED, see ' + run['log']}")
+    for r in range(settings["rounds"]):
+        order = cs[r % len(cs):] + cs[:r % len(cs)]
+        for key, label, cmd, extra in order:
+            run = publish_once(args, cmd, extra, settings["publish_count"],
+                               os.path.join(log_dir, f"publish-{key}-r{r + 1}.log"))
+            wall[key].append(run)
+            progress.step(f"publish round {r + 1}: {key} {label}: {fmt_rate(run.get('msgs_per_s', 0))} records/s, "
+                          f"{run.get('cpu_s_per_million', 0):.2f} CPU s/M {'ok' if run['ok'] else 'FAILED, see ' + run['log']}")
+    rows = []
+    for key, label, *_ in cs:
+        good = [x for x in wall[key] if x["ok"]]
+        irs = [v for v in cg[key] if v is not None]
+        row = {"name": label, "id": key, "kind": "publish", "count": settings["publish_count"],
+               "rounds": len(wall[key]), "rounds_ok": len(good),
+               "ok": len(good) == len(wall[key]) and len(irs) == CALLGRIND_RUNS, "ir_runs": cg[key], "runs": wall[key]}
+        if irs:
+            row["ir_per_record"] = statistics.mean(irs)
+            row["ir_spread_pct"] = (max(irs) - min(irs)) / min(irs) * 100
+        if good:
+            row["msgs_per_s"] = statistics.median(x["msgs_per_s"] for x in good)
+            row["cpu_s_per_million"] = statistics.median(x["cpu_s_per_million"] for x in good)
+        rows.append(row)
+    return rows
+
+
+def publish_markdown(rows):
+    by = {r["id"]: r for r in rows}
+
+    def ratio(a, b):
+        x, y = by.get(a, {}).get("ir_per_record"), by.get(b, {}).get("ir_per_record")
+        return x / y if x and y else None
+
+    lines = [
+        "",
+        f"Publish path: {rows[0]['count']:,} records of the person JSON (100 bytes) round-robin over {PARTITIONS} "
+        "partitions, the composed producer defaults, a callback per delivery; instructions per record under "
+        f"callgrind ({CALLGRIND_RECORDS:,} records, whole process, {CALLGRIND_RUNS} runs), records/s and CPU the "
+        "medians of interleaved rounds.",
+        "",
+        "| # | contestant | instructions / record | spread | records/s | CPU s / M records | rounds ok |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['id']} | {r['name']} | {fmt(r.get('ir_per_record'), 0)} | {fmt(r.get('ir_spread_pct'), 2)} % | "
+                     f"{fmt(r.get('msgs_per_s'), 0)} | {fmt(r.get('cpu_s_per_million'), 2)} | "
+                     f"{r['rounds_ok']}/{r['rounds']} |")
+    lines += ["", "| ratio (instructions) | measured | target |", "|---|---:|---:|",
+              f"| P2 / P1 (async_publish vs raw + encode) | {fmt(ratio('P2', 'P1'), 3)} | <= 1.15 |",
+              f"| P3 / P1 (publisher vs raw + encode) | {fmt(ratio('P3', 'P1'), 3)} | <= 1.15 |",
+              f"| P2 / P1h (async_publish vs raw + encode + the same headers) | {fmt(ratio('P2', 'P1h'), 3)} | - |"]
+    return "\n".join(lines) + "\n"
+
+
 def transform_markdown(rows):
     by = {r["guarantee"]: r for r in rows}
     alo, eos = by.get("at-least-once", {}), by.get("exactly-once", {})
@@ -947,7 +1054,7 @@ def main():
     if args.only == "latency":
         return latency_only(args, settings_name, settings, log_dir, Progress(latency_steps))
     total_steps = (1 + rounds * (len(cs) + len(defaults_cs)) + CALLGRIND_RUNS * sum(c.native for c in cs)
-                   + latency_steps + 8 + 2 * rounds + 3)
+                   + latency_steps + 8 + 2 * rounds + 3 + len(publish_contestants(args.build)) * (CALLGRIND_RUNS + rounds))
     progress = Progress(total_steps)
     machine_info = machine(args)
     machine_info.update(peer_versions(args.build, log_dir))
@@ -985,6 +1092,7 @@ def main():
 
     rr = request_reply_runs(args, settings, log_dir, progress, python)
     tx = transform_runs(args, settings, topic, log_dir, progress)
+    pub = publish_runs(args, settings, log_dir, progress)
 
     idle_topic = f"bench-idle-{uuid.uuid4().hex[:8]}"
     run_tool([f"{b}/raw_poll", "create-topic", args.brokers, idle_topic, str(PARTITIONS)],
@@ -1025,12 +1133,13 @@ def main():
     callgrind_obj = {"name": "callgrind", "kind": "callgrind", "records": CALLGRIND_RECORDS, "runs": CALLGRIND_RUNS,
                      "rows": cg, "ratios": cg_ratios}
     latency_ref = {"name": "latency broker reference", "kind": "latency_reference", **lat["broker"]}
-    results = table + rr + tx + [idle, fill_obj, ratio_obj, latency_ref, callgrind_obj, settings_obj, machine_info]
+    results = table + rr + tx + pub + [idle, fill_obj, ratio_obj, latency_ref, callgrind_obj, settings_obj, machine_info]
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     md = markdown(machine_info, settings_name, settings, fill_obj, table, defaults_table, lat, idle, ratios, rr)
     md += callgrind_markdown(cg, cg_ratios)
     md += transform_markdown(tx)
+    md += publish_markdown(pub)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(md)
     chart(os.path.join(args.out, "results.png"), table,
@@ -1054,7 +1163,10 @@ def main():
     lat_failed = [k for k, v in lat.items() if k != "broker" and v["latency_rounds_ok"] != v["latency_rounds"]]
     if lat_failed:
         print("some latency rounds failed: " + ", ".join(lat_failed), file=sys.stderr)
-    return 1 if failed or rr_failed or tx_failed or cg_failed or lat_failed else 0
+    pub_failed = [r["id"] for r in pub if not r["ok"]]
+    if pub_failed:
+        print("some publish runs failed: " + ", ".join(pub_failed), file=sys.stderr)
+    return 1 if failed or rr_failed or tx_failed or cg_failed or lat_failed or pub_failed else 0
 
 
 if __name__ == "__main__":

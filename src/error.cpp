@@ -82,6 +82,8 @@ class asiokafka_category_impl final : public boost::system::error_category {
         return "the handler failed";
       case error::encode_failed:
         return "the value could not be encoded";
+      case error::transaction_stalled:
+        return "a transaction call did not return within its timeout: the producer is unusable";
     }
     return "unknown asiokafka error " + std::to_string(ev);
   }

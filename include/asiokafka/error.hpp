@@ -53,6 +53,13 @@ enum class error {
   /// enumerator): the publish produced nothing. The encoder's message is logged and is the
   /// publish span's error text; a context::publish throws it in its system_error.
   encode_failed,
+  /// A transactional producer's call (init, send offsets, commit, abort) did not return
+  /// within its timeout and a grace period: librdkafka can wait forever for a group
+  /// coordinator that went away (librdkafka issues 5456 and 5511, open in 2.14.2). The call
+  /// stays blocked on the producer's transaction thread; this and every later transaction
+  /// call of the producer complete with this error. Make a new producer with the same
+  /// transactional.id: its init fences this one and aborts the open transaction.
+  transaction_stalled,
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -96,7 +96,9 @@ class producer {
   ///
   /// Completion signature: `void(error_code, delivery_report)`; completes when librdkafka
   /// delivered the record (acks as configured) or gave up on it (message.timeout.ms,
-  /// unknown topic, ...). Never completes inline.
+  /// unknown topic, ...). Never completes inline. Executor: the handler's associated executor,
+  /// else the producer's; the producer's event loop invokes the handler in place when that
+  /// executor is the producer's own (as asio::dispatch would), else dispatches to it.
   /// Back-pressure: when librdkafka's queue is full (queue.buffering.max.messages/kbytes) the
   /// record waits here, in order, until delivery reports free space; nothing spins or blocks.
   /// Cancellation (terminal, partial, total): only while the record waits for queue space
@@ -106,8 +108,11 @@ class producer {
                 CompletionToken = boost::asio::deferred_t>
   auto async_produce(record r, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(error_code, delivery_report)>(
-        detail::bound_initiation{this, [](producer& self, auto handler,
-                                          record rec) { self.start_produce(std::move(rec), std::move(handler)); }},
+        detail::bound_initiation{this,
+                                 [](producer& self, auto handler, record rec) {
+                                   const bool direct = detail::runs_on(handler, self.get_executor());
+                                   self.start_produce(std::move(rec), std::move(handler), direct);
+                                 }},
         token, std::move(r));
   }
 
@@ -153,7 +158,10 @@ class producer {
   //  * Cancellation: none. A call handed to librdkafka cannot be recalled (a commit may
   //    already be committed by the broker); bound it with `call.timeout` (call_options.hpp).
   //    A commit or abort that times out completes with a retriable error and may be called
-  //    again: it resumes the same commit or abort, it does not start another.
+  //    again: it resumes the same commit or abort, it does not start another. A call that
+  //    librdkafka does not return within its timeout plus a grace (a quarter of it, plus
+  //    1 s) completes with error::transaction_stalled, and so does every later transaction
+  //    call: librdkafka can block forever on a group coordinator that left.
   //  * Thread safety: like every producer call, from the producer's executor.
 
   /// Registers the transactional.id with the transaction coordinator, fencing any older
@@ -232,7 +240,9 @@ class producer {
                               boost::asio::any_completion_handler<void(error_code)> handler);
   void start_send_offsets(topic_partition_list offsets, const consumer& c, std::chrono::milliseconds timeout,
                           boost::asio::any_completion_handler<void(error_code)> handler);
-  void start_produce(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler);
+  // `direct`: the handler's executor is the producer's (detail::runs_on).
+  void start_produce(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler,
+                     bool direct);
   void start_flush(boost::asio::any_completion_handler<void(error_code)> handler);
   void start_close(boost::asio::any_completion_handler<void(error_code)> handler);
 

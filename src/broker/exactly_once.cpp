@@ -113,6 +113,10 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
   if (!failure)
     std::tie(failure) = co_await producer.async_commit_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
   if (!failure) co_return;
+  if (recover_from(failure, 1, 1) == transaction_recovery::replace_producer) {
+    co_await replace_transactional_producer(what);
+    co_return;
+  }
   if (is_fatal(failure)) {
     stop_fatally(fatal_source::producer, failure, what);
     co_return;
@@ -120,7 +124,10 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
   // A rebalance or a coordinator moving: this check's transaction goes, the next one is due later.
   log(log_level::debug, what + ": " + failure.message() + "; aborted");
   auto [aec] = co_await producer.async_abort_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
-  if (aec && is_fatal(aec)) stop_fatally(fatal_source::producer, aec, what);
+  if (aec && recover_from(aec, 1, 1) == transaction_recovery::replace_producer)
+    co_await replace_transactional_producer(what);
+  else if (aec && is_fatal(aec))
+    stop_fatally(fatal_source::producer, aec, what);
 }
 
 // Runs `step` with the gate closed (txn_ending_ set by the caller), then opens it, also when the
@@ -159,12 +166,37 @@ asio::awaitable<void> subscriber_runner::finish_transaction() {
   if (fatal_) txn_.discard();
   error_code ec;
   if (!txn_.discarded()) ec = co_await commit_transaction();
-  if (ec && is_fatal(ec)) {
+  if (ec && recover_from(ec, 1, 1) == transaction_recovery::replace_producer) {
+    co_await replace_transactional_producer("committing the transaction");
+  } else if (ec && is_fatal(ec)) {
     stop_fatally(fatal_source::producer, ec, "committing the transaction");
   } else if ((ec || txn_.discarded()) && !producer_fatal_) {
     if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
-    if (auto aec = co_await abort_transaction()) stop_fatally(fatal_source::producer, aec, "aborting the transaction");
+    const error_code aec = co_await abort_transaction();
+    if (aec && recover_from(aec, 1, 1) == transaction_recovery::replace_producer)
+      co_await replace_transactional_producer("aborting the transaction");
+    else if (aec)
+      stop_fatally(fatal_source::producer, aec, "aborting the transaction");
   }
+}
+
+// librdkafka did not return a transaction call (it can wait forever for a group coordinator
+// that left): the stuck producer is abandoned, a new one with the same transactional.id fences
+// it (the coordinator aborts its open transaction), and the transaction's partitions restart
+// at their first record, as after an abort.
+asio::awaitable<void> subscriber_runner::replace_transactional_producer(const std::string& what) {
+  log(log_level::warning, what +
+                              ": librdkafka did not return the call within its timeout; a new transactional "
+                              "producer takes over and the transaction's records are handled again");
+  txn_out_->discard();
+  if (auto ec = co_await init_transactions()) {
+    stop_fatally(fatal_source::producer, ec, "initialising the replacing transactional producer");
+    co_return;
+  }
+  if (!txn_.open()) co_return;  // a fence check's transaction: nothing of the subscriber's was in it
+  ++stats_.transactions_aborted;
+  restart_partitions();
+  txn_.aborted();
 }
 
 // Waits up to call_timeout for every record of the transaction to be reported, in short

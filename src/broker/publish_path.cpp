@@ -81,6 +81,7 @@ std::optional<std::string_view> header_value(const record& r, std::string_view n
 void write_wire_headers(outbound_record& out, const publish_origin& origin, const trace_context& span) {
   if (out.verbatim_headers) return;
   auto& headers = out.rec.headers;
+  headers.reserve(headers.size() + 5);  // content-type, correlation_id, reply_to, traceparent, tracestate
   if (out.content_type && !has_header(out.rec, wire::content_type_header))
     headers.push_back({std::string(wire::content_type_header), std::move(*out.content_type)});
   // A hyphenated header the caller wrote by hand is read as the same thing and written again

@@ -124,6 +124,8 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> flush_transaction();
   boost::asio::awaitable<error_code> commit_transaction();
   boost::asio::awaitable<error_code> abort_transaction();
+  // A transaction call that never returned (error::transaction_stalled): a new producer.
+  boost::asio::awaitable<void> replace_transactional_producer(const std::string& what);
   // After an abort: every partition with records in the transaction or queued restarts at
   // its first one; what was received beyond it is dropped until the restart arrives.
   void restart_partitions();

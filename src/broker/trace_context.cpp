@@ -30,13 +30,22 @@ bool all_zero(const std::array<std::uint8_t, N>& id) noexcept {
   return std::all_of(id.begin(), id.end(), [](std::uint8_t b) { return b == 0; });
 }
 
+// Writes the bytes as lowercase hex at `out` (2 characters per byte); returns the end.
 template <std::size_t N>
-void append_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
+char* write_hex(char* out, const std::array<std::uint8_t, N>& bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   for (const auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 0xf];
+    *out++ = digits[b >> 4];
+    *out++ = digits[b & 0xf];
   }
+  return out;
+}
+
+template <std::size_t N>
+void append_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 2 * N);
+  write_hex(out.data() + at, bytes);
 }
 
 // Ids must be unpredictable enough not to collide across processes; a per-thread engine
@@ -89,14 +98,15 @@ trace_context trace_context::child() const {
   return out;
 }
 
+// "00-<32 hex>-<16 hex>-<2 hex>": 55 characters, written in place (a publish writes one).
 std::string trace_context::traceparent() const {
-  std::string out = "00-";
-  out.reserve(55);
-  append_hex(out, trace_id_);
-  out += '-';
-  append_hex(out, span_id_);
-  out += '-';
-  append_hex(out, std::array<std::uint8_t, 1>{flags_});
+  std::string out(55, '-');
+  char* p = out.data();
+  *p++ = '0';
+  *p++ = '0';
+  p = write_hex(p + 1, trace_id_);
+  p = write_hex(p + 1, span_id_);
+  write_hex(p + 1, std::array<std::uint8_t, 1>{flags_});
   return out;
 }
 

@@ -67,6 +67,7 @@ void transaction_batch::committed() {
 void transaction_batch::aborted() { reset(); }
 
 transaction_recovery recover_from(const error_code& ec, int attempt, int max_attempts) noexcept {
+  if (ec == error::transaction_stalled) return transaction_recovery::replace_producer;
   if (is_fatal(ec)) return transaction_recovery::stop;
   if (is_retriable(ec) && attempt < max_attempts) return transaction_recovery::retry;
   return transaction_recovery::abort;

@@ -88,6 +88,10 @@ enum class transaction_recovery {
   abort,
   /// Stop the subscriber with this error (fatal: fenced, unusable producer).
   stop,
+  /// The call never returned (error::transaction_stalled): a new transactional producer with
+  /// the same transactional.id takes over (fencing the stuck one, whose open transaction the
+  /// coordinator aborts) and the transaction's records are handled again.
+  replace_producer,
 };
 
 /// `attempt` counts the calls already made (1 after the first failure).

@@ -15,14 +15,15 @@ producer::producer(executor_type ex, const composed_config& config, producer_opt
 producer::producer(producer&&) noexcept = default;
 producer& producer::operator=(producer&&) noexcept = default;
 producer::~producer() = default;
-void producer::produce(record r) { impl_->start_produce(std::move(r), {}); }
+void producer::produce(record r) { impl_->start_produce(std::move(r), {}, false); }
 std::size_t producer::in_flight() const noexcept { return impl_->in_flight(); }
 std::uint64_t producer::delivered() const noexcept { return impl_->delivered(); }
 std::uint64_t producer::failed() const noexcept { return impl_->failed(); }
 void* producer::native_handle() const noexcept { return impl_->rk(); }
 
-void producer::start_produce(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler) {
-  impl_->start_produce(std::move(r), std::move(handler));
+void producer::start_produce(record r, boost::asio::any_completion_handler<void(error_code, delivery_report)> handler,
+                             bool direct) {
+  impl_->start_produce(std::move(r), std::move(handler), direct);
 }
 void producer::begin_transaction() { impl_->begin_transaction(); }
 

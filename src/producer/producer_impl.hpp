@@ -40,7 +40,9 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   rd_kafka_t* rk() const noexcept { return rk_; }
 
   // The operations behind producer::async_*; each named as the producer's forwarder.
-  void start_produce(record r, report_handler h);  // h may be empty: fire-and-forget
+  // h may be empty: fire-and-forget. `direct`: h runs on this producer's executor, so the
+  // drain may invoke it in place (detail::runs_on).
+  void start_produce(record r, report_handler h, bool direct);
   void start_flush(plain_handler h);
   void start_close(plain_handler h);
 
@@ -63,6 +65,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
     record rec;
     handler_box<void(error_code, delivery_report)> handler;
     boost::asio::cancellation_slot slot;
+    bool direct = false;  // the drain invokes the handler in place
   };
   struct flush_waiter {
     std::uint64_t id = 0;
@@ -92,7 +95,10 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   void commit_now(std::chrono::milliseconds timeout, plain_handler h);
   // Starts the commit that waited for waiting_ to empty, if any.
   void start_deferred_commit();
-  void run_transaction_call(std::string what, std::function<rd_kafka_error_t*(rd_kafka_t*)> call, plain_handler h);
+  // A watchdog completes `h` with error::transaction_stalled when the call has not returned
+  // by `timeout` plus a grace; the producer then refuses every later transaction call.
+  void run_transaction_call(std::string what, std::chrono::milliseconds timeout,
+                            std::function<rd_kafka_error_t*(rd_kafka_t*)> call, plain_handler h);
 
   client_core core_;
   rd_kafka_t* rk_;
@@ -105,6 +111,7 @@ class producer_impl : public std::enable_shared_from_this<producer_impl> {
   handler_box<void(error_code)> close_handler_;
   bool closed_ = false;
   bool transaction_call_pending_ = false;
+  bool transaction_stalled_ = false;  // a call outlived its timeout and grace (error::transaction_stalled)
   // A commit waiting for the records still in waiting_ to reach librdkafka.
   struct deferred_commit {
     std::chrono::milliseconds timeout;

@@ -14,10 +14,14 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
 namespace asio = boost::asio;
 
@@ -32,13 +36,53 @@ int timeout_ms(std::chrono::milliseconds t) {
 }  // namespace
 
 bool producer_impl::refuse_transaction_call(plain_handler& h) {
-  if (!closed_ && !transaction_call_pending_ && !commit_when_sent_) return false;
-  asio::post(executor(), asio::append(std::move(h), make_error_code(closed_ ? error::closed : error::already_pending)));
+  if (!closed_ && !transaction_stalled_ && !transaction_call_pending_ && !commit_when_sent_) return false;
+  const error c = closed_ ? error::closed : transaction_stalled_ ? error::transaction_stalled : error::already_pending;
+  asio::post(executor(), asio::append(std::move(h), make_error_code(c)));
   return true;
 }
 
-void producer_impl::run_transaction_call(std::string what, std::function<rd_kafka_error_t*(rd_kafka_t*)> call,
-                                         plain_handler h) {
+namespace {
+
+// One transaction call's handler and the work it holds on the loop: whichever comes first,
+// the call's result or the watchdog, completes the handler and releases the work.
+struct transaction_call {
+  using plain_handler = producer_impl::plain_handler;
+  transaction_call(asio::any_io_executor ex, plain_handler h)
+      : handler(std::move(h)), work(asio::make_work_guard(ex)), watchdog(std::move(ex)) {}
+  plain_handler handler;
+  asio::executor_work_guard<asio::any_io_executor> work;
+  asio::steady_timer watchdog;
+  // Set by the watchdog: the worker, if the call ever returns, posts nothing to a loop that
+  // no longer waits for it (and that the application may have destroyed meanwhile).
+  std::atomic<bool> abandoned{false};
+
+  void complete(const error_code& ec) {
+    work.reset();
+    watchdog.cancel();
+    asio::dispatch(asio::append(std::move(handler), ec));
+  }
+};
+
+// A producer whose transaction call returned after it was given up: never destroyed (its
+// destruction, there, would join the very thread that returns; later, at exit, it would touch
+// an io_context that is gone). Reachable from here, so no leak checker reports it.
+void keep_forever(std::shared_ptr<void> p) {
+  static std::mutex mutex;
+  static auto* kept = new std::vector<std::shared_ptr<void>>;
+  const std::lock_guard lock(mutex);
+  kept->push_back(std::move(p));
+}
+
+// librdkafka's own timeout should end the call; the grace covers its scheduling.
+std::chrono::milliseconds stall_grace(std::chrono::milliseconds timeout) {
+  return timeout / 4 + std::chrono::seconds(1);
+}
+
+}  // namespace
+
+void producer_impl::run_transaction_call(std::string what, std::chrono::milliseconds timeout,
+                                         std::function<rd_kafka_error_t*(rd_kafka_t*)> call, plain_handler h) {
   if (!transaction_worker_) {
     try {
       transaction_worker_.emplace(1);
@@ -50,31 +94,49 @@ void producer_impl::run_transaction_call(std::string what, std::function<rd_kafk
     }
   }
   transaction_call_pending_ = true;
-  // The completion is posted back to the loop; the guard keeps io_context::run() going until
-  // then. `self` keeps the producer (its librdkafka handle and its worker) alive until the
-  // completion has run on the loop, also when the application destroyed the producer: the
-  // worker never holds the last reference, so it is never asked to join itself.
-  auto done = [self = shared_from_this(), work = asio::make_work_guard(executor()), what = std::move(what),
-               h = std::move(h)](error_code ec, std::string text) mutable {
+  auto state = std::make_shared<transaction_call>(executor(), std::move(h));
+  // librdkafka can block past the call's timeout, forever (a group coordinator that left:
+  // its issues 5456 and 5511): the handler is completed anyway, and the producer refuses
+  // every later transaction call. The stuck thread keeps the producer alive; it is leaked.
+  state->watchdog.expires_after(timeout + stall_grace(timeout));
+  state->watchdog.async_wait([weak = weak_from_this(), state, what](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !state->handler) return;
+    state->abandoned = true;
+    self->transaction_stalled_ = true;
+    self->core_.log(log_level::error, "TXN",
+                    what +
+                        " did not return within its timeout: librdkafka is blocked (a group coordinator that "
+                        "left?); this producer refuses every later transaction call");
+    state->complete(make_error_code(error::transaction_stalled));
+  });
+  // The completion is posted back to the loop. `self` keeps the producer (its librdkafka
+  // handle and its worker) alive until the completion has run on the loop, also when the
+  // application destroyed the producer: the worker never holds the last reference, so it is
+  // never asked to join itself.
+  auto done = [self = shared_from_this(), state, what = std::move(what)](error_code ec, std::string text) {
     self->transaction_call_pending_ = false;
+    if (!state->handler) return;  // given up by the watchdog just before
     if (ec) self->core_.log(log_level::warning, "TXN", what + " failed: " + text + " [" + ec.category().name() + "]");
-    asio::dispatch(asio::append(std::move(h), ec));
+    state->complete(ec);
   };
-  asio::post(
-      *transaction_worker_, [rk = rk_, ex = executor(), call = std::move(call), done = std::move(done)]() mutable {
-        rd_kafka_error_t* e = call(rk);
-        const error_code ec = transaction_error(e);
-        std::string text = e ? rd_kafka_error_string(e) : "";
-        if (e) rd_kafka_error_destroy(e);
-        asio::post(ex, [done = std::move(done), ec, text = std::move(text)]() mutable { done(ec, std::move(text)); });
-      });
+  asio::post(*transaction_worker_, [rk = rk_, ex = executor(), self = shared_from_this(), state, call = std::move(call),
+                                    done = std::move(done)]() mutable {
+    rd_kafka_error_t* e = call(rk);
+    const error_code ec = transaction_error(e);
+    std::string text = e ? rd_kafka_error_string(e) : "";
+    if (e) rd_kafka_error_destroy(e);
+    if (state->abandoned) return keep_forever(std::move(self));
+    self.reset();  // the completion alone holds the producer: this thread never holds the last
+    asio::post(ex, [done = std::move(done), ec, text = std::move(text)]() mutable { done(ec, std::move(text)); });
+  });
 }
 
 void producer_impl::start_init_transactions(std::chrono::milliseconds timeout, plain_handler h) {
   if (refuse_transaction_call(h)) return;
   run_transaction_call(
-      "init transactions", [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_init_transactions(rk, ms); },
-      std::move(h));
+      "init transactions", timeout,
+      [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_init_transactions(rk, ms); }, std::move(h));
 }
 
 void producer_impl::begin_transaction() {
@@ -95,7 +157,7 @@ void producer_impl::start_send_offsets(topic_partition_list offsets, rd_kafka_t*
   std::shared_ptr<rd_kafka_topic_partition_list_t> list(to_rd_list(offsets).release(),
                                                         rd_kafka_topic_partition_list_destroy);
   run_transaction_call(
-      "send offsets " + describe(offsets),
+      "send offsets " + describe(offsets), timeout,
       [list, metadata, ms = timeout_ms(timeout)](rd_kafka_t* rk) {
         return rd_kafka_send_offsets_to_transaction(rk, list.get(), metadata.get(), ms);
       },
@@ -124,8 +186,8 @@ void producer_impl::commit_now(std::chrono::milliseconds timeout, plain_handler 
     return;
   }
   run_transaction_call(
-      "commit transaction", [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_commit_transaction(rk, ms); },
-      std::move(h));
+      "commit transaction", timeout,
+      [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_commit_transaction(rk, ms); }, std::move(h));
 }
 
 void producer_impl::start_abort_transaction(std::chrono::milliseconds timeout, plain_handler h) {
@@ -139,8 +201,8 @@ void producer_impl::start_abort_transaction(std::chrono::milliseconds timeout, p
   });
   check_flush();
   run_transaction_call(
-      "abort transaction", [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_abort_transaction(rk, ms); },
-      std::move(h));
+      "abort transaction", timeout,
+      [ms = timeout_ms(timeout)](rd_kafka_t* rk) { return rd_kafka_abort_transaction(rk, ms); }, std::move(h));
 }
 
 }  // namespace asiokafka::detail

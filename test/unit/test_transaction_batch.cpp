@@ -147,6 +147,10 @@ BOOST_AUTO_TEST_CASE(recovery_follows_librdkafkas_classification) {
   BOOST_TEST((recover_from(abortable, 1, 5) == transaction_recovery::abort));
   BOOST_TEST((recover_from(unclassified, 1, 5) == transaction_recovery::abort));
   BOOST_TEST((recover_from(fatal, 1, 5) == transaction_recovery::stop));
+  // A call librdkafka never returned: its producer is replaced, whatever the attempt.
+  const auto stalled = asiokafka::make_error_code(asiokafka::error::transaction_stalled);
+  BOOST_TEST((recover_from(stalled, 1, 5) == transaction_recovery::replace_producer));
+  BOOST_TEST((recover_from(stalled, 5, 5) == transaction_recovery::replace_producer));
 }
 
 BOOST_AUTO_TEST_CASE(transaction_errors_carry_their_class_and_librdkafkas_code) {

@@ -1,6 +1,7 @@
 // The initiation object every asiokafka async operation hands to asio::async_initiate.
 #pragma once
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_allocator.hpp>
@@ -30,10 +31,15 @@ decltype(auto) with_recycling_allocator(Handler&& handler) {
 /// handler in place, as asio::dispatch would, without its type-erased trip through the
 /// executor. Decided before the handler is type-erased, where its executor type is known;
 /// any other executor type (a strand bound to the handler, say) says false.
+/// A type-erased handler (asio::any_completion_handler, as one layer of the library hands a
+/// handler to the next) answers with an any_completion_executor, compared as one.
 template <class Handler, class Executor>
 bool runs_on(const Handler& handler, const Executor& ex) {
-  if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler, Executor>, Executor>)
+  using associated = boost::asio::associated_executor_t<Handler, Executor>;
+  if constexpr (std::is_same_v<associated, Executor>)
     return boost::asio::get_associated_executor(handler, ex) == ex;
+  else if constexpr (std::is_same_v<associated, boost::asio::any_completion_executor>)
+    return boost::asio::get_associated_executor(handler, ex) == boost::asio::any_completion_executor(ex);
   else
     return false;
 }

@@ -57,8 +57,16 @@ std::string serialize_value(const V& value) {
     return value.data;
   else if constexpr (std::is_convertible_v<const V&, std::string_view>)
     return std::string(std::string_view(value));
-  else
-    return json::encode(value);
+  else {
+    // Sized as the last value of this type encoded on this thread: one allocation, where a
+    // string grown by the encoder reallocates several times on the way.
+    thread_local std::size_t size_hint = 0;
+    std::string out;
+    out.reserve(size_hint);
+    json::encode(value, out);
+    size_hint = out.size();
+    return out;
+  }
 }
 
 /// True when the broker's encoding can publish V: strings, bytes and the JSON codec's types.
