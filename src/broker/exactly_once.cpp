@@ -166,18 +166,27 @@ asio::awaitable<void> subscriber_runner::finish_transaction() {
   if (fatal_) txn_.discard();
   error_code ec;
   if (!txn_.discarded()) ec = co_await commit_transaction();
+  if (ec || txn_.discarded()) co_await end_uncommitted_transaction(ec);
+}
+
+// The commit failed (`ec`) or the transaction could not commit: the producer is replaced, the
+// subscriber stops, or the transaction aborts, as recover_from says.
+asio::awaitable<void> subscriber_runner::end_uncommitted_transaction(error_code ec) {
   if (ec && recover_from(ec, 1, 1) == transaction_recovery::replace_producer) {
     co_await replace_transactional_producer("committing the transaction");
-  } else if (ec && is_fatal(ec)) {
-    stop_fatally(fatal_source::producer, ec, "committing the transaction");
-  } else if ((ec || txn_.discarded()) && !producer_fatal_) {
-    if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
-    const error_code aec = co_await abort_transaction();
-    if (aec && recover_from(aec, 1, 1) == transaction_recovery::replace_producer)
-      co_await replace_transactional_producer("aborting the transaction");
-    else if (aec)
-      stop_fatally(fatal_source::producer, aec, "aborting the transaction");
+    co_return;
   }
+  if (ec && is_fatal(ec)) {
+    stop_fatally(fatal_source::producer, ec, "committing the transaction");
+    co_return;
+  }
+  if (producer_fatal_) co_return;
+  if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
+  const error_code aec = co_await abort_transaction();
+  if (aec && recover_from(aec, 1, 1) == transaction_recovery::replace_producer)
+    co_await replace_transactional_producer("aborting the transaction");
+  else if (aec)
+    stop_fatally(fatal_source::producer, aec, "aborting the transaction");
 }
 
 // librdkafka did not return a transaction call (it can wait forever for a group coordinator

@@ -119,6 +119,7 @@ class subscriber_runner : public std::enable_shared_from_this<subscriber_runner>
   boost::asio::awaitable<void> fence_check_transaction(topic_partition_list committed);
   // end_transaction's work once lanes are held at the gate.
   boost::asio::awaitable<void> finish_transaction();
+  boost::asio::awaitable<void> end_uncommitted_transaction(error_code ec);
   // Runs `step` with lanes held at the gate, then lets them go (also when it throws).
   boost::asio::awaitable<void> gated(boost::asio::awaitable<void> step);
   boost::asio::awaitable<void> flush_transaction();

@@ -11,6 +11,7 @@
 #include <asiokafka/admin.hpp>
 
 #include "kafka_helpers.hpp"
+#include "mock_cluster.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,34 +32,12 @@ namespace {
 
 constexpr std::int16_t offset_fetch_api = 9;  // Kafka's ApiKey of OffsetFetch
 
-// A mock cluster of `brokers` brokers, owned by a handle of its own.
-struct mock_cluster {
-  rd_kafka_t* rk = nullptr;
-  rd_kafka_mock_cluster_t* cluster = nullptr;
-
-  explicit mock_cluster(int brokers = 1) {
-    char errstr[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    BOOST_REQUIRE_MESSAGE(rk, errstr);
-    cluster = rd_kafka_mock_cluster_new(rk, brokers);
-    BOOST_REQUIRE(cluster);
-    rd_kafka_mock_topic_create(cluster, "orders", 2, 1);
-  }
-  ~mock_cluster() {
-    rd_kafka_mock_cluster_destroy(cluster);
-    rd_kafka_destroy(rk);
-  }
-  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster); }
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(test_admin_group_offsets)
 
 BOOST_AUTO_TEST_CASE(coordinator_errors_fail_the_read_instead_of_crashing) {
-  mock_cluster mock;
+  test::mock_cluster mock;
   asio::io_context io;
   asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
   std::vector<asiokafka::error_code> errors;
@@ -98,7 +77,7 @@ BOOST_AUTO_TEST_CASE(coordinator_errors_fail_the_read_instead_of_crashing) {
 // its coordinator requests alive inside librdkafka until the coordinator answers and times
 // them out itself, so the reads fail with _TIMED_OUT and the client goes on.
 BOOST_AUTO_TEST_CASE(a_read_timed_out_while_the_coordinator_is_down_does_not_crash_when_it_returns) {
-  mock_cluster mock;
+  test::mock_cluster mock;
   asio::io_context io;
   asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));
   const asiokafka::call_options call{1s};
@@ -143,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_read_timed_out_while_the_coordinator_is_down_does_not_cra
 // test_random_outages). asiokafka's admin handle lets an unused coordinator entry expire after
 // a second, so the read after a timed-out one looks the coordinator up afresh.
 BOOST_AUTO_TEST_CASE(a_read_after_the_coordinator_was_decommissioned_finds_the_new_one) {
-  mock_cluster mock(3);
+  test::mock_cluster mock(3);
   rd_kafka_mock_coordinator_set(mock.cluster, "group", "billing", 2);
   asio::io_context io;
   asiokafka::admin a(io.get_executor(), test::producer_config(mock.bootstrap()));

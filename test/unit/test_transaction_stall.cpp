@@ -13,6 +13,7 @@
 #include <asiokafka/producer.hpp>
 
 #include "kafka_helpers.hpp"
+#include "mock_cluster.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
@@ -29,38 +30,13 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 namespace test = asiokafka::test;
 
-namespace {
-
-// Two mock brokers: the transaction coordinator on 1, the group's coordinator on 2.
-struct mock_cluster {
-  rd_kafka_t* rk = nullptr;
-  rd_kafka_mock_cluster_t* cluster = nullptr;
-
-  mock_cluster() {
-    char errstr[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    BOOST_REQUIRE_MESSAGE(rk, errstr);
-    cluster = rd_kafka_mock_cluster_new(rk, 2);
-    BOOST_REQUIRE(cluster);
-    rd_kafka_mock_topic_create(cluster, "orders", 1, 1);
-    rd_kafka_mock_coordinator_set(cluster, "transaction", "stall-txn", 1);
-    rd_kafka_mock_coordinator_set(cluster, "group", "stall-group", 2);
-  }
-  ~mock_cluster() {
-    rd_kafka_mock_cluster_destroy(cluster);
-    rd_kafka_destroy(rk);
-  }
-  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster); }
-};
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(test_transaction_stall)
 
 BOOST_AUTO_TEST_CASE(a_call_librdkafka_does_not_return_completes_within_its_timeout_and_grace) {
-  mock_cluster mock;
+  // The transaction coordinator on broker 1, the group's coordinator on broker 2.
+  test::mock_cluster mock(2, 1);
+  rd_kafka_mock_coordinator_set(mock.cluster, "transaction", "stall-txn", 1);
+  rd_kafka_mock_coordinator_set(mock.cluster, "group", "stall-group", 2);
   asio::io_context io;
   test::run(
       io,
