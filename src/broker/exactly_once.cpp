@@ -25,6 +25,11 @@ namespace {
 // Retriable transaction calls (a coordinator moving, a timeout) are made again this often.
 constexpr int max_call_attempts = 5;
 
+// A call librdkafka never returned: recover_from replaces the producer, whatever the attempt.
+bool stalled(const error_code& ec) noexcept {
+  return ec && recover_from(ec, 1, 1) == transaction_recovery::replace_producer;
+}
+
 }  // namespace
 
 template <class MakeCall>
@@ -113,7 +118,7 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
   if (!failure)
     std::tie(failure) = co_await producer.async_commit_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
   if (!failure) co_return;
-  if (recover_from(failure, 1, 1) == transaction_recovery::replace_producer) {
+  if (stalled(failure)) {
     co_await replace_transactional_producer(what);
     co_return;
   }
@@ -124,7 +129,7 @@ asio::awaitable<void> subscriber_runner::fence_check_transaction(topic_partition
   // A rebalance or a coordinator moving: this check's transaction goes, the next one is due later.
   log(log_level::debug, what + ": " + failure.message() + "; aborted");
   auto [aec] = co_await producer.async_abort_transaction({timeout}, asio::as_tuple(asio::use_awaitable));
-  if (aec && recover_from(aec, 1, 1) == transaction_recovery::replace_producer)
+  if (stalled(aec))
     co_await replace_transactional_producer(what);
   else if (aec && is_fatal(aec))
     stop_fatally(fatal_source::producer, aec, what);
@@ -172,7 +177,7 @@ asio::awaitable<void> subscriber_runner::finish_transaction() {
 // The commit failed (`ec`) or the transaction could not commit: the producer is replaced, the
 // subscriber stops, or the transaction aborts, as recover_from says.
 asio::awaitable<void> subscriber_runner::end_uncommitted_transaction(error_code ec) {
-  if (ec && recover_from(ec, 1, 1) == transaction_recovery::replace_producer) {
+  if (stalled(ec)) {
     co_await replace_transactional_producer("committing the transaction");
     co_return;
   }
@@ -183,7 +188,7 @@ asio::awaitable<void> subscriber_runner::end_uncommitted_transaction(error_code 
   if (producer_fatal_) co_return;
   if (ec) log(log_level::warning, "committing the transaction failed: " + ec.message() + "; it aborts");
   const error_code aec = co_await abort_transaction();
-  if (aec && recover_from(aec, 1, 1) == transaction_recovery::replace_producer)
+  if (stalled(aec))
     co_await replace_transactional_producer("aborting the transaction");
   else if (aec)
     stop_fatally(fatal_source::producer, aec, "aborting the transaction");

@@ -29,29 +29,20 @@ message consumer_impl::take_message() {
   return m;
 }
 
-// A dispatch from the drain (which runs on the consumer's executor) of a handler whose
-// executor is the consumer's invokes it in place: what asio::dispatch would do, without the
-// type-erased executor trips.
 void consumer_impl::complete_receive(receive_waiter& w, const error_code& ec, completion_mode mode) {
   w.slot.clear();
-  const bool in_place = w.direct && mode == completion_mode::dispatch;
+  mode = for_handler(mode, w.direct);
   if (w.max == 0) {
     message m;
     if (!ec) m = take_message();
-    if (in_place)
-      w.single.take()(ec, std::move(m));
-    else
-      core_.complete(mode, w.single.take(), ec, std::move(m));
+    core_.complete(mode, w.single.take(), ec, std::move(m));
   } else {
     std::vector<message> batch;
     if (!ec) {
       batch.reserve(std::min(w.max, buffer_.size()));
       while (batch.size() < w.max && !buffer_.empty()) batch.push_back(take_message());
     }
-    if (in_place)
-      w.batch.take()(ec, std::move(batch));
-    else
-      core_.complete(mode, w.batch.take(), ec, std::move(batch));
+    core_.complete(mode, w.batch.take(), ec, std::move(batch));
   }
 }
 

@@ -61,7 +61,8 @@ class client_core {
   const std::shared_ptr<rd_handle>& handle() const noexcept { return handle_; }
 
   /// Completes `handler` with `args` as `mode` says: posted to the client's executor,
-  /// dispatched to it from the event loop, or (`immediate`) through the handler's associated
+  /// dispatched to it from the event loop, invoked in place (from the event loop, for a handler
+  /// that runs on the client's executor), or (`immediate`) through the handler's associated
   /// immediate executor (Boost >= 1.82; by default the client's executor without blocking,
   /// that is a post). The handler's own executor is read before its arguments are appended:
   /// Boost 1.83's append does not forward the immediate executor of a type-erased handler.
@@ -86,6 +87,9 @@ class client_core {
       case completion_mode::dispatch:
         boost::asio::dispatch(completion_ex_,
                               boost::asio::append(std::forward<Handler>(handler), std::forward<Args>(args)...));
+        return;
+      case completion_mode::in_place:
+        std::forward<Handler>(handler)(std::forward<Args>(args)...);
         return;
     }
   }

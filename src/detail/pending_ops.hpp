@@ -20,8 +20,16 @@ namespace asiokafka::detail {
 /// (never inline); `immediate` from an initiating function that has its result at once: the
 /// handler's associated immediate executor (Boost >= 1.82; by default the client's executor
 /// without blocking, that is a post); `dispatch` from the drain loop, where a resumed
-/// coroutine that starts the next operation costs no extra trip through the executor's queue.
-enum class completion_mode { post, immediate, dispatch };
+/// coroutine that starts the next operation costs no extra trip through the executor's queue;
+/// `in_place` from the drain loop for a handler that runs on the client's own executor: it is
+/// invoked there, as asio::dispatch would, without the type-erased executor trips.
+enum class completion_mode { post, immediate, dispatch, in_place };
+
+/// `mode` for a handler whose executor is (`runs_on_client`, detail::runs_on) the client's:
+/// a dispatch becomes `in_place`.
+constexpr completion_mode for_handler(completion_mode mode, bool runs_on_client) noexcept {
+  return mode == completion_mode::dispatch && runs_on_client ? completion_mode::in_place : mode;
+}
 
 /// Removes and returns the pending operation with this id (cancellation paths), if present.
 template <class Container>

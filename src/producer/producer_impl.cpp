@@ -165,14 +165,8 @@ void producer_impl::send_waiting() {
   start_deferred_commit();
 }
 
-// A delivery report served by the drain (on the producer's executor) whose handler runs on that
-// executor is invoked in place: what asio::dispatch would do, without the erased executor hops.
 void producer_impl::complete(produce_op& op, const error_code& ec, delivery_report dr, completion_mode mode) {
-  if (!op.handler) return;
-  if (op.direct && mode == completion_mode::dispatch)
-    op.handler.take()(ec, std::move(dr));
-  else
-    core_.complete(mode, op.handler.take(), ec, std::move(dr));
+  if (op.handler) core_.complete(for_handler(mode, op.direct), op.handler.take(), ec, std::move(dr));
 }
 
 void producer_impl::start_produce(record r, report_handler h, bool direct) {
